@@ -1,0 +1,41 @@
+"""Shared fixtures: paths to the shipped sample and the shared real data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO / "corpus"
+SHARED = REPO.parent / "shared"
+SHARED_DATA = SHARED / "data"
+SEED = SHARED / "seed" / "NCT06054113.txt"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared/data; skips the test when the shared data is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared data not available: {path}")
+    return path
+
+
+@pytest.fixture
+def seed_path() -> Path:
+    """The founding trial page (shipped copy in corpus/seed)."""
+    return CORPUS / "seed" / "NCT06054113.txt"
+
+
+@pytest.fixture
+def corpus_dir() -> Path:
+    """The shipped sample corpus."""
+    return CORPUS
+
+
+@pytest.fixture
+def store_dir(tmp_path, monkeypatch) -> Path:
+    """An empty store location; also set as the default through the environment."""
+    path = tmp_path / "store"
+    monkeypatch.setenv("PTK_STORE", str(path))
+    return path

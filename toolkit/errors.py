@@ -1,0 +1,66 @@
+"""Errors raised by the library; only `toolkit.cli` turns them into exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+
+class ToolkitError(Exception):
+    """Base class of every error the toolkit raises on purpose."""
+
+
+class RecordError(ToolkitError):
+    """A record or its JSON form is malformed."""
+
+
+class InputError(ToolkitError):
+    """A source file or one record in it cannot be read.
+
+    Args:
+        path: the file (or archive) that was read.
+        reason: what is wrong, in one line.
+        record: the record within the file (entry name, index or trial id).
+    """
+
+    def __init__(self, path: Optional[str], reason: str, record: Optional[str] = None):
+        self.path = path
+        self.record = record
+        self.reason = reason
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        """One line: file, record, reason."""
+        where = str(self.path or "<stdin>")
+        if self.record:
+            where += f" [{self.record}]"
+        return f"{where}: {self.reason}"
+
+
+class UnknownFormatError(InputError):
+    """No reader recognises the content of a file."""
+
+
+class StoreError(ToolkitError):
+    """The corpus store is missing, locked or inconsistent."""
+
+
+class SearchIndexError(ToolkitError):
+    """The search index is missing, stale or locked."""
+
+
+class QueryError(ToolkitError):
+    """A search query cannot be parsed."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A record that could not be read or parsed, yielded in place of it."""
+
+    path: Optional[str]
+    reason: str
+    record: Optional[str] = None
+
+    def describe(self) -> str:
+        """One line: file, record, reason."""
+        return InputError(self.path, self.reason, self.record).describe()

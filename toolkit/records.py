@@ -1,0 +1,398 @@
+"""The record model: frozen dataclasses and their JSON form.
+
+Every stage of the toolkit speaks this vocabulary. `to_dict` gives the JSON
+form documented in `toolkit/schema/record.schema.json`; `from_dict` reads it
+back and rejects unknown keys, so the round trip is lossless.
+
+Conventions of the JSON form:
+- keys are the dataclass field names, except `Sponsor.class_` -> `class`;
+- `None` values and empty tuples/dicts are left out of the JSON;
+- tuples become lists and back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import sys
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional, Tuple
+
+from toolkit.errors import RecordError
+
+__all__ = [
+    "Age", "Arm", "Criterion", "Design", "Eligibility", "Enrollment", "Identifier",
+    "Intervention", "Investigator", "Link", "Location", "Outcome", "Section",
+    "Source", "Sponsor", "Tag", "TrialRecord", "to_dict", "from_dict",
+    "content_hash", "with_hash", "walk_criteria",
+]
+
+
+class _Model:
+    """Mixin giving every model `to_dict` and `from_dict`."""
+
+    def to_dict(self) -> dict:
+        """Return the JSON form (plain dicts, lists and scalars)."""
+        return to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]):
+        """Build an instance from its JSON form; unknown keys raise `RecordError`."""
+        return from_dict(cls, data)
+
+
+@dataclass(frozen=True)
+class Tag(_Model):
+    """A typed span inside a criterion text (offsets into `Criterion.text`).
+
+    `label` is one of drug, condition, time_window, temporal, value, negation,
+    exception, abbreviation (open vocabulary). Time windows fill relation ..
+    anchor; values fill measurement, comparator, number/low/high and unit.
+    """
+
+    label: str
+    text: str
+    start: int
+    end: int
+    norm: Optional[str] = None
+    code: Optional[str] = None
+    relation: Optional[str] = None
+    amount: Optional[float] = None
+    unit: Optional[str] = None
+    days: Optional[float] = None
+    low_days: Optional[float] = None
+    high_days: Optional[float] = None
+    direction: Optional[str] = None
+    anchor: Optional[str] = None
+    measurement: Optional[str] = None
+    comparator: Optional[str] = None
+    number: Optional[float] = None
+    low: Optional[float] = None
+    high: Optional[float] = None
+    negated: Optional[bool] = None
+    cue: Optional[str] = None
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Criterion(_Model):
+    """One eligibility criterion: a bullet, its text and its nested bullets.
+
+    `start`/`end` are character offsets into `Eligibility.text` covering every
+    source line of this criterion (not its children). `text` is the joined,
+    unescaped text of those lines without the bullet marker.
+    """
+
+    id: str
+    polarity: str  # inclusion | exclusion | unknown
+    text: str
+    start: int
+    end: int
+    category: Optional[str] = None
+    children: Tuple["Criterion", ...] = ()
+    tags: Tuple[Tag, ...] = ()
+
+
+@dataclass(frozen=True)
+class Age(_Model):
+    """An age limit as written plus its parsed value, unit and years."""
+
+    text: Optional[str] = None
+    value: Optional[float] = None
+    unit: Optional[str] = None
+    years: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class Eligibility(_Model):
+    """The eligibility block: raw text, age and sex limits, the criteria tree."""
+
+    text: str = ""
+    min_age: Optional[Age] = None
+    max_age: Optional[Age] = None
+    sex: Optional[str] = None  # ALL | FEMALE | MALE
+    healthy_volunteers: Optional[bool] = None
+    std_ages: Tuple[str, ...] = ()
+    gender_based: Optional[bool] = None
+    gender_description: Optional[str] = None
+    sampling_method: Optional[str] = None
+    study_population: Optional[str] = None
+    criteria: Tuple[Criterion, ...] = ()
+    headings: Tuple[str, ...] = ()
+    notes: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Enrollment(_Model):
+    """Enrollment count and whether it is ACTUAL or ESTIMATED."""
+
+    count: Optional[int] = None
+    type: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Design(_Model):
+    """Study design; observational studies fill the last two fields."""
+
+    allocation: Optional[str] = None
+    intervention_model: Optional[str] = None
+    primary_purpose: Optional[str] = None
+    masking: Optional[str] = None
+    who_masked: Tuple[str, ...] = ()
+    observational_model: Optional[str] = None
+    time_perspective: Optional[str] = None
+    description: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Arm(_Model):
+    """An arm or group with the names of its interventions."""
+
+    label: str
+    type: Optional[str] = None
+    description: Optional[str] = None
+    interventions: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Intervention(_Model):
+    """An intervention: drug, device, procedure, behavioural ..."""
+
+    name: str
+    type: Optional[str] = None
+    description: Optional[str] = None
+    other_names: Tuple[str, ...] = ()
+    arm_labels: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome(_Model):
+    """An outcome measure; `kind` is primary, secondary or other."""
+
+    kind: str
+    measure: str
+    time_frame: Optional[str] = None
+    description: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Sponsor(_Model):
+    """A lead sponsor or collaborator; `class_` is the JSON key `class`."""
+
+    name: str
+    role: str = "lead"  # lead | collaborator
+    class_: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Investigator(_Model):
+    """An official, responsible party or contact person."""
+
+    name: Optional[str] = None
+    role: Optional[str] = None
+    affiliation: Optional[str] = None
+    degree: Optional[str] = None
+    email: Optional[str] = None
+    phone: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Location(_Model):
+    """A study site."""
+
+    facility: Optional[str] = None
+    city: Optional[str] = None
+    state: Optional[str] = None
+    zip: Optional[str] = None
+    country: Optional[str] = None
+    status: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Link(_Model):
+    """A related link or reference."""
+
+    label: Optional[str] = None
+    url: Optional[str] = None
+    kind: Optional[str] = None  # link | reference | citation ...
+    pmid: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Identifier(_Model):
+    """A secondary identifier (org study id, EudraCT number, grant ...)."""
+
+    id: str
+    type: Optional[str] = None
+    source: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Section(_Model):
+    """A titled block of the source, in source order."""
+
+    heading: str
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Source(_Model):
+    """Where a record came from: format, file, entry inside an archive, position."""
+
+    format: str
+    path: Optional[str] = None
+    entry: Optional[str] = None
+    index: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class TrialRecord(_Model):
+    """One version of one trial record."""
+
+    registry: str
+    trial_id: str
+    version: Optional[str] = None
+    content_hash: Optional[str] = None
+    secondary_ids: Tuple[Identifier, ...] = ()
+    title: Optional[str] = None
+    official_title: Optional[str] = None
+    acronym: Optional[str] = None
+    status: Optional[str] = None
+    why_stopped: Optional[str] = None
+    phases: Tuple[str, ...] = ()
+    study_type: Optional[str] = None
+    enrollment: Optional[Enrollment] = None
+    start_date: Optional[str] = None
+    primary_completion_date: Optional[str] = None
+    completion_date: Optional[str] = None
+    first_posted: Optional[str] = None
+    last_updated: Optional[str] = None
+    design: Optional[Design] = None
+    conditions: Tuple[str, ...] = ()
+    keywords: Tuple[str, ...] = ()
+    condition_mesh: Tuple[str, ...] = ()
+    intervention_mesh: Tuple[str, ...] = ()
+    brief_summary: Optional[str] = None
+    detailed_description: Optional[str] = None
+    arms: Tuple[Arm, ...] = ()
+    interventions: Tuple[Intervention, ...] = ()
+    outcomes: Tuple[Outcome, ...] = ()
+    sponsors: Tuple[Sponsor, ...] = ()
+    investigators: Tuple[Investigator, ...] = ()
+    locations: Tuple[Location, ...] = ()
+    links: Tuple[Link, ...] = ()
+    sections: Tuple[Section, ...] = ()
+    eligibility: Optional[Eligibility] = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    source: Optional[Source] = None
+
+    @property
+    def key(self) -> Tuple[str, str]:
+        """(registry, trial_id): the identity of the trial across versions."""
+        return (self.registry, self.trial_id)
+
+    def all_criteria(self):
+        """Yield every criterion of the tree, depth first, in source order."""
+        if self.eligibility is not None:
+            yield from walk_criteria(self.eligibility.criteria)
+
+
+def walk_criteria(criteria):
+    """Yield criteria and their descendants depth first, in source order."""
+    for criterion in criteria:
+        yield criterion
+        yield from walk_criteria(criterion.children)
+
+
+# --- JSON form ---------------------------------------------------------------
+
+_RENAMED = {"class_": "class"}
+_UNRENAMED = {v: k for k, v in _RENAMED.items()}
+
+
+def to_dict(obj: Any) -> Any:
+    """Turn a model (or a tuple/dict of them) into its JSON form."""
+    if dataclasses.is_dataclass(obj):
+        out = {}
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if value is None or (isinstance(value, (tuple, list, dict)) and not value):
+                continue
+            out[_RENAMED.get(f.name, f.name)] = to_dict(value)
+        return out
+    if isinstance(obj, (tuple, list)):
+        return [to_dict(v) for v in obj]
+    if isinstance(obj, Mapping):
+        return {k: to_dict(v) for k, v in obj.items()}
+    return obj
+
+
+def from_dict(cls: type, data: Mapping[str, Any]) -> Any:
+    """Build a model of type `cls` from its JSON form.
+
+    Raises:
+        RecordError: on unknown keys, missing required keys or wrong shapes.
+    """
+    if not isinstance(data, Mapping):
+        raise RecordError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+    hints = _hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in data.items():
+        name = _UNRENAMED.get(key, key)
+        if name not in names:
+            raise RecordError(f"{cls.__name__}: unknown key {key!r}")
+        kwargs[name] = _convert(hints[name], value, f"{cls.__name__}.{key}")
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise RecordError(f"{cls.__name__}: {exc}") from None
+
+
+def _hints(cls: type) -> dict:
+    return typing.get_type_hints(cls, vars(sys.modules[__name__]))
+
+
+def _convert(hint: Any, value: Any, where: str) -> Any:
+    """Convert one JSON value to the annotated Python type."""
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is typing.Union:
+        inner = [a for a in args if a is not type(None)]
+        return _convert(inner[0], value, where)
+    if origin in (tuple, Tuple):
+        if not isinstance(value, (list, tuple)):
+            raise RecordError(f"{where}: expected a list")
+        return tuple(_convert(args[0], v, where) for v in value)
+    if dataclasses.is_dataclass(hint):
+        return from_dict(hint, value)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return value
+
+
+# Eligibility fields derived from `Eligibility.text` by the parser and tagger:
+# left out of the hash so a better parser does not invent new versions.
+_DERIVED_ELIGIBILITY = ("criteria", "headings", "notes")
+
+
+def content_hash(record: TrialRecord) -> str:
+    """Hash of the source content of a record.
+
+    Leaves out where the record was read from and what the toolkit derived
+    (criteria tree, tags), so the same source content always hashes alike.
+    """
+    data = to_dict(dataclasses.replace(record, content_hash=None, source=None))
+    for key in _DERIVED_ELIGIBILITY:
+        data.get("eligibility", {}).pop(key, None)
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:20]
+
+
+def with_hash(record: TrialRecord) -> TrialRecord:
+    """Return the record with its `content_hash` filled in."""
+    return dataclasses.replace(record, content_hash=content_hash(record))
