@@ -1,0 +1,493 @@
+"""The corpus store: every version of every trial record, in one SQLite file.
+
+A version is identified by (registry, trial_id, content_hash); putting the same
+record again adds nothing. Versions of a trial are numbered (`seq`, from 1) by
+version date, then by arrival. The record JSON (with its criteria tree and
+tags) is kept compact and zlib-compressed beside a few indexed columns.
+
+Writes happen in one transaction per batch (`put_many`), so an interrupted run
+leaves the store as it was before the batch, and re-running finishes the job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Union
+
+from toolkit.errors import StoreError
+from toolkit.records import TrialRecord, content_hash, to_dict
+
+__all__ = [
+    "DEFAULT_STORE", "STORE_FILENAME", "PutSummary", "Store", "StoreStats",
+    "VersionInfo", "resolve_store_path", "version_date",
+]
+
+STORE_FILENAME = "ptk.sqlite"
+DEFAULT_STORE = Path("corpus") / STORE_FILENAME
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 10.0
+_FILE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
+_CREATE_HINT = "run `ptk parse DUMP` to create it"
+
+_SCHEMA = """
+CREATE TABLE versions (
+    id            INTEGER PRIMARY KEY,
+    registry      TEXT NOT NULL,
+    trial_id      TEXT NOT NULL,
+    content_hash  TEXT NOT NULL,
+    version       TEXT,
+    version_date  TEXT,
+    seq           INTEGER NOT NULL,
+    latest        INTEGER NOT NULL DEFAULT 0,
+    status        TEXT,
+    phases        TEXT,
+    study_type    TEXT,
+    added_at      TEXT NOT NULL,
+    body_hash     TEXT NOT NULL,
+    codec         TEXT NOT NULL,
+    body          BLOB NOT NULL,
+    UNIQUE (registry, trial_id, content_hash)
+);
+CREATE INDEX versions_trial ON versions (trial_id, registry, seq);
+CREATE INDEX versions_latest ON versions (latest, registry, trial_id);
+CREATE INDEX versions_status ON versions (status);
+CREATE INDEX versions_study_type ON versions (study_type);
+"""
+
+_INFO_COLUMNS = (
+    "registry, trial_id, seq, content_hash, version, version_date, status, added_at, latest"
+)
+
+
+@dataclass(frozen=True)
+class PutSummary:
+    """What one `put_many` did.
+
+    Attributes:
+        new_trials: trials seen for the first time (their first version added).
+        new_versions: versions added to trials already in the store.
+        unchanged: records whose content was already stored.
+        refreshed: unchanged records whose derived data (criteria tree, tags)
+            differed and was rewritten in place.
+    """
+
+    new_trials: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    refreshed: int = 0
+
+    def __add__(self, other: "PutSummary") -> "PutSummary":
+        return PutSummary(
+            self.new_trials + other.new_trials,
+            self.new_versions + other.new_versions,
+            self.unchanged + other.unchanged,
+            self.refreshed + other.refreshed,
+        )
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One stored version of a trial, without its body."""
+
+    registry: str
+    trial_id: str
+    seq: int
+    content_hash: str
+    version: Optional[str]
+    version_date: Optional[str]
+    status: Optional[str]
+    added_at: str
+    latest: bool
+
+    def to_dict(self) -> dict:
+        """The JSON form (every field, `None` included)."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    """Counts over the latest version of every trial."""
+
+    trials: int = 0
+    versions: int = 0
+    by_registry: dict = field(default_factory=dict)
+    by_status: dict = field(default_factory=dict)
+    by_phase: dict = field(default_factory=dict)
+    by_study_type: dict = field(default_factory=dict)
+    versions_per_trial: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """The JSON form."""
+        return dict(self.__dict__)
+
+
+def resolve_store_path(path: Union[str, os.PathLike, None] = None) -> Path:
+    """Where the store file is: `path`, else `$PTK_STORE`, else `corpus/ptk.sqlite`.
+
+    A directory (existing, or a name without a .sqlite/.db suffix) holds
+    `ptk.sqlite`; a file path is used as is.
+    """
+    chosen = path if path is not None else os.environ.get("PTK_STORE")
+    if not chosen:
+        return DEFAULT_STORE
+    chosen = Path(chosen)
+    if chosen.is_dir() or chosen.suffix.lower() not in _FILE_SUFFIXES:
+        return chosen / STORE_FILENAME
+    return chosen
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+_ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?(?:[T ].*)?$")
+_WORD_DATE = re.compile(r"^([A-Za-z]{3})[a-z]*\.?\s+(?:(\d{1,2}),?\s+)?(\d{4})$")
+_DMY_DATE = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
+
+
+def version_date(record: TrialRecord) -> Optional[str]:
+    """The ISO date (YYYY-MM-DD, or shorter) a version is dated by.
+
+    The version label when it reads as a date, else the last-update date.
+    """
+    for text in (record.version, record.last_updated):
+        iso = _iso_date(text)
+        if iso:
+            return iso
+    return None
+
+
+def _iso_date(text: Optional[str]) -> Optional[str]:
+    """ISO form of `2023-09-14`, `September 14, 2023`, `Sep 2023`, `14/09/2023`."""
+    if not text:
+        return None
+    text = text.strip()
+    match = _ISO_DATE.match(text)
+    if match:
+        return "-".join(p if i == 0 else p.zfill(2) for i, p in enumerate(match.groups()) if p)
+    match = _WORD_DATE.match(text)
+    if match and match.group(1).lower() in _MONTHS:
+        month = f"{_MONTHS[match.group(1).lower()]:02d}"
+        day = f"-{int(match.group(2)):02d}" if match.group(2) else ""
+        return f"{match.group(3)}-{month}{day}"
+    match = _DMY_DATE.match(text)
+    if match:
+        return f"{match.group(3)}-{int(match.group(2)):02d}-{int(match.group(1)):02d}"
+    return None
+
+
+def _encode(record: TrialRecord) -> tuple:
+    """(body_hash, codec, body) of a record's compact JSON."""
+    blob = json.dumps(to_dict(record), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    body_hash = hashlib.sha1(blob).hexdigest()
+    packed = zlib.compress(blob, 6)
+    if len(packed) < len(blob):
+        return body_hash, "zlib", packed
+    return body_hash, "json", blob
+
+
+def _decode(codec: str, body: bytes) -> TrialRecord:
+    blob = zlib.decompress(body) if codec == "zlib" else body
+    return TrialRecord.from_dict(json.loads(blob))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Store:
+    """The corpus store; use as a context manager.
+
+    Args:
+        path: store file or directory (see `resolve_store_path`).
+        create: create the store when it does not exist (else `StoreError`).
+        timeout: seconds a writer waits for another writer before failing.
+
+    Raises:
+        StoreError: missing store (without `create`), corrupt or locked file,
+            or a store written by a newer toolkit.
+    """
+
+    def __init__(self, path=None, *, create: bool = False, timeout: float = BUSY_TIMEOUT_S):
+        self.path = resolve_store_path(path)
+        if not self.path.exists() and not create:
+            raise StoreError(f"no corpus store at {self.path}: {_CREATE_HINT}")
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
+            self._prepare(create=create)
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+
+    # --- lifecycle -----------------------------------------------------------
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def _prepare(self, *, create: bool) -> None:
+        """Check the file, switch to WAL, create or migrate the schema."""
+        user_version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if user_version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: store schema v{user_version} is newer than this toolkit"
+                f" (v{SCHEMA_VERSION}); upgrade ptk")
+        if user_version == SCHEMA_VERSION:
+            return
+        tables = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if tables and user_version == 0:
+            raise StoreError(f"{self.path}: not a ptk corpus store")
+        if not create and not tables:
+            raise StoreError(f"{self.path}: empty corpus store: {_CREATE_HINT}")
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._migrate(user_version)
+
+    def _migrate(self, user_version: int) -> None:
+        """Bring the schema from `user_version` up to `SCHEMA_VERSION`."""
+        with self._transaction():
+            if user_version < 1:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _error(self, exc: sqlite3.Error) -> StoreError:
+        message = str(exc)
+        if "locked" in message or "busy" in message:
+            return StoreError(f"{self.path}: corpus store is locked by another writer ({message})")
+        if "not a database" in message or "malformed" in message:
+            return StoreError(f"{self.path}: corrupt corpus store ({message})")
+        return StoreError(f"{self.path}: {message}")
+
+    # --- writing -------------------------------------------------------------
+
+    def _transaction(self):
+        return _Transaction(self)
+
+    def put(self, record: TrialRecord) -> PutSummary:
+        """Store one record (its own transaction); see `put_many`."""
+        return self.put_many([record])
+
+    def put_many(self, records: Iterable[TrialRecord]) -> PutSummary:
+        """Store a batch of records in ONE transaction.
+
+        Returns:
+            PutSummary: new trials, new versions, unchanged (and refreshed).
+
+        Raises:
+            StoreError: the store is locked or broken; nothing of the batch is written.
+        """
+        counts = Counter()
+        added_at = _now()
+        with self._transaction():
+            for record in records:
+                counts[self._put_one(record, added_at)] += 1
+        return PutSummary(counts["new_trial"], counts["new_version"],
+                          counts["unchanged"] + counts["refreshed"], counts["refreshed"])
+
+    def _put_one(self, record: TrialRecord, added_at: str) -> str:
+        """Insert one record inside the open transaction; returns what happened."""
+        chash = record.content_hash or content_hash(record)
+        body_hash, codec, body = _encode(record)
+        row = self._db.execute(
+            "SELECT id, body_hash FROM versions WHERE registry=? AND trial_id=? AND content_hash=?",
+            (record.registry, record.trial_id, chash)).fetchone()
+        if row is not None:
+            if row[1] == body_hash:
+                return "unchanged"
+            self._db.execute("UPDATE versions SET body_hash=?, codec=?, body=? WHERE id=?",
+                             (body_hash, codec, body, row[0]))
+            return "refreshed"
+        known = self._db.execute(
+            "SELECT count(*) FROM versions WHERE registry=? AND trial_id=?",
+            (record.registry, record.trial_id)).fetchone()[0]
+        self._db.execute(
+            "INSERT INTO versions (registry, trial_id, content_hash, version, version_date, seq,"
+            " latest, status, phases, study_type, added_at, body_hash, codec, body)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (record.registry, record.trial_id, chash, record.version, version_date(record),
+             1, 1, record.status, ",".join(record.phases), record.study_type, added_at,
+             body_hash, codec, body))
+        if not known:
+            return "new_trial"
+        self._renumber(record.registry, record.trial_id)
+        return "new_version"
+
+    def _renumber(self, registry: str, trial_id: str) -> None:
+        """Number a trial's versions by version date (undated last), then arrival."""
+        ids = [r[0] for r in self._db.execute(
+            "SELECT id FROM versions WHERE registry=? AND trial_id=?"
+            " ORDER BY version_date IS NULL, version_date, id", (registry, trial_id))]
+        self._db.executemany(
+            "UPDATE versions SET seq=?, latest=? WHERE id=?",
+            [(seq, int(seq == len(ids)), row_id) for seq, row_id in enumerate(ids, 1)])
+
+    # --- reading -------------------------------------------------------------
+
+    def _query(self, sql: str, params: tuple = ()) -> list:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+
+    def _registry_of(self, trial_id: str, registry: Optional[str]) -> str:
+        """The one registry holding `trial_id` (or check the given one)."""
+        rows = self._query(
+            "SELECT DISTINCT registry FROM versions WHERE trial_id=?"
+            + (" AND registry=?" if registry else ""),
+            (trial_id, registry) if registry else (trial_id,))
+        if not rows:
+            where = f" in registry {registry!r}" if registry else ""
+            raise StoreError(f"trial {trial_id}{where} is not in the corpus store {self.path}")
+        if len(rows) > 1:
+            names = ", ".join(sorted(r[0] for r in rows))
+            raise StoreError(f"trial {trial_id} is in several registries ({names}): name one")
+        return rows[0][0]
+
+    def versions(self, trial_id: str, *, registry: Optional[str] = None) -> list:
+        """Every stored version of a trial, oldest first.
+
+        Returns:
+            list[VersionInfo]
+
+        Raises:
+            StoreError: the trial is not stored (or is in several registries).
+        """
+        registry = self._registry_of(trial_id, registry)
+        rows = self._query(
+            f"SELECT {_INFO_COLUMNS} FROM versions WHERE registry=? AND trial_id=? ORDER BY seq",
+            (registry, trial_id))
+        return [VersionInfo(*row[:-1], latest=bool(row[-1])) for row in rows]
+
+    def get(self, trial_id: str, *, registry: Optional[str] = None,
+            version: Union[str, int, None] = None) -> TrialRecord:
+        """One version of a trial, the latest by default.
+
+        Args:
+            trial_id: the registry's trial id, e.g. NCT06054113.
+            registry: which registry, when the id alone is ambiguous.
+            version: a version label, a date (the version in force that day),
+                a sequence number, or a content-hash prefix.
+
+        Raises:
+            StoreError: no such trial or version, or an ambiguous version.
+        """
+        infos = self.versions(trial_id, registry=registry)
+        chosen = infos[-1] if version is None else _pick_version(infos, str(version))
+        row = self._query(
+            "SELECT codec, body FROM versions WHERE registry=? AND trial_id=? AND content_hash=?",
+            (chosen.registry, trial_id, chosen.content_hash))[0]
+        return _decode(*row)
+
+    def iter_latest(self, *, registry: Optional[str] = None) -> Iterator[TrialRecord]:
+        """Yield the latest version of every trial, by registry and trial id."""
+        sql = "SELECT codec, body FROM versions WHERE latest=1"
+        params = ()
+        if registry:
+            sql, params = sql + " AND registry=?", (registry,)
+        try:
+            cursor = self._db.execute(sql + " ORDER BY registry, trial_id", params)
+            for codec, body in cursor:
+                yield _decode(codec, body)
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+
+    def latest_hashes(self) -> dict:
+        """{(registry, trial_id): content_hash} of the latest version of every trial."""
+        rows = self._query("SELECT registry, trial_id, content_hash FROM versions WHERE latest=1")
+        return {(r, t): h for r, t, h in rows}
+
+    def trial_ids(self, *, registry: Optional[str] = None) -> list:
+        """Sorted ids of the stored trials (of one registry if given)."""
+        sql = "SELECT DISTINCT trial_id FROM versions"
+        if registry:
+            return [r[0] for r in self._query(sql + " WHERE registry=? ORDER BY 1", (registry,))]
+        return [r[0] for r in self._query(sql + " ORDER BY 1")]
+
+    def stats(self) -> StoreStats:
+        """Counts by registry, status, phase and study type (latest versions),
+        and how many trials have 1, 2, ... versions."""
+        rows = self._query("SELECT registry, status, phases, study_type FROM versions WHERE latest=1")
+        phases = Counter(p for r in rows for p in (r[2].split(",") if r[2] else ["(none)"]))
+        per_trial = self._query(
+            "SELECT n, count(*) FROM (SELECT count(*) n FROM versions GROUP BY registry, trial_id)"
+            " GROUP BY n ORDER BY n")
+        total = self._query("SELECT count(*) FROM versions")[0][0]
+        return StoreStats(
+            trials=len(rows), versions=total,
+            by_registry=_counted(r[0] for r in rows),
+            by_status=_counted(r[1] or "(none)" for r in rows),
+            by_phase=dict(phases.most_common()),
+            by_study_type=_counted(r[3] or "(none)" for r in rows),
+            versions_per_trial={str(n): c for n, c in per_trial},
+        )
+
+
+def _counted(values) -> dict:
+    return dict(Counter(values).most_common())
+
+
+def _pick_version(infos: list, wanted: str) -> VersionInfo:
+    """Resolve a version label, sequence number, date or hash prefix."""
+    by_label = [i for i in infos if i.version == wanted]
+    if by_label:
+        return by_label[-1]
+    if wanted.isdigit() and 1 <= int(wanted) <= len(infos):
+        return infos[int(wanted) - 1]
+    as_date = _iso_date(wanted)
+    if as_date:
+        dated = [i for i in infos if i.version_date and i.version_date <= as_date]
+        if dated:
+            return dated[-1]
+    by_hash = [i for i in infos if len(wanted) >= 4 and i.content_hash.startswith(wanted.lower())]
+    if len(by_hash) == 1:
+        return by_hash[0]
+    trial = infos[0].trial_id
+    if len(by_hash) > 1:
+        raise StoreError(f"version {wanted!r} of {trial} is ambiguous: give more hash digits")
+    known = ", ".join(f"{i.seq}={i.version or i.version_date or i.content_hash[:8]}" for i in infos)
+    raise StoreError(f"no version {wanted!r} of {trial} (stored: {known})")
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE .. COMMIT, rolled back on any exception."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def __enter__(self):
+        try:
+            self.store._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as exc:
+            raise self.store._error(exc) from None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        db = self.store._db
+        if exc_type is not None:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if issubclass(exc_type, sqlite3.DatabaseError):
+                raise self.store._error(exc) from None
+            return False
+        try:
+            db.execute("COMMIT")
+        except sqlite3.DatabaseError as err:
+            db.execute("ROLLBACK")
+            raise self.store._error(err) from None
+        return False
