@@ -1,0 +1,83 @@
+"""Age limits as registries write them: "18 Years", "204 Months", "N/A".
+
+`parse_age(text)` keeps the text as written and adds the number, the unit
+(normalised to years, months, weeks, days, hours or minutes) and the age in
+years (4 decimals). Text that states no limit ("N/A", "None", "no maximum
+age") gives an `Age` with only its text; missing text gives `None`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from toolkit.records import Age
+
+__all__ = ["parse_age", "UNIT_YEARS"]
+
+# unit -> length in years (a year of 365.25 days, a month of 1/12 year)
+UNIT_YEARS = {
+    "years": 1.0,
+    "months": 1.0 / 12.0,
+    "weeks": 7.0 / 365.25,
+    "days": 1.0 / 365.25,
+    "hours": 1.0 / (365.25 * 24.0),
+    "minutes": 1.0 / (365.25 * 24.0 * 60.0),
+}
+
+_UNIT_WORDS = {
+    "years": ("y", "yr", "yrs", "year", "years", "jahr", "jahre", "ans", "a", "岁", "周岁"),
+    "months": ("m", "mo", "mos", "month", "months", "monat", "monate", "mois", "个月", "月"),
+    "weeks": ("w", "wk", "wks", "week", "weeks", "woche", "wochen", "周"),
+    "days": ("d", "day", "days", "tag", "tage", "jours", "天"),
+    "hours": ("h", "hr", "hrs", "hour", "hours"),
+    "minutes": ("min", "mins", "minute", "minutes"),
+}
+_UNIT_OF_WORD = {word: unit for unit, words in _UNIT_WORDS.items() for word in words}
+
+_AGE = re.compile(
+    r"^\s*(?:[<>≤≥]=?\s*)?(?P<value>\d+(?:[.,]\d+)?)\s*"
+    r"(?P<unit>[A-Za-z]+|周岁|岁|个月|月|周|天)?\.?(?:\s*(?:old|of\s+age|and\s+(?:older|over|above|under|younger)"
+    r"|or\s+(?:older|more|over|above|less|under|younger)|\+))?\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_age(text: Optional[str]) -> Optional[Age]:
+    """Parse one age limit.
+
+    Args:
+        text: the limit as written ("18 Years", "1 Month", "N/A", "" ...).
+
+    Returns:
+        `Age` with value, unit and years when a number and unit are found
+        (a bare number counts as years); `Age(text=...)` when the text states
+        no number; `None` when `text` is None or blank.
+    """
+    if text is None or not str(text).strip():
+        return None
+    written = str(text).strip()
+    match = _AGE.match(written)
+    if match is None:
+        return Age(text=written)
+    unit = _unit(match.group("unit"))
+    if unit is None:
+        return Age(text=written)
+    value = float(match.group("value").replace(",", "."))
+    return Age(text=written, value=value, unit=unit, years=to_years(value, unit))
+
+
+def to_years(value: float, unit: str) -> float:
+    """Convert an amount of `unit` to years, rounded to 4 decimals.
+
+    Raises:
+        KeyError: `unit` is not one of `UNIT_YEARS`.
+    """
+    return round(value * UNIT_YEARS[unit], 4)
+
+
+def _unit(word: Optional[str]) -> Optional[str]:
+    """The normalised unit of a unit word; a missing word means years."""
+    if word is None:
+        return "years"
+    return _UNIT_OF_WORD.get(word.lower())
