@@ -39,3 +39,15 @@ def store_dir(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "store"
     monkeypatch.setenv("PTK_STORE", str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def sample_records():
+    """Real records parsed from the shipped sample: the seed page and the legacy XML files.
+
+    Used by the store, record-model and schema tests.
+    """
+    from toolkit.pipeline import iter_parsed
+
+    paths = [CORPUS / "seed" / "NCT06054113.txt", CORPUS / "ctgov-xml"]
+    return [o.record for o in iter_parsed(paths) if o.record is not None]
