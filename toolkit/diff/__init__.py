@@ -1,0 +1,66 @@
+"""Version diffs: fields, criteria alignment, outcomes and named events.
+
+`diff_records(old, new)` is the entry point; it returns a `RecordDiff`
+whose JSON form is documented in `toolkit/schema/diff.schema.json`.
+Renderers: `toolkit.diff.render_text`, `toolkit.diff.render_html`; whole
+dumps: `toolkit.diff.summary`.
+"""
+
+from __future__ import annotations
+
+from toolkit.diff.criteria import MATCH_THRESHOLD, criteria_items, diff_criteria
+from toolkit.diff.events import EVENT_KINDS, events_for
+from toolkit.diff.fields import PARTS, diff_fields
+from toolkit.diff.model import (
+    CriterionChange, Event, FieldChange, OutcomeChange, RecordDiff, TagChange, TextChange,
+    VersionRef, WordOp,
+)
+from toolkit.diff.outcomes import diff_outcomes
+from toolkit.diff.text import normalize
+from toolkit.errors import ToolkitError
+from toolkit.records import TrialRecord
+
+__all__ = [
+    "diff_records", "version_ref", "DiffError", "RecordDiff", "FieldChange", "TextChange",
+    "CriterionChange", "OutcomeChange", "TagChange", "Event", "VersionRef", "WordOp",
+    "EVENT_KINDS", "PARTS", "MATCH_THRESHOLD", "normalize",
+]
+
+
+class DiffError(ToolkitError):
+    """Two records cannot be diffed (different trials, missing version ...)."""
+
+
+def diff_records(old: TrialRecord, new: TrialRecord, *, check_identity: bool = True) -> RecordDiff:
+    """Compare two versions of one trial.
+
+    Args:
+        old: the earlier version.
+        new: the later version.
+        check_identity: refuse records of different trials.
+
+    Returns:
+        The diff: named events first, then field, text, criterion and
+        outcome changes.
+
+    Raises:
+        DiffError: the records are of different trials and `check_identity` is set.
+    """
+    if check_identity and old.trial_id != new.trial_id:
+        raise DiffError(f"cannot diff {old.trial_id} against {new.trial_id}: different trials")
+    fields, texts = diff_fields(old, new)
+    criteria = diff_criteria(criteria_items(old), criteria_items(new))
+    outcomes = diff_outcomes(old.outcomes, new.outcomes)
+    return RecordDiff(
+        registry=new.registry, trial_id=new.trial_id, old=version_ref(old), new=version_ref(new),
+        events=tuple(events_for(fields, criteria, outcomes)), fields=fields, texts=texts,
+        criteria=criteria, outcomes=outcomes,
+    )
+
+
+def version_ref(record: TrialRecord) -> VersionRef:
+    """Which version a record is: label, date, hash, source file."""
+    source = None
+    if record.source is not None and record.source.path:
+        source = record.source.path + (f"!{record.source.entry}" if record.source.entry else "")
+    return VersionRef(record.version, record.last_updated, record.content_hash, source)

@@ -1,0 +1,201 @@
+"""Criteria aligned between two versions of a record.
+
+Alignment runs in two passes:
+1. exact: criteria whose normalised text (see `toolkit.diff.text.normalize`)
+   is identical pair up in source order; renumbering, re-bulleting,
+   re-wrapping and whitespace changes therefore leave a criterion unchanged;
+2. fuzzy: the rest are scored with `rapidfuzz.process.cdist`, score = mean of
+   `fuzz.ratio` and `fuzz.token_set_ratio` on `utils.default_process`ed text,
+   and paired greedily best-first when the score is at least
+   `MATCH_THRESHOLD` (60): those are "modified"; what is left is added or removed.
+
+A pair whose polarity or category changed, or that left the longest common
+order of pairs, is "moved" (a modified criterion can be moved too).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from rapidfuzz import fuzz, process, utils
+
+from toolkit.diff.model import CriterionChange
+from toolkit.diff.tags import tag_changes
+from toolkit.diff.text import normalize, word_ops
+from toolkit.records import Criterion, TrialRecord
+
+__all__ = ["MATCH_THRESHOLD", "Item", "criteria_items", "diff_criteria"]
+
+MATCH_THRESHOLD = 60.0
+_HEADING_WORDS = ("inclusion", "exclusion", "eligibility", "criteria")
+
+
+@dataclass(frozen=True)
+class Item:
+    """A criterion prepared for alignment: its place and comparison text."""
+
+    criterion: Criterion
+    position: int
+    norm: str
+
+    @property
+    def category_key(self) -> str:
+        return normalize(self.criterion.category).lower()
+
+
+def criteria_items(record: TrialRecord) -> List[Item]:
+    """The criteria of a record in source order, ready to align.
+
+    A record whose eligibility text was never split into criteria (no
+    parser output) is split here by lines, so its text is still compared.
+    """
+    criteria = list(record.all_criteria())
+    if not criteria and record.eligibility is not None:
+        criteria = _line_criteria(record.eligibility.text)
+    items = []
+    for criterion in criteria:
+        norm = normalize(criterion.text)
+        if norm:
+            items.append(Item(criterion, len(items), norm))
+    return items
+
+
+def _line_criteria(text: str) -> List[Criterion]:
+    """Fallback: one criterion per non-empty line, polarity from headings."""
+    polarity, out, offset = "unknown", [], 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        lowered = stripped.lower().rstrip(":")
+        if stripped and len(lowered) < 60 and any(w in lowered for w in _HEADING_WORDS) and (
+                "inclusion" in lowered or "exclusion" in lowered):
+            polarity = "exclusion" if "exclusion" in lowered else "inclusion"
+        elif stripped:
+            prefix = polarity[0].upper() if polarity != "unknown" else "C"
+            out.append(Criterion(f"{prefix}{len(out) + 1}", polarity, stripped, offset, offset + len(line)))
+        offset += len(line)
+    return out
+
+
+def diff_criteria(old: Sequence[Item], new: Sequence[Item], *,
+                  threshold: float = MATCH_THRESHOLD) -> Tuple[CriterionChange, ...]:
+    """Align two criteria lists and describe every criterion of both.
+
+    Args:
+        old: items of the old version (`criteria_items`).
+        new: items of the new version.
+        threshold: lowest fuzzy score (0-100) for a modified pair.
+
+    Returns:
+        One change per aligned pair, added or removed criterion, in the
+        order of the new version (removed ones after their old neighbours).
+    """
+    exact = _exact_pairs(old, new)
+    rest_old = [i for i in range(len(old)) if i not in exact]
+    used_new = set(exact.values())
+    rest_new = [j for j in range(len(new)) if j not in used_new]
+    fuzzy = _fuzzy_pairs(old, new, rest_old, rest_new, threshold)
+    pairs = {**exact, **{i: j for i, (j, _) in fuzzy.items()}}
+    in_order = _in_order(pairs)
+    changes = []
+    for i, j in pairs.items():
+        score = fuzzy[i][1] if i in fuzzy else 100.0
+        changes.append((j, i, _pair_change(old[i], new[j], score, i in fuzzy, i in in_order)))
+    paired_new = set(pairs.values())
+    changes += [(j, -1, _added(new[j])) for j in range(len(new)) if j not in paired_new]
+    changes += [(_anchor(i, pairs), i, _removed(old[i])) for i in range(len(old)) if i not in pairs]
+    changes.sort(key=lambda c: (c[0], c[1]))
+    return tuple(c[2] for c in changes)
+
+
+def _exact_pairs(old: Sequence[Item], new: Sequence[Item]) -> Dict[int, int]:
+    waiting: Dict[str, deque] = defaultdict(deque)
+    for j, item in enumerate(new):
+        waiting[item.norm].append(j)
+    pairs = {}
+    for i, item in enumerate(old):
+        if waiting[item.norm]:
+            pairs[i] = waiting[item.norm].popleft()
+    return pairs
+
+
+def _fuzzy_pairs(old, new, rest_old, rest_new, threshold) -> Dict[int, Tuple[int, float]]:
+    if not rest_old or not rest_new:
+        return {}
+    a = [old[i].norm for i in rest_old]
+    b = [new[j].norm for j in rest_new]
+    scores = process.cdist(a, b, scorer=fuzz.ratio, processor=utils.default_process)
+    scores += process.cdist(a, b, scorer=fuzz.token_set_ratio, processor=utils.default_process)
+    scores /= 2
+    candidates = [(float(scores[x, y]), x, y) for x in range(len(a)) for y in range(len(b))
+                  if scores[x, y] >= threshold]
+    candidates.sort(key=lambda c: (-c[0], abs(rest_old[c[1]] - rest_new[c[2]])))
+    pairs, taken = {}, set()
+    for score, x, y in candidates:
+        i, j = rest_old[x], rest_new[y]
+        if i not in pairs and j not in taken:
+            pairs[i] = (j, round(score, 1))
+            taken.add(j)
+    return pairs
+
+
+def _in_order(pairs: Dict[int, int]) -> set:
+    """Old indices of the pairs on a longest increasing run of new positions."""
+    ordered = sorted(pairs.items())
+    tails: List[int] = []
+    tail_index: List[int] = []
+    parent: List[Optional[int]] = [None] * len(ordered)
+    for k, (_, j) in enumerate(ordered):
+        pos = bisect_left(tails, j)
+        if pos == len(tails):
+            tails.append(j)
+            tail_index.append(k)
+        else:
+            tails[pos] = j
+            tail_index[pos] = k
+        parent[k] = tail_index[pos - 1] if pos else None
+    keep, k = set(), tail_index[-1] if tail_index else None
+    while k is not None:
+        keep.add(ordered[k][0])
+        k = parent[k]
+    return keep
+
+
+def _pair_change(a: Item, b: Item, score: float, fuzzy: bool, in_order: bool) -> CriterionChange:
+    moved = []
+    if not in_order:
+        moved.append("position")
+    if a.criterion.polarity != b.criterion.polarity:
+        moved.append("polarity")
+    if a.category_key != b.category_key:
+        moved.append("category")
+    status = "modified" if fuzzy else ("moved" if moved else "unchanged")
+    return CriterionChange(
+        status=status, old_id=a.criterion.id, new_id=b.criterion.id,
+        old_text=a.criterion.text, new_text=b.criterion.text,
+        old_polarity=a.criterion.polarity, new_polarity=b.criterion.polarity,
+        old_category=a.criterion.category, new_category=b.criterion.category,
+        similarity=score, moved=tuple(moved),
+        words=word_ops(a.criterion.text, b.criterion.text) if fuzzy else (),
+        tags=tag_changes(a.criterion, b.criterion) if fuzzy else (),
+    )
+
+
+def _added(item: Item) -> CriterionChange:
+    c = item.criterion
+    return CriterionChange(status="added", new_id=c.id, new_text=c.text,
+                           new_polarity=c.polarity, new_category=c.category)
+
+
+def _removed(item: Item) -> CriterionChange:
+    c = item.criterion
+    return CriterionChange(status="removed", old_id=c.id, old_text=c.text,
+                           old_polarity=c.polarity, old_category=c.category)
+
+
+def _anchor(i: int, pairs: Dict[int, int]) -> int:
+    """New position a removed criterion is shown at: after its old predecessor's partner."""
+    before = [pairs[k] for k in pairs if k < i]
+    return max(before) if before else -1

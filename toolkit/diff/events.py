@@ -1,0 +1,226 @@
+"""Named events: what a change means, with its before and after values.
+
+Events are read off the field, criterion and outcome changes; the
+vocabulary is `EVENT_KINDS` (documented in `toolkit/schema/diff.schema.json`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Iterator, List, Optional
+
+from toolkit.diff.model import CriterionChange, Event, FieldChange, OutcomeChange
+from toolkit.diff.tags import threshold_direction
+
+__all__ = ["EVENT_KINDS", "events_for"]
+
+EVENT_KINDS = (
+    "status_changed", "enrollment_raised", "enrollment_cut", "enrollment_type_changed",
+    "start_date_slipped", "start_date_brought_forward",
+    "primary_completion_date_slipped", "primary_completion_date_brought_forward",
+    "completion_date_slipped", "completion_date_brought_forward",
+    "age_range_widened", "age_range_narrowed", "age_range_changed", "sex_changed",
+    "healthy_volunteers_changed", "phase_changed",
+    "inclusion_criterion_added", "exclusion_criterion_added",
+    "inclusion_criterion_dropped", "exclusion_criterion_dropped", "criterion_moved",
+    "time_window_lengthened", "time_window_shortened",
+    "threshold_tightened", "threshold_loosened", "threshold_changed",
+    "primary_outcome_changed", "primary_outcome_added", "primary_outcome_removed",
+    "secondary_outcome_changed", "secondary_outcome_added", "secondary_outcome_removed",
+    "outcome_moved_to_primary", "outcome_moved_to_secondary",
+    "sites_added", "sites_removed", "intervention_added", "intervention_removed",
+    "sponsor_changed",
+)
+
+_DATES = ("start_date", "primary_completion_date", "completion_date")
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+
+
+def events_for(fields: Iterable[FieldChange], criteria: Iterable[CriterionChange],
+               outcomes: Iterable[OutcomeChange]) -> List[Event]:
+    """Every named event of a diff, fields first, then criteria, then outcomes."""
+    fields = list(fields)
+    events = list(_field_events(fields))
+    events += _age_events({f.field: f for f in fields})
+    for change in criteria:
+        events += _criterion_events(change)
+    for change in outcomes:
+        events += _outcome_events(change)
+    return events
+
+
+def _field_events(fields: List[FieldChange]) -> Iterator[Event]:
+    for f in fields:
+        handler = _FIELD_HANDLERS.get(f.field)
+        if handler is not None:
+            yield from handler(f)
+
+
+def _status(f: FieldChange) -> Iterator[Event]:
+    yield Event("status_changed", f"status changed from {f.before} to {f.after}", f.field, f.before, f.after)
+
+
+def _enrollment(f: FieldChange) -> Iterator[Event]:
+    if isinstance(f.before, (int, float)) and isinstance(f.after, (int, float)):
+        kind = "enrollment_raised" if f.after > f.before else "enrollment_cut"
+        verb = "raised" if f.after > f.before else "cut"
+        yield Event(kind, f"enrollment target {verb} from {f.before} to {f.after}", f.field, f.before, f.after)
+
+
+def _enrollment_type(f: FieldChange) -> Iterator[Event]:
+    yield Event("enrollment_type_changed", f"enrollment changed from {f.before} to {f.after}",
+                f.field, f.before, f.after)
+
+
+def _date(f: FieldChange) -> Iterator[Event]:
+    a, b = _date_key(f.before), _date_key(f.after)
+    if a is None or b is None or a == b:
+        return
+    name = f.field.replace("_", " ")
+    if b > a:
+        yield Event(f"{f.field}_slipped", f"{name} slipped from {f.before} to {f.after}", f.field, f.before, f.after)
+    else:
+        yield Event(f"{f.field}_brought_forward", f"{name} brought forward from {f.before} to {f.after}",
+                    f.field, f.before, f.after)
+
+
+def _date_key(value: Any) -> Optional[tuple]:
+    """(year, month, day) of an ISO or 'Month [day,] year' date, None if unreadable."""
+    if not isinstance(value, str):
+        return None
+    m = re.match(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", value.strip())
+    if m:
+        return int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
+    m = re.match(r"([A-Za-z]{3})[a-z]*\.?\s+(?:(\d{1,2}),?\s+)?(\d{4})", value.strip())
+    if m and m.group(1).lower() in _MONTHS:
+        return int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2) or 0)
+    return None
+
+
+def _simple(kind: str, label: str):
+    def handler(f: FieldChange) -> Iterator[Event]:
+        yield Event(kind, f"{label} changed from {f.before} to {f.after}", f.field, f.before, f.after)
+    return handler
+
+
+def _collection(added_kind: str, removed_kind: str, noun: str):
+    def handler(f: FieldChange) -> Iterator[Event]:
+        if f.added:
+            yield Event(added_kind, f"{len(f.added)} {noun} added: " + "; ".join(f.added[:5]),
+                        f.field, None, list(f.added))
+        if f.removed:
+            yield Event(removed_kind, f"{len(f.removed)} {noun} removed: " + "; ".join(f.removed[:5]),
+                        f.field, list(f.removed), None)
+    return handler
+
+
+def _phases(f: FieldChange) -> Iterator[Event]:
+    yield Event("phase_changed", f"phases changed: -{list(f.removed)} +{list(f.added)}",
+                f.field, list(f.removed), list(f.added))
+
+
+def _sponsors(f: FieldChange) -> Iterator[Event]:
+    yield Event("sponsor_changed", f"sponsors changed: -{list(f.removed)} +{list(f.added)}",
+                f.field, list(f.removed), list(f.added))
+
+
+_FIELD_HANDLERS = {
+    "status": _status, "enrollment.count": _enrollment, "enrollment.type": _enrollment_type,
+    **{name: _date for name in _DATES},
+    "sex": _simple("sex_changed", "sex"),
+    "healthy_volunteers": _simple("healthy_volunteers_changed", "healthy volunteers"),
+    "phases": _phases, "sponsors": _sponsors,
+    "locations": _collection("sites_added", "sites_removed", "site(s)"),
+    "interventions": _collection("intervention_added", "intervention_removed", "intervention(s)"),
+}
+
+
+def _age_events(fields: dict) -> Iterator[Event]:
+    low, high = fields.get("min_age"), fields.get("max_age")
+    if low is None and high is None:
+        return
+    wider = narrower = False
+    if low is not None:
+        a, b = _years(low.before, default=0.0), _years(low.after, default=0.0)
+        wider, narrower = b < a, b > a
+    if high is not None:
+        a, b = _years(high.before, default=float("inf")), _years(high.after, default=float("inf"))
+        wider, narrower = wider or b > a, narrower or b < a
+    before = f"{low.before if low else '…'} - {high.before if high else '…'}"
+    after = f"{low.after if low else '…'} - {high.after if high else '…'}"
+    kind = "age_range_changed" if wider == narrower else ("age_range_widened" if wider else "age_range_narrowed")
+    yield Event(kind, f"age range {kind.rsplit('_', 1)[1]}: {before} -> {after}", "eligibility.age", before, after)
+
+
+_AGE_UNITS = {"year": 1.0, "month": 1 / 12, "week": 7 / 365.25, "day": 1 / 365.25, "hour": 1 / 8766, "minute": 1 / 525960}
+
+
+def _years(text: Any, *, default: float) -> float:
+    if text is None:
+        return default
+    m = re.search(r"(\d+(?:\.\d+)?)\s*([A-Za-z]*)", str(text))
+    if not m:
+        return default
+    unit = m.group(2).lower().rstrip("s") or "year"
+    return float(m.group(1)) * _AGE_UNITS.get(unit, 1.0)
+
+
+def _criterion_events(c: CriterionChange) -> List[Event]:
+    if c.status == "added":
+        return [Event(f"{_polarity(c.new_polarity)}_criterion_added",
+                      f"new {_polarity(c.new_polarity)} criterion {c.new_id}: {c.new_text}",
+                      "criteria", None, c.new_text, c.new_id)]
+    if c.status == "removed":
+        return [Event(f"{_polarity(c.old_polarity)}_criterion_dropped",
+                      f"{_polarity(c.old_polarity)} criterion {c.old_id} dropped: {c.old_text}",
+                      "criteria", c.old_text, None, c.old_id)]
+    events = []
+    if set(c.moved) & {"polarity", "category"}:
+        events.append(Event("criterion_moved", f"criterion {c.old_id} moved to {c.new_id} "
+                            f"({c.old_polarity}/{c.old_category} -> {c.new_polarity}/{c.new_category})",
+                            "criteria", c.old_id, c.new_id, c.new_id))
+    for tag in c.tags:
+        events += _tag_events(c, tag)
+    return events
+
+
+def _polarity(value: Optional[str]) -> str:
+    return value if value in ("inclusion", "exclusion") else "inclusion"
+
+
+def _tag_events(c: CriterionChange, tag) -> List[Event]:
+    if tag.change != "changed" or tag.before_value is None or tag.after_value is None:
+        return []
+    if tag.label == "time_window":
+        kind = "time_window_lengthened" if tag.after_value > tag.before_value else "time_window_shortened"
+        return [Event(kind, f"time window in {c.new_id} {kind.rsplit('_', 1)[1]}: {tag.before} -> {tag.after}",
+                      "criteria", tag.before, tag.after, c.new_id)]
+    if tag.label == "value":
+        direction = threshold_direction(tag.comparator, c.new_polarity or "inclusion",
+                                        tag.before_value, tag.after_value)
+        return [Event(f"threshold_{direction}", f"threshold in {c.new_id} {direction}: {tag.before} -> {tag.after}",
+                      "criteria", tag.before, tag.after, c.new_id)]
+    return []
+
+
+def _outcome_events(o: OutcomeChange) -> List[Event]:
+    if o.status in ("added", "removed"):
+        kind = (o.new_kind if o.status == "added" else o.old_kind) or "other"
+        measure = o.new_measure if o.status == "added" else o.old_measure
+        if kind not in ("primary", "secondary"):
+            return []
+        return [Event(f"{kind}_outcome_{o.status}", f"{kind} outcome {o.status}: {measure}", "outcomes",
+                      None if o.status == "added" else measure, measure if o.status == "added" else None)]
+    events = []
+    if "kind" in o.changes and o.new_kind in ("primary", "secondary"):
+        events.append(Event(f"outcome_moved_to_{o.new_kind}", f"outcome moved from {o.old_kind} to "
+                            f"{o.new_kind}: {o.new_measure}", "outcomes", o.old_kind, o.new_kind))
+    for what in ("measure", "time_frame"):
+        if what in o.changes and o.new_kind in ("primary", "secondary"):
+            before = o.old_measure if what == "measure" else o.old_time_frame
+            after = o.new_measure if what == "measure" else o.new_time_frame
+            events.append(Event(f"{o.new_kind}_outcome_changed", f"{o.new_kind} outcome "
+                                f"{what.replace('_', ' ')} changed: {before} -> {after}",
+                                f"outcomes.{what}", before, after))
+    return events

@@ -1,0 +1,182 @@
+"""Field-level changes: scalars, collections, free texts and sections.
+
+Every field of `TrialRecord` is compared: the table `_FIELDS` names how and
+which part of the record it belongs to; a field missing from the table is
+compared whole, so nothing of a record escapes the diff. Identity and
+bookkeeping fields (`_SKIPPED`) are not compared.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any, Iterator, List, Tuple
+
+from toolkit.diff.model import FieldChange, TextChange
+from toolkit.diff.text import normalize, similarity, word_ops
+from toolkit.records import TrialRecord, to_dict
+
+__all__ = ["diff_fields", "PARTS"]
+
+_SKIPPED = {"registry", "trial_id", "version", "content_hash", "last_updated", "source",
+            "outcomes", "eligibility", "sections", "extra"}
+
+# field -> (how, part)
+_FIELDS = {
+    "status": ("scalar", "status"), "why_stopped": ("scalar", "status"),
+    "start_date": ("scalar", "dates"), "primary_completion_date": ("scalar", "dates"),
+    "completion_date": ("scalar", "dates"), "first_posted": ("scalar", "dates"),
+    "study_type": ("scalar", "design"), "phases": ("set", "design"), "design": ("object", "design"),
+    "enrollment": ("object", "enrollment"),
+    "title": ("text", "titles"), "official_title": ("text", "titles"), "acronym": ("scalar", "titles"),
+    "brief_summary": ("text", "description"), "detailed_description": ("text", "description"),
+    "conditions": ("set", "conditions"), "keywords": ("set", "conditions"),
+    "condition_mesh": ("set", "conditions"), "intervention_mesh": ("set", "interventions"),
+    "arms": ("items", "interventions"), "interventions": ("items", "interventions"),
+    "sponsors": ("items", "sponsors"), "investigators": ("items", "contacts"),
+    "locations": ("items", "locations"), "links": ("items", "identifiers"),
+    "secondary_ids": ("items", "identifiers"),
+}
+_ELIGIBILITY = {
+    "min_age": "age", "max_age": "age", "sex": "scalar", "healthy_volunteers": "scalar",
+    "std_ages": "set", "gender_based": "scalar", "gender_description": "text",
+    "sampling_method": "scalar", "study_population": "text",
+}
+PARTS = ("status", "enrollment", "dates", "design", "eligibility", "criteria", "outcomes",
+         "conditions", "interventions", "sponsors", "contacts", "locations", "titles",
+         "description", "sections", "identifiers", "other")
+
+
+def diff_fields(old: TrialRecord, new: TrialRecord) -> Tuple[Tuple[FieldChange, ...], Tuple[TextChange, ...]]:
+    """Compare every field of two versions outside criteria and outcomes.
+
+    Returns:
+        (field changes, text changes), in record field order.
+    """
+    fields: List[FieldChange] = []
+    texts: List[TextChange] = []
+    for f in dataclasses.fields(TrialRecord):
+        if f.name in _SKIPPED:
+            continue
+        how, part = _FIELDS.get(f.name, ("object", "other"))
+        _compare(how, f.name, part, getattr(old, f.name), getattr(new, f.name), fields, texts)
+    _compare_eligibility(old.eligibility, new.eligibility, fields, texts)
+    texts.extend(_section_changes(old.sections, new.sections))
+    fields.extend(_extra_changes(old.extra, new.extra))
+    return tuple(fields), tuple(texts)
+
+
+def _compare(how: str, name: str, part: str, a: Any, b: Any, fields: list, texts: list) -> None:
+    if how == "text":
+        change = _text_change(name, part, a, b)
+        if change is not None:
+            texts.append(change)
+    elif how == "set":
+        fields.extend(_set_change(name, part, [str(v) for v in a or ()], [str(v) for v in b or ()]))
+    elif how == "items":
+        fields.extend(_set_change(name, part, [_show(v) for v in a], [_show(v) for v in b]))
+    elif how == "object" and dataclasses.is_dataclass(a or b):
+        fields.extend(_object_changes(name, part, a, b))
+    elif how == "age":
+        if _age_text(a) != _age_text(b):
+            fields.append(FieldChange(name, part, _age_text(a), _age_text(b)))
+    elif _plain(a) != _plain(b):
+        fields.append(FieldChange(name, part, _plain(a), _plain(b)))
+
+
+def _object_changes(name: str, part: str, a: Any, b: Any) -> Iterator[FieldChange]:
+    cls = type(a if a is not None else b)
+    for f in dataclasses.fields(cls):
+        x = getattr(a, f.name) if a is not None else None
+        y = getattr(b, f.name) if b is not None else None
+        x, y = _plain(x), _plain(y)
+        if x != y:
+            yield FieldChange(f"{name}.{f.name}", part, x, y)
+
+
+def _compare_eligibility(a, b, fields: list, texts: list) -> None:
+    for name, how in _ELIGIBILITY.items():
+        x = getattr(a, name) if a is not None else None
+        y = getattr(b, name) if b is not None else None
+        _compare(how, name, "eligibility", x, y, fields, texts)
+
+
+def _text_change(name: str, part: str, a: Any, b: Any):
+    if normalize(a) == normalize(b):
+        return None
+    if not normalize(a):
+        return TextChange(name, part, "added", word_ops("", b))
+    if not normalize(b):
+        return TextChange(name, part, "removed", word_ops(a, ""))
+    return TextChange(name, part, "modified", word_ops(a, b), similarity(a, b))
+
+
+def _set_change(name: str, part: str, a: List[str], b: List[str]) -> List[FieldChange]:
+    old = {normalize(v): v for v in a}
+    new = {normalize(v): v for v in b}
+    added = tuple(new[k] for k in new if k not in old)
+    removed = tuple(old[k] for k in old if k not in new)
+    if not added and not removed:
+        return []
+    return [FieldChange(name, part, added=added, removed=removed)]
+
+
+def _section_changes(a, b) -> Iterator[TextChange]:
+    old = _by_heading(a)
+    new = _by_heading(b)
+    for heading in list(old) + [h for h in new if h not in old]:
+        change = _text_change(f"sections[{heading}]", "sections", old.get(heading), new.get(heading))
+        if change is not None:
+            yield change
+
+
+def _by_heading(sections) -> dict:
+    out: dict = {}
+    for section in sections:
+        key = section.heading
+        n = 2
+        while key in out:
+            key, n = f"{section.heading} ({n})", n + 1
+        out[key] = section.text
+    return out
+
+
+def _extra_changes(a, b) -> Iterator[FieldChange]:
+    a, b = a or {}, b or {}
+    for key in list(a) + [k for k in b if k not in a]:
+        x, y = _plain(a.get(key)), _plain(b.get(key))
+        if x != y:
+            yield FieldChange(f"extra.{key}", "other", x, y)
+
+
+def _age_text(age) -> Any:
+    if age is None:
+        return None
+    return age.text if age.text else (f"{age.years:g} years" if age.years is not None else None)
+
+
+def _plain(value: Any) -> Any:
+    """A comparable JSON value: models become dicts, tuples lists, '' None."""
+    value = to_dict(value)
+    if value in ("", [], {}):
+        return None
+    return value
+
+
+def _show(item: Any) -> str:
+    """A one-line readable form of a collection item (arm, site, sponsor ...)."""
+    data = to_dict(item)
+    if not isinstance(data, dict):
+        return str(data)
+    order = ("name", "label", "facility", "id", "role", "type", "class", "city", "state", "country",
+             "status", "affiliation", "email", "phone", "url", "description", "other_names",
+             "interventions", "arm_labels")
+    parts = [_short(data[k]) for k in order if data.get(k)]
+    parts += [_short(v) for k, v in data.items() if k not in order and v]
+    return " | ".join(parts)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return " ".join(str(value).split())

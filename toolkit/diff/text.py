@@ -1,0 +1,77 @@
+"""Text normalisation and word-level diffs.
+
+Two texts that differ only by whitespace, line wrapping, bullet markers,
+list numbering, markdown escapes or converter debris (`_x000D_`, `<br>`)
+normalise alike: the diff reports them unchanged.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import re
+from typing import Optional, Tuple
+
+from toolkit.diff.model import WordOp
+
+__all__ = ["normalize", "word_ops", "similarity"]
+
+_DEBRIS = re.compile(r"_x000[dD]_|<br\s*/?>|</?(?:p|div|span|li|ul|ol|b|i|u|strong|em)\b[^>]*>", re.I)
+_ESCAPE = re.compile(r"\\([<>\[\]()*_#+\-.!~`|])")
+# leading list markers: bullets, "1.", "1)", "(1)", "a.", "a)", "i.", "ii)", "-", "*", "•" ...
+_MARKER = re.compile(
+    r"^\s*(?:[-*•·●○◦▪■►o]\s+|[-*•·●○◦▪■►]"
+    r"|\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,5})(?:\.\d{1,3})*[.)](?=\s|[A-Za-z(])\s*)+"
+)
+_SPACE = re.compile(r"\s+")
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
+_TRAILING = re.compile(r"[\s;,.:]+$")
+_WORD = re.compile(r"\S+")
+
+
+def normalize(text: Optional[str]) -> str:
+    """Return the comparison form of a text.
+
+    Args:
+        text: a criterion, outcome or section text as written.
+
+    Returns:
+        The text without markup debris, escapes, list markers (at the start
+        of every line), trailing punctuation and with runs of whitespace
+        collapsed to one space. Case is kept.
+    """
+    if not text:
+        return ""
+    text = html.unescape(_DEBRIS.sub("\n", text)).translate(_QUOTES)
+    text = _ESCAPE.sub(r"\1", text)
+    lines = (_MARKER.sub("", line) for line in text.splitlines())
+    return _TRAILING.sub("", _SPACE.sub(" ", " ".join(lines)).strip())
+
+
+def word_ops(old: Optional[str], new: Optional[str]) -> Tuple[WordOp, ...]:
+    """Word-level diff of two texts (after normalisation).
+
+    Returns:
+        Runs of equal, deleted and inserted words; a replacement is a
+        delete followed by an insert.
+    """
+    a = _WORD.findall(normalize(old))
+    b = _WORD.findall(normalize(new))
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    ops = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            ops.append(WordOp("equal", " ".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            ops.append(WordOp("delete", " ".join(a[i1:i2])))
+        if j2 > j1:
+            ops.append(WordOp("insert", " ".join(b[j1:j2])))
+    return tuple(ops)
+
+
+def similarity(old: Optional[str], new: Optional[str]) -> float:
+    """rapidfuzz ratio (0-100) of the normalised texts, rounded to 0.1."""
+    from rapidfuzz import fuzz
+
+    return round(fuzz.ratio(normalize(old), normalize(new)), 1)
