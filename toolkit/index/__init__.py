@@ -1,0 +1,88 @@
+"""Search over eligibility criteria: documents, query language, engines.
+
+Public entry points:
+    build_index(store, ...)   rebuild the index from the store's latest versions;
+    refresh(store, ...)       bring the index level with the store (after `ptk parse`);
+    search(query, ...)        criterion hits of a query string and option filters;
+    SearchIndex, Filters      the index on disk and the option filters.
+
+Every Whoosh and tantivy import stays inside this package.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable, List, Optional
+
+from toolkit.index.compile import Filters, compile_query, parse_age, parse_duration
+from toolkit.index.manager import IndexStatus, SearchIndex, resolve_index_dir
+from toolkit.index.query import parse_query, render
+from toolkit.index.search import (
+    CriterionHit, TrialGroup, count_hits, facet_counts, group_by_trial, run_search, suggest_terms,
+)
+
+__all__ = [
+    "Filters", "SearchIndex", "IndexStatus", "CriterionHit", "TrialGroup", "build_index", "refresh",
+    "search", "compile_query", "parse_query", "render", "parse_age", "parse_duration",
+    "count_hits", "facet_counts", "group_by_trial", "run_search", "suggest_terms", "resolve_index_dir",
+]
+
+
+def build_index(store, *, index_dir=None, engine: Optional[str] = None,
+                progress: Optional[Callable[[int], None]] = None) -> dict:
+    """Rebuild the index from the latest version of every stored trial.
+
+    Returns:
+        The index metadata (engine, trials, criteria, ...).
+
+    Raises:
+        SearchIndexError: another writer holds the index, or the engine is missing.
+    """
+    index = SearchIndex(index_dir, engine=engine)
+    try:
+        return index.rebuild(store.iter_latest(), progress=progress)
+    finally:
+        index.close()
+
+
+def refresh(store, *, index_dir=None, engine: Optional[str] = None, quiet: bool = False) -> IndexStatus:
+    """Keep the index current with the store: index new and changed trials, drop removed ones.
+
+    Builds the index when there is none, so `ptk search` works right after
+    `ptk parse`. A trial's previous version loses its documents; nothing is
+    indexed twice.
+
+    Args:
+        store: an open `toolkit.store.Store`.
+        index_dir: index root (default `$PTK_INDEX` or `indexes/`).
+        engine: whoosh or tantivy (default: the one already built there, else whoosh).
+        quiet: print no summary line on stderr.
+
+    Returns:
+        What was out of date before the refresh.
+    """
+    index = SearchIndex(index_dir, engine=engine)
+    try:
+        status = index.refresh(store)
+    finally:
+        index.close()
+    if not quiet:
+        action = "up to date" if status.current else f"updated ({status.describe()})"
+        print(f"search index {index.path}: {action}", file=sys.stderr)
+    return status
+
+
+def search(query: Optional[str], *, filters: Filters = Filters(), index_dir=None,
+           engine: Optional[str] = None, limit: Optional[int] = 20) -> List[CriterionHit]:
+    """Criterion hits for a query string and option filters, best first.
+
+    Raises:
+        QueryError: bad query syntax.
+        SearchIndexError: no usable index (the message names the command to run).
+    """
+    index = SearchIndex(index_dir, engine=engine)
+    try:
+        index.check_usable()
+        return run_search(index, compile_query(query, filters), limit=limit)
+    finally:
+        index.close()

@@ -1,0 +1,65 @@
+"""Text analysis shared by every engine: tokens, case folding, stemming.
+
+Both engines index the *output* of `analyze` (space-separated stems) with a
+plain whitespace tokenizer, so a word means the same thing in Whoosh, in
+tantivy and in a brute-force scan of the records.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Iterator, List, Tuple
+
+from whoosh.lang.porter import stem as _porter_stem
+
+__all__ = ["SEPARATOR", "analyze", "fold", "stem", "tokens_with_offsets", "join_values"]
+
+# A token no analyzer produces: put between the values of a multi-valued text
+# field so a phrase never matches across two values.
+SEPARATOR = "_"
+
+# Runs of letters/digits; a decimal part stays with its number ("2.5").
+_TOKEN = re.compile(r"[^\W_]+(?:[.,]\d+)?")
+
+
+def fold(text: str) -> str:
+    """Unicode-normalise and case-fold a text."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Porter stem of a folded word; numbers and short words stay as they are."""
+    if len(word) <= 2 or not word.isalpha():
+        return word
+    return _porter_stem(word)
+
+
+def tokens_with_offsets(text: str) -> Iterator[Tuple[str, int, int]]:
+    """Yield (folded word, start, end) for each word of a text.
+
+    Offsets index the text as given; folding happens per word, so offsets
+    stay valid for highlighting.
+    """
+    for match in _TOKEN.finditer(text):
+        yield fold(match.group()), match.start(), match.end()
+
+
+def analyze(text: str) -> List[str]:
+    """The indexed form of a text: one stem per word, in order.
+
+    Args:
+        text: any text (criterion, title, query word).
+
+    Returns:
+        The stems, in text order.
+    """
+    return [stem(word) for word, _, _ in tokens_with_offsets(text)]
+
+
+def join_values(values) -> str:
+    """Analyze several values into one field string, separated by `SEPARATOR`."""
+    parts = [" ".join(analyze(value)) for value in values if value]
+    return f" {SEPARATOR} ".join(part for part in parts if part)

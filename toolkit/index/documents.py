@@ -1,0 +1,163 @@
+"""From a trial record to search documents: one per criterion, one per trial.
+
+A document is a plain dict keyed by the names in `toolkit.index.schema`:
+text fields hold analyzed strings, keyword and number fields lists, stored
+fields raw strings. Trial-level fields (status, phases, ages, ...) are copied
+onto every criterion document so a filtered query is a one-document test.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Iterator, List, Optional
+
+from toolkit.index.analysis import analyze, join_values
+from toolkit.index.schema import AGE_UNBOUNDED, normalize_keyword
+from toolkit.records import Criterion, TrialRecord
+
+__all__ = ["trial_key", "record_documents", "trial_document", "criterion_documents"]
+
+
+def trial_key(registry: str, trial_id: str) -> str:
+    """The index's identity of a trial: `registry:trial_id`."""
+    return f"{registry}:{trial_id}"
+
+
+def record_documents(record: TrialRecord) -> Iterator[dict]:
+    """Yield the trial document, then one document per criterion."""
+    shared = _trial_fields(record)
+    yield trial_document(record, shared)
+    yield from criterion_documents(record, shared)
+
+
+def trial_document(record: TrialRecord, shared: Optional[dict] = None) -> dict:
+    """The one document describing a trial as a whole (kind `trial`)."""
+    doc = dict(shared if shared is not None else _trial_fields(record))
+    key = doc["trial_key"]
+    doc.update(
+        doc_id=key,
+        kind=["trial"],
+        text=" ".join(analyze(" ".join(filter(None, (record.brief_summary,))))),
+        condition=join_values(record.conditions + record.condition_mesh),
+        drug=join_values(_intervention_names(record)),
+        content_hash=record.content_hash or "",
+    )
+    return doc
+
+
+def criterion_documents(record: TrialRecord, shared: Optional[dict] = None) -> Iterator[dict]:
+    """Yield one document per criterion of the tree, parents before children."""
+    shared = shared if shared is not None else _trial_fields(record)
+    criteria = record.eligibility.criteria if record.eligibility else ()
+    yield from _walk(criteria, parent=None, shared=shared)
+
+
+def _walk(criteria, *, parent: Optional[Criterion], shared: dict) -> Iterator[dict]:
+    for criterion in criteria:
+        yield _criterion_document(criterion, parent, shared)
+        yield from _walk(criterion.children, parent=criterion, shared=shared)
+
+
+def _criterion_document(criterion: Criterion, parent: Optional[Criterion], shared: dict) -> dict:
+    doc = dict(shared)
+    doc.update(
+        doc_id=f"{shared['trial_key']}#{criterion.id}",
+        kind=["criterion"],
+        criterion_id=criterion.id,
+        polarity=_keywords("polarity", [criterion.polarity]),
+        polarity_raw=criterion.polarity,
+        category=" ".join(analyze(criterion.category or "")),
+        category_raw=criterion.category or "",
+        text=" ".join(analyze(criterion.text)),
+        text_raw=criterion.text,
+        context=" ".join(analyze(parent.text)) if parent is not None else "",
+        drug=join_values(_tag_values(criterion, "drug")),
+        condition=join_values(_tag_values(criterion, "condition")),
+        measurement=join_values(_measurements(criterion)),
+        window=_window_days(criterion),
+    )
+    return doc
+
+
+def _trial_fields(record: TrialRecord) -> dict:
+    """Fields shared by the trial document and every criterion document."""
+    eligibility = record.eligibility
+    countries = sorted({loc.country for loc in record.locations if loc.country})
+    return {
+        "trial_key": trial_key(record.registry, record.trial_id),
+        "trial_id": record.trial_id,
+        "registry": _keywords("registry", [record.registry]),
+        "version": record.version or "",
+        "trial": _keywords("trial", [record.trial_id] + [i.id for i in record.secondary_ids]),
+        "status": _keywords("status", [record.status]),
+        "status_raw": record.status or "",
+        "phase": _keywords("phase", list(record.phases)),
+        "phases_raw": ", ".join(record.phases),
+        "type": _keywords("type", [record.study_type]),
+        "sex": _keywords("sex", [eligibility.sex if eligibility else None]),
+        "healthy": _keywords("healthy", [_yes_no(eligibility.healthy_volunteers if eligibility else None)]),
+        "title": " ".join(analyze(record.title or record.official_title or "")),
+        "title_raw": record.title or record.official_title or "",
+        "sponsor": join_values(s.name for s in record.sponsors),
+        "country": join_values(countries),
+        "countries_raw": ", ".join(countries),
+        "min_age": [_age_years(eligibility, "min_age", AGE_UNBOUNDED[0])],
+        "max_age": [_age_years(eligibility, "max_age", AGE_UNBOUNDED[1])],
+    }
+
+
+def _keywords(field: str, values) -> List[str]:
+    out = []
+    for value in values:
+        norm = normalize_keyword(field, value) if value else None
+        if norm and norm not in out:
+            out.append(norm)
+    return out
+
+
+def _yes_no(value: Optional[bool]) -> Optional[str]:
+    return None if value is None else ("yes" if value else "no")
+
+
+def _age_years(eligibility, name: str, default: float) -> float:
+    age = getattr(eligibility, name, None) if eligibility else None
+    return float(age.years) if age is not None and age.years is not None else default
+
+
+def _intervention_names(record: TrialRecord) -> List[str]:
+    names = []
+    for intervention in record.interventions:
+        names.append(intervention.name)
+        names.extend(intervention.other_names)
+    return names + list(record.intervention_mesh)
+
+
+def _tag_values(criterion: Criterion, label: str) -> List[str]:
+    """Surface and normalised name of every tag with that label."""
+    values = []
+    for tag in criterion.tags:
+        if tag.label == label:
+            values.append(tag.text)
+            if tag.norm and tag.norm.lower() != tag.text.lower():
+                values.append(tag.norm)
+    return values
+
+
+def _measurements(criterion: Criterion) -> List[str]:
+    return [tag.measurement for tag in criterion.tags if tag.label == "value" and tag.measurement]
+
+
+def _window_days(criterion: Criterion) -> List[float]:
+    """One number of days per time window: its days, else its upper or lower bound."""
+    days = []
+    for tag in criterion.tags:
+        if tag.label != "time_window":
+            continue
+        value = next((v for v in (tag.days, tag.high_days, tag.low_days) if v is not None), None)
+        if value is not None:
+            days.append(float(value))
+    return days
+
+
+def document_fields(doc: Dict) -> Dict:
+    """The document without empty values (what an engine needs to write)."""
+    return {k: v for k, v in doc.items() if v not in ("", [], None)}

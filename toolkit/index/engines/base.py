@@ -1,0 +1,65 @@
+"""The interface every engine implements, and what a search returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, Mapping, Optional
+
+from toolkit.index.query import Node
+
+__all__ = ["Engine", "Hit"]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One matching document: its score and stored fields."""
+
+    score: float
+    fields: Mapping[str, str]
+
+
+class Engine:
+    """A search index in one directory.
+
+    Documents come from `toolkit.index.documents`; queries are compiled trees
+    from `toolkit.index.compile`. Implementations translate both to their
+    library and nothing else: locking, atomic rebuilds and metadata are done
+    once, in `toolkit.index.manager`.
+    """
+
+    name = "base"
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def exists(self) -> bool:
+        """True when an index of this engine is in `path`."""
+        raise NotImplementedError
+
+    def create(self) -> None:
+        """Make an empty index in `path` (which must be empty or absent)."""
+        raise NotImplementedError
+
+    def write(self, documents: Iterable[dict], *, delete_keys: Iterable[str] = ()) -> int:
+        """Delete the documents of the trials `delete_keys`, add `documents`, commit.
+
+        Returns:
+            The number of documents added.
+        """
+        raise NotImplementedError
+
+    def search(self, node: Node, *, limit: Optional[int] = 10) -> List[Hit]:
+        """Best hits first; `limit=None` returns every match."""
+        raise NotImplementedError
+
+    def count(self, node: Node) -> int:
+        """How many documents match."""
+        raise NotImplementedError
+
+    def stored_values(self, node: Node, names: Iterable[str]) -> List[Dict[str, str]]:
+        """The stored fields `names` of every match, in no particular order."""
+        return [{n: hit.fields.get(n, "") for n in names} for hit in self.search(node, limit=None)]
+
+    def close(self) -> None:
+        """Release readers and files."""

@@ -1,0 +1,168 @@
+"""The tantivy engine (optional extra `ptk[tantivy]`; Rust, much faster)."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable, List, Optional
+
+import tantivy
+
+from toolkit.errors import SearchIndexError
+from toolkit.index.engines.base import Engine, Hit
+from toolkit.index.query import All, And, Fuzzy, Node, Not, Or, Phrase, Prefix, Range, Word
+from toolkit.index.schema import FIELDS, STORED
+
+__all__ = ["TantivyEngine", "ENGINE"]
+
+BLOB = "_stored"
+MARKER = "meta.json"
+WRITER_HEAP = 256_000_000
+
+
+def build_schema() -> tantivy.Schema:
+    """The tantivy schema from `toolkit.index.schema.FIELDS` (analysis done upstream)."""
+    builder = tantivy.SchemaBuilder()
+    for name, kind in FIELDS.items():
+        if kind in ("id", "keyword"):
+            builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
+        elif kind == "text":
+            builder.add_text_field(name, tokenizer_name="whitespace", index_option="position")
+        elif kind == "number":
+            builder.add_float_field(name, indexed=True, fast=True)
+    builder.add_bytes_field(BLOB, stored=True)
+    return builder.build()
+
+
+class TantivyEngine(Engine):
+    """tantivy index in `path`; stored fields travel as one JSON blob."""
+
+    name = "tantivy"
+
+    def __init__(self, path):
+        super().__init__(path)
+        self._index = None
+
+    def exists(self) -> bool:
+        return (self.path / MARKER).is_file()
+
+    def create(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._index = tantivy.Index(build_schema(), path=str(self.path))
+
+    def _open(self) -> tantivy.Index:
+        if self._index is None:
+            if not self.exists():
+                raise SearchIndexError(f"no tantivy index in {self.path}")
+            self._index = tantivy.Index.open(str(self.path))
+        return self._index
+
+    def write(self, documents: Iterable[dict], *, delete_keys: Iterable[str] = ()) -> int:
+        index = self._open()
+        try:
+            writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
+        except ValueError as exc:
+            raise SearchIndexError(f"tantivy index {self.path} is locked by another writer: {exc}") from None
+        added = 0
+        try:
+            for key in delete_keys:
+                writer.delete_documents_by_term("trial_key", key)
+            for doc in documents:
+                writer.add_document(_tantivy_document(doc))
+                added += 1
+        except BaseException:
+            writer.rollback()
+            raise
+        writer.commit()
+        writer.wait_merging_threads()
+        index.reload()
+        return added
+
+    def search(self, node: Node, *, limit: Optional[int] = 10) -> List[Hit]:
+        index = self._open()
+        searcher = index.searcher()
+        query = translate(node, index.schema)
+        limit = limit if limit is not None else max(1, searcher.num_docs)
+        result = searcher.search(query, limit, count=False)
+        return [Hit(score, _stored(searcher.doc(address))) for score, address in result.hits]
+
+    def count(self, node: Node) -> int:
+        index = self._open()
+        return index.searcher().search(translate(node, index.schema), 1, count=True).count
+
+    def close(self) -> None:
+        self._index = None
+
+
+def _tantivy_document(doc: dict) -> tantivy.Document:
+    out = tantivy.Document()
+    for name, value in doc.items():
+        kind = FIELDS.get(name)
+        if kind is None or value in ("", [], None):
+            continue
+        if kind == "number":
+            for number in value:
+                out.add_float(name, float(number))
+        elif kind == "keyword":
+            for item in value:
+                out.add_text(name, item)
+        else:
+            out.add_text(name, value)
+    stored = {name: doc[name] for name in STORED if doc.get(name) not in (None, "")}
+    stored["kind"] = doc["kind"][0]
+    out.add_bytes(BLOB, json.dumps(stored, ensure_ascii=False).encode("utf-8"))
+    return out
+
+
+def _stored(document: tantivy.Document) -> dict:
+    return json.loads(bytes(document[BLOB][0]).decode("utf-8"))
+
+
+def translate(node: Node, schema) -> tantivy.Query:
+    """A compiled query tree as a tantivy query."""
+    Q = tantivy.Query
+    if isinstance(node, (And, Or)):
+        return _boolean(node, schema)
+    if isinstance(node, Not):
+        return Q.boolean_query([(tantivy.Occur.Must, Q.all_query()),
+                                (tantivy.Occur.MustNot, translate(node.item, schema))])
+    if isinstance(node, All):
+        return Q.all_query()
+    if isinstance(node, Word):
+        return Q.term_query(schema, node.field, node.text)
+    if isinstance(node, Phrase):
+        return Q.phrase_query(schema, node.field, list(node.words))
+    if isinstance(node, Prefix):
+        return Q.regex_query(schema, node.field, _escape_regex(node.text) + ".*")
+    if isinstance(node, Fuzzy):
+        return Q.fuzzy_term_query(schema, node.field, node.text, distance=node.distance)
+    if isinstance(node, Range):
+        return Q.range_query(schema, node.field, tantivy.FieldType.Float,
+                             _bound(node.low), _bound(node.high))
+    raise TypeError(f"cannot translate {node!r}")
+
+
+def _boolean(node, schema) -> tantivy.Query:
+    Q = tantivy.Query
+    if isinstance(node, Or):
+        return Q.boolean_query([(tantivy.Occur.Should, translate(i, schema)) for i in node.items])
+    clauses = []
+    for item in node.items:
+        if isinstance(item, Not):
+            clauses.append((tantivy.Occur.MustNot, translate(item.item, schema)))
+        else:
+            clauses.append((tantivy.Occur.Must, translate(item, schema)))
+    if all(occur == tantivy.Occur.MustNot for occur, _ in clauses):
+        clauses.append((tantivy.Occur.Must, Q.all_query()))
+    return Q.boolean_query(clauses)
+
+
+def _bound(value: Optional[float]) -> Optional[float]:
+    return None if value is None else float(value)
+
+
+def _escape_regex(text: str) -> str:
+    """Escape the characters tantivy's regex syntax treats specially."""
+    return "".join("\\" + c if c in r".+*?()|[]{}^$\#&~-\"<>@" else c for c in text)
+
+
+ENGINE = TantivyEngine

@@ -1,0 +1,147 @@
+"""The Whoosh engine (default; pure Python)."""
+
+from __future__ import annotations
+
+from typing import Dict, Iterable, List, Optional
+
+from whoosh import fields as wf
+from whoosh import index as windex
+from whoosh import query as wq
+from whoosh.analysis import SpaceSeparatedTokenizer
+
+from toolkit.errors import SearchIndexError
+from toolkit.index.engines.base import Engine, Hit
+from toolkit.index.query import All, And, Fuzzy, Node, Not, Or, Phrase, Prefix, Range, Word
+from toolkit.index.schema import FIELDS, STORED
+
+__all__ = ["WhooshEngine", "ENGINE"]
+
+INDEX_NAME = "criteria"
+
+
+def build_schema() -> wf.Schema:
+    """The Whoosh schema from `toolkit.index.schema.FIELDS` (analysis done upstream)."""
+    spaces = SpaceSeparatedTokenizer()
+    kinds = {
+        "id": lambda: wf.ID(unique=True),
+        "keyword": lambda: wf.KEYWORD(scorable=False),
+        "text": lambda: wf.TEXT(analyzer=spaces, phrase=True),
+        "number": lambda: wf.NUMERIC(float, bits=64, signed=True),
+    }
+    spec = {name: kinds[kind]() for name, kind in FIELDS.items()}
+    for name in STORED:
+        spec.setdefault(name, wf.STORED())
+    spec["doc_id"] = wf.ID(unique=True, stored=True)
+    spec["trial_key"] = wf.ID(stored=True)
+    spec["kind_raw"] = wf.STORED()
+    return wf.Schema(**spec)
+
+
+class WhooshEngine(Engine):
+    """Whoosh index in `path`; `write` is one committed writer."""
+
+    name = "whoosh"
+
+    def __init__(self, path):
+        super().__init__(path)
+        self._index = None
+        self._searcher = None
+
+    def exists(self) -> bool:
+        return self.path.is_dir() and windex.exists_in(str(self.path), indexname=INDEX_NAME)
+
+    def create(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._index = windex.create_in(str(self.path), build_schema(), indexname=INDEX_NAME)
+
+    def _open(self):
+        if self._index is None:
+            if not self.exists():
+                raise SearchIndexError(f"no whoosh index in {self.path}")
+            self._index = windex.open_dir(str(self.path), indexname=INDEX_NAME)
+        return self._index
+
+    def write(self, documents: Iterable[dict], *, delete_keys: Iterable[str] = ()) -> int:
+        self._drop_searcher()
+        writer = self._open().writer(limitmb=256)
+        added = 0
+        try:
+            for key in delete_keys:
+                writer.delete_by_term("trial_key", key)
+            for doc in documents:
+                writer.add_document(**_whoosh_fields(doc))
+                added += 1
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return added
+
+    def _search_with(self):
+        if self._searcher is None:
+            self._searcher = self._open().searcher()
+        return self._searcher
+
+    def search(self, node: Node, *, limit: Optional[int] = 10) -> List[Hit]:
+        results = self._search_with().search(translate(node), limit=limit)
+        return [Hit(hit.score or 0.0, dict(hit.fields())) for hit in results]
+
+    def count(self, node: Node) -> int:
+        return sum(1 for _ in translate(node).docs(self._search_with()))
+
+    def stored_values(self, node: Node, names: Iterable[str]) -> List[Dict[str, str]]:
+        searcher = self._search_with()
+        names = list(names)
+        out = []
+        for docnum in translate(node).docs(searcher):
+            stored = searcher.stored_fields(docnum)
+            out.append({n: stored.get(n, "") for n in names})
+        return out
+
+    def _drop_searcher(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+
+    def close(self) -> None:
+        self._drop_searcher()
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+
+
+def _whoosh_fields(doc: dict) -> dict:
+    out = {}
+    for name, value in doc.items():
+        if value in ("", [], None):
+            continue
+        kind = FIELDS.get(name)
+        out[name] = " ".join(value) if kind == "keyword" else value
+    out["kind_raw"] = doc["kind"][0]
+    return out
+
+
+def translate(node: Node) -> wq.Query:
+    """A compiled query tree as a Whoosh query."""
+    if isinstance(node, And):
+        return wq.And([translate(item) for item in node.items])
+    if isinstance(node, Or):
+        return wq.Or([translate(item) for item in node.items])
+    if isinstance(node, Not):
+        return wq.Not(translate(node.item))
+    if isinstance(node, All):
+        return wq.Every()
+    if isinstance(node, Word):
+        return wq.Term(node.field, node.text)
+    if isinstance(node, Phrase):
+        return wq.Phrase(node.field, list(node.words))
+    if isinstance(node, Prefix):
+        return wq.Prefix(node.field, node.text)
+    if isinstance(node, Fuzzy):
+        return wq.FuzzyTerm(node.field, node.text, maxdist=node.distance, prefixlength=0)
+    if isinstance(node, Range):
+        return wq.NumericRange(node.field, node.low, node.high)
+    raise TypeError(f"cannot translate {node!r}")
+
+
+ENGINE = WhooshEngine

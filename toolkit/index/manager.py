@@ -1,0 +1,310 @@
+"""One search index on disk: where it lives, locking, building, keeping current.
+
+Layout: `<root>/<engine>/` holds the engine's files plus `ptk-index.json`
+(schema version, counts) and `vocabulary.txt` (words for suggestions).
+Every write holds `<root>/.<engine>.lock`; a second writer waits up to
+`lock_timeout` seconds and then fails with `SearchIndexError`. A rebuild
+writes a fresh directory and swaps it in, so an interrupted rebuild leaves
+the old index as it was.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Dict, Iterable, Iterator, Optional, Tuple
+
+from toolkit.errors import SearchIndexError
+from toolkit.index.analysis import tokens_with_offsets
+from toolkit.index.documents import record_documents, trial_key
+from toolkit.index.engines import DEFAULT_ENGINE, ENGINES, Engine, open_engine
+from toolkit.index.query import And, Word
+from toolkit.index.schema import SCHEMA_VERSION
+from toolkit.records import TrialRecord
+
+__all__ = ["DEFAULT_INDEX_DIR", "IndexStatus", "SearchIndex", "resolve_index_dir", "resolve_engine"]
+
+DEFAULT_INDEX_DIR = Path("indexes")
+META_FILE = "ptk-index.json"
+VOCABULARY_FILE = "vocabulary.txt"
+LOCK_TIMEOUT_S = 30.0
+BATCH_TRIALS = 2000
+BUILD_HINT = "run `ptk index` to build it from the store"
+
+
+def resolve_index_dir(path=None) -> Path:
+    """The index root: the argument, else `$PTK_INDEX`, else `indexes/`."""
+    return Path(path or os.environ.get("PTK_INDEX") or DEFAULT_INDEX_DIR)
+
+
+def resolve_engine(name: Optional[str], root: Path) -> str:
+    """The engine asked for, else `$PTK_ENGINE`, else the one built in `root` (whoosh first)."""
+    name = name or os.environ.get("PTK_ENGINE")
+    if name:
+        return name
+    for candidate in ENGINES:
+        if (root / candidate / META_FILE).is_file():
+            return candidate
+    return DEFAULT_ENGINE
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """How the index compares with the store's latest versions."""
+
+    missing: Tuple[str, ...]
+    changed: Tuple[str, ...]
+    removed: Tuple[str, ...]
+
+    @property
+    def current(self) -> bool:
+        return not (self.missing or self.changed or self.removed)
+
+    def describe(self) -> str:
+        """One line: what is out of date."""
+        return (f"{len(self.missing)} trial(s) not indexed, {len(self.changed)} with a newer version, "
+                f"{len(self.removed)} no longer in the store")
+
+
+class SearchIndex:
+    """The search index of one engine under one root directory.
+
+    Args:
+        root: index root (see `resolve_index_dir`).
+        engine: engine name (see `resolve_engine`).
+        lock_timeout: seconds a writer waits for another writer.
+    """
+
+    def __init__(self, root=None, *, engine: Optional[str] = None, lock_timeout: float = LOCK_TIMEOUT_S):
+        self.root = resolve_index_dir(root)
+        self.engine_name = resolve_engine(engine, self.root)
+        self.path = self.root / self.engine_name
+        self.lock_timeout = lock_timeout
+        self._engine: Optional[Engine] = None
+
+    # --- state ---------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = open_engine(self.engine_name, self.path)
+        return self._engine
+
+    def exists(self) -> bool:
+        """True when a complete index of this engine is at `path`."""
+        return (self.path / META_FILE).is_file()
+
+    def meta(self) -> dict:
+        """The index's metadata (schema version, counts, last update)."""
+        try:
+            return json.loads((self.path / META_FILE).read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def check_usable(self) -> None:
+        """Raise `SearchIndexError` naming the command to run when the index cannot be searched."""
+        if not self.exists():
+            raise SearchIndexError(f"no {self.engine_name} search index at {self.path}: {BUILD_HINT}")
+        version = self.meta().get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise SearchIndexError(
+                f"the search index at {self.path} has schema version {version}, this ptk needs "
+                f"{SCHEMA_VERSION}: run `ptk index --rebuild`")
+
+    def trial_hashes(self) -> Dict[str, str]:
+        """{trial_key: content_hash} of every indexed trial."""
+        rows = self.engine.stored_values(Word("kind", "trial"), ("trial_key", "content_hash"))
+        return {row["trial_key"]: row["content_hash"] for row in rows}
+
+    def status(self, store) -> IndexStatus:
+        """Compare the indexed trials with the store's latest versions."""
+        wanted = {trial_key(r, t): h for (r, t), h in store.latest_hashes().items()}
+        have = self.trial_hashes() if self.exists() else {}
+        return IndexStatus(
+            missing=tuple(sorted(k for k in wanted if k not in have)),
+            changed=tuple(sorted(k for k in wanted if k in have and have[k] != wanted[k])),
+            removed=tuple(sorted(k for k in have if k not in wanted)),
+        )
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+    # --- writing -------------------------------------------------------------
+
+    def rebuild(self, records: Iterable[TrialRecord], *, progress: Optional[Callable[[int], None]] = None) -> dict:
+        """Index `records` into a fresh index and swap it in atomically.
+
+        Args:
+            records: the latest version of every trial.
+            progress: called with the number of records done after each batch.
+
+        Returns:
+            The new index's metadata.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._locked():
+            self.close()
+            staging = Path(tempfile.mkdtemp(prefix=f".{self.engine_name}-", dir=self.root))
+            try:
+                fresh = open_engine(self.engine_name, staging / "index")
+                fresh.create()
+                vocabulary: set = set()
+                counts = _write_batches(fresh, records, vocabulary=vocabulary, replace=False, progress=progress)
+                fresh.close()
+                meta = self._write_meta(staging / "index", counts, vocabulary, rebuilt=True)
+                self._swap_in(staging / "index")
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        return meta
+
+    def update(self, records: Iterable[TrialRecord], *, remove: Iterable[str] = (),
+               progress: Optional[Callable[[int], None]] = None) -> dict:
+        """Replace the documents of `records`' trials and drop the trials `remove`.
+
+        A record's trial loses every document of its previous version first, so
+        nothing is indexed twice. Creates the index when there is none.
+        """
+        if not self.exists():
+            return self.rebuild(records, progress=progress)
+        with self._locked():
+            vocabulary = self._read_vocabulary()
+            counts = _write_batches(self.engine, records, vocabulary=vocabulary, replace=True,
+                                    progress=progress, remove=tuple(remove))
+            return self._write_meta(self.path, counts, vocabulary, rebuilt=False)
+
+    def refresh(self, store, *, progress: Optional[Callable[[int], None]] = None) -> IndexStatus:
+        """Bring the index level with the store (only what changed).
+
+        Returns:
+            The status before the refresh (what was done).
+        """
+        before = self.status(store)
+        if before.current and self.exists():
+            return before
+        keys = set(before.missing) | set(before.changed)
+        self.update(_records_for(store, keys), remove=before.removed, progress=progress)
+        return before
+
+    # --- helpers -------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / f".{self.engine_name}.lock", "a+") as handle:
+            deadline = time.monotonic() + self.lock_timeout
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise SearchIndexError(
+                            f"the search index at {self.path} is being written by another process; "
+                            f"waited {self.lock_timeout:g}s, try again when it has finished") from None
+                    time.sleep(0.1)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _swap_in(self, fresh: Path) -> None:
+        old = None
+        if self.path.exists():
+            old = self.root / f".{self.engine_name}-old-{os.getpid()}"
+            os.replace(self.path, old)
+        os.replace(fresh, self.path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def _read_vocabulary(self) -> set:
+        try:
+            return set((self.path / VOCABULARY_FILE).read_text("utf-8").split())
+        except OSError:
+            return set()
+
+    def vocabulary(self) -> list:
+        """Words seen in indexed criteria (for "did you mean" suggestions)."""
+        return sorted(self._read_vocabulary())
+
+    def _write_meta(self, path: Path, counts: dict, vocabulary: set, *, rebuilt: bool) -> dict:
+        old = {} if rebuilt else self.meta()
+        engine = open_engine(self.engine_name, path) if path != self.path else self.engine
+        meta = {
+            "schema_version": SCHEMA_VERSION,
+            "engine": self.engine_name,
+            "trials": engine.count(Word("kind", "trial")),
+            "criteria": engine.count(Word("kind", "criterion")),
+            "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "built": old.get("built") or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "last_batch": counts,
+        }
+        if engine is not self.engine:
+            engine.close()
+        _atomic_write(path / VOCABULARY_FILE, "\n".join(sorted(vocabulary)) + "\n")
+        _atomic_write(path / META_FILE, json.dumps(meta, indent=1) + "\n")
+        return meta
+
+
+def _write_batches(engine: Engine, records: Iterable[TrialRecord], *, vocabulary: set, replace: bool,
+                   progress=None, remove: Tuple[str, ...] = ()) -> dict:
+    """Write records in batches of `BATCH_TRIALS` trials, one commit each."""
+    counts = {"trials": 0, "documents": 0, "removed": len(remove)}
+    batch: Dict[str, TrialRecord] = {}
+    pending_remove = list(remove)
+    for record in records:
+        batch[trial_key(record.registry, record.trial_id)] = record  # last version wins
+        if len(batch) >= BATCH_TRIALS:
+            _flush(engine, batch, pending_remove, vocabulary, replace, counts, progress)
+            pending_remove = []
+    if batch or pending_remove:
+        _flush(engine, batch, pending_remove, vocabulary, replace, counts, progress)
+    return counts
+
+
+def _flush(engine, batch, remove, vocabulary, replace, counts, progress) -> None:
+    documents = [doc for record in batch.values() for doc in record_documents(record)]
+    for doc in documents:
+        if doc["kind"] == ["criterion"]:
+            vocabulary.update(_vocabulary_words(doc["text_raw"]))
+    deletes = list(remove) + (list(batch) if replace else [])
+    counts["documents"] += engine.write(documents, delete_keys=deletes)
+    counts["trials"] += len(batch)
+    batch.clear()
+    if progress is not None:
+        progress(counts["trials"])
+
+
+def _vocabulary_words(text: str) -> Iterator[str]:
+    for word, _, _ in tokens_with_offsets(text):
+        if len(word) >= 3 and word.isalpha():
+            yield word
+
+
+def _records_for(store, keys: set) -> Iterator[TrialRecord]:
+    """The latest stored version of each trial key (a full scan when many)."""
+    if not keys:
+        return
+    if len(keys) > 200:
+        for record in store.iter_latest():
+            if trial_key(record.registry, record.trial_id) in keys:
+                yield record
+        return
+    for key in sorted(keys):
+        registry, trial_id = key.split(":", 1)
+        yield store.get(trial_id, registry=registry)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

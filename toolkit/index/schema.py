@@ -1,0 +1,100 @@
+"""The search schema as data: every field, its kind, and query-side names.
+
+Kinds:
+    id       exact single value, used to delete and replace documents;
+    keyword  exact, lower-cased, possibly several values;
+    text     analyzed (see `toolkit.index.analysis`), with positions;
+    number   float, possibly several values (ranges);
+    stored   returned with a hit, not searchable.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Dict, Optional
+
+__all__ = [
+    "FIELDS", "STORED", "QUERY_FIELDS", "SCHEMA_VERSION", "AGE_UNBOUNDED",
+    "normalize_keyword",
+]
+
+SCHEMA_VERSION = 1
+
+# Stand-ins for an absent age limit, so a range filter needs no special case.
+AGE_UNBOUNDED = (0.0, 999.0)
+
+FIELDS: Dict[str, str] = {
+    "doc_id": "id",
+    "trial_key": "id",
+    "kind": "keyword",
+    "trial": "keyword",
+    "registry": "keyword",
+    "polarity": "keyword",
+    "status": "keyword",
+    "phase": "keyword",
+    "type": "keyword",
+    "sex": "keyword",
+    "healthy": "keyword",
+    "text": "text",
+    "context": "text",
+    "category": "text",
+    "title": "text",
+    "drug": "text",
+    "condition": "text",
+    "measurement": "text",
+    "sponsor": "text",
+    "country": "text",
+    "min_age": "number",
+    "max_age": "number",
+    "window": "number",
+}
+
+# Returned with every hit; `text`, `title` and `category` keep their raw form.
+STORED = (
+    "doc_id", "trial_key", "kind", "trial_id", "registry", "version", "criterion_id",
+    "polarity_raw", "category_raw", "text_raw", "title_raw", "status_raw", "phases_raw",
+    "countries_raw", "content_hash",
+)
+
+# Names a user may write before a colon -> index field.
+QUERY_FIELDS: Dict[str, str] = {
+    "text": "text", "context": "context", "category": "category", "title": "title",
+    "drug": "drug", "condition": "condition", "measurement": "measurement",
+    "sponsor": "sponsor", "country": "country", "polarity": "polarity",
+    "status": "status", "phase": "phase", "type": "type", "trial": "trial",
+    "registry": "registry", "sex": "sex", "healthy": "healthy",
+}
+
+_POLARITY = {"inc": "inclusion", "exc": "exclusion", "unk": "unknown"}
+
+
+def normalize_keyword(field: str, value: str) -> Optional[str]:
+    """The indexed spelling of a keyword value, the same for documents and queries.
+
+    `phase:2`, `phase:"Phase 2"` and `PHASE2` all give `phase2`;
+    `status:"not yet recruiting"` gives `not_yet_recruiting`;
+    `polarity:exc` gives `exclusion`.
+
+    Returns:
+        The normalised value, or None when nothing is left.
+    """
+    text = re.sub(r"[\s\-/]+", "_", value.strip().lower()).strip("_")
+    if not text:
+        return None
+    if field == "phase":
+        return _phase(text)
+    if field == "polarity":
+        return _POLARITY.get(text[:3], text)
+    if field == "healthy":
+        return "yes" if text in ("yes", "true", "1", "y") else "no" if text in ("no", "false", "0", "n") else text
+    return text
+
+
+def _phase(text: str) -> str:
+    text = text.replace("_", "")
+    if text in ("na", "n/a", "notapplicable"):
+        return "na"
+    if text.startswith("early"):
+        return "early_phase1"
+    match = re.fullmatch(r"(?:phase)?([1-4])", text)
+    return f"phase{match.group(1)}" if match else text
