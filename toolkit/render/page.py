@@ -1,0 +1,274 @@
+"""Render a `TrialRecord` as a plain-text trial page (the seed's layout).
+
+The output follows the layout rules documented in `toolkit.parse.page`: the
+seed's headings, captions and bare value lines in the seed's order, so that
+`toolkit.parse.page` reads the same fields back. Where a bare line would be
+ambiguous the renderer writes what the parser needs to read it back:
+`-` for a missing value in a fixed position, `Label: value` lines for values
+out of their usual shape, four-space continuation lines for values spanning
+several lines, and a leading backslash on a value line that reads as a heading.
+Optional headings (Outcome Measures) are written only when they have values.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Dict, Iterable, List, Optional
+
+from toolkit.parse.page import (
+    AGE, CONTINUATION, DATE, MISSING, RULES, URL, VALUES, escape_lines, looks_like_degree,
+)
+from toolkit.records import Age, Eligibility, Intervention, TrialRecord
+
+__all__ = ["render_page"]
+
+ID_LABELS = {"ctgov": "NCT ID"}
+
+
+def render_page(record: TrialRecord) -> str:
+    """Write a record as a trial page.
+
+    Args:
+        record: the record to write.
+
+    Returns:
+        The page text, lines joined with `\\n`, no trailing newline (as the seed).
+    """
+    lines = _header(record)
+    for entry in RULES["headings"]:
+        body = BODIES.get(entry["field"], _nothing)(record)
+        if body or not entry.get("optional"):
+            lines += [entry["heading"], entry["caption"]] + escape_lines(body)
+    return "\n".join(lines)
+
+
+def _header(record: TrialRecord) -> List[str]:
+    lines = [record.title] if record.title else []
+    lines.append(f"{ID_LABELS.get(record.registry, 'Trial ID')}: {record.trial_id}")
+    labels = (("Last Updated", record.last_updated), ("Official Title", record.official_title),
+              ("Acronym", record.acronym), ("First Posted", record.first_posted))
+    lines += [f"{label}: {_one_line(value)}" for label, value in labels if value]
+    return lines
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _value(text: Optional[str]) -> str:
+    """A value as page lines: `-` when missing, continuation lines when multi-line."""
+    if text is None or not str(text).strip():
+        return MISSING
+    parts = str(text).strip().replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join([parts[0].strip()] + [CONTINUATION + part for part in parts[1:]])
+
+
+def _lines(*values: str) -> List[str]:
+    return [line for value in values for line in value.split("\n")]
+
+
+def _nothing(record: TrialRecord) -> List[str]:
+    return []
+
+
+def _basic(record: TrialRecord) -> List[str]:
+    out = []
+    if record.status:
+        out.append(record.status if record.status in VALUES["status"] else f"Status: {record.status}")
+    out += [p if p in VALUES["phase"] else f"Phase: {p}" for p in record.phases]
+    if record.enrollment is not None and record.enrollment.count is not None:
+        kind = f" ({record.enrollment.type})" if record.enrollment.type else ""
+        out.append(f"{record.enrollment.count} participants{kind}")
+    if record.study_type:
+        known = record.study_type in VALUES["study_type"]
+        out.append(record.study_type if known else f"Study Type: {record.study_type}")
+    out += _dates(record)
+    if record.why_stopped:
+        out += _lines("Why Stopped: " + _value(record.why_stopped))
+    return out
+
+
+def _dates(record: TrialRecord) -> List[str]:
+    """Two or three bare dates when start and completion are known, else labelled."""
+    named = (("Start Date", record.start_date),
+             ("Primary Completion Date", record.primary_completion_date),
+             ("Completion Date", record.completion_date))
+    present = [(label, value) for label, value in named if value]
+    bare = record.start_date and record.completion_date and all(DATE.match(v) for _, v in present)
+    return [value if bare else f"{label}: {value}" for label, value in present]
+
+
+def _text(name: str) -> Callable[[TrialRecord], List[str]]:
+    def body(record: TrialRecord) -> List[str]:
+        text = getattr(record, name) or ""
+        return text.replace("\r\n", "\n").replace("\r", "\n").strip("\n").split("\n") if text.strip() else []
+
+    return body
+
+
+def _list(name: str) -> Callable[[TrialRecord], List[str]]:
+    return lambda record: _lines(*(_value(v) for v in getattr(record, name)))
+
+
+DESIGN_LABELS = (("allocation", "Allocation"), ("intervention_model", "Intervention Model"),
+                 ("primary_purpose", "Primary Purpose"), ("masking", "Masking"),
+                 ("observational_model", "Observational Model"),
+                 ("time_perspective", "Time Perspective"), ("description", "Design Description"))
+
+
+def _design(record: TrialRecord) -> List[str]:
+    design = record.design
+    if design is None:
+        return []
+    out = []
+    for name, label in DESIGN_LABELS:
+        value = getattr(design, name)
+        if value and name in VALUES and value in VALUES[name]:
+            out.append(value)
+        elif value:
+            out += _lines(f"{label}: " + _value(value))
+    if design.who_masked:
+        out.append("Who Masked: " + ", ".join(design.who_masked))
+    return out
+
+
+def _outcomes(record: TrialRecord) -> List[str]:
+    out = []
+    for outcome in record.outcomes:
+        out += _lines(f"{outcome.kind.title()} Outcome: " + _value(outcome.measure))
+        if outcome.time_frame:
+            out += _lines("Time Frame: " + _value(outcome.time_frame))
+        if outcome.description:
+            out += _lines("Description: " + _value(outcome.description))
+    return out
+
+
+def _typed_name(item: Intervention) -> str:
+    title = VALUES["intervention_type"].get(item.type or "")
+    return f"{title}: {item.name}" if title else item.name
+
+
+def _arms(record: TrialRecord) -> List[str]:
+    described: Dict[str, Optional[str]] = {}
+    for item in record.interventions:
+        described.setdefault(item.name, item.description)
+        described.setdefault(_typed_name(item), item.description)
+    out = []
+    for arm in record.arms:
+        label = f"{arm.type}: {arm.label}" if arm.type in VALUES["arm_type"] else arm.label
+        out += _lines(_value(label), _value(arm.description))
+        for name in arm.interventions:
+            out += _lines(_value(name), _value(described.get(name)))
+    return out
+
+
+def _interventions(record: TrialRecord) -> List[str]:
+    return _lines(*(v for item in record.interventions
+                    for v in (_value(_typed_name(item)), _value(item.description))))
+
+
+def _other_names(record: TrialRecord) -> List[str]:
+    return [f"{item.name}: {_one_line(other)}" for item in record.interventions for other in item.other_names]
+
+
+def _age(age: Optional[Age]) -> str:
+    return age.text if age is not None and age.text else MISSING
+
+
+def _eligibility(record: TrialRecord) -> List[str]:
+    eligibility = record.eligibility or Eligibility()
+    text = eligibility.text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    volunteers = {True: "Yes", False: "No"}.get(eligibility.healthy_volunteers, MISSING)
+    tail = [_age(eligibility.min_age), _age(eligibility.max_age), eligibility.sex or MISSING, volunteers]
+    return (text.split("\n") if text.strip() else []) + tail
+
+
+def _sponsors(record: TrialRecord) -> List[str]:
+    ordered = sorted(record.sponsors, key=lambda s: s.role != "lead")
+    return _lines(*(v for s in ordered for v in (_value(s.name), _value(s.class_))))
+
+
+def _person_names(name: Optional[str], degree: Optional[str]) -> List[str]:
+    """Name and degree lines; `-` fills in where one line alone would be misread."""
+    if name and degree:
+        return [name, degree]
+    if name:
+        return [name, MISSING] if looks_like_degree(name) else [name]
+    if degree:
+        return [degree] if looks_like_degree(degree) else [MISSING, degree]
+    return []
+
+
+def _investigators(record: TrialRecord) -> List[str]:
+    out = []
+    for person in record.investigators:
+        out += _person_names(_clean(person.name), _clean(person.degree))
+        out += [f"Role: {person.role or MISSING}", _one_line(person.affiliation or MISSING)]
+        out += [f"{label}: {value}" for label, value in (("Email", person.email), ("Phone", person.phone))
+                if value]
+    return out
+
+
+def _clean(text: Optional[str]) -> Optional[str]:
+    return _one_line(text) if text and text.strip() else None
+
+
+def _place(site) -> List[str]:
+    """The `city, [state], [zip], country` line, or labelled lines when that would misread."""
+    parts = {"city": site.city, "state": site.state, "zip": site.zip, "country": site.country}
+    odd = any(v and ", " in v for v in parts.values()) or (site.state and re.search(r"\d", site.state)) \
+        or (site.zip and not re.search(r"\d", site.zip)) or (not site.city and not site.country)
+    if odd:
+        return [f"{k.title()}: {_one_line(v)}" for k, v in parts.items() if v]
+    line = [site.city or MISSING] + [v for v in (site.state, site.zip) if v] + [site.country or MISSING]
+    return [", ".join(_one_line(v) for v in line)]
+
+
+def _locations(record: TrialRecord) -> List[str]:
+    out = []
+    for site in record.locations:
+        out += [_one_line(site.facility or MISSING)] + _place(site)
+        if site.status:
+            out.append(site.status)
+    return out
+
+
+def _countries(record: TrialRecord) -> List[str]:
+    return list(dict.fromkeys(site.country for site in record.locations if site.country))
+
+
+def _links(record: TrialRecord) -> List[str]:
+    out = []
+    for link in record.links:
+        out += _lines(_value(link.label))
+        if link.url:
+            out.append(link.url if URL.match(link.url) else f"URL: {link.url}")
+        out += [f"{label}: {value}" for label, value in (("PMID", link.pmid), ("Type", link.kind)) if value]
+    return out
+
+
+def _identifiers(record: TrialRecord) -> List[str]:
+    return [line for ident in record.secondary_ids
+            for line in (_one_line(ident.id), f"Identifier Type: {ident.type or MISSING}",
+                         f"Identifier Source: {ident.source or MISSING}")]
+
+
+BODIES: Dict[str, Callable[[TrialRecord], List[str]]] = {
+    "basic": _basic,
+    "brief_summary": _text("brief_summary"),
+    "detailed_description": _text("detailed_description"),
+    "conditions": _list("conditions"),
+    "keywords": _list("keywords"),
+    "design": _design,
+    "outcomes": _outcomes,
+    "arms": _arms,
+    "interventions": _interventions,
+    "other_names": _other_names,
+    "eligibility": _eligibility,
+    "sponsors": _sponsors,
+    "investigators": _investigators,
+    "locations": _locations,
+    "countries": _countries,
+    "links": _links,
+    "identifiers": _identifiers,
+}
