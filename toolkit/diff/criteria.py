@@ -24,7 +24,7 @@ from rapidfuzz import fuzz, process, utils
 
 from toolkit.diff.model import CriterionChange
 from toolkit.diff.tags import tag_changes
-from toolkit.diff.text import normalize, word_ops
+from toolkit.diff.text import comparison_key, normalize, word_ops
 from toolkit.records import Criterion, TrialRecord
 
 __all__ = ["MATCH_THRESHOLD", "Item", "criteria_items", "diff_criteria"]
@@ -43,7 +43,7 @@ class Item:
 
     @property
     def category_key(self) -> str:
-        return normalize(self.criterion.category).lower()
+        return comparison_key(self.criterion.category)
 
 
 def criteria_items(record: TrialRecord) -> List[Item]:
@@ -57,7 +57,7 @@ def criteria_items(record: TrialRecord) -> List[Item]:
         criteria = _line_criteria(record.eligibility.text)
     items = []
     for criterion in criteria:
-        norm = normalize(criterion.text)
+        norm = comparison_key(criterion.text)
         if norm:
             items.append(Item(criterion, len(items), norm))
     return items

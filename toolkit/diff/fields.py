@@ -13,7 +13,7 @@ import json
 from typing import Any, Iterator, List, Tuple
 
 from toolkit.diff.model import FieldChange, TextChange
-from toolkit.diff.text import normalize, similarity, word_ops
+from toolkit.diff.text import comparison_key, normalize, similarity, word_ops
 from toolkit.records import TrialRecord, to_dict
 
 __all__ = ["diff_fields", "PARTS"]
@@ -102,7 +102,7 @@ def _compare_eligibility(a, b, fields: list, texts: list) -> None:
 
 
 def _text_change(name: str, part: str, a: Any, b: Any):
-    if normalize(a) == normalize(b):
+    if comparison_key(a) == comparison_key(b):
         return None
     if not normalize(a):
         return TextChange(name, part, "added", word_ops("", b))
@@ -112,8 +112,8 @@ def _text_change(name: str, part: str, a: Any, b: Any):
 
 
 def _set_change(name: str, part: str, a: List[str], b: List[str]) -> List[FieldChange]:
-    old = {normalize(v): v for v in a}
-    new = {normalize(v): v for v in b}
+    old = {comparison_key(v): v for v in a}
+    new = {comparison_key(v): v for v in b}
     added = tuple(new[k] for k in new if k not in old)
     removed = tuple(old[k] for k in old if k not in new)
     if not added and not removed:

@@ -12,7 +12,7 @@ from typing import List, Sequence, Tuple
 from rapidfuzz import fuzz, process, utils
 
 from toolkit.diff.model import OutcomeChange
-from toolkit.diff.text import normalize, word_ops
+from toolkit.diff.text import comparison_key, normalize, word_ops
 from toolkit.records import Outcome
 
 __all__ = ["MATCH_THRESHOLD", "diff_outcomes"]
@@ -48,9 +48,9 @@ def diff_outcomes(old: Sequence[Outcome], new: Sequence[Outcome], *,
 def _exact(old, new) -> dict:
     pairs, taken = {}, set()
     for i, a in enumerate(old):
-        key = normalize(a.measure)
+        key = comparison_key(a.measure)
         for j, b in enumerate(new):
-            if j not in taken and normalize(b.measure) == key:
+            if j not in taken and comparison_key(b.measure) == key:
                 pairs[i] = (j, 100.0)
                 taken.add(j)
                 break
@@ -79,11 +79,11 @@ def _fuzzy(old, new, pairs, threshold) -> dict:
 
 def _pair(a: Outcome, b: Outcome, score: float) -> OutcomeChange:
     changes = []
-    if normalize(a.measure) != normalize(b.measure):
+    if comparison_key(a.measure) != comparison_key(b.measure):
         changes.append("measure")
-    if normalize(a.time_frame) != normalize(b.time_frame):
+    if comparison_key(a.time_frame) != comparison_key(b.time_frame):
         changes.append("time_frame")
-    if normalize(a.description) != normalize(b.description):
+    if comparison_key(a.description) != comparison_key(b.description):
         changes.append("description")
     if a.kind != b.kind:
         changes.append("kind")

@@ -8,13 +8,14 @@ normalise alike: the diff reports them unchanged.
 from __future__ import annotations
 
 import difflib
+import functools
 import html
 import re
 from typing import Optional, Tuple
 
 from toolkit.diff.model import WordOp
 
-__all__ = ["normalize", "word_ops", "similarity"]
+__all__ = ["normalize", "comparison_key", "word_ops", "similarity"]
 
 _DEBRIS = re.compile(r"_x000[dD]_|<br\s*/?>|</?(?:p|div|span|li|ul|ol|b|i|u|strong|em)\b[^>]*>", re.I)
 _ESCAPE = re.compile(r"\\([<>\[\]()*_#+\-.!~`|])")
@@ -27,8 +28,10 @@ _SPACE = re.compile(r"\s+")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
 _TRAILING = re.compile(r"[\s;,.:]+$")
 _WORD = re.compile(r"\S+")
+_OPERATOR_SPACE = re.compile(r"([<>≤≥=±])\s+(?=[\d.])")
 
 
+@functools.lru_cache(maxsize=65536)
 def normalize(text: Optional[str]) -> str:
     """Return the comparison form of a text.
 
@@ -46,6 +49,13 @@ def normalize(text: Optional[str]) -> str:
     text = _ESCAPE.sub(r"\1", text)
     lines = (_MARKER.sub("", line) for line in text.splitlines())
     return _TRAILING.sub("", _SPACE.sub(" ", " ".join(lines)).strip())
+
+
+@functools.lru_cache(maxsize=65536)
+def comparison_key(text: Optional[str]) -> str:
+    """What decides "unchanged": the normalised text, case-folded, with no
+    space between a comparator and its number (`≥ 35` equals `≥35`)."""
+    return _OPERATOR_SPACE.sub(r"\1", normalize(text)).casefold()
 
 
 def word_ops(old: Optional[str], new: Optional[str]) -> Tuple[WordOp, ...]:

@@ -1,0 +1,125 @@
+"""A trial's history and whole-dump comparisons, built on `diff_records`.
+
+`history_rows` lists every version with what changed since the one
+before; `pick_version` resolves `--from`/`--to` in a list of versions;
+`summarize_dumps` compares two snapshots trial by trial, streaming the new
+one (memory holds the old snapshot's latest version of each trial).
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+from toolkit.diff import DiffError, diff_records
+from toolkit.records import TrialRecord
+
+__all__ = ["history_rows", "pick_version", "summarize_dumps", "group_versions"]
+
+
+def history_rows(versions: Sequence[TrialRecord]) -> List[dict]:
+    """One row per version, oldest first: version, date, status, enrollment, changed parts.
+
+    Args:
+        versions: the versions of one trial, oldest first.
+    """
+    rows, previous = [], None
+    for seq, record in enumerate(versions, start=1):
+        diff = diff_records(previous, record) if previous is not None else None
+        enrollment = record.enrollment
+        rows.append({
+            "seq": seq, "version": record.version, "date": record.last_updated,
+            "status": record.status,
+            "enrollment": enrollment.count if enrollment else None,
+            "enrollment_type": enrollment.type if enrollment else None,
+            "changed": ", ".join(diff.parts) if diff is not None else "(first version)",
+            "events": len(diff.events) if diff is not None else 0,
+        })
+        previous = record
+    return rows
+
+
+def pick_version(versions: Sequence[TrialRecord], wanted: Optional[str], *, default: int) -> TrialRecord:
+    """One version by label, sequence number (1-based), date or hash prefix.
+
+    Args:
+        versions: the versions of one trial, oldest first.
+        wanted: what the user asked for, or None for `default`.
+        default: index into `versions` when nothing was asked (e.g. -1 for latest).
+
+    Raises:
+        DiffError: no version matches, or too few versions.
+    """
+    if not versions:
+        raise DiffError("no versions to choose from")
+    if wanted is None:
+        if not -len(versions) <= default < len(versions):
+            raise DiffError(f"{versions[0].trial_id} has only {len(versions)} version(s)")
+        return versions[default]
+    for test in (_by_label, _by_seq, _by_date, _by_hash):
+        found = test(versions, wanted)
+        if found is not None:
+            return found
+    known = ", ".join(f"{i}={v.version or v.last_updated}" for i, v in enumerate(versions, start=1))
+    raise DiffError(f"no version {wanted!r} of {versions[0].trial_id} (known: {known})")
+
+
+def _by_label(versions, wanted):
+    return next((v for v in reversed(versions) if v.version == wanted), None)
+
+
+def _by_seq(versions, wanted):
+    if wanted.isdigit() and 1 <= int(wanted) <= len(versions):
+        return versions[int(wanted) - 1]
+    return None
+
+
+def _by_date(versions, wanted):
+    dated = [v for v in versions if v.last_updated and v.last_updated <= wanted and wanted[:1].isdigit()
+             and len(wanted) >= 7]
+    return dated[-1] if dated else None
+
+
+def _by_hash(versions, wanted):
+    found = [v for v in versions if v.content_hash and len(wanted) >= 4 and v.content_hash.startswith(wanted)]
+    return found[0] if len(found) == 1 else None
+
+
+def group_versions(records: Iterable[TrialRecord]) -> Dict[Tuple[str, str], List[TrialRecord]]:
+    """Records grouped by (registry, trial id), in reading order."""
+    groups: Dict[Tuple[str, str], List[TrialRecord]] = {}
+    for record in records:
+        groups.setdefault(record.key, []).append(record)
+    return groups
+
+
+def summarize_dumps(old: Iterable[TrialRecord], new: Iterable[TrialRecord]) -> Iterator[dict]:
+    """Compare two snapshots trial by trial.
+
+    The old snapshot is read whole (last record per trial wins); the new one
+    is streamed, and each of its trials is reported as it is read. Trials
+    only in the old snapshot come last, as removed.
+
+    Yields:
+        {registry, trial_id, change: added|removed|changed|unchanged, parts, events}
+    """
+    before = {record.key: record for record in old}
+    seen = set()
+    for record in new:
+        key = record.key
+        if key in seen:
+            continue
+        seen.add(key)
+        previous = before.pop(key, None)
+        if previous is None:
+            yield _row(record, "added")
+            continue
+        diff = diff_records(previous, record)
+        change = "changed" if diff.changed else "unchanged"
+        yield _row(record, change, diff.parts, [e.kind for e in diff.events])
+    for record in before.values():
+        yield _row(record, "removed")
+
+
+def _row(record: TrialRecord, change: str, parts=(), events=()) -> dict:
+    return {"registry": record.registry, "trial_id": record.trial_id, "change": change,
+            "parts": list(parts), "events": list(events)}

@@ -1,0 +1,99 @@
+"""A readable terminal diff: events first, then the detail.
+
+Colours come from `click.style` and are dropped by `click.echo` when the
+output is not a terminal, so the same text pipes cleanly.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, List
+
+import click
+
+from toolkit.diff.model import CriterionChange, OutcomeChange, RecordDiff, WordOp
+
+__all__ = ["render_text", "render_words"]
+
+_MARK = {"added": ("+", "green"), "removed": ("-", "red"), "modified": ("~", "yellow"),
+         "moved": (">", "cyan"), "unchanged": (" ", None)}
+
+
+def render_text(diff: RecordDiff, *, show_unchanged: bool = False) -> str:
+    """The diff as styled text lines (events, fields, texts, criteria, outcomes)."""
+    lines = [click.style(f"{diff.registry}:{diff.trial_id}  {_side(diff.old)} -> {_side(diff.new)}", bold=True)]
+    if not diff.changed:
+        return "\n".join(lines + ["  no changes"])
+    lines += _block("Events", [f"  * {e.message}" for e in diff.events])
+    lines += _block("Fields", [_field_line(f) for f in diff.fields])
+    lines += _block("Texts", [f"  ~ {t.field} ({t.status}): {render_words(t.words, limit=400)}" for t in diff.texts])
+    shown = diff.criteria if show_unchanged else diff.changed_criteria
+    lines += _block("Criteria", [line for c in shown for line in _criterion_lines(c)])
+    outcomes = diff.outcomes if show_unchanged else diff.changed_outcomes
+    lines += _block("Outcomes", [line for o in outcomes for line in _outcome_lines(o)])
+    return "\n".join(lines)
+
+
+def _side(ref) -> str:
+    label = ref.version or ref.source or "?"
+    return f"v{label}" + (f" ({ref.date})" if ref.date else "")
+
+
+def _block(title: str, lines: List[str]) -> List[str]:
+    return ["", click.style(title, bold=True, underline=True)] + lines if lines else []
+
+
+def _field_line(f) -> str:
+    if f.added or f.removed:
+        parts = [click.style(f"+ {a}", fg="green") for a in f.added]
+        parts += [click.style(f"- {r}", fg="red") for r in f.removed]
+        return f"  {f.field}:\n" + "\n".join(f"      {p}" for p in parts)
+    return f"  {f.field}: {click.style(str(f.before), fg='red')} -> {click.style(str(f.after), fg='green')}"
+
+
+def _criterion_lines(c: CriterionChange) -> List[str]:
+    mark, colour = _MARK[c.status]
+    ident = c.new_id or c.old_id
+    if c.status in ("added", "removed"):
+        text = c.new_text if c.status == "added" else c.old_text
+        polarity = c.new_polarity if c.status == "added" else c.old_polarity
+        return [click.style(f"  {mark} {ident} [{polarity}] {text}", fg=colour)]
+    head = f"  {mark} {c.old_id}->{c.new_id}" if c.old_id != c.new_id else f"  {mark} {ident}"
+    moved = f" moved({', '.join(c.moved)})" if c.moved else ""
+    score = f" {c.similarity:.0f}%" if c.status == "modified" and c.similarity is not None else ""
+    body = render_words(c.words) if c.words else c.new_text
+    lines = [click.style(head + moved + score, fg=colour) + f" {body}"]
+    lines += [f"      tag {t.label} {t.change}: {t.before or ''} -> {t.after or ''}" for t in c.tags]
+    return lines
+
+
+def _outcome_lines(o: OutcomeChange) -> List[str]:
+    mark, colour = _MARK[o.status]
+    if o.status in ("added", "removed"):
+        kind = o.new_kind if o.status == "added" else o.old_kind
+        measure = o.new_measure if o.status == "added" else o.old_measure
+        frame = o.new_time_frame if o.status == "added" else o.old_time_frame
+        return [click.style(f"  {mark} [{kind}] {measure}" + (f" [{frame}]" if frame else ""), fg=colour)]
+    lines = [click.style(f"  {mark} [{o.old_kind}->{o.new_kind}] ", fg=colour)
+             + (render_words(o.words) if o.words else str(o.new_measure))]
+    if "time_frame" in o.changes:
+        lines.append(f"      time frame: {click.style(str(o.old_time_frame), fg='red')} -> "
+                     f"{click.style(str(o.new_time_frame), fg='green')}")
+    if "description" in o.changes:
+        lines.append("      description changed")
+    return lines
+
+
+def render_words(words: Iterable[WordOp], *, limit: int = 0) -> str:
+    """Word ops inline: deletions `[-red-]`, insertions `{+green+}` (git's word-diff style)."""
+    out = []
+    for op in words:
+        text = op.text if not limit or len(op.text) <= limit else op.text[:limit] + "…"
+        if op.op == "delete":
+            out.append(click.style(f"[-{text}-]", fg="red"))
+        elif op.op == "insert":
+            out.append(click.style(f"{{+{text}+}}", fg="green"))
+        else:
+            out.append(text)
+    return " ".join(out)
+
+
