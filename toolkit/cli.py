@@ -167,3 +167,7 @@ def stats(as_json, store_path):
 
 
 # Commands of other modules register themselves below (one import each).
+from toolkit.cli_diff import diff, history  # noqa: E402
+
+main.add_command(history)
+main.add_command(diff)
