@@ -1,0 +1,99 @@
+"""Readers: from files, folders, archives or stdin to raw records.
+
+`iter_records(paths)` streams the raw records of any supported input; the
+format of each file or archive entry is detected from its content. One
+module per format lives here (`toolkit.readers.<name>`), exposing `FORMAT`,
+`sniff(head, name)` and `read(stream, *, path, entry)`; a format listed in
+`READERS` whose module does not exist yet is skipped.
+
+Mapping raw records to `TrialRecord`s is `toolkit.parse.parse_record`;
+`toolkit.pipeline` chains the two and turns a record the mapper rejects
+into a `Failure` naming its file and place (`RawRecord.where()`).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterable, Iterator, Optional, Union
+
+from toolkit.errors import Failure, ToolkitError
+from toolkit.readers import containers, detect
+from toolkit.readers.base import RawRecord
+
+__all__ = ["READERS", "FORMATS", "RawRecord", "iter_records", "available_formats"]
+
+# Detection order: specific formats first; `page` (plain text) claims the rest.
+READERS = (
+    "ictrp_versions",
+    "ctrdata",
+    "cthist_csv",
+    "ctgov_json",
+    "ctgov_xml",
+    "ictrp_xml",
+    "page",
+)
+FORMATS = READERS
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def available_formats() -> tuple:
+    """The formats whose reader module is installed, in detection order."""
+    return tuple(detect.available_readers(READERS))
+
+
+def iter_records(paths: Union[PathLike, Iterable[PathLike]], *, format: Optional[str] = None
+                 ) -> Iterator[Union[RawRecord, Failure]]:
+    """Stream the raw records of files, folders, archives or stdin (`-`).
+
+    Args:
+        paths: one source or several, read in the order given.
+        format: force this format (one of `FORMATS`) instead of detecting it.
+
+    Yields:
+        `RawRecord`s in source order, and a `Failure` (path, record, reason)
+        for everything that cannot be read; reading goes on after a failure.
+
+    Raises:
+        UnknownFormatError: `format` names no installed reader.
+    """
+    forced = detect.load_reader(format, READERS) if format else None
+    for source in _sources(paths):
+        for member in containers.iter_members(source):
+            if isinstance(member, Failure):
+                yield member
+            else:
+                yield from _read_member(member, forced)
+
+
+def _sources(paths) -> list:
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        return [paths]
+    return list(paths)
+
+
+def _read_member(member: containers.Member, forced) -> Iterator[Union[RawRecord, Failure]]:
+    try:
+        head, stream = containers.peek(member.stream, detect.HEAD_SIZE)
+    except containers.READ_ERRORS as exc:
+        yield Failure(member.path, f"cannot read: {exc}", member.entry)
+        return
+    if not head.lstrip(b"\xef\xbb\xbf \t\r\n"):
+        yield Failure(member.path, "empty file", member.entry)
+        return
+    reader = forced or detect.detect(head, member.entry or member.path or "", READERS)
+    if reader is None:
+        yield Failure(member.path, f"unknown format: no reader recognises content starting {head[:40]!r}",
+                      member.entry)
+        return
+    yield from _guarded(reader.read(stream, path=member.path, entry=member.entry), member)
+
+
+def _guarded(records: Iterator, member: containers.Member) -> Iterator[Union[RawRecord, Failure]]:
+    """Pass records through; a damaged stream ends the member with a Failure."""
+    try:
+        yield from records
+    except ToolkitError as exc:
+        yield Failure(member.path, getattr(exc, "reason", str(exc)), getattr(exc, "record", None) or member.entry)
+    except containers.READ_ERRORS as exc:
+        yield Failure(member.path, f"damaged data: {exc}", member.entry)

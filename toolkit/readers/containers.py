@@ -1,0 +1,343 @@
+"""Containers: turn a path (file, folder, archive, compressed file, stdin) into members.
+
+`iter_members(source)` yields one `Member` per readable file it finds, opened
+lazily and streamed: a member's stream is only valid until the next member
+is asked for, and nothing is extracted to disk. Containers are recognised by
+their magic bytes, not their names: zip, tar, gzip, bzip2 and xz, nested up
+to `MAX_DEPTH` levels (a `.tar.gz` is gzip around tar).
+
+Problems become `Failure`s naming the path, the entry and the reason, and
+the members around them are still yielded: an entry whose name escapes the
+archive (`../x`, `/etc/x`, `C:\\x`) or is a link is refused; a truncated
+zip is salvaged from its local headers; a truncated tar keeps the entries
+read before the break.
+"""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import gzip
+import io
+import lzma
+import os
+import re
+import shutil
+import struct
+import sys
+import tarfile
+import tempfile
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterator, Optional, Tuple, Union
+
+from toolkit.errors import Failure
+
+__all__ = ["Member", "iter_members", "peek", "unsafe_entry_name", "MAX_DEPTH", "READ_ERRORS"]
+
+MAX_DEPTH = 3
+MAGIC_SIZE = 512
+SPOOL_IN_MEMORY = 64 * 1024 * 1024
+
+# Errors a damaged archive or compressed stream raises while being read.
+READ_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile, tarfile.TarError,
+               lzma.LZMAError, NotImplementedError, RuntimeError)
+
+_DECOMPRESSORS = {
+    "gzip": lambda stream: gzip.GzipFile(fileobj=stream, mode="rb"),
+    "bzip2": lambda stream: bz2.BZ2File(stream, mode="rb"),
+    "xz": lambda stream: lzma.LZMAFile(stream, mode="rb"),
+}
+_COMPRESSED_SUFFIXES = (".gz", ".tgz", ".bz2", ".xz")
+_LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+@dataclass(frozen=True)
+class Member:
+    """One file found in a source, with its content as a binary stream.
+
+    Attributes:
+        path: the file given or found in a folder (None for stdin).
+        entry: the member name inside an archive (None for a plain file).
+        stream: the content, readable once, valid until the next member.
+    """
+
+    path: Optional[str]
+    entry: Optional[str]
+    stream: BinaryIO
+
+
+class _Prefixed(io.RawIOBase):
+    """A raw stream that first returns `head`, then the rest of `inner`."""
+
+    def __init__(self, head: bytes, inner: BinaryIO):
+        self._head = memoryview(head)
+        self._inner = inner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._head:
+            size = min(len(buffer), len(self._head))
+            buffer[:size] = self._head[:size]
+            self._head = self._head[size:]
+            return size
+        data = self._inner.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def peek(stream: BinaryIO, size: int) -> Tuple[bytes, BinaryIO]:
+    """Read up to `size` bytes without losing them.
+
+    Args:
+        stream: any readable binary stream (need not be seekable).
+        size: how many bytes to look at.
+
+    Returns:
+        (head, stream): the first bytes and a buffered stream that still
+        starts at the beginning.
+    """
+    chunks, missing = [], size
+    while missing > 0:
+        chunk = stream.read(missing)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        missing -= len(chunk)
+    head = b"".join(chunks)
+    return head, io.BufferedReader(_Prefixed(head, stream), buffer_size=256 * 1024)
+
+
+def unsafe_entry_name(name: str) -> Optional[str]:
+    """Why an archive entry name must be refused, or None when it is safe."""
+    norm = name.replace("\\", "/")
+    if norm.startswith("/") or _DRIVE.match(norm):
+        return "absolute entry path"
+    if ".." in norm.split("/"):
+        return "entry path escapes the archive (..)"
+    return None
+
+
+def iter_members(source: Union[str, os.PathLike]) -> Iterator[Union[Member, Failure]]:
+    """Yield every member of a source, in order.
+
+    Args:
+        source: a file, a folder (walked recursively, sorted, dot-files
+            skipped), an archive or compressed file, or `-` for stdin.
+
+    Yields:
+        `Member`s, and a `Failure` for each thing that cannot be opened.
+    """
+    if str(source) == "-":
+        yield from _expand(None, None, sys.stdin.buffer, 0)
+        return
+    path = Path(source)
+    if path.is_dir():
+        for file in _walk(path):
+            yield from _open_file(file)
+    elif path.exists():
+        yield from _open_file(path)
+    else:
+        yield Failure(str(path), "no such file or directory")
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    files = (p for p in folder.rglob("*") if p.is_file())
+    visible = (p for p in files if not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    return iter(sorted(visible))
+
+
+def _open_file(path: Path) -> Iterator[Union[Member, Failure]]:
+    try:
+        handle = open(path, "rb")
+    except OSError as exc:
+        yield Failure(str(path), f"cannot open: {exc.strerror or exc}")
+        return
+    with handle:
+        yield from _expand(str(path), None, handle, 0)
+
+
+def _kind(magic: bytes) -> Optional[str]:
+    if magic.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
+        return "zip"
+    if magic.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if magic.startswith(b"BZh"):
+        return "bzip2"
+    if magic.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    if magic[257:262] == b"ustar":
+        return "tar"
+    return None
+
+
+def _expand(path, entry, stream, depth) -> Iterator[Union[Member, Failure]]:
+    """Yield the members of one stream: itself, or what its container holds."""
+    magic, stream = _magic(stream)
+    kind = _kind(magic) if depth < MAX_DEPTH else None
+    if kind == "zip":
+        yield from _zip_members(path, entry, stream, depth)
+    elif kind == "tar":
+        yield from _tar_members(path, entry, stream, depth)
+    elif kind in _DECOMPRESSORS:
+        yield from _decompressed(path, entry, stream, kind, depth)
+    else:
+        yield Member(path, entry, stream)
+
+
+def _magic(stream: BinaryIO) -> Tuple[bytes, BinaryIO]:
+    """The first bytes of a stream, rewinding it when it can seek."""
+    if _can_seek(stream):
+        magic = stream.read(MAGIC_SIZE)
+        stream.seek(0)
+        return magic, stream
+    return peek(stream, MAGIC_SIZE)
+
+
+def _can_seek(stream: BinaryIO) -> bool:
+    """True for plain files and in-memory buffers that can really seek back."""
+    if not isinstance(stream, (io.BufferedReader, io.BytesIO, tempfile.SpooledTemporaryFile)):
+        return False
+    try:
+        return stream.seekable()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _decompressed(path, entry, stream, kind, depth) -> Iterator[Union[Member, Failure]]:
+    inner = _DECOMPRESSORS[kind](stream)
+    try:
+        yield from _expand(path, _strip_suffix(entry), inner, depth + 1)
+    except READ_ERRORS as exc:
+        yield Failure(path, f"corrupt {kind} data: {exc}", entry)
+    finally:
+        inner.close()
+
+
+def _strip_suffix(entry: Optional[str]) -> Optional[str]:
+    if entry is None:
+        return None
+    for suffix in _COMPRESSED_SUFFIXES:
+        if entry.endswith(suffix):
+            stem = entry[: -len(suffix)]
+            return stem + ".tar" if suffix == ".tgz" else stem
+    return entry
+
+
+def _join(outer: Optional[str], name: str) -> str:
+    return f"{outer}/{name}" if outer else name
+
+
+# --- zip ---------------------------------------------------------------------
+
+def _seekable(stream: BinaryIO):
+    """The stream, or a seekable copy of it (zip needs its central directory at the end)."""
+    if _can_seek(stream):
+        return contextlib.nullcontext(stream)
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+    shutil.copyfileobj(stream, spool, 1024 * 1024)
+    spool.seek(0)
+    return spool
+
+
+def _zip_members(path, entry, stream, depth) -> Iterator[Union[Member, Failure]]:
+    with _seekable(stream) as spool:
+        try:
+            archive = zipfile.ZipFile(spool)
+        except READ_ERRORS as exc:
+            spool.seek(0)
+            yield from _salvage_zip(path, entry, spool, exc, depth)
+            return
+        with archive:
+            for info in archive.infolist():
+                if not info.is_dir():
+                    yield from _zip_member(path, entry, archive, info, depth)
+
+
+def _zip_member(path, entry, archive, info, depth) -> Iterator[Union[Member, Failure]]:
+    name = _join(entry, info.filename)
+    problem = unsafe_entry_name(info.filename)
+    if problem is None and info.flag_bits & 0x1:
+        problem = "encrypted entry"
+    if problem:
+        yield Failure(path, f"refused: {problem}", name)
+        return
+    try:
+        member = archive.open(info)
+    except READ_ERRORS as exc:
+        yield Failure(path, f"cannot open zip entry: {exc}", name)
+        return
+    with member:
+        yield from _expand(path, name, member, depth + 1)
+
+
+def _salvage_zip(path, entry, stream, error, depth) -> Iterator[Union[Member, Failure]]:
+    """Read a zip without central directory (truncated) from its local headers."""
+    count, reason = 0, "no further entry header"
+    while True:
+        header = stream.read(_LOCAL_HEADER.size)
+        if len(header) < _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+            break
+        name, content, reason = _local_entry(header, stream)
+        if content is None:
+            break
+        problem = unsafe_entry_name(name)
+        if problem:
+            yield Failure(path, f"refused: {problem}", _join(entry, name))
+            continue
+        count += 1
+        yield from _expand(path, _join(entry, name), io.BytesIO(content), depth + 1)
+    yield Failure(path, f"truncated or corrupt zip ({error}); {count} entries salvaged "
+                        f"from local headers, then stopped: {reason}", entry)
+
+
+def _local_entry(header: bytes, stream: BinaryIO):
+    """One entry after a local file header: (name, content or None, reason)."""
+    _, _, flags, method, _, _, crc, size, _, name_len, extra_len = _LOCAL_HEADER.unpack(header)
+    name = stream.read(name_len).decode("utf-8" if flags & 0x800 else "cp437", "replace")
+    stream.read(extra_len)
+    if flags & 0x08 or method not in (0, 8) or size == 0xFFFFFFFF:
+        return name, None, f"entry {name!r} cannot be read without the central directory"
+    data = stream.read(size)
+    if len(data) < size:
+        return name, None, f"entry {name!r} is cut off"
+    try:
+        content = zlib.decompress(data, -15) if method == 8 else data
+    except zlib.error as exc:
+        return name, None, f"entry {name!r} is corrupt: {exc}"
+    if zlib.crc32(content) != crc:
+        return name, None, f"entry {name!r} fails its checksum"
+    return name, content, ""
+
+
+# --- tar ---------------------------------------------------------------------
+
+def _tar_members(path, entry, stream, depth) -> Iterator[Union[Member, Failure]]:
+    last = None
+    try:
+        archive = tarfile.open(fileobj=stream, mode="r|")
+        for info in archive:
+            if info.isdir():
+                continue
+            name = _join(entry, info.name)
+            yield from _tar_member(path, name, archive, info, depth)
+            last = name
+    except READ_ERRORS as exc:
+        after = f"after entry {last!r}" if last else "before its first entry"
+        yield Failure(path, f"truncated or corrupt tar archive {after}: {exc}", entry)
+
+
+def _tar_member(path, name, archive, info, depth) -> Iterator[Union[Member, Failure]]:
+    problem = unsafe_entry_name(info.name)
+    if problem is None and not info.isfile():
+        problem = "link or special file entry" if (info.issym() or info.islnk()) else "not a regular file"
+    if problem:
+        yield Failure(path, f"refused: {problem}", name)
+        return
+    member = archive.extractfile(info)
+    yield from _expand(path, name, member, depth + 1)
