@@ -5,3 +5,12 @@ eligibility criteria, and diff versions.
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """Lazy re-exports: `toolkit.tag_text` loads spaCy only when first used."""
+    if name == "tag_text":
+        from toolkit.nlp import tag_text
+
+        return tag_text
+    raise AttributeError(f"module 'toolkit' has no attribute {name!r}")

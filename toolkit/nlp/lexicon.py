@@ -1,0 +1,129 @@
+"""Dictionary tagging of drugs and conditions: load the shipped lexicon, match token runs.
+
+The lexicon maps a key (lower-cased tokens joined by one space) to
+`[label, norm, code]`. Matching is greedy longest-first from left to right over
+the tokens of a `Doc`, which costs a handful of dict look-ups per token.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from toolkit.errors import ToolkitError
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+LEXICON_PATH = DATA_DIR / "lexicon.json.gz"
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "–": "-", "—": "-"})
+
+
+class LexiconError(ToolkitError):
+    """The shipped lexicon is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a surface form means: label (drug, condition), canonical name, id."""
+
+    label: str
+    norm: str
+    code: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Match:
+    """A lexicon hit over tokens `[start, end)` of a doc."""
+
+    start: int
+    end: int
+    entry: Entry
+
+
+def lexicon_key(tokens: Iterable[str]) -> str:
+    """The lookup key of a run of token texts."""
+    return " ".join(tok.lower().translate(_QUOTES) for tok in tokens if tok.strip())
+
+
+class Lexicon:
+    """Surface forms -> `[label, norm, code]` rows, with the longest form length per first token.
+
+    Rows stay as loaded (lists) and become `Entry` objects only when matched,
+    which keeps loading the shipped ~180k forms well under a second.
+    """
+
+    def __init__(self, entries: Dict[str, Sequence], max_len: Optional[Dict[str, int]] = None):
+        self.rows: Dict[str, Sequence] = entries
+        self.max_len: Dict[str, int] = max_len if max_len is not None else first_token_lengths(entries)
+
+    def add(self, key: str, entry: Entry) -> None:
+        """Add (or replace) one surface form."""
+        words = key.split(" ")
+        self.rows[key] = [entry.label, entry.norm, entry.code]
+        self.max_len[words[0]] = max(self.max_len.get(words[0], 0), len(words))
+
+    def lookup(self, key: str) -> Optional[Entry]:
+        """The entry of a key, if any."""
+        row = self.rows.get(key)
+        return Entry(*row) if row is not None else None
+
+    def match(self, lowers: Sequence[str]) -> List[Match]:
+        """Greedy longest-first matches over lower-cased token texts.
+
+        Args:
+            lowers: the doc's tokens, lower-cased and quote-normalised.
+
+        Returns:
+            Non-overlapping matches in text order.
+        """
+        out: List[Match] = []
+        i, count = 0, len(lowers)
+        while i < count:
+            found = self._longest_at(lowers, i, count)
+            if found is None:
+                i += 1
+                continue
+            out.append(found)
+            i = found.end
+        return out
+
+    def _longest_at(self, lowers: Sequence[str], i: int, count: int) -> Optional[Match]:
+        longest = self.max_len.get(lowers[i], 0)
+        for n in range(min(longest, count - i), 0, -1):
+            row = self.rows.get(" ".join(lowers[i:i + n]))
+            if row is not None:
+                return Match(i, i + n, Entry(*row))
+        return None
+
+
+def first_token_lengths(entries: Dict[str, Sequence]) -> Dict[str, int]:
+    """First token -> the most tokens of a key starting with it."""
+    lengths: Dict[str, int] = {}
+    for key in entries:
+        words = key.split(" ")
+        if lengths.get(words[0], 0) < len(words):
+            lengths[words[0]] = len(words)
+    return lengths
+
+
+@lru_cache(maxsize=1)
+def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
+    """Load the shipped lexicon once per process.
+
+    Raises:
+        LexiconError: the file is missing or not a lexicon.
+    """
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            data = json.load(handle)
+        return Lexicon(data["entries"], data.get("max_len"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise LexiconError(f"cannot load lexicon {path}: {exc}") from None
+
+
+def doc_lowers(doc) -> Tuple[str, ...]:
+    """Lower-cased, quote-normalised token texts of a doc (the lexicon's key space)."""
+    return tuple(tok.lower_.translate(_QUOTES) for tok in doc)

@@ -1,0 +1,166 @@
+"""The spaCy pipeline: scispaCy tokenizer and abbreviation detector plus the trial taggers.
+
+Components (registered as spaCy factories through the `spacy_factories`
+entry-point group, so `nlp.add_pipe("trial_terms")` works in any pipeline):
+
+- `trial_terms`: drug and condition tags from the shipped lexicon, with
+  abbreviations defined in the doc expanded;
+- `trial_time_windows`: time windows with an amount, and other temporal cues;
+- `trial_values`: measured values with comparator, number and unit;
+- `trial_cues`: negation and exception cues, marking the tags they govern.
+
+Each component reads and extends `doc._.trial_tags` (a list of `Tag`, character
+offsets into `doc.text`) and mirrors it in `doc.spans["trial"]`.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+import warnings
+from typing import List, Optional
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from toolkit.nlp import cues, terms, timex, values
+from toolkit.nlp.lexicon import LEXICON_PATH, load_lexicon
+from toolkit.records import Tag
+
+SPAN_KEY = "trial"
+COMPONENTS = ("trial_terms", "trial_time_windows", "trial_values", "trial_cues")
+_LOCK = threading.Lock()
+_NLP: Optional[Language] = None
+
+# scispaCy's abbreviation detector warns on every doc that its global matcher is empty
+warnings.filterwarnings("ignore", message=r".*\[W036\]")
+
+if not Doc.has_extension("trial_tags"):
+    Doc.set_extension("trial_tags", default=None)
+
+
+def doc_tags(doc: Doc) -> List[Tag]:
+    """The tags the trial components put on a doc, sorted by offset."""
+    return sorted(doc._.trial_tags or [], key=lambda tag: (tag.start, -tag.end, tag.label))
+
+
+def _extend(doc: Doc, tags: List[Tag]) -> None:
+    doc._.trial_tags = (doc._.trial_tags or []) + tags
+
+
+class TermTagger:
+    """Drug and condition tags from a lexicon (find, then annotate)."""
+
+    def __init__(self, nlp: Language, name: str, *, lexicon_path: str = ""):
+        self.name = name
+        self.lexicon = load_lexicon(Path(lexicon_path) if lexicon_path else LEXICON_PATH)
+
+    def __call__(self, doc: Doc) -> Doc:
+        found = terms.term_tags(doc, self.lexicon)
+        table = terms.abbreviation_table(doc)
+        found += terms.abbreviation_tags(doc, table, self.lexicon, terms.covered(found, ("drug", "condition")))
+        _extend(doc, found)
+        return doc
+
+
+class TimeWindowTagger:
+    """Time windows with an amount, then temporal cues outside them."""
+
+    def __init__(self, nlp: Language, name: str, *, temporal: bool = True):
+        self.name = name
+        self.temporal = temporal
+
+    def __call__(self, doc: Doc) -> Doc:
+        windows = timex.find_time_windows(doc.text)
+        found = windows + (timex.find_temporal(doc.text, cues.spans_of(windows)) if self.temporal else [])
+        _extend(doc, found)
+        return doc
+
+
+class ValueTagger:
+    """Measured values outside the time windows already tagged."""
+
+    def __init__(self, nlp: Language, name: str, *, qualitative: bool = True):
+        self.name = name
+        self.qualitative = qualitative
+
+    def __call__(self, doc: Doc) -> Doc:
+        taken = terms.covered(doc._.trial_tags or [], ("time_window",))
+        found = values.find_values(doc.text, taken)
+        if not self.qualitative:
+            found = [tag for tag in found if tag.norm is None]
+        _extend(doc, found)
+        return doc
+
+
+class CueTagger:
+    """Negation and exception cues; marks governed tags and fills `doc.spans`."""
+
+    def __init__(self, nlp: Language, name: str):
+        self.name = name
+
+    def __call__(self, doc: Doc) -> Doc:
+        found = cues.find_cues(doc.text)
+        governed = cues.apply_cues(doc._.trial_tags or [], found)
+        doc._.trial_tags = governed + found
+        doc.spans[SPAN_KEY] = [
+            span for span in (doc.char_span(t.start, t.end, label=t.label, alignment_mode="expand")
+                              for t in doc._.trial_tags) if span is not None
+        ]
+        return doc
+
+
+@Language.factory("trial_terms", assigns=["doc._.trial_tags"], default_config={"lexicon_path": ""})
+def make_term_tagger(nlp: Language, name: str, lexicon_path: str) -> TermTagger:
+    """Factory of `trial_terms` (empty `lexicon_path`: the shipped lexicon)."""
+    return TermTagger(nlp, name, lexicon_path=lexicon_path)
+
+
+@Language.factory("trial_time_windows", assigns=["doc._.trial_tags"], default_config={"temporal": True})
+def make_time_window_tagger(nlp: Language, name: str, temporal: bool) -> TimeWindowTagger:
+    """Factory of `trial_time_windows`."""
+    return TimeWindowTagger(nlp, name, temporal=temporal)
+
+
+@Language.factory("trial_values", assigns=["doc._.trial_tags"], default_config={"qualitative": True})
+def make_value_tagger(nlp: Language, name: str, qualitative: bool) -> ValueTagger:
+    """Factory of `trial_values`."""
+    return ValueTagger(nlp, name, qualitative=qualitative)
+
+
+@Language.factory("trial_cues", assigns=["doc._.trial_tags", "doc.spans"])
+def make_cue_tagger(nlp: Language, name: str) -> CueTagger:
+    """Factory of `trial_cues`."""
+    return CueTagger(nlp, name)
+
+
+def make_tokenizer_nlp() -> Language:
+    """A blank English pipeline with scispaCy's rule tokenizer and nothing else."""
+    import spacy
+    from scispacy.custom_tokenizer import combined_rule_tokenizer
+
+    nlp = spacy.blank("en")
+    nlp.tokenizer = combined_rule_tokenizer(nlp)
+    return nlp
+
+
+def build_nlp() -> Language:
+    """A new pipeline: tokenizer, abbreviation detector and the trial components."""
+    import scispacy.abbreviation  # noqa: F401  (registers abbreviation_detector)
+
+    nlp = make_tokenizer_nlp()
+    nlp.add_pipe("abbreviation_detector")
+    for name in COMPONENTS:
+        nlp.add_pipe(name)
+    return nlp
+
+
+def get_nlp() -> Language:
+    """The process-wide pipeline, built on first use."""
+    global _NLP
+    with _LOCK:
+        if _NLP is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                _NLP = build_nlp()
+        return _NLP

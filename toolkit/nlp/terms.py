@@ -1,0 +1,92 @@
+"""Drug and condition tags from the lexicon, and expansion of defined abbreviations.
+
+Pure functions over a tokenised `Doc`; the pipeline component in
+`toolkit.nlp.pipeline` only wires them to the doc.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from toolkit.nlp.lexicon import Entry, Lexicon, Match, doc_lowers, lexicon_key
+from toolkit.records import Tag
+
+_MIN_SHORT_FORM = 2
+
+
+def term_tags(doc, lexicon: Lexicon) -> List[Tag]:
+    """Drug and condition tags of every lexicon match in a doc."""
+    return [_tag_of(doc, match) for match in lexicon.match(doc_lowers(doc))]
+
+
+def _tag_of(doc, match: Match) -> Tag:
+    span = doc[match.start:match.end]
+    entry = match.entry
+    return Tag(entry.label, span.text, span.start_char, span.end_char, norm=entry.norm, code=entry.code)
+
+
+def abbreviation_table(doc) -> Dict[str, Tuple[str, ...]]:
+    """Short form -> long-form tokens of the abbreviations a doc defines ("alloHSCT")."""
+    table = {}
+    for short in getattr(doc._, "abbreviations", None) or ():
+        long_form = short._.long_form
+        if long_form is not None and len(short.text) >= _MIN_SHORT_FORM:
+            table.setdefault(short.text, tuple(tok.text for tok in long_form))
+    return table
+
+
+def abbreviation_tags(doc, table: Dict[str, Tuple[str, ...]], lexicon: Lexicon, taken: Iterable[Tuple[int, int]]) -> List[Tag]:
+    """Tags for the uses of defined short forms.
+
+    Each use gets an `abbreviation` tag whose `norm` is the long form and, when
+    the long form is a lexicon term, a drug/condition tag normalised like it.
+    Short forms match whole tokens as written, or with a capital first letter
+    ("alloHSCT" also matches "AlloHSCT"; "ALL" never matches "all").
+
+    Args:
+        doc: the tokenised criterion.
+        table: short form -> long-form tokens (from this doc or the whole record).
+        lexicon: the drug/condition lexicon.
+        taken: character ranges already tagged as drug/condition.
+    """
+    if not table:
+        return []
+    forms = {}
+    for short, long_form in table.items():
+        forms[short] = long_form
+        forms.setdefault(short[:1].upper() + short[1:], long_form)
+    occupied = list(taken)
+    tags: List[Tag] = []
+    for token in doc:
+        long_form = forms.get(token.text)
+        if long_form is not None:
+            tags.extend(_expand(token, long_form, lexicon, occupied))
+    return tags
+
+
+def _expand(token, long_tokens: Tuple[str, ...], lexicon: Lexicon, occupied: list) -> List[Tag]:
+    start, end = token.idx, token.idx + len(token.text)
+    long_form = " ".join(long_tokens)
+    tags = [Tag("abbreviation", token.text, start, end, norm=long_form)]
+    entry = _long_form_entry(long_tokens, lexicon)
+    if entry is not None and not any(s < end and start < e for s, e in occupied):
+        tags.append(Tag(entry.label, token.text, start, end, norm=entry.norm, code=entry.code,
+                        attrs={"expansion": long_form}))
+        occupied.append((start, end))
+    return tags
+
+
+def _long_form_entry(long_tokens: Tuple[str, ...], lexicon: Lexicon) -> Optional[Entry]:
+    """The entry of a long form, or of its longest lexicon term."""
+    words = lexicon_key(long_tokens).split(" ")
+    exact = lexicon.lookup(" ".join(words))
+    if exact is not None:
+        return exact
+    matches = lexicon.match(words)
+    return max(matches, key=lambda m: m.end - m.start).entry if matches else None
+
+
+def covered(tags: Sequence[Tag], labels: Iterable[str]) -> List[Tuple[int, int]]:
+    """Character ranges of the tags with one of the labels."""
+    wanted = set(labels)
+    return [(tag.start, tag.end) for tag in tags if tag.label in wanted]

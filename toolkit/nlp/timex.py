@@ -1,0 +1,154 @@
+"""Time windows ("within 4 weeks prior to randomisation") and other temporal cues.
+
+Pure functions over a criterion text; offsets are character offsets into it.
+A time window has an amount and a unit, optionally a relation before it and a
+direction plus anchor after it; each part is normalised through the rule tables
+of `data/rules.json`.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import List, Optional, Sequence, Tuple
+
+from toolkit.nlp.rules import Rules, alternation, classify, load_rules
+from toolkit.records import Tag
+
+NUMBER = r"\d+(?:[.,]\d+)?"
+AGE_AFTER = re.compile(r"\s*(?:of age|old|or older|or younger|and older|and over|of life)\b", re.I)
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> Tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
+    rules = load_rules()
+    words = "|".join(sorted(rules.number_words, key=len, reverse=True))
+    amount = rf"(?:{NUMBER}|(?:{words})\b)"
+    units = "|".join(sorted(rules.unit_of_form, key=len, reverse=True))
+    window = re.compile(
+        rf"(?:(?P<rel>{alternation(rules.relations)})\s*)?"
+        rf"(?<![\w.])(?P<low>{amount})(?:\s*(?:-|–|to|or)\s*(?P<high>{amount}))?"
+        rf"\s*-?\s*(?P<unit>{units})\b\.?"
+        rf"(?:\s+(?P<dir>{alternation(rules.directions)})\b)?",
+        re.IGNORECASE,
+    )
+    anchor = re.compile(rf"\s*(?:{alternation(rules.anchors)})\b", re.IGNORECASE)
+    temporal = re.compile(rf"\b(?:{alternation(rules.temporal)})\b", re.IGNORECASE)
+    age_before = re.compile(
+        rf"\b(?:aged?|ages)\b[^.;,]{{0,25}}$|\b(?:{'|'.join(rules.age_cues)})\s*(?:of\s*)?(?:\w+\s*)?$", re.I
+    )
+    return window, anchor, temporal, age_before
+
+
+def find_time_windows(text: str) -> List[Tag]:
+    """Time windows with an amount, normalised.
+
+    Args:
+        text: a criterion text.
+
+    Returns:
+        `time_window` tags (relation, amount, unit, days or low/high days,
+        direction, anchor), in text order.
+    """
+    rules = load_rules()
+    window, anchor_re, _, age_before = _patterns()
+    tags = []
+    for match in window.finditer(text):
+        if _is_age(text, match, age_before):
+            continue
+        tags.append(_window_tag(text, match, anchor_re, rules))
+    return [tag for tag in tags if tag is not None]
+
+
+def _is_age(text: str, match: re.Match, age_before: re.Pattern) -> bool:
+    if match.group("dir"):
+        return False
+    before = text[max(0, match.start() - 30):match.start()]
+    return bool(age_before.search(before) or AGE_AFTER.match(text, match.end()))
+
+
+def _window_tag(text: str, match: re.Match, anchor_re: re.Pattern, rules: Rules) -> Optional[Tag]:
+    unit = rules.unit_of_form.get(match.group("unit").lower())
+    if unit is None or _implausible_unit(match):
+        return None
+    low = _amount(match.group("low"), rules)
+    high = _amount(match.group("high"), rules) if match.group("high") else None
+    if low is None:
+        return None
+    per_unit = rules.unit_days[unit]
+    end, anchor = _anchor_after(text, match, anchor_re, rules)
+    direction = classify(match.group("dir"), rules.directions) if match.group("dir") else None
+    relation = _relation(match.group("rel"), rules)
+    return Tag(
+        label="time_window", text=text[match.start():end], start=match.start(), end=end,
+        relation=relation, amount=low, unit=unit,
+        days=None if high is not None else _round(low * per_unit),
+        low_days=_round(low * per_unit) if high is not None else None,
+        high_days=_round(high * per_unit) if high is not None else None,
+        direction=direction or _implied_direction(relation), anchor=anchor,
+        attrs={"high_amount": high} if high is not None else {},
+    )
+
+
+def _implausible_unit(match: re.Match) -> bool:
+    """Single-letter units ('d', 'h', 'w', 'y') only count right after a digit."""
+    unit = match.group("unit")
+    return len(unit) <= 2 and unit.lower() in {"d", "h", "w", "y", "mo"} and not match.group("low")[-1].isdigit()
+
+
+def _amount(text: str, rules: Rules) -> Optional[float]:
+    word = text.lower()
+    if word in rules.number_words:
+        return float(rules.number_words[word])
+    try:
+        return float(word.replace(",", "."))
+    except ValueError:
+        return None
+
+
+def _relation(text: Optional[str], rules: Rules) -> Optional[str]:
+    if not text:
+        return None
+    return classify(text.strip(), rules.relations) or None
+
+
+def _implied_direction(relation: Optional[str]) -> Optional[str]:
+    return "after" if relation == "since" else None
+
+
+def _anchor_after(text: str, match: re.Match, anchor_re: re.Pattern, rules: Rules) -> Tuple[int, Optional[str]]:
+    pos = match.end()
+    if not match.group("dir"):
+        linker = re.compile(r"\s+(?:of|from)\b", re.I).match(text, pos)
+        if linker is None:
+            return pos, None
+        pos = linker.end()
+    found = anchor_re.match(text, pos)
+    if found is None:
+        return match.end(), None
+    return found.end(), classify(found.group().strip(), rules.anchors) or None
+
+
+def _round(value: float) -> float:
+    return round(value, 3)
+
+
+def find_temporal(text: str, taken: Sequence[Tuple[int, int]] = ()) -> List[Tag]:
+    """Temporal cues without an amount (history of, current, prior, at screening ...).
+
+    Args:
+        text: a criterion text.
+        taken: character ranges already tagged (time windows); hits inside are skipped.
+
+    Returns:
+        `temporal` tags with `norm` set to the cue's category.
+    """
+    rules = load_rules()
+    _, _, temporal, _ = _patterns()
+    tags = []
+    for match in temporal.finditer(text):
+        if any(s < match.end() and match.start() < e for s, e in taken):
+            continue
+        norm = classify(match.group(), rules.temporal)
+        tags.append(Tag("temporal", match.group(), match.start(), match.end(), norm=norm or None))
+    return tags
