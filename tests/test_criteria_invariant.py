@@ -1,0 +1,154 @@
+"""The criteria tree loses nothing: checked on every shared eligibility text.
+
+Invariant, for a text T and its `CriteriaResult` R:
+- the spans of all criteria (at any depth) and of all headings are non-empty
+  and pairwise disjoint;
+- every non-blank line of T has its last non-blank character inside exactly
+  one of those spans (so every line is a heading or part of one criterion);
+- every criterion's text is `criterion_text(T, start, end)`: its own source
+  lines joined, markdown escapes removed, and it is not empty;
+- `R.headings[i]` is the text of `R.heading_spans[i]`, bullet marks aside.
+
+The texts are read straight from the shared files (tarfile, ElementTree,
+csv, json), independent of the readers.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import gzip
+import json
+import re
+import tarfile
+import xml.etree.ElementTree as ET
+import zipfile
+
+import pytest
+
+from conftest import shared_path
+from toolkit.parse.criteria import criterion_text, parse_criteria
+from toolkit.records import walk_criteria
+
+_LINE = re.compile(r"[^\r\n]*")
+_BR = re.compile(r"\n?<br\s*/?>", re.IGNORECASE)
+
+
+def invariant_errors(text: str) -> list:
+    """Return what breaks the invariant for one text (empty when it holds)."""
+    result = parse_criteria(text)
+    errors = []
+    spans = [(c.start, c.end, c) for c in walk_criteria(result.criteria)]
+    spans += [(start, end, None) for start, end in result.heading_spans]
+    spans.sort(key=lambda span: span[:2])
+    for (s1, e1, _), (s2, e2, _) in zip(spans, spans[1:]):
+        if e1 > s2:
+            errors.append(f"overlapping spans {s1}-{e1} and {s2}-{e2}")
+    for start, end, criterion in spans:
+        if start >= end:
+            errors.append(f"empty span {start}-{end}")
+        elif criterion is not None and criterion.text != criterion_text(text, start, end):
+            errors.append(f"{criterion.id}: text differs from its span")
+    if len(result.headings) != len(result.heading_spans):
+        errors.append("headings and heading spans differ in number")
+    starts = [span[0] for span in spans]
+    for match in _LINE.finditer(text):
+        line = match.group().rstrip()
+        if not line.strip():
+            continue
+        last = match.start() + len(line) - 1
+        index = bisect.bisect_right(starts, last) - 1
+        if index < 0 or not spans[index][0] <= last < spans[index][1]:
+            errors.append(f"line not covered: {line.strip()[:60]!r}")
+    return errors
+
+
+def _ctgov_json_texts():
+    for path in sorted(shared_path("ctgov-v2").glob("*ctg-studies*.json")):
+        for study in json.loads(path.read_text(encoding="utf-8")):
+            yield _v2_text(study)
+    with zipfile.ZipFile(shared_path("ctgov-v2", "Marc-Morcos_urology__ctg-studies.json.zip")) as archive:
+        for name in archive.namelist():
+            if name.endswith(".json"):
+                yield _v2_text(json.loads(archive.read(name)))
+
+
+def _v2_text(study: dict):
+    protocol = study.get("protocolSection", {})
+    trial = protocol.get("identificationModule", {}).get("nctId")
+    return trial, protocol.get("eligibilityModule", {}).get("eligibilityCriteria") or ""
+
+
+def _ctgov_xml_texts():
+    with tarfile.open(shared_path("ctgov-xml", "ctgov_xml_2023-02.tar.gz")) as archive:
+        for member in archive:
+            if member.name.endswith(".xml"):
+                root = ET.parse(archive.extractfile(member)).getroot()
+                yield root.findtext("id_info/nct_id"), root.findtext("eligibility/criteria/textblock") or ""
+
+
+def ictrp_text(inclusion: str, exclusion: str) -> str:
+    """Compose an ICTRP trial's eligibility text as the ICTRP mapper does."""
+    inclusion = _BR.sub("\n", inclusion or "").strip()
+    exclusion = _BR.sub("\n", exclusion or "").strip()
+    return f"Inclusion criteria:\n{inclusion}\n\nExclusion criteria:\n{exclusion}"
+
+
+def _ictrp_texts():
+    root = ET.parse(shared_path("ictrp", "ICTRP-Results_18Mar2020.xml")).getroot()
+    for trial in root.iter("Trial"):
+        text = ictrp_text(trial.findtext("Inclusion_Criteria"), trial.findtext("Exclusion_Criteria"))
+        yield trial.findtext("TrialID"), text
+
+
+def _cthist_texts():
+    csv.field_size_limit(10**9)
+    path = shared_path("versions-cthist", "ctgov_versions_2022-03.csv.gz")
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            parts = json.loads(row["criteria"]) if row["criteria"].startswith("[") else []
+            yield f"{row['nctid']} v{row['version_number']}", "\n\n".join(parts)
+    path = shared_path("versions-cthist", "drks_versions_2022-03.csv.gz")
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            yield f"{row['drksid']} v{row['version_number']}", _drks_text(row)
+
+
+def _drks_text(row: dict) -> str:
+    parts = []
+    for column in ("inclusion_criteria", "exclusion_criteria"):
+        value = row[column]
+        parts.append("\n".join(json.loads(value)) if value.startswith("[") else "")
+    return "\n\n".join(parts)
+
+
+SOURCES = {
+    "ctgov_json": _ctgov_json_texts,
+    "ctgov_xml": _ctgov_xml_texts,
+    "ictrp": _ictrp_texts,
+    "cthist": _cthist_texts,
+}
+MINIMUM = {"ctgov_json": 1000, "ctgov_xml": 6700, "ictrp": 570, "cthist": 800}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", sorted(SOURCES))
+def test_criteria_invariant_every_shared_record(source):
+    failures, seen = [], 0
+    for trial, text in SOURCES[source]():
+        seen += 1
+        errors = invariant_errors(text)
+        if errors:
+            failures.append(f"{trial}: {errors[0]} (+{len(errors) - 1})")
+    assert seen >= MINIMUM[source]
+    assert not failures, f"{len(failures)} of {seen} texts break the invariant:\n" + "\n".join(failures[:20])
+
+
+def test_criteria_invariant_checker_sees_a_lost_line(monkeypatch):
+    """The checker fails when a parser drops a criterion (it can fail)."""
+    text = "Inclusion Criteria:\n* a\n* b"
+    assert invariant_errors(text) == []
+    real = parse_criteria(text)
+    dropped = type(real)(real.criteria[:1], real.headings, real.notes, real.heading_spans)
+    monkeypatch.setattr(__import__(__name__), "parse_criteria", lambda _: dropped)
+    assert invariant_errors(text) == ["line not covered: '* b'"]

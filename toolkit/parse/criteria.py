@@ -1,0 +1,408 @@
+"""The eligibility criteria tree: one pass over the lines of any registry's text.
+
+`parse_criteria(text)` reads API v2 markdown, legacy hard-wrapped XML
+textblocks, ICTRP/DRKS free text and rendered trial pages alike. Each line is,
+in this order of rules:
+
+1. a continuation of the current criterion (indented deeper, or a hard-wrapped
+   line whose first word would not have fitted on the line before);
+2. a heading (`criteria_rules.json`): an inclusion/exclusion block heading, a
+   polarity cue ("Excluded:") or a category ("DISEASE CHARACTERISTICS:"),
+   possibly followed by criterion text on the same line;
+3. a sub-heading: a short line without bullet or final punctuation followed by
+   bullets, or ending with a colon;
+4. a criterion. Nesting comes from deeper indentation, from a change of bullet
+   style under an item ending with ":", and from "... of the following:"
+   items whose children are not indented (the list runs while its items end
+   with ";", ",", "or", "and", ":" or repeat the first two words).
+
+Every non-blank line lands in exactly one criterion or heading span; the test
+`tests/test_criteria_invariant.py` checks it on every shared record.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
+
+from toolkit.parse.bullets import (
+    NONE_STYLE,
+    Line,
+    first_word_length,
+    marker_at,
+    marker_rank,
+    split_lines,
+    unescape,
+)
+from toolkit.parse.criteria_rules import HeadingMatch, load_rules
+from toolkit.records import Criterion
+
+__all__ = ["CriteriaResult", "parse_criteria", "criterion_text"]
+
+PREFIXES = {"inclusion": "I", "exclusion": "E", "unknown": "U"}
+NOTE_NO_HEADING = "no inclusion/exclusion heading: polarity unknown"
+NOTE_PREAMBLE = "{} criteria before the first inclusion/exclusion heading: polarity unknown"
+
+# Texts longer than this were not hard-wrapped; no wrap test is made on them.
+MAX_WRAP_WIDTH = 120
+MIN_WRAP_WIDTH = 60
+SUBHEADING_MAX_CHARS = 60
+SUBHEADING_MAX_WORDS = 8
+
+_HEADING_HINT = re.compile(
+    r"inclu|exclu|eligib|must|allowed|required|permitted|recommended|prohibited"
+    r"|characteristic|therapy|--",
+    re.IGNORECASE,
+)
+_LIST_GOES_ON = re.compile(r"(?:[;,:；，：]|\b(?:or|and|and/or|OR|AND))\s*$")
+_TERMINAL = ".;:!?。；"
+
+
+@dataclass(frozen=True)
+class CriteriaResult:
+    """What the parser found in one eligibility text.
+
+    Attributes:
+        criteria: the criteria tree in source order.
+        headings: heading and sub-heading lines recognised, as written.
+        notes: parser remarks (e.g. polarity unknown).
+        heading_spans: (start, end) offsets of each heading in `headings`.
+    """
+
+    criteria: Tuple[Criterion, ...] = ()
+    headings: Tuple[str, ...] = ()
+    notes: Tuple[str, ...] = ()
+    heading_spans: Tuple[Tuple[int, int], ...] = ()
+
+
+@dataclass
+class _Node:
+    """A criterion under construction."""
+
+    polarity: str
+    category: Optional[str]
+    start: int
+    end: int
+    indent: int
+    style: str
+    last_line: Line
+    children: List["_Node"] = field(default_factory=list)
+
+
+@dataclass
+class _Level:
+    """A run of sibling items at one indentation and bullet style."""
+
+    indent: int
+    style: str
+    items: List[_Node]
+    implicit: bool = False
+    last: Optional[_Node] = None
+
+
+class _Parser:
+    """Parser state: polarity, category, the open levels and the current item."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.lines = split_lines(text)
+        self.rules = load_rules()
+        self.width = _wrap_width(self.lines)
+        self.roots: List[_Node] = []
+        self.stack: List[_Level] = []
+        self.current: Optional[_Node] = None
+        self.block: Optional[str] = None
+        self.cue: Optional[str] = None
+        self.category: Optional[str] = None
+        self.headings: List[str] = []
+        self.spans: List[Tuple[int, int]] = []
+        self.blank_before = False
+        self.prev: Optional[Line] = None
+
+    @property
+    def polarity(self) -> str:
+        return self.cue or self.block or "unknown"
+
+    def run(self) -> CriteriaResult:
+        """Read every line, then build the frozen tree."""
+        for index, line in enumerate(self.lines):
+            if line.blank:
+                self.blank_before = True
+                continue
+            self.read_line(index, line)
+            self.blank_before = False
+            self.prev = line
+        criteria = _freeze(self.text, self.roots)
+        return CriteriaResult(criteria, tuple(self.headings), self.notes(criteria), tuple(self.spans))
+
+    def read_line(self, index: int, line: Line) -> None:
+        """Apply the line rules in order (see the module docstring)."""
+        if self.continues_deeper(line):
+            return self.extend(line)
+        heading = self.match_heading(line)
+        if heading is not None:
+            return self.apply_heading(line, heading)
+        if self.continues_wrapped(line):
+            return self.extend(line)
+        if self.is_subheading(index, line):
+            return self.apply_subheading(line)
+        self.start_item(line, line.indent, line.style, line.text_start)
+
+    # --- continuation lines ---------------------------------------------------
+
+    def continues_deeper(self, line: Line) -> bool:
+        """An unbulleted line indented deeper than the current item's marker."""
+        node = self.current
+        if node is None or line.indent <= node.indent:
+            return False
+        if line.bulleted:
+            return not self.blank_before and line.style[:3] != "sym" and self.wrapped(line)
+        return not self.blank_before or node.style != NONE_STYLE
+
+    def continues_wrapped(self, line: Line) -> bool:
+        """A same-indent unbulleted line that is the rest of a hard-wrapped line."""
+        if self.current is None or self.blank_before or line.bulleted:
+            return False
+        if self.wrapped(line):
+            return True
+        last = self.prev
+        first = self.text[line.content]
+        return (
+            last.width >= MIN_WRAP_WIDTH
+            and self.text[last.end - 1] not in _TERMINAL
+            and first.islower()
+        )
+
+    def wrapped(self, line: Line) -> bool:
+        """True when the first word of `line` would not have fitted on the line before."""
+        last = self.prev
+        if not self.width or last is None:
+            return False
+        if self.text[last.end - 1] in ".;" and not self.text[line.text_start].islower():
+            return False
+        return last.width + 1 + first_word_length(self.text, line.content, line.end) > self.width
+
+    def extend(self, line: Line) -> None:
+        self.current.end = line.end
+        self.current.last_line = line
+
+    # --- headings ---------------------------------------------------------------
+
+    def match_heading(self, line: Line) -> Optional[HeadingMatch]:
+        """A heading rule matching the line (after bullet and emphasis marks)."""
+        pos, end = _strip_emphasis(self.text, line.text_start, line.end)
+        if pos >= end or not _HEADING_HINT.search(self.text, pos, min(end, pos + 160)):
+            return None
+        return self.rules.match(self.text, pos, end)
+
+    def apply_heading(self, line: Line, heading: HeadingMatch) -> None:
+        head_start = _strip_emphasis(self.text, line.text_start, line.end)[0]
+        self.record_heading(line.content, head_start, heading.head_end)
+        if heading.kind == "block":
+            self.block, self.cue, self.category = heading.polarity, None, None
+        elif heading.kind == "cue":
+            self.cue = heading.polarity
+        else:
+            self.category, self.cue = heading.category, None
+        if heading.rest is not None:
+            style, text_start = marker_at(self.text, heading.rest, line.end)
+            self.start_item(line, line.indent, style, text_start)
+
+    def is_subheading(self, index: int, line: Line) -> bool:
+        """A short unbulleted title line introducing the lines that follow."""
+        size = line.end - line.content
+        if line.bulleted or size > SUBHEADING_MAX_CHARS:
+            return False
+        title = self.text[line.content:line.end]
+        if title[-1] in ".;,。；，" or not (title[0].isupper() or title[0].isdigit()):
+            return False
+        if title.count(" ") >= SUBHEADING_MAX_WORDS or "following" in title.lower():
+            return False
+        following = self.next_line(index)
+        if following is None:
+            return False
+        if title[-1] in ":：":
+            return True
+        return following.bulleted and following.indent >= line.indent
+
+    def apply_subheading(self, line: Line) -> None:
+        end = line.end
+        self.record_heading(line.content, line.content, end)
+        self.category = self.text[line.content:end].rstrip(":： \t").strip()
+        self.cue = None
+
+    def record_heading(self, span_start: int, head_start: int, head_end: int) -> None:
+        self.headings.append(self.text[head_start:head_end].strip())
+        self.spans.append((span_start, head_end))
+        self.stack.clear()
+        self.current = None
+
+    def next_line(self, index: int) -> Optional[Line]:
+        for line in self.lines[index + 1:]:
+            if not line.blank:
+                return line
+        return None
+
+    # --- items ----------------------------------------------------------------
+
+    def start_item(self, line: Line, indent: int, style: str, text_start: int) -> None:
+        node = _Node(self.polarity, self.category, text_start, line.end, indent, style, line)
+        self.place(node)
+        self.current = node
+
+    def place(self, node: _Node) -> None:
+        """Put a new item in the tree: sibling, child, or child of an implicit list."""
+        stack = self.stack
+        while stack and stack[-1].indent > node.indent:
+            stack.pop()
+        if not stack:
+            return self.push(node, self.roots)
+        top = stack[-1]
+        if top.indent < node.indent:
+            return self.push(node, top.last.children)
+        if node.style == top.style or node.style == NONE_STYLE:
+            return self.place_same_style(node)
+        self.place_new_style(node)
+
+    def place_same_style(self, node: _Node) -> None:
+        top = self.stack[-1]
+        if top.implicit and not _list_goes_on(self.text, top.last, node):
+            self.close_implicit(node)
+            return self.append(self.stack[-1], node)
+        if _opens_list(self.text, top.last) and node.style == top.style:
+            return self.push(node, top.last.children, implicit=True)
+        self.append(top, node)
+
+    def place_new_style(self, node: _Node) -> None:
+        """Same indentation, other bullet style: back to that style's level, or nest."""
+        for depth in range(len(self.stack) - 1, -1, -1):
+            level = self.stack[depth]
+            if level.indent != node.indent:
+                break
+            if level.style == node.style:
+                del self.stack[depth + 1:]
+                return self.append(level, node)
+        top = self.stack[-1]
+        if _opens_list(self.text, top.last) or marker_rank(node.style) > marker_rank(top.style) >= 0:
+            return self.push(node, top.last.children)
+        self.append(top, node)
+
+    def close_implicit(self, node: _Node) -> None:
+        """End every implicit list open at this indentation and style."""
+        stack = self.stack
+        while len(stack) > 1 and stack[-1].implicit and stack[-1].indent == node.indent:
+            stack.pop()
+
+    def push(self, node: _Node, items: List[_Node], *, implicit: bool = False) -> None:
+        level = _Level(node.indent, node.style, items, implicit)
+        self.stack.append(level)
+        self.append(level, node)
+
+    @staticmethod
+    def append(level: _Level, node: _Node) -> None:
+        level.items.append(node)
+        level.last = node
+
+    # --- notes ----------------------------------------------------------------
+
+    def notes(self, criteria: Tuple[Criterion, ...]) -> Tuple[str, ...]:
+        if not criteria:
+            return ()
+        unknown = sum(1 for criterion in criteria if criterion.polarity == "unknown")
+        if unknown == len(criteria):
+            return (NOTE_NO_HEADING,)
+        if unknown and criteria[0].polarity == "unknown":
+            return (NOTE_PREAMBLE.format(_leading_unknown(criteria)),)
+        return ()
+
+
+def parse_criteria(text: str) -> CriteriaResult:
+    """Parse an eligibility text into its criteria tree.
+
+    Args:
+        text: the eligibility text of any registry (markdown, hard-wrapped, plain).
+
+    Returns:
+        `CriteriaResult` with the tree, the headings recognised and notes.
+    """
+    if not text or not text.strip():
+        return CriteriaResult()
+    return _Parser(text).run()
+
+
+def criterion_text(text: str, start: int, end: int) -> str:
+    """The text of a criterion from its span: unescaped, white space collapsed."""
+    return " ".join(unescape(text[start:end]).split())
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def _wrap_width(lines: List[Line]) -> int:
+    """The hard-wrap width of a text (its longest line), or 0 when not wrapped."""
+    width = max((line.width for line in lines), default=0)
+    return width if MIN_WRAP_WIDTH <= width <= MAX_WRAP_WIDTH else 0
+
+
+def _strip_emphasis(text: str, pos: int, end: int) -> Tuple[int, int]:
+    """Skip markdown emphasis and heading marks around a line's content."""
+    while pos < end and text[pos] in "*_#":
+        pos += 1
+    while end > pos and text[end - 1] in "*_":
+        end -= 1
+    while pos < end and text[pos] in " \t":
+        pos += 1
+    return pos, end
+
+
+def _opens_list(text: str, node: Optional[_Node]) -> bool:
+    """An item ending with a colon and no children yet introduces a list."""
+    return node is not None and not node.children and text[node.end - 1] in ":："
+
+
+def _list_goes_on(text: str, previous: _Node, node: _Node) -> bool:
+    """Whether an unindented item still belongs to the implicit list of `previous`."""
+    if _LIST_GOES_ON.search(text, max(previous.start, previous.end - 8), previous.end):
+        return True
+    return _first_words(text, previous.start) == _first_words(text, node.start)
+
+
+def _first_words(text: str, start: int) -> List[str]:
+    return text[start:start + 40].lower().split()[:2]
+
+
+def _leading_unknown(criteria: Tuple[Criterion, ...]) -> int:
+    count = 0
+    for criterion in criteria:
+        if criterion.polarity != "unknown":
+            break
+        count += 1
+    return count
+
+
+def _freeze(text: str, roots: List[_Node]) -> Tuple[Criterion, ...]:
+    """Number the tree (I1, I1.2, E3, U1) and turn it into `Criterion`s."""
+    counters = {"I": 0, "E": 0, "U": 0}
+    frozen = []
+    for node in roots:
+        prefix = PREFIXES.get(node.polarity, "U")
+        counters[prefix] += 1
+        frozen.append(_criterion(text, node, f"{prefix}{counters[prefix]}"))
+    return tuple(frozen)
+
+
+def _criterion(text: str, node: _Node, ident: str) -> Criterion:
+    children = tuple(
+        _criterion(text, child, f"{ident}.{number}")
+        for number, child in enumerate(node.children, start=1)
+    )
+    return Criterion(
+        id=ident,
+        polarity=node.polarity if node.polarity in PREFIXES else "unknown",
+        text=criterion_text(text, node.start, node.end),
+        start=node.start,
+        end=node.end,
+        category=node.category,
+        children=children,
+    )
