@@ -15,7 +15,7 @@ import sys
 from typing import Callable, List, Optional
 
 from toolkit.index.compile import Filters, compile_query, parse_age, parse_duration
-from toolkit.index.manager import IndexStatus, SearchIndex, resolve_index_dir
+from toolkit.index.manager import IndexStatus, SearchIndex, _store_path, resolve_index_dir
 from toolkit.index.query import parse_query, render
 from toolkit.index.search import (
     CriterionHit, TrialGroup, count_hits, facet_counts, group_by_trial, run_search, suggest_terms,
@@ -40,17 +40,20 @@ def build_index(store, *, index_dir=None, engine: Optional[str] = None,
     """
     index = SearchIndex(index_dir, engine=engine)
     try:
-        return index.rebuild(store.iter_latest(), progress=progress)
+        return index.rebuild(store.iter_latest(), source=_store_path(store), progress=progress)
     finally:
         index.close()
 
 
-def refresh(store, *, index_dir=None, engine: Optional[str] = None, quiet: bool = False) -> IndexStatus:
-    """Keep the index current with the store: index new and changed trials, drop removed ones.
+def refresh(store, *, index_dir=None, engine: Optional[str] = None,
+            quiet: bool = False) -> Optional[IndexStatus]:
+    """Keep an existing index current with its store: index new and changed
+    trials, drop removed ones.
 
-    Builds the index when there is none, so `ptk search` works right after
-    `ptk parse`. A trial's previous version loses its documents; nothing is
-    indexed twice.
+    Does nothing when there is no index at that place (`ptk index` builds
+    one; `ptk search` says so) or when the index was built from another
+    store, which it must not be mixed with. A trial's previous version loses
+    its documents; nothing is indexed twice.
 
     Args:
         store: an open `toolkit.store.Store`.
@@ -59,10 +62,12 @@ def refresh(store, *, index_dir=None, engine: Optional[str] = None, quiet: bool 
         quiet: print no summary line on stderr.
 
     Returns:
-        What was out of date before the refresh.
+        What was out of date before the refresh, or None when nothing was done.
     """
     index = SearchIndex(index_dir, engine=engine)
     try:
+        if not index.exists() or not index.built_from(store):
+            return None
         status = index.refresh(store)
     finally:
         index.close()

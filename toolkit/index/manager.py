@@ -11,6 +11,7 @@ the old index as it was.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -141,11 +142,13 @@ class SearchIndex:
 
     # --- writing -------------------------------------------------------------
 
-    def rebuild(self, records: Iterable[TrialRecord], *, progress: Optional[Callable[[int], None]] = None) -> dict:
+    def rebuild(self, records: Iterable[TrialRecord], *, source: Optional[str] = None,
+                progress: Optional[Callable[[int], None]] = None) -> dict:
         """Index `records` into a fresh index and swap it in atomically.
 
         Args:
             records: the latest version of every trial.
+            source: the store the records come from (kept in the metadata).
             progress: called with the number of records done after each batch.
 
         Returns:
@@ -161,26 +164,26 @@ class SearchIndex:
                 vocabulary: set = set()
                 counts = _write_batches(fresh, records, vocabulary=vocabulary, replace=False, progress=progress)
                 fresh.close()
-                meta = self._write_meta(staging / "index", counts, vocabulary, rebuilt=True)
+                meta = self._write_meta(staging / "index", counts, vocabulary, source=source)
                 self._swap_in(staging / "index")
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         return meta
 
     def update(self, records: Iterable[TrialRecord], *, remove: Iterable[str] = (),
-               progress: Optional[Callable[[int], None]] = None) -> dict:
+               source: Optional[str] = None, progress: Optional[Callable[[int], None]] = None) -> dict:
         """Replace the documents of `records`' trials and drop the trials `remove`.
 
         A record's trial loses every document of its previous version first, so
         nothing is indexed twice. Creates the index when there is none.
         """
         if not self.exists():
-            return self.rebuild(records, progress=progress)
+            return self.rebuild(records, source=source, progress=progress)
         with self._locked():
             vocabulary = self._read_vocabulary()
             counts = _write_batches(self.engine, records, vocabulary=vocabulary, replace=True,
                                     progress=progress, remove=tuple(remove))
-            return self._write_meta(self.path, counts, vocabulary, rebuilt=False)
+            return self._write_meta(self.path, counts, vocabulary, source=source or self.meta().get("store"))
 
     def refresh(self, store, *, progress: Optional[Callable[[int], None]] = None) -> IndexStatus:
         """Bring the index level with the store (only what changed).
@@ -192,8 +195,18 @@ class SearchIndex:
         if before.current and self.exists():
             return before
         keys = set(before.missing) | set(before.changed)
-        self.update(_records_for(store, keys), remove=before.removed, progress=progress)
+        self.update(_records_for(store, keys), remove=before.removed, source=_store_path(store),
+                    progress=progress)
         return before
+
+    def built_from(self, store) -> bool:
+        """True when this index was built from `store` (same file)."""
+        return self.meta().get("store") == _store_path(store)
+
+    def is_stale(self, store) -> bool:
+        """True when the store's latest versions differ from what is indexed (cheap check)."""
+        return self.meta().get("fingerprint") != fingerprint(
+            {trial_key(r, t): h for (r, t), h in store.latest_hashes().items()})
 
     # --- helpers -------------------------------------------------------------
 
@@ -236,9 +249,10 @@ class SearchIndex:
         """Words seen in indexed criteria (for "did you mean" suggestions)."""
         return sorted(self._read_vocabulary())
 
-    def _write_meta(self, path: Path, counts: dict, vocabulary: set, *, rebuilt: bool) -> dict:
-        old = {} if rebuilt else self.meta()
+    def _write_meta(self, path: Path, counts: dict, vocabulary: set, *, source: Optional[str]) -> dict:
+        old = self.meta() if path == self.path else {}
         engine = open_engine(self.engine_name, path) if path != self.path else self.engine
+        hashes = engine.stored_values(Word("kind", "trial"), ("trial_key", "content_hash"))
         meta = {
             "schema_version": SCHEMA_VERSION,
             "engine": self.engine_name,
@@ -247,6 +261,8 @@ class SearchIndex:
             "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "built": old.get("built") or datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "last_batch": counts,
+            "store": source,
+            "fingerprint": fingerprint({row["trial_key"]: row["content_hash"] for row in hashes}),
         }
         if engine is not self.engine:
             engine.close()
@@ -302,6 +318,17 @@ def _records_for(store, keys: set) -> Iterator[TrialRecord]:
     for key in sorted(keys):
         registry, trial_id = key.split(":", 1)
         yield store.get(trial_id, registry=registry)
+
+
+def fingerprint(hashes: Dict[str, str]) -> str:
+    """One hash of {trial_key: content_hash}: equal iff the same versions."""
+    blob = "\n".join(f"{key}={value}" for key, value in sorted(hashes.items()))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:20]
+
+
+def _store_path(store) -> Optional[str]:
+    path = getattr(store, "path", None)
+    return str(Path(path).resolve()) if path is not None else None
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -1,0 +1,213 @@
+"""`ptk search` and `ptk index`: the CLI over `toolkit.index`."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+from toolkit.cli import library_errors, store_option
+from toolkit.index import (
+    Filters, SearchIndex, build_index, compile_query, count_hits, facet_counts, group_by_trial,
+    parse_age, parse_duration, render, run_search, suggest_terms,
+)
+from toolkit.index.engines import ENGINES
+from toolkit.index.query import Fuzzy, Prefix, Word, parse_query
+from toolkit.output import Progress, emit, emit_json, emit_jsonl, format_table, message, output_options, quiet_option
+
+__all__ = ["search", "index"]
+
+HIT_COLUMNS = ("trial_id", "status", "criterion_id", "polarity", "category", "score", "title")
+GROUP_COLUMNS = ("trial_id", "status", "phases", "count", "score", "criteria", "title")
+
+
+def index_options(command):
+    """Add `--index DIR` and `--engine NAME`."""
+    command = click.option("--engine", type=click.Choice(sorted(ENGINES)), default=None,
+                           help="Search engine (default: $PTK_ENGINE, else the one built, else whoosh).")(command)
+    return click.option("--index", "index_dir", type=click.Path(file_okay=False), default=None,
+                        help="Index directory (default: $PTK_INDEX, else indexes/).")(command)
+
+
+# --- ptk index ------------------------------------------------------------------
+
+@click.command("index")
+@click.option("--rebuild", is_flag=True, help="Rebuild from scratch instead of updating what changed.")
+@index_options
+@store_option
+@quiet_option
+@library_errors
+def index(rebuild, index_dir, engine, store_path, quiet):
+    """Build or update the search index from the corpus store (latest versions)."""
+    from toolkit.store import Store
+
+    started = time.perf_counter()
+    with Store(store_path) as store, Progress("indexing", quiet=quiet, unit="trials") as progress:
+        target = SearchIndex(index_dir, engine=engine)
+        done = _Progressed(progress)
+        if rebuild or not target.exists():
+            meta = build_index(store, index_dir=index_dir, engine=target.engine_name, progress=done)
+            action = "built"
+        else:
+            status = target.refresh(store, progress=done)
+            meta, action = target.meta(), ("up to date" if status.current else f"updated: {status.describe()}")
+        target.close()
+    seconds = time.perf_counter() - started
+    if not quiet:
+        message(f"{target.engine_name} index {target.path} {action}: {meta['trials']:,} trials,"
+                f" {meta['criteria']:,} criteria in {seconds:.1f}s")
+
+
+class _Progressed:
+    """Adapts the index's progress callback (trials done so far) to `Progress`."""
+
+    def __init__(self, progress: Progress):
+        self.progress, self.seen = progress, 0
+
+    def __call__(self, done: int) -> None:
+        self.progress.update(done - self.seen)
+        self.seen = done
+
+
+# --- ptk search -----------------------------------------------------------------
+
+@click.command("search")
+@click.argument("query", nargs=-1)
+@click.option("--polarity", type=click.Choice(["inclusion", "exclusion"]), help="Only inclusion or exclusion criteria.")
+@click.option("--status", multiple=True, metavar="STATUS", help="Trial status, e.g. recruiting (repeatable: any of).")
+@click.option("--phase", multiple=True, metavar="PHASE", help="Trial phase, e.g. 2 or phase2 (repeatable: any of).")
+@click.option("--age", metavar="AGE", help="Trials whose age range includes AGE, e.g. 10y, 6m, 70.")
+@click.option("--window-min", metavar="DURATION", help="Criteria with a time window of at least DURATION (e.g. 2w).")
+@click.option("--window-max", metavar="DURATION", help="Criteria with a time window of at most DURATION (e.g. 4w).")
+@click.option("--drug", metavar="NAME", help="Criteria naming this drug (synonyms included).")
+@click.option("--condition", metavar="NAME", help="Criteria naming this condition (synonyms included).")
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True, help="Most hits (or trials) shown.")
+@click.option("--group-by", type=click.Choice(["trial"]), help="One row per trial with its matching criteria.")
+@click.option("--count", "count_only", is_flag=True, help="Print how many criteria match, with facet counts.")
+@click.option("--facets", is_flag=True, help="Also print counts by status, phase, polarity and country.")
+@click.option("--show-query", is_flag=True, help="Print the parsed query and stop.")
+@index_options
+@store_option
+@output_options
+@library_errors
+def search(query, polarity, status, phase, age, window_min, window_max, drug, condition, limit,
+           group_by, count_only, facets, show_query, index_dir, engine, store_path, fmt):
+    """Search eligibility criteria across trials; hits are criteria with their trial.
+
+    QUERY: words (stemmed, case-folded), "phrases", AND/OR/NOT, (groups), prefix*,
+    fuzzy~, and fields such as polarity:exclusion drug:"CAR T" condition:GvHD
+    status:recruiting phase:2 category:therapy trial:NCT06054113 country:france.
+    """
+    text = " ".join(query)
+    filters = Filters(
+        polarity=polarity, status=status, phase=phase,
+        age_years=parse_age(age) if age else None,
+        window_min_days=parse_duration(window_min) if window_min else None,
+        window_max_days=parse_duration(window_max) if window_max else None,
+        drug=drug, condition=condition)
+    node = compile_query(text, filters)
+    if show_query:
+        click.echo(render(node))
+        return
+    target = SearchIndex(index_dir, engine=engine)
+    target.check_usable()
+    _warn_if_stale(target, store_path)
+    try:
+        if count_only:
+            _print_counts(target, node, fmt=fmt)
+            return
+        hits = run_search(target, node, limit=None if group_by else limit)
+        _print_hits(hits, group_by=group_by, limit=limit, fmt=fmt)
+        if facets:
+            _print_facets(facet_counts(target, node), fmt=fmt)
+        if not hits:
+            _no_results(target, text)
+    finally:
+        target.close()
+
+
+def _warn_if_stale(target: SearchIndex, store_path) -> None:
+    from toolkit.store import Store, resolve_store_path
+
+    path = resolve_store_path(store_path)
+    if not path.exists():
+        return
+    with Store(path) as store:
+        if target.is_stale(store):
+            message(f"warning: the search index is behind the store {path}: run `ptk index`")
+
+
+def _print_counts(target: SearchIndex, node, *, fmt: str) -> None:
+    total = count_hits(target, node)
+    counts = facet_counts(target, node)
+    if fmt in ("json", "jsonl"):
+        emit_json({"count": total, "facets": counts}) if fmt == "json" else emit_jsonl([{"count": total, "facets": counts}])
+        return
+    click.echo(f"{total:,} criteria")
+    _print_facets(counts, fmt=fmt)
+
+
+def _print_facets(counts: dict, *, fmt: str) -> None:
+    rows = [{"facet": facet, "value": value, "criteria": n}
+            for facet, values in counts.items() for value, n in values.items()]
+    if fmt == "table":
+        click.echo("")
+    emit(rows, fmt=fmt, columns=["facet", "value", "criteria"])
+
+
+def _print_hits(hits, *, group_by, limit: int, fmt: str) -> None:
+    if group_by:
+        groups = group_by_trial(hits)[:limit]
+        rows = [dict(g.to_dict(), criteria=[h.criterion_id for h in g.hits]) for g in groups]
+        if fmt in ("json", "jsonl"):
+            rows = [g.to_dict() for g in groups]
+        _emit_rows(rows, GROUP_COLUMNS, fmt)
+        return
+    rows = [hit.to_dict() for hit in hits]
+    if fmt != "table":
+        _emit_rows(rows, HIT_COLUMNS + ("text", "snippet"), fmt)
+        return
+    if rows:
+        _print_hit_table(hits)
+
+
+def _emit_rows(rows, columns, fmt: str) -> None:
+    if rows or fmt in ("json", "csv"):
+        emit(rows, fmt=fmt, columns=list(columns))
+
+
+def _print_hit_table(hits) -> None:
+    """The readable form: one row of fields per hit, its text under it, matches in bold."""
+    rows = [dict(hit.to_dict(), score=f"{hit.score:.2f}") for hit in hits]
+    lines = format_table(rows, HIT_COLUMNS).split("\n")
+    click.echo("\n".join(lines[:2]))
+    bold = sys.stdout.isatty()
+    for hit, line in zip(hits, lines[2:]):
+        marked = hit.marked_text("\x1b[1m", "\x1b[0m") if bold else hit.marked_text()
+        click.echo(line)
+        click.echo("    " + " ".join(marked.split()))
+
+
+def _no_results(target: SearchIndex, text: str) -> None:
+    message("no criteria match the query")
+    words = _plain_words(text)
+    suggestions = suggest_terms(target, words) if words else []
+    if suggestions:
+        message("close terms in the index: " + ", ".join(suggestions))
+
+
+def _plain_words(text: str) -> list:
+    """The free words of a query (not fields, prefixes or fuzzy terms), for suggestions."""
+    if not text.strip():
+        return []
+    words = []
+    _words_of(parse_query(text), words)
+    return words
+
+
+def _words_of(node, words: list) -> None:
+    for item in getattr(node, "items", ()):
+        _words_of(item, words)
+    if isinstance(node, (Word, Prefix, Fuzzy)) and node.field in (None, "text", "drug", "condition"):
+        words.append(node.text)
