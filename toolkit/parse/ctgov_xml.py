@@ -1,0 +1,559 @@
+"""Mapper of legacy ClinicalTrials.gov XML (`<clinical_study>`) to `TrialRecord`.
+
+One pass over the children of `<clinical_study>`: each element name has a
+handler that fills the fields of the record; an element without a handler is
+kept whole in `extra` (as nested dicts and lists), so nothing of the source
+is dropped. Values are spelled as in API v2 (`ACTIVE_NOT_RECRUITING`,
+`PHASE1`); the irregular spellings live in `ctgov_xml_enums.json`.
+
+The helpers `iso_date`, `enum_value`, `block_text` and `age_limit` are
+shared with the other XML mapper (`toolkit.parse.ictrp_xml`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import xml.etree.ElementTree as ET
+from importlib import resources
+from typing import Any, Callable, Dict, Optional
+
+from toolkit.errors import InputError
+from toolkit.parse import fields
+from toolkit.readers.base import RawRecord
+from toolkit.readers.xmlsafe import XMLReadError, parse_bytes
+from toolkit.records import (
+    Age, Arm, Design, Eligibility, Enrollment, Identifier, Intervention, Investigator,
+    Link, Location, Outcome, Section, Source, Sponsor, TrialRecord,
+)
+
+__all__ = ["to_record", "iso_date", "enum_value", "block_text", "age_limit", "ENUMS"]
+
+ENUMS: Dict[str, Dict[str, Any]] = json.loads(
+    resources.files("toolkit.parse").joinpath("ctgov_xml_enums.json").read_text("utf-8")
+)
+
+# Titled text blocks -> section headings (also the order they come in).
+SECTION_TITLES = {
+    "brief_summary": "Brief Summary",
+    "detailed_description": "Detailed Description",
+    "criteria": "Eligibility Criteria",
+    "study_pop": "Study Population",
+    "biospec_descr": "Biospecimen Description",
+}
+
+# Dates kept in extra under their element name (ISO when they parse).
+EXTRA_DATES = (
+    "verification_date", "study_first_submitted", "study_first_submitted_qc",
+    "last_update_submitted", "last_update_submitted_qc", "results_first_submitted",
+    "results_first_submitted_qc", "results_first_posted", "disposition_first_submitted",
+    "disposition_first_submitted_qc", "disposition_first_posted", "firstreceived_date",
+    "firstreceived_results_date",
+)
+
+
+# --- shared helpers ------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4096)
+def iso_date(text: Optional[str]) -> Optional[str]:
+    """`toolkit.parse.fields.iso_date` with a cache ("March 2001" -> "2001-03").
+
+    Registry dumps repeat the same few thousand dates; the cache makes the
+    conversion free after the first time.
+    """
+    return fields.iso_date(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def enum_value(text: Optional[str], table: Optional[str] = None) -> Optional[str]:
+    """Spell a value as an API v2 enum: "Active, not recruiting" -> ACTIVE_NOT_RECRUITING.
+
+    Args:
+        text: the value as written.
+        table: a table of `ctgov_xml_enums.json` with irregular spellings.
+
+    Returns:
+        The enum spelling, or None for a blank value.
+    """
+    if text is None:
+        return None
+    text = text.strip()
+    if not text:
+        return None
+    special = ENUMS.get(table, {}).get(text) if table else None
+    if special is not None:
+        return special
+    chars = [c if c.isalnum() else " " for c in text.upper()]
+    return "_".join("".join(chars).split())
+
+
+def block_text(text: Optional[str]) -> str:
+    """Normalise a hard-wrapped text block: line ends to `\\n`, indent removed.
+
+    The indent of the first line (the block's margin in the XML) is removed
+    from every line that has it; deeper indents keep the rest, so nesting
+    shows. Lines are not re-wrapped; blank lines at both ends are removed.
+    Only whole-string operations: this runs for every text of every record.
+
+    Args:
+        text: the text of a `<textblock>` (CR characters allowed).
+
+    Returns:
+        The normalised text ("" for None).
+    """
+    if not text:
+        return ""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    body = text.lstrip("\n")
+    margin = len(body) - len(body.lstrip(" "))
+    if margin:
+        body = body[margin:].replace("\n" + " " * margin, "\n")
+    return body.rstrip()
+
+
+@functools.lru_cache(maxsize=1024)
+def age_limit(text: Optional[str]) -> Optional[Age]:
+    """An age limit as written plus its parsed value (via `toolkit.parse.ages`).
+
+    Args:
+        text: the limit as written ("18 Years", "N/A" ...).
+
+    Returns:
+        An `Age`, or None when the text is blank.
+    """
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    parsed = _parse_age(text)
+    if isinstance(parsed, Age):
+        return parsed
+    return Age(text=text)
+
+
+def _parse_age(text: str) -> Any:
+    try:
+        from toolkit.parse.ages import parse_age
+    except ImportError:  # the ages module is optional for this mapper
+        return None
+    return parse_age(text)
+
+
+# --- the mapper ----------------------------------------------------------------
+
+
+def to_record(raw: RawRecord) -> TrialRecord:
+    """Map one `<clinical_study>` to a `TrialRecord`.
+
+    Args:
+        raw: a raw record whose payload is the element (or the file's bytes).
+
+    Returns:
+        The record (criteria tree not yet attached; see `toolkit.parse`).
+
+    Raises:
+        InputError: the payload is not a study or has no `<nct_id>`.
+    """
+    root = _root(raw)
+    state = _State()
+    for child in root:
+        _HANDLERS.get(child.tag, _keep)(child, state)
+    if not state.fields.get("trial_id"):
+        raise InputError(raw.path, "no <id_info><nct_id> in <clinical_study>", raw.where())
+    return state.build(raw)
+
+
+def _root(raw: RawRecord) -> ET.Element:
+    payload = raw.payload
+    if isinstance(payload, (bytes, bytearray)):
+        try:
+            payload = parse_bytes(bytes(payload))
+        except XMLReadError as exc:
+            raise InputError(raw.path, str(exc), raw.where()) from None
+    if not isinstance(payload, ET.Element) or payload.tag != "clinical_study":
+        raise InputError(raw.path, "payload is not a <clinical_study> element", raw.where())
+    return payload
+
+
+class _State:
+    """What the handlers collect while walking one study."""
+
+    def __init__(self):
+        self.fields: Dict[str, Any] = {}
+        self.lists: Dict[str, list] = {}
+        self.extra: Dict[str, Any] = {}
+        self.eligibility: Dict[str, Any] = {}
+
+    def add(self, name: str, value: Any) -> None:
+        """Append a value to a repeated field."""
+        if value is not None:
+            self.lists.setdefault(name, []).append(value)
+
+    def keep(self, name: str, value: Any) -> None:
+        """Keep a value in `extra` (repeated names become lists)."""
+        if name in self.extra:
+            old = self.extra[name]
+            self.extra[name] = old + [value] if isinstance(old, list) else [old, value]
+        else:
+            self.extra[name] = value
+
+    def build(self, raw: RawRecord) -> TrialRecord:
+        """The record from everything collected."""
+        lists = {k: tuple(v) for k, v in self.lists.items()}
+        arms = _link_arms(lists.pop("arms", ()), lists.get("interventions", ()))
+        eligibility = Eligibility(**self.eligibility) if self.eligibility else None
+        source = Source("ctgov_xml", path=raw.path, entry=raw.entry, index=raw.index)
+        return TrialRecord(
+            registry="ctgov", arms=arms, eligibility=eligibility, extra=self.extra,
+            source=source, **self.fields, **lists,
+        )
+
+
+def _text(elem: Optional[ET.Element]) -> Optional[str]:
+    if elem is None or elem.text is None:
+        return None
+    return elem.text.strip() or None
+
+
+def _child(elem: ET.Element, tag: str) -> Optional[str]:
+    return _text(elem.find(tag))
+
+
+def as_json(elem: ET.Element) -> Any:
+    """An element as plain JSON: text for a leaf, a dict of children otherwise."""
+    if len(elem) == 0:
+        text = (elem.text or "").strip()
+        if not elem.attrib:
+            return block_text(text) if "\n" in text else text
+        return dict(elem.attrib, **({"text": text} if text else {}))
+    out: Dict[str, Any] = dict(elem.attrib)
+    for child in elem:
+        value = as_json(child)
+        if child.tag in out:
+            old = out[child.tag]
+            out[child.tag] = old + [value] if isinstance(old, list) else [old, value]
+        else:
+            out[child.tag] = value
+    return out
+
+
+# --- handlers: one per element name -------------------------------------------
+
+
+def _keep(elem: ET.Element, state: _State) -> None:
+    state.keep(elem.tag, as_json(elem))
+
+
+def _field(name: str, convert: Callable[[Optional[str]], Any] = lambda t: t):
+    def handler(elem: ET.Element, state: _State) -> None:
+        value = convert(_text(elem))
+        if value is not None:
+            state.fields[name] = value
+        _date_type(elem, state)
+    return handler
+
+
+def _date_type(elem: ET.Element, state: _State) -> None:
+    """Keep the Actual/Anticipated type of a date in `extra["date_types"]`."""
+    if elem.get("type"):
+        state.extra.setdefault("date_types", {})[elem.tag] = enum_value(elem.get("type"))
+
+
+def _list(name: str):
+    def handler(elem: ET.Element, state: _State) -> None:
+        state.add(name, _text(elem))
+    return handler
+
+
+def _id_info(elem: ET.Element, state: _State) -> None:
+    for child in elem:
+        if child.tag == "nct_id":
+            state.fields["trial_id"] = _text(child)
+        elif _text(child):
+            state.add("secondary_ids", Identifier(_text(child), type=child.tag))
+
+
+def _sponsors(elem: ET.Element, state: _State) -> None:
+    for child in elem:
+        name = _child(child, "agency")
+        if name is None:
+            state.keep("sponsors", as_json(child))
+            continue
+        role = "lead" if child.tag == "lead_sponsor" else "collaborator"
+        klass = enum_value(_child(child, "agency_class"), "agency_class")
+        state.add("sponsors", Sponsor(name, role=role, class_=klass))
+
+
+def _textblock(name: Optional[str]):
+    def handler(elem: ET.Element, state: _State) -> None:
+        text = block_text(elem.findtext("textblock"))
+        if name:
+            state.fields[name] = text
+        state.add("sections", Section(SECTION_TITLES[elem.tag], text))
+    return handler
+
+
+def _status(elem: ET.Element, state: _State) -> None:
+    state.fields["status"] = enum_value(_text(elem), "status")
+
+
+def _phase(elem: ET.Element, state: _State) -> None:
+    text = _text(elem)
+    if not text:
+        return
+    parts = [text] if text in ENUMS["phase"] else text.split("/")
+    state.fields["phases"] = tuple(enum_value(p, "phase") for p in parts)
+
+
+def _study_type(elem: ET.Element, state: _State) -> None:
+    text = _text(elem)
+    state.fields["study_type"] = enum_value(text, "study_type")
+    if text and "[" in text:
+        state.extra["study_type_detail"] = text[text.index("[") + 1:].rstrip("]")
+
+
+def _design(elem: ET.Element, state: _State) -> None:
+    values = {child.tag: _text(child) for child in elem}
+    masking = values.pop("masking", None)
+    who = ()
+    if masking and "(" in masking and masking not in ENUMS["masking"]:
+        masking, _, roles = masking.partition("(")
+        who = tuple(enum_value(r, "who_masked") for r in roles.rstrip(")").split(","))
+    state.fields["design"] = Design(
+        allocation=enum_value(values.pop("allocation", None)),
+        intervention_model=enum_value(values.pop("intervention_model", None), "intervention_model"),
+        primary_purpose=enum_value(values.pop("primary_purpose", None), "primary_purpose"),
+        masking=enum_value(masking, "masking"), who_masked=who,
+        observational_model=enum_value(values.pop("observational_model", None)),
+        time_perspective=enum_value(values.pop("time_perspective", None)),
+        description=values.pop("intervention_model_description", None),
+    )
+    if values:
+        state.keep("study_design_info", values)
+
+
+def _enrollment(elem: ET.Element, state: _State) -> None:
+    text = _text(elem)
+    count = int(text) if text and text.isdigit() else None
+    kind = enum_value(elem.get("type"), "enrollment_type")
+    state.fields["enrollment"] = Enrollment(count=count, type=kind)
+    if text and count is None:
+        state.extra["enrollment_text"] = text
+
+
+def _arm_group(elem: ET.Element, state: _State) -> None:
+    state.add("arms", Arm(
+        label=_child(elem, "arm_group_label") or "",
+        type=enum_value(_child(elem, "arm_group_type")),
+        description=block_text(_child(elem, "description")) or None,
+    ))
+
+
+def _intervention(elem: ET.Element, state: _State) -> None:
+    state.add("interventions", Intervention(
+        name=_child(elem, "intervention_name") or "",
+        type=enum_value(_child(elem, "intervention_type")),
+        description=block_text(_child(elem, "description")) or None,
+        other_names=tuple(_text(e) for e in elem.iterfind("other_name") if _text(e)),
+        arm_labels=tuple(_text(e) for e in elem.iterfind("arm_group_label") if _text(e)),
+    ))
+
+
+def _link_arms(arms, interventions):
+    """Fill each arm's intervention names ("Drug: Aspirin", as API v2 does)."""
+    if not arms:
+        return ()
+    names: Dict[str, list] = {}
+    for item in interventions:
+        label = f"{item.type.replace('_', ' ').title()}: {item.name}" if item.type else item.name
+        for arm in item.arm_labels:
+            names.setdefault(arm, []).append(label)
+    return tuple(
+        Arm(a.label, a.type, a.description, tuple(names.get(a.label, ()))) for a in arms
+    )
+
+
+def _outcome(kind: str):
+    def handler(elem: ET.Element, state: _State) -> None:
+        state.add("outcomes", Outcome(
+            kind=kind, measure=_child(elem, "measure") or "",
+            time_frame=_child(elem, "time_frame"),
+            description=block_text(_child(elem, "description")) or None,
+        ))
+    return handler
+
+
+def _eligibility(elem: ET.Element, state: _State) -> None:
+    out = state.eligibility
+    for child in elem:
+        tag = child.tag
+        if tag in ("criteria", "study_pop"):
+            _textblock(None)(child, state)
+            key = "text" if tag == "criteria" else "study_population"
+            out[key] = state.lists["sections"][-1].text
+        elif tag == "gender":
+            out["sex"] = enum_value(_text(child), "sex")
+        elif tag in ("minimum_age", "maximum_age"):
+            out["min_age" if tag == "minimum_age" else "max_age"] = age_limit(_text(child))
+        elif tag == "healthy_volunteers":
+            out["healthy_volunteers"] = ENUMS["healthy_volunteers"].get(_text(child))
+        elif tag == "gender_based":
+            out["gender_based"] = _text(child) == "Yes"
+        elif tag in ("sampling_method", "gender_description"):
+            out[tag] = _text(child) if tag == "gender_description" else enum_value(_text(child))
+        else:
+            state.keep(f"eligibility.{tag}", as_json(child))
+
+
+def _person(role: str, elem: ET.Element, affiliation: Optional[str] = None) -> Investigator:
+    phone = _child(elem, "phone")
+    ext = _child(elem, "phone_ext")
+    return Investigator(
+        name=_child(elem, "last_name"), role=role,
+        affiliation=_child(elem, "affiliation") or affiliation, degree=_child(elem, "degree"),
+        email=_child(elem, "email"), phone=f"{phone} ext {ext}" if phone and ext else phone,
+    )
+
+
+def _official(elem: ET.Element, state: _State) -> None:
+    state.add("investigators", _person(enum_value(_child(elem, "role")) or "OFFICIAL", elem))
+
+
+def _contact(role: str):
+    def handler(elem: ET.Element, state: _State) -> None:
+        state.add("investigators", _person(role, elem))
+    return handler
+
+
+def _responsible_party(elem: ET.Element, state: _State) -> None:
+    state.keep("responsible_party", as_json(elem))
+    name = _child(elem, "investigator_full_name") or _child(elem, "name_title")
+    if name:
+        state.add("investigators", Investigator(
+            name=name, role="RESPONSIBLE_PARTY", degree=_child(elem, "investigator_title"),
+            affiliation=_child(elem, "investigator_affiliation") or _child(elem, "organization"),
+        ))
+
+
+def _location(elem: ET.Element, state: _State) -> None:
+    name = city = region = zip_code = country = None
+    facility = elem.find("facility")
+    if facility is not None:
+        name = _clean(facility.findtext("name"))
+        address = facility.find("address")
+        if address is not None:
+            city, region = _clean(address.findtext("city")), _clean(address.findtext("state"))
+            zip_code, country = _clean(address.findtext("zip")), _clean(address.findtext("country"))
+    state.add("locations", Location(
+        facility=name, city=city, state=region, zip=zip_code, country=country,
+        status=enum_value(elem.findtext("status")),
+    ))
+    if len(elem) > 2 or elem.find("facility") is None:
+        _site_people(elem, name, state)
+
+
+def _site_people(elem: ET.Element, facility: Optional[str], state: _State) -> None:
+    """Contacts and investigators of a site, with the site as affiliation."""
+    for child in elem:
+        if child.tag in ("contact", "contact_backup"):
+            state.add("investigators", _person(f"SITE_{child.tag.upper()}", child, facility))
+        elif child.tag == "investigator":
+            role = enum_value(_child(child, "role")) or "INVESTIGATOR"
+            state.add("investigators", _person(f"SITE_{role}", child, facility))
+        elif child.tag not in ("facility", "status"):
+            state.keep(f"location.{child.tag}", as_json(child))
+
+
+def _clean(text: Optional[str]) -> Optional[str]:
+    return (text.strip() or None) if text else None
+
+
+def _link(kind: str):
+    def handler(elem: ET.Element, state: _State) -> None:
+        if kind == "link":
+            state.add("links", Link(label=_child(elem, "description"), url=_child(elem, "url"), kind=kind))
+        else:
+            state.add("links", Link(label=_child(elem, "citation"), kind=kind, pmid=_child(elem, "PMID")))
+    return handler
+
+
+def _mesh(name: str):
+    def handler(elem: ET.Element, state: _State) -> None:
+        for term in elem.iterfind("mesh_term"):
+            state.add(name, _text(term))
+    return handler
+
+
+def _last_update(elem: ET.Element, state: _State) -> None:
+    date = iso_date(_text(elem)) or _text(elem)
+    state.fields["last_updated"] = date
+    state.fields["version"] = date
+    _date_type(elem, state)
+
+
+def _lastchanged(elem: ET.Element, state: _State) -> None:
+    date = iso_date(_text(elem)) or _text(elem)
+    state.fields.setdefault("last_updated", date)
+    state.fields.setdefault("version", date)
+    state.extra["lastchanged_date"] = date
+
+
+def _extra_date(elem: ET.Element, state: _State) -> None:
+    state.keep(elem.tag, iso_date(_text(elem)) or _text(elem))
+    _date_type(elem, state)
+
+
+def _results(elem: ET.Element, state: _State) -> None:
+    marker = {"present": True, "mapped": False}
+    if elem.get("omitted_bytes"):
+        marker["omitted_bytes"] = int(elem.get("omitted_bytes"))
+    state.extra["clinical_results"] = marker
+
+
+def _date_or_text(text: Optional[str]) -> Optional[str]:
+    return iso_date(text) or text
+
+
+_HANDLERS: Dict[str, Callable[[ET.Element, _State], None]] = {
+    "id_info": _id_info,
+    "brief_title": _field("title"),
+    "official_title": _field("official_title"),
+    "acronym": _field("acronym"),
+    "sponsors": _sponsors,
+    "brief_summary": _textblock("brief_summary"),
+    "detailed_description": _textblock("detailed_description"),
+    "biospec_descr": _textblock(None),
+    "overall_status": _status,
+    "why_stopped": _field("why_stopped"),
+    "phase": _phase,
+    "study_type": _study_type,
+    "study_design_info": _design,
+    "start_date": _field("start_date", _date_or_text),
+    "completion_date": _field("completion_date", _date_or_text),
+    "primary_completion_date": _field("primary_completion_date", _date_or_text),
+    "study_first_posted": _field("first_posted", _date_or_text),
+    "last_update_posted": _last_update,
+    "lastchanged_date": _lastchanged,
+    "enrollment": _enrollment,
+    "condition": _list("conditions"),
+    "keyword": _list("keywords"),
+    "arm_group": _arm_group,
+    "intervention": _intervention,
+    "primary_outcome": _outcome("primary"),
+    "secondary_outcome": _outcome("secondary"),
+    "other_outcome": _outcome("other"),
+    "eligibility": _eligibility,
+    "overall_official": _official,
+    "overall_contact": _contact("CONTACT"),
+    "overall_contact_backup": _contact("CONTACT_BACKUP"),
+    "responsible_party": _responsible_party,
+    "location": _location,
+    "link": _link("link"),
+    "reference": _link("reference"),
+    "results_reference": _link("results_reference"),
+    "condition_browse": _mesh("condition_mesh"),
+    "intervention_browse": _mesh("intervention_mesh"),
+    "clinical_results": _results,
+    **{tag: _extra_date for tag in EXTRA_DATES},
+}
