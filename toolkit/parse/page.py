@@ -39,6 +39,7 @@ Layout rules (the renderer in `toolkit.render.page` writes exactly these):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ from toolkit.records import (
 
 __all__ = [
     "PageLayout", "PageSection", "RULES", "split_page", "is_heading_line", "escape_lines",
-    "looks_like_degree", "registry_of", "to_record",
+    "looks_like_degree", "other_names_key", "registry_of", "to_record",
 ]
 
 RULES = json.loads(resources.files("toolkit.parse").joinpath("page_headings.json").read_text("utf-8"))
@@ -119,8 +120,8 @@ def is_heading_line(lines: List[str], index: int) -> bool:
         return False
     if _heading_key(line) in HEADINGS:
         return True
-    following = lines[index + 1] if index + 1 < len(lines) else ""
-    return _looks_like_title(line) and _looks_like_caption(following)
+    following = next((later for later in lines[index + 1:] if later.strip()), "")
+    return _looks_like_title(line) and _looks_like_caption(following.strip())
 
 
 def _is_caption(heading: Optional[dict], line: str) -> bool:
@@ -320,49 +321,62 @@ def _interventions(lines, context) -> dict:
     return {"interventions": tuple(found)}
 
 
-def _known_intervention_lines(context) -> set:
+def _known_intervention_pairs(context) -> set:
+    """(name line, description line) of each intervention, bare and typed."""
     known = set()
     for item in context.get("interventions", ()):
-        known.add(item.name)
+        description = item.description or MISSING
+        known.add((item.name, description))
         if item.type in VALUES["intervention_type"]:
-            known.add(f"{VALUES['intervention_type'][item.type]}: {item.name}")
+            known.add((f"{VALUES['intervention_type'][item.type]}: {item.name}", description))
     return known
 
 
 def _arms(lines, context) -> dict:
-    known = _known_intervention_lines(context)
+    """Arms: label, description, then (name, description) pairs of their interventions.
+
+    A line is one of the arm's interventions when it carries an intervention
+    type prefix (`Drug: x`), or when it and the next line repeat an entry of
+    the Interventions section (the seed's bare form).
+    """
+    known = _known_intervention_pairs(context)
     arm_types = set(VALUES["arm_type"])
     arms: List[dict] = []
-    items = iter(values(lines))
-    for line in items:
-        is_intervention = _typed(line, TYPE_PREFIX)[0] is not None or line in known
-        if arms and is_intervention and _typed(line, arm_types)[0] is None:
+    items = values(lines)
+    i = 0
+    while i < len(items):
+        line, following = items[i], items[i + 1] if i + 1 < len(items) else MISSING
+        typed = _typed(line, TYPE_PREFIX)[0] is not None and _typed(line, arm_types)[0] is None
+        if arms and (typed or (line, following) in known):
             arms[-1]["interventions"].append(line)
-            next(items, None)  # the intervention's description, shown under Interventions
-            continue
-        kind, label = _typed(line, arm_types)
-        arms.append({"label": label, "type": kind, "description": _value(next(items, None)),
-                     "interventions": []})
+        else:
+            kind, label = _typed(line, arm_types)
+            arms.append({"label": label, "type": kind, "description": _value(following),
+                         "interventions": []})
+        i += 2
     return {"arms": tuple(Arm(**{**a, "interventions": tuple(a["interventions"])}) for a in arms)}
+
+
+def other_names_key(interventions, index: int) -> str:
+    """How Other Intervention Names refers to an intervention: its name, plus
+    `[n]` (1-based) when several interventions share that name."""
+    name = interventions[index].name
+    same = [i for i, item in enumerate(interventions) if item.name == name]
+    return name if len(same) == 1 else f"{name} [{same.index(index) + 1}]"
 
 
 def _other_names(lines, context) -> dict:
     interventions = list(context.get("interventions", ()))
-    names = sorted(((i, item.name) for i, item in enumerate(interventions)), key=lambda p: -len(p[1]))
+    keys = sorted(((i, other_names_key(interventions, i)) for i in range(len(interventions))),
+                  key=lambda pair: -len(pair[1]))
     others: Dict[int, List[str]] = {}
     for line in values(lines):
-        hit = next((i for i, name in names if line.startswith(name + ": ")), None)
+        hit = next(((i, key) for i, key in keys if line.startswith(key + ": ")), None)
         if hit is not None:
-            others.setdefault(hit, []).append(line[len(interventions[hit].name) + 2:])
+            others.setdefault(hit[0], []).append(line[len(hit[1]) + 2:])
     for i, extra in others.items():
-        interventions[i] = _replace(interventions[i], other_names=tuple(extra))
+        interventions[i] = dataclasses.replace(interventions[i], other_names=tuple(extra))
     return {"interventions": tuple(interventions)}
-
-
-def _replace(obj, **changes):
-    import dataclasses
-
-    return dataclasses.replace(obj, **changes)
 
 
 ELIGIBILITY_LABELS = {"minimum age": "min_age", "maximum age": "max_age", "sex": "sex",

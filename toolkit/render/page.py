@@ -17,6 +17,7 @@ from typing import Callable, Dict, Iterable, List, Optional
 
 from toolkit.parse.page import (
     AGE, CONTINUATION, DATE, MISSING, RULES, URL, VALUES, escape_lines, looks_like_degree,
+    other_names_key,
 )
 from toolkit.records import Age, Eligibility, Intervention, TrialRecord
 
@@ -168,7 +169,9 @@ def _interventions(record: TrialRecord) -> List[str]:
 
 
 def _other_names(record: TrialRecord) -> List[str]:
-    return [f"{item.name}: {_one_line(other)}" for item in record.interventions for other in item.other_names]
+    items = record.interventions
+    return [f"{other_names_key(items, i)}: {_one_line(other)}"
+            for i, item in enumerate(items) for other in item.other_names]
 
 
 def _age(age: Optional[Age]) -> str:
