@@ -15,6 +15,7 @@ order of pairs, is "moved" (a modified criterion can be moved too).
 
 from __future__ import annotations
 
+import dataclasses
 from bisect import bisect_left
 from collections import defaultdict, deque
 from dataclasses import dataclass
@@ -24,13 +25,12 @@ from rapidfuzz import fuzz, process, utils
 
 from toolkit.diff.model import CriterionChange
 from toolkit.diff.tags import tag_changes
-from toolkit.diff.text import comparison_key, normalize, word_ops
+from toolkit.diff.text import _MARKER, comparison_key, word_ops
 from toolkit.records import Criterion, TrialRecord
 
 __all__ = ["MATCH_THRESHOLD", "Item", "criteria_items", "diff_criteria"]
 
 MATCH_THRESHOLD = 60.0
-_HEADING_WORDS = ("inclusion", "exclusion", "eligibility", "criteria")
 
 
 @dataclass(frozen=True)
@@ -64,19 +64,45 @@ def criteria_items(record: TrialRecord) -> List[Item]:
 
 
 def _line_criteria(text: str) -> List[Criterion]:
-    """Fallback: one criterion per non-empty line, polarity from headings."""
-    polarity, out, offset = "unknown", [], 0
-    for line in text.splitlines(keepends=True):
+    """Fallback: criteria from lines; polarity from headings.
+
+    When some lines carry list markers, a criterion runs from one marker
+    (or blank line) to the next, so hard-wrapped lines stay one criterion;
+    otherwise every line is one.
+    """
+    lines = _lines(text)
+    bulleted = any(_MARKER.match(line) for _, line in lines)
+    polarity, out, current = "unknown", [], None
+    for offset, line in lines:
         stripped = line.strip()
-        lowered = stripped.lower().rstrip(":")
-        if stripped and len(lowered) < 60 and any(w in lowered for w in _HEADING_WORDS) and (
-                "inclusion" in lowered or "exclusion" in lowered):
-            polarity = "exclusion" if "exclusion" in lowered else "inclusion"
-        elif stripped:
-            prefix = polarity[0].upper() if polarity != "unknown" else "C"
-            out.append(Criterion(f"{prefix}{len(out) + 1}", polarity, stripped, offset, offset + len(line)))
+        if _is_heading(stripped):
+            polarity, current = ("exclusion" if "exclusion" in stripped.lower() else "inclusion"), None
+            continue
+        if not stripped:
+            current = None
+            continue
+        if current is not None and bulleted and not _MARKER.match(line):
+            out[-1] = dataclasses.replace(out[-1], text=out[-1].text + " " + stripped, end=offset + len(line))
+            continue
+        prefix = polarity[0].upper() if polarity != "unknown" else "C"
+        out.append(Criterion(f"{prefix}{len(out) + 1}", polarity, _MARKER.sub("", stripped), offset,
+                             offset + len(line)))
+        current = out[-1]
+    return out
+
+
+def _lines(text: str) -> List[Tuple[int, str]]:
+    out, offset = [], 0
+    for line in text.splitlines(keepends=True):
+        out.append((offset, line.rstrip("\r\n")))
         offset += len(line)
     return out
+
+
+def _is_heading(line: str) -> bool:
+    lowered = line.lower().rstrip(":").strip()
+    return bool(lowered) and len(lowered) < 60 and ("inclusion" in lowered or "exclusion" in lowered) and (
+        "criteri" in lowered or lowered in ("inclusion", "exclusion") or line.endswith(":"))
 
 
 def diff_criteria(old: Sequence[Item], new: Sequence[Item], *,

@@ -16,10 +16,16 @@ from toolkit.diff.model import FieldChange, TextChange
 from toolkit.diff.text import comparison_key, normalize, similarity, word_ops
 from toolkit.records import TrialRecord, to_dict
 
-__all__ = ["diff_fields", "PARTS"]
+__all__ = ["diff_fields", "PARTS", "BOOKKEEPING"]
 
 _SKIPPED = {"registry", "trial_id", "version", "content_hash", "last_updated", "source",
             "outcomes", "eligibility", "sections", "extra"}
+
+# `extra` keys that describe the snapshot or file, not the trial: not compared
+BOOKKEEPING = frozenset({
+    "total_versions", "version_index", "export_date", "seen_in", "content_md5",
+    "first_snapshot", "seen_in_snapshots", "record_last_import",
+})
 
 # field -> (how, part)
 _FIELDS = {
@@ -144,6 +150,8 @@ def _by_heading(sections) -> dict:
 def _extra_changes(a, b) -> Iterator[FieldChange]:
     a, b = a or {}, b or {}
     for key in list(a) + [k for k in b if k not in a]:
+        if key in BOOKKEEPING:
+            continue
         x, y = _plain(a.get(key)), _plain(b.get(key))
         if x != y:
             yield FieldChange(f"extra.{key}", "other", x, y)

@@ -28,6 +28,7 @@ _SPACE = re.compile(r"\s+")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
 _TRAILING = re.compile(r"[\s;,.:]+$")
 _WORD = re.compile(r"\S+")
+_INLINE_HEADING = re.compile(r"^(?:key\s+)?(?:inclusion|exclusion)(?:\s+criteria)?\s*:\s*", re.I)
 _OPERATOR_SPACE = re.compile(r"([<>≤≥=±])\s+(?=[\d.])")
 
 
@@ -54,8 +55,9 @@ def normalize(text: Optional[str]) -> str:
 @functools.lru_cache(maxsize=65536)
 def comparison_key(text: Optional[str]) -> str:
     """What decides "unchanged": the normalised text, case-folded, with no
-    space between a comparator and its number (`≥ 35` equals `≥35`)."""
-    return _OPERATOR_SPACE.sub(r"\1", normalize(text)).casefold()
+    space between a comparator and its number (`≥ 35` equals `≥35`) and
+    without an inline "Inclusion criteria:" lead-in."""
+    return _OPERATOR_SPACE.sub(r"\1", _INLINE_HEADING.sub("", normalize(text))).casefold()
 
 
 def word_ops(old: Optional[str], new: Optional[str]) -> Tuple[WordOp, ...]:
