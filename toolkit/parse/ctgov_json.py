@@ -43,8 +43,11 @@ _OUTCOME_KINDS = {"primaryOutcomes": "primary", "secondaryOutcomes": "secondary"
 class _Module:
     """A source object whose keys are taken one by one; `rest()` is what was not."""
 
-    def __init__(self, data: Any):
-        self.data = data if isinstance(data, Mapping) else {}
+    def __init__(self, data: Any, name: str = "study"):
+        if data is not None and not isinstance(data, Mapping):
+            raise TypeError(f"{name}: expected an object, got {type(data).__name__}")
+        self.data = data or {}
+        self.name = name
         self.taken = set()
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -52,11 +55,13 @@ class _Module:
         return self.data.get(key, default)
 
     def sub(self, key: str) -> "_Module":
-        return _Module(self.get(key))
+        return _Module(self.get(key), key)
 
     def items(self, key: str) -> List["_Module"]:
         values = self.get(key)
-        return [_Module(v) for v in values] if isinstance(values, list) else []
+        if values is not None and not isinstance(values, list):
+            raise TypeError(f"{key}: expected a list, got {type(values).__name__}")
+        return [_Module(v, key) for v in values or ()]
 
     def rest(self) -> dict:
         return {k: v for k, v in self.data.items() if k not in self.taken}
@@ -140,7 +145,7 @@ def _sponsors(module: _Module, out: _Out) -> None:
     out.keep_rest("sponsorCollaboratorsModule.collaborators", collaborators)
     party = module.get("responsibleParty")
     out.keep("responsible_party", party)
-    party = _Module(party)
+    party = _Module(party, "responsibleParty")
     name = clean_text(party.data.get("investigatorFullName")) or clean_text(party.data.get("oldNameTitle"))
     if name:
         out.add("investigators", Investigator(
@@ -335,10 +340,10 @@ def _map_study(study: Mapping) -> _Out:
         if handler is None:
             out.keep(name, data)
             continue
-        module = _Module(data)
+        module = _Module(data, name)
         handler(module, out)
         out.keep(name, module.rest())
-    _derived(_Module(study.get("derivedSection")), out)
+    _derived(_Module(study.get("derivedSection"), "derivedSection"), out)
     for key, value in study.items():
         if key not in ("protocolSection", "derivedSection", "resultsSection", "hasResults"):
             out.keep(key, value)
