@@ -13,6 +13,7 @@ Conventions of the JSON form:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import sys
@@ -351,6 +352,7 @@ def from_dict(cls: type, data: Mapping[str, Any]) -> Any:
         raise RecordError(f"{cls.__name__}: {exc}") from None
 
 
+@functools.lru_cache(maxsize=None)
 def _hints(cls: type) -> dict:
     return typing.get_type_hints(cls, vars(sys.modules[__name__]))
 
