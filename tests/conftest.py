@@ -51,3 +51,25 @@ def sample_records():
 
     paths = [CORPUS / "seed" / "NCT06054113.txt", CORPUS / "ctgov-xml"]
     return [o.record for o in iter_parsed(paths) if o.record is not None]
+
+
+@pytest.fixture(scope="session")
+def history_versions():
+    """Load a version-history file once per session: path -> {trial_id: [records, oldest first]}.
+
+    Used by the history-reader and diff tests (parsed with the criteria tree, untagged).
+    """
+    from toolkit.pipeline import iter_parsed
+
+    cache = {}
+
+    def load(path):
+        if path not in cache:
+            groups = {}
+            for outcome in iter_parsed([path]):
+                if outcome.record is not None:
+                    groups.setdefault(outcome.record.trial_id, []).append(outcome.record)
+            cache[path] = groups
+        return cache[path]
+
+    return load
