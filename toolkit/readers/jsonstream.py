@@ -191,7 +191,7 @@ class _Parser:
         near_end = exc.pos >= len(self.text.buf) - _NEAR_END
         if (near_end or exc.msg.startswith("Unterminated string")) and not self.text.eof:
             self.text.mark = min(self.text.mark, self.pos)
-            self.text.more(len(self.text.buf))
+            self.text.more(self.text.end - self.pos)
             return
         if exc.pos >= len(self.text.buf.rstrip()) or exc.msg.startswith("Unterminated string"):
             raise _Malformed(f"data ends inside a record (truncated?): {exc.msg}", self.text.base + exc.pos)

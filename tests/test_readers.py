@@ -1,0 +1,135 @@
+"""The reader layer: containers, content detection, JSON streaming, on real records."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import tracemalloc
+import zipfile
+
+import pytest
+
+from conftest import shared_path
+from toolkit.errors import Failure, UnknownFormatError
+from toolkit.readers import FORMATS, READERS, available_formats, containers, iter_records, jsonstream
+from toolkit.readers.base import RawRecord
+from toolkit.readers.detect import HEAD_SIZE, detect
+
+URO_ZIP = "Marc-Morcos_urology__ctg-studies.json.zip"
+SMALL_ARRAY = "dgg32_clinical-trials-public__ctg-studies.json"
+
+
+def _zip_text(name: str) -> str:
+    with zipfile.ZipFile(shared_path("ctgov-v2", URO_ZIP)) as archive:
+        return archive.read(name).decode("utf-8")
+
+
+def _records(found):
+    return [r for r in found if isinstance(r, RawRecord)]
+
+
+def test_readers_registry_lists_every_format():
+    assert set(READERS) == {"page", "ctgov_json", "ctgov_xml", "ictrp_xml", "cthist_csv", "ictrp_versions", "ctrdata"}
+    assert FORMATS == READERS
+    assert READERS[-1] == "page"
+    assert "ctgov_json" in available_formats()
+
+
+@pytest.mark.parametrize("name", ["study.json", "notes.txt", "no_suffix", "NCT01130532.xml"])
+def test_readers_detects_v2_json_from_content_whatever_the_name(name):
+    head = _zip_text("NCT01130532.json").encode()[:HEAD_SIZE]
+    assert detect(head, name, READERS).FORMAT == "ctgov_json"
+
+
+def test_readers_api_metadata_tree_is_not_taken_for_studies():
+    path = shared_path("ctgov-v2", "api_v2_studies_metadata__aact-v2.json")
+    (failure,) = iter_records(path)
+    assert isinstance(failure, Failure) and failure.reason.startswith("unknown format")
+
+
+def test_readers_forced_format_skips_detection(tmp_path):
+    path = tmp_path / "study.dat"
+    path.write_text(_zip_text("NCT01130532.json"))
+    (raw,) = iter_records(path, format="ctgov_json")
+    assert raw.format == "ctgov_json" and raw.payload["protocolSection"]["identificationModule"]["nctId"] == "NCT01130532"
+    with pytest.raises(UnknownFormatError, match="unknown format 'nope'"):
+        list(iter_records(path, format="nope"))
+
+
+def test_readers_folder_is_walked_recursively_sorted_without_dot_files(tmp_path):
+    for rel, nct in [("b/NCT03596047.json", "NCT03596047"), ("a.json", "NCT01130532"),
+                     ("b/a/NCT04396795.json", "NCT04396795"), (".hidden/NCT01122264.json", "NCT01122264")]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(_zip_text(f"{nct}.json"))
+    (tmp_path / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    found = list(iter_records(tmp_path))
+    ids = [r.payload["protocolSection"]["identificationModule"]["nctId"] for r in found]
+    assert ids == ["NCT01130532", "NCT03596047", "NCT04396795"]
+    assert found[2].path == str(tmp_path / "b" / "a" / "NCT04396795.json") and found[2].entry is None
+
+
+def test_readers_reads_archives_nested_in_archives(tmp_path):
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as archive:
+        archive.writestr("NCT01130532.json", _zip_text("NCT01130532.json"))
+    path = tmp_path / "outer.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        info = tarfile.TarInfo("batch/inner.zip")
+        info.size = len(inner.getvalue())
+        archive.addfile(info, io.BytesIO(inner.getvalue()))
+    (raw,) = iter_records(path)
+    assert raw.entry == "batch/inner.zip/NCT01130532.json"
+
+
+def test_readers_bulk_zip_streams_one_record_per_entry():
+    path = shared_path("ctgov-v2", URO_ZIP)
+    first = next(iter(iter_records(path)))
+    assert (first.entry, first.index, first.path) == ("NCT06600893.json", 0, str(path))
+    assert first.where() == "NCT06600893.json"
+
+
+@pytest.mark.parametrize("entry", ["../evil.json", "/etc/evil.json", "C:\\evil.json", "a/../../evil.json"])
+def test_readers_unsafe_entry_names_are_refused(entry):
+    assert containers.unsafe_entry_name(entry)
+
+
+@pytest.mark.parametrize("entry", ["NCT1.json", "dir/NCT1.json", "a..b.json"])
+def test_readers_ordinary_entry_names_are_safe(entry):
+    assert containers.unsafe_entry_name(entry) is None
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1000, 65536])
+def test_readers_json_stream_independent_of_chunk_size(monkeypatch, chunk):
+    path = shared_path("ctgov-v2", SMALL_ARRAY)
+    monkeypatch.setattr(jsonstream, "CHUNK_BYTES", chunk)
+    with open(path, "rb") as stream:
+        values = [item.value for item in jsonstream.iter_json(stream)]
+    assert values == json.loads(path.read_text("utf-8"))
+
+
+def test_readers_json_stream_reports_lines_of_records(tmp_path):
+    path = shared_path("ctgov-v2", SMALL_ARRAY)
+    with open(path, "rb") as stream:
+        lines = [item.line for item in jsonstream.iter_json(stream)]
+    text = path.read_text("utf-8").splitlines()
+    assert all(text[line - 1].lstrip().startswith("{") for line in lines)
+
+
+@pytest.mark.slow
+def test_readers_memory_stays_flat_as_the_dump_grows(tmp_path):
+    studies = json.loads(shared_path("ctgov-v2", "UserZetsu_dtx-analysis__ctg-studies.json").read_text("utf-8"))
+    peaks = []
+    list(iter_records(shared_path("ctgov-v2", SMALL_ARRAY)))  # imports happen outside the measure
+    for copies in (4, 16):
+        path = tmp_path / f"dump{copies}.json"
+        with open(path, "w", encoding="utf-8") as out:
+            out.write("[\n" + ",\n".join(json.dumps(s) for s in studies * copies) + "\n]")
+        tracemalloc.start()
+        count = sum(1 for _ in iter_records(path))
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert count == len(studies) * copies
+    size = path.stat().st_size
+    assert peaks[1] < size / 10
+    assert peaks[1] < peaks[0] * 1.5
