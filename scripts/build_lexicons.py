@@ -69,6 +69,14 @@ def learned_entries() -> list:
     return [(label, surface, None, None) for label, forms in data["terms"].items() for surface in forms]
 
 
+def learned_drops() -> set:
+    """Keys the training part of Chia showed to be mostly wrong."""
+    path = DATA_DIR / "learned.json"
+    if not path.exists():
+        return set()
+    return set(json.loads(path.read_text(encoding="utf-8"))["drop"])
+
+
 def drug_package_entries() -> list:
     """drug-named-entity-recognition: variants -> canonical name, DrugBank id."""
     data = _package_pickle("drug_named_entity_recognition", "drug_ner_dictionary.pkl.bz2")
@@ -132,14 +140,21 @@ def _keep(surface: str, key: str, curated: bool) -> bool:
     return len(key.split()) <= 8 and not surface.lower().startswith(("placebo", "standard"))
 
 
-def build(data_dir: Path) -> dict:
-    """Collect every source into {key: [label, norm, code]}."""
+def build(data_dir: Path, *, use_learned: bool = True) -> dict:
+    """Collect every source into {key: [label, norm, code]}.
+
+    Args:
+        data_dir: the shared data folder (holding ctgov-v2/).
+        use_learned: fold in `learned.json` (its terms, minus its drops).
+    """
     tokenizer = make_tokenizer_nlp().tokenizer
+    learned = learned_entries() if use_learned else []
     sources = [
-        (classes_entries(), True), (learned_entries(), True), (drug_package_entries(), False),
+        (classes_entries(), True), (learned, True), (drug_package_entries(), False),
         (disease_package_entries(), False), (record_entries(data_dir / "ctgov-v2"), False),
     ]
-    entries: dict = {}
+    dropped = learned_drops() if use_learned else set()
+    entries: dict = {key: None for key in dropped}
     for rows, curated in sources:
         for label, surface, norm, code in rows:
             surface = (surface or "").strip()
@@ -147,7 +162,7 @@ def build(data_dir: Path) -> dict:
             if key in entries or not _keep(surface, key, curated):
                 continue
             entries[key] = [label, norm or surface, code]
-    return entries
+    return {key: row for key, row in entries.items() if row is not None}
 
 
 def main() -> None:

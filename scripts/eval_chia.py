@@ -1,0 +1,123 @@
+"""Score the tagger on Chia documents it was never trained or tuned on.
+
+The held-out part is the fixed split of `toolkit.nlp.chia.is_held_out` (one
+trial in five, by a hash of the NCT id). Each non-blank line of a document is
+tagged as one criterion (the lines of one document as one batch, so
+abbreviations defined on one line expand on the others). Chia types map to
+labels: Drug -> drug, Condition -> condition, Temporal -> time_window or
+temporal, Value -> value.
+
+Strict: exact span (first to last character of a discontinuous span) and
+label. Relaxed: any overlap with the same label; precision counts predicted
+tags that overlap a gold span, recall counts gold spans that some predicted tag
+overlaps.
+
+Chia: Kury et al. 2020, Sci Data 7:281, doi:10.1038/s41597-020-00620-0, CC BY 4.0.
+
+Usage: python scripts/eval_chia.py [--data ../shared/data/chia-train] [--split heldout|train] [--errors N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import time
+from pathlib import Path
+
+from toolkit.nlp import tag_texts
+from toolkit.nlp.chia import iter_documents, line_spans
+
+GOLD = {"Drug": "drug", "Condition": "condition", "Temporal": "temporal", "Value": "value"}
+PREDICTED = {"drug": "drug", "condition": "condition", "time_window": "temporal", "temporal": "temporal", "value": "value"}
+# Tian et al. 2021, fine-tuned BERT-base on Chia: (relaxed F1, strict F1)
+ANCHORS = {"drug": (0.866, 0.713), "condition": (0.883, 0.742), "temporal": (0.725, 0.563), "value": (0.814, 0.653)}
+TARGETS = {"drug": 0.87, "condition": 0.88, "temporal": 0.73, "value": 0.82}
+
+
+def predict(doc) -> list:
+    """(label, start, end) of the tagger's tags on a document, in document offsets."""
+    spans = list(line_spans(doc.text))
+    results = tag_texts([doc.text[s:e] for s, e in spans])
+    out = []
+    for (offset, _), tags in zip(spans, results):
+        out.extend((PREDICTED[t.label], t.start + offset, t.end + offset) for t in tags if t.label in PREDICTED)
+    return out
+
+
+def gold(doc) -> list:
+    """(label, start, end) of the mapped Chia entities."""
+    return [(GOLD[e.type], e.start, e.end) for e in doc.entities if e.type in GOLD]
+
+
+class Score:
+    """Counts for strict and relaxed precision/recall per label."""
+
+    def __init__(self):
+        self.counts = collections.defaultdict(collections.Counter)
+        self.misses = collections.defaultdict(collections.Counter)
+        self.false = collections.defaultdict(collections.Counter)
+
+    def add(self, doc, predicted: list, expected: list) -> None:
+        """Count one document."""
+        exact = set(expected)
+        for label, start, end in predicted:
+            c = self.counts[label]
+            c["pred"] += 1
+            c["strict_tp_pred"] += (label, start, end) in exact
+            hit = any(g[0] == label and g[1] < end and start < g[2] for g in expected)
+            c["relaxed_tp_pred"] += hit
+            if not hit:
+                self.false[label][doc.text[start:end].lower()] += 1
+        pred_exact = set(predicted)
+        for label, start, end in expected:
+            c = self.counts[label]
+            c["gold"] += 1
+            c["strict_tp_gold"] += (label, start, end) in pred_exact
+            hit = any(p[0] == label and p[1] < end and start < p[2] for p in predicted)
+            c["relaxed_tp_gold"] += hit
+            if not hit:
+                self.misses[label][doc.text[start:end].lower()] += 1
+
+    def prf(self, label: str, kind: str):
+        """Precision, recall, F1 of one label, strict or relaxed."""
+        c = self.counts[label]
+        p = c[f"{kind}_tp_pred"] / c["pred"] if c["pred"] else 0.0
+        r = c[f"{kind}_tp_gold"] / c["gold"] if c["gold"] else 0.0
+        return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def print_table(score: Score) -> None:
+    """The per-label table beside the published anchors."""
+    print(f"{'label':<10}{'gold':>6}{'pred':>6} | {'strict P':>8}{'R':>6}{'F1':>6} | {'relaxed P':>9}{'R':>6}{'F1':>6}"
+          f" | {'BERT rel':>8}{'strict':>7} | target")
+    for label in ("drug", "condition", "temporal", "value"):
+        c = score.counts[label]
+        sp, sr, sf = score.prf(label, "strict")
+        rp, rr, rf = score.prf(label, "relaxed")
+        anchor = ANCHORS[label]
+        print(f"{label:<10}{c['gold']:>6}{c['pred']:>6} | {sp:>8.3f}{sr:>6.3f}{sf:>6.3f} | {rp:>9.3f}{rr:>6.3f}{rf:>6.3f}"
+              f" | {anchor[0]:>8.3f}{anchor[1]:>7.3f} | {TARGETS[label]:.2f}")
+
+
+def main() -> None:
+    """Run the evaluation and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "chia-train")
+    parser.add_argument("--split", default="heldout", choices=["heldout", "train"])
+    parser.add_argument("--errors", type=int, default=0, help="Print the N most frequent misses and false hits per label.")
+    args = parser.parse_args()
+    score = Score()
+    started = time.perf_counter()
+    docs = 0
+    for doc in iter_documents(args.data, split=args.split):
+        score.add(doc, predict(doc), gold(doc))
+        docs += 1
+    print(f"Chia {args.split}: {docs} documents, {time.perf_counter() - started:.1f} s")
+    print_table(score)
+    for label in ("drug", "condition", "temporal", "value")[: 4 if args.errors else 0]:
+        print(f"\n{label} misses: {score.misses[label].most_common(args.errors)}")
+        print(f"{label} false hits: {score.false[label].most_common(args.errors)}")
+
+
+if __name__ == "__main__":
+    main()
