@@ -132,7 +132,7 @@ class Progress:
         self.label = label
         self.unit = unit
         self.interval = interval
-        self.stream = stream or click.get_text_stream("stderr")
+        self.stream = stream or sys.stderr
         self.enabled = not quiet and _is_tty(self.stream)
         self.count = 0
         self.failed = 0

@@ -1,0 +1,144 @@
+"""`ptk parse`, `ptk show`, `ptk stats` through click's CliRunner on the shipped corpus."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import CORPUS
+from toolkit.cli import main
+
+SEED_ID = "NCT06054113"
+XML_SAMPLE = CORPUS / "ctgov-xml"
+
+
+def ptk(*args, **kwargs):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False, **kwargs)
+
+
+@pytest.fixture
+def parsed_store(store_dir, seed_path):
+    """A store holding the seed page and the legacy XML sample (parsed without tags)."""
+    result = ptk("parse", seed_path, XML_SAMPLE, "--no-tag", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    return store_dir
+
+
+def test_cli_parse_corpus_exit_zero_and_summary_on_stderr(store_dir, corpus_dir):
+    result = ptk("parse", corpus_dir, "--no-tag", "--store", store_dir)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert "failed" in result.stderr and " 0 failed" in result.stderr
+    assert (store_dir / "ptk.sqlite").exists()
+
+
+def test_cli_parse_twice_reports_all_unchanged(parsed_store, seed_path):
+    result = ptk("parse", seed_path, XML_SAMPLE, "--no-tag")
+    records = 1 + len(list(XML_SAMPLE.glob("*.xml")))
+    assert result.exit_code == 0
+    assert f"read {records:,} records: 0 new trials, 0 new versions, {records:,} unchanged" \
+        in result.stderr
+
+
+def test_cli_parse_jsonl_stdout_is_only_json_lines(store_dir, seed_path):
+    result = ptk("parse", seed_path, XML_SAMPLE, "--no-tag", "--jsonl", "-")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 1 + len(list(XML_SAMPLE.glob("*.xml")))
+    assert records[0]["trial_id"] == SEED_ID
+    assert all(r["content_hash"] for r in records)
+    assert f"read {len(records)} records:" in result.stderr
+
+
+def test_cli_parse_jsonl_to_file(store_dir, seed_path, tmp_path):
+    out = tmp_path / "records.jsonl"
+    result = ptk("parse", seed_path, "--no-tag", "--jsonl", out)
+    assert result.exit_code == 0
+    [record] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert record["trial_id"] == SEED_ID
+
+
+def test_cli_parse_bad_record_exit_one_names_file(store_dir, tmp_path):
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    shutil.copy(XML_SAMPLE / "NCT00000156.xml", dump)
+    data = (XML_SAMPLE / "NCT00001001.xml").read_bytes()
+    (dump / "NCT00001001.xml").write_bytes(data[:500])
+    result = ptk("parse", dump, "--no-tag")
+    assert result.exit_code == 1
+    assert "1 new trials" in result.stderr
+    assert "failed:" in result.stderr and "NCT00001001.xml" in result.stderr
+    assert "Traceback" not in result.output
+    strict = ptk("parse", dump, "--no-tag", "--strict", "--store", tmp_path / "other")
+    assert strict.exit_code == 1
+    assert "--strict" in strict.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["parse"],
+    ["parse", "no/such/dump.json"],
+    ["parse", "corpus", "--jobs", "0"],
+    ["show"],
+    ["show", SEED_ID, "--format", "pdf"],
+    ["stats", "--bogus"],
+])
+def test_cli_usage_errors_exit_two(args, store_dir):
+    assert ptk(*args).exit_code == 2
+
+
+def test_cli_show_text_has_fields_and_criteria(parsed_store):
+    result = ptk("show", SEED_ID)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(f"{SEED_ID}  [")
+    assert "Status:" in result.stdout and "ACTIVE_NOT_RECRUITING" in result.stdout
+    assert "Criteria:" in result.stdout
+    assert "I1 [inclusion]" in result.stdout
+    assert "[exclusion]" in result.stdout
+
+
+@pytest.mark.parametrize("args", [["--json"], ["--format", "json"], ["--version", "1", "--json"]])
+def test_cli_show_json_is_the_record(parsed_store, args):
+    result = ptk("show", SEED_ID, *args)
+    assert result.exit_code == 0
+    record = json.loads(result.stdout)
+    assert record["trial_id"] == SEED_ID
+    assert record["eligibility"]["criteria"][0]["id"] == "I1"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["show", "NCT00000000"], "not in the corpus store"),
+    (["show", SEED_ID, "--version", "7"], "no version '7'"),
+])
+def test_cli_show_errors_exit_one_with_message(parsed_store, args, message):
+    result = ptk(*args)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", [["show", SEED_ID], ["stats"]])
+def test_cli_missing_store_names_the_command_that_creates_it(store_dir, command):
+    result = ptk(*command)
+    assert result.exit_code == 1
+    assert "ptk parse" in result.stderr
+
+
+def test_cli_stats_json_counts(parsed_store):
+    result = ptk("stats", "--json")
+    assert result.exit_code == 0
+    stats = json.loads(result.stdout)
+    trials = 1 + len(list(XML_SAMPLE.glob("*.xml")))
+    assert stats["trials"] == stats["versions"] == trials
+    assert sum(stats["by_registry"].values()) == trials
+    assert stats["versions_per_trial"] == {"1": trials}
+
+
+def test_cli_stats_table(parsed_store):
+    result = ptk("stats")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0].endswith("versions")
+    assert "ACTIVE_NOT_RECRUITING" in result.stdout

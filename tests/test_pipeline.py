@@ -1,0 +1,130 @@
+"""The parse pipeline on real dumps: idempotence, failures, strict mode, workers."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, shared_path
+from toolkit.pipeline import iter_parsed, parse_one, run_parse
+from toolkit.readers.base import RawRecord
+from toolkit.store import Store
+
+XML_SAMPLE = CORPUS / "ctgov-xml"
+GOOD = ["NCT00000156.xml", "NCT00000226.xml", "NCT00002067.xml", "NCT00002093.xml"]
+TRUNCATED = "NCT00001001.xml"  # a real study cut off mid-download
+
+
+@pytest.fixture
+def dump_with_bad_record(tmp_path) -> Path:
+    """A folder of real legacy XML studies, one of them truncated halfway."""
+    folder = tmp_path / "dump"
+    folder.mkdir()
+    for name in GOOD:
+        shutil.copy(XML_SAMPLE / name, folder / name)
+    data = (XML_SAMPLE / TRUNCATED).read_bytes()
+    (folder / TRUNCATED).write_bytes(data[: len(data) // 2])
+    return folder
+
+
+def test_pipeline_parse_twice_second_run_all_unchanged(tmp_path):
+    with Store(tmp_path, create=True) as store:
+        first = run_parse([XML_SAMPLE], store=store)
+        second = run_parse([XML_SAMPLE], store=store)
+        trials = len(store.trial_ids())
+    assert first.ok and first.read == len(list(XML_SAMPLE.glob("*.xml")))
+    assert first.new_trials == trials == first.read
+    assert (second.new_trials, second.new_versions, second.unchanged) == (0, 0, first.read)
+
+
+def test_pipeline_bad_record_is_reported_and_good_ones_kept(tmp_path, dump_with_bad_record):
+    with Store(tmp_path, create=True) as store:
+        summary = run_parse([dump_with_bad_record], store=store)
+        stored = store.trial_ids()
+    assert summary.read == len(GOOD) + 1
+    assert summary.new_trials == len(GOOD)
+    assert stored == sorted(name[:-4] for name in GOOD)
+    [failure] = summary.failed
+    assert TRUNCATED in f"{failure.path} {failure.record}"
+    assert failure.reason
+    assert not summary.stopped
+
+
+def test_pipeline_strict_stops_and_leaves_failing_batch_unwritten(tmp_path, dump_with_bad_record):
+    with Store(tmp_path, create=True) as store:
+        summary = run_parse([dump_with_bad_record], store=store, strict=True, batch_size=100)
+        assert summary.stopped and len(summary.failed) == 1
+        assert store.trial_ids() == []
+
+
+def test_pipeline_strict_keeps_batches_written_before_the_failure(tmp_path, dump_with_bad_record):
+    with Store(tmp_path, create=True) as store:
+        summary = run_parse([dump_with_bad_record], store=store, strict=True, batch_size=1)
+        written = store.trial_ids()
+    assert summary.stopped
+    assert written == ["NCT00000156", "NCT00000226"]  # the two studies before the bad one
+    assert summary.new_trials == 2
+
+
+def test_pipeline_tagger_error_keeps_record_untagged_and_reports_it(tmp_path):
+    def broken_tagger(record):
+        raise ValueError("tagger fault")
+
+    with Store(tmp_path, create=True) as store:
+        summary = run_parse([XML_SAMPLE / GOOD[0]], store=store, tagger=broken_tagger)
+        assert store.trial_ids() == [GOOD[0][:-4]]
+    [failure] = summary.failed
+    assert "ValueError: tagger fault" in failure.reason
+    assert GOOD[0] in f"{failure.path} {failure.record}"
+
+
+@pytest.mark.parametrize("format, payload, reason", [
+    ("page", None, "AttributeError"),  # an unexpected exception: its type is the reason
+    ("page", "hello", "no trial id line"),
+    ("ctgov_xml", "not a study", "not a <clinical_study> element"),
+    ("ctgov_json", {"protocolSection": {"identificationModule": {"nctId": "NCT1"},
+                                        "statusModule": []}}, "statusModule"),
+])
+def test_pipeline_bad_payload_becomes_failure_naming_file_and_record(format, payload, reason):
+    raw = RawRecord(format, payload, path="dump.tar.gz", entry="NCT1.xml")
+    outcome = parse_one(raw)
+    assert outcome.record is None
+    assert outcome.failure.path == "dump.tar.gz"
+    assert outcome.failure.record == "NCT1.xml"
+    assert reason in outcome.failure.reason
+
+
+def test_pipeline_unknown_format_is_a_failure_not_a_crash():
+    raw = RawRecord("no_such_format", {}, path="x.json", index=3)
+    outcome = parse_one(raw)
+    assert "no mapper" in outcome.failure.reason
+    assert outcome.failure.record == "#3"
+
+
+def test_pipeline_jobs_two_gives_same_records_in_same_order(dump_with_bad_record):
+    serial = list(iter_parsed([XML_SAMPLE, dump_with_bad_record]))
+    parallel = list(iter_parsed([XML_SAMPLE, dump_with_bad_record], jobs=2))
+    assert parallel == serial
+    assert sum(o.failure is not None for o in parallel) == 1
+
+
+def test_pipeline_on_record_streams_in_source_order(tmp_path):
+    seen = []
+    with Store(tmp_path, create=True) as store:
+        run_parse([XML_SAMPLE], store=store, on_record=lambda r: seen.append(r.trial_id),
+                  batch_size=7)
+    assert seen == sorted(p.stem for p in XML_SAMPLE.glob("*.xml"))
+
+
+@pytest.mark.slow
+def test_pipeline_whole_v2_zip_into_store(tmp_path):
+    dump = shared_path("ctgov-v2", "Marc-Morcos_urology__ctg-studies.json.zip")
+    with Store(tmp_path, create=True) as store:
+        summary = run_parse([dump], store=store, jobs=2)
+        stats = store.stats()
+    assert summary.read == 635
+    assert summary.new_trials + len(summary.failed) == 635
+    assert stats.trials == summary.new_trials
+    assert len(summary.failed) <= 6  # a few odd records may fail; none may crash
