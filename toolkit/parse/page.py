@@ -311,14 +311,26 @@ def _typed(line: str, types) -> Tuple[Optional[str], str]:
     return None, line
 
 
+ARM_GROUP = "Arm Group: "
+
+
 def _interventions(lines, context) -> dict:
+    """Name and description pairs, each optionally followed by `Arm Group:` lines."""
     items = values(lines)
-    found = []
-    for i in range(0, len(items), 2):
+    found, explicit, i = [], set(), 0
+    while i < len(items):
         kind, name = _typed(items[i], TYPE_PREFIX)
         description = _value(items[i + 1]) if i + 1 < len(items) else None
-        found.append(Intervention(name=name, type=kind, description=description))
-    return {"interventions": tuple(found)}
+        i += 2
+        labels = []
+        while i < len(items) and items[i].startswith(ARM_GROUP):
+            labels.append(items[i][len(ARM_GROUP):])
+            i += 1
+        if labels:
+            explicit.add(len(found))
+        arm_labels = tuple(label for label in labels if label != MISSING)
+        found.append(Intervention(name=name, type=kind, description=description, arm_labels=arm_labels))
+    return {"interventions": tuple(found), "explicit_arm_labels": explicit}
 
 
 def _known_intervention_pairs(context) -> set:
@@ -601,6 +613,37 @@ def _outcomes(lines, context) -> dict:
     return {"outcomes": tuple(Outcome(**item) for item in found)}
 
 
+POPULATION_LABELS = {"sampling method": "sampling_method", "standard ages": "std_ages",
+                     "gender based": "gender_based", "gender description": "gender_description",
+                     "description": "study_population"}
+
+
+def _population(lines, context) -> dict:
+    """Study Population: labelled eligibility details (`Sampling Method: ...`)."""
+    found: dict = {}
+    for line in values(lines):
+        pair = _labelled(line, POPULATION_LABELS)
+        if pair:
+            found[pair[0]] = pair[1]
+    if "std_ages" in found:
+        found["std_ages"] = tuple(v.strip() for v in found["std_ages"].split(","))
+    if "gender_based" in found:
+        found["gender_based"] = VALUES["healthy_volunteers"].get(found["gender_based"])
+    return {"population": found}
+
+
+MESH_LABELS = {"condition": "condition_mesh", "intervention": "intervention_mesh"}
+
+
+def _mesh(lines, context) -> dict:
+    found: Dict[str, List[str]] = {"condition_mesh": [], "intervention_mesh": []}
+    for line in values(lines):
+        pair = _labelled(line, MESH_LABELS)
+        if pair:
+            found[pair[0]].append(pair[1])
+    return {key: tuple(terms) for key, terms in found.items()}
+
+
 def _text_field(name: str):
     def handler(lines, context) -> dict:
         text = free_text(lines)
@@ -621,6 +664,8 @@ HANDLERS = {
     "arms": _arms,
     "other_names": _other_names,
     "eligibility": _eligibility,
+    "population": _population,
+    "mesh": _mesh,
     "sponsors": _sponsors,
     "investigators": _investigators,
     "locations": _locations,
@@ -652,7 +697,26 @@ def _fields(layout: PageLayout) -> dict:
     for name in HANDLER_ORDER:
         for section in by_field.get(name, ()):
             context.update(HANDLERS[name](section.lines, context))
+    population = context.pop("population", None)
+    if population:
+        eligibility = context.get("eligibility") or Eligibility()
+        context["eligibility"] = dataclasses.replace(eligibility, **population)
+    explicit = context.pop("explicit_arm_labels", set())
+    if context.get("arms") and context.get("interventions"):
+        derived = derive_arm_labels(context["arms"], context["interventions"])
+        context["interventions"] = tuple(
+            item if n in explicit else dataclasses.replace(item, arm_labels=derived[n])
+            for n, item in enumerate(context["interventions"]))
     return context
+
+
+def derive_arm_labels(arms, interventions) -> List[Tuple[str, ...]]:
+    """The arm labels of each intervention, from the study groups listing its name."""
+    derived = []
+    for item in interventions:
+        lines = {item.name, f"{VALUES['intervention_type'].get(item.type or '', '')}: {item.name}"}
+        derived.append(tuple(arm.label for arm in arms if lines & set(arm.interventions)))
+    return derived
 
 
 def _sections(layout: PageLayout) -> Tuple[Section, ...]:

@@ -50,8 +50,6 @@ def sniff(head: bytes, name: str) -> bool:
         text = decode(head)
     except UnicodeDecodeError as exc:  # the head may cut a character in two
         text = head[: exc.start].decode("utf-8-sig", errors="ignore")
-    if text.lstrip()[:1] in ("{", "[", "<"):
-        return False
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     layout = split_page("\n".join(lines[:ID_LINES]))
     known = {line.rstrip(":").lower() for line in lines} & set(HEADINGS)

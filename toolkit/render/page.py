@@ -16,7 +16,7 @@ import re
 from typing import Callable, Dict, Iterable, List, Optional
 
 from toolkit.parse.page import (
-    AGE, CONTINUATION, DATE, MISSING, RULES, URL, VALUES, escape_lines, looks_like_degree,
+    ARM_GROUP, derive_arm_labels, AGE, CONTINUATION, DATE, MISSING, RULES, URL, VALUES, escape_lines, looks_like_degree,
     other_names_key,
 )
 from toolkit.records import Age, Eligibility, Intervention, TrialRecord
@@ -164,8 +164,14 @@ def _arms(record: TrialRecord) -> List[str]:
 
 
 def _interventions(record: TrialRecord) -> List[str]:
-    return _lines(*(v for item in record.interventions
-                    for v in (_value(_typed_name(item)), _value(item.description))))
+    """Name and description pairs; `Arm Group:` lines where the study groups do not tell."""
+    derived = derive_arm_labels(record.arms, record.interventions)
+    out = []
+    for item, labels in zip(record.interventions, derived):
+        out += _lines(_value(_typed_name(item)), _value(item.description))
+        if tuple(item.arm_labels) != labels:
+            out += [ARM_GROUP + _one_line(label) for label in item.arm_labels or (MISSING,)]
+    return out
 
 
 def _other_names(record: TrialRecord) -> List[str]:
@@ -184,6 +190,22 @@ def _eligibility(record: TrialRecord) -> List[str]:
     volunteers = {True: "Yes", False: "No"}.get(eligibility.healthy_volunteers, MISSING)
     tail = [_age(eligibility.min_age), _age(eligibility.max_age), eligibility.sex or MISSING, volunteers]
     return (text.split("\n") if text.strip() else []) + tail
+
+
+def _population(record: TrialRecord) -> List[str]:
+    eligibility = record.eligibility or Eligibility()
+    volunteers = {True: "Yes", False: "No"}
+    named = (("Sampling Method", eligibility.sampling_method),
+             ("Standard Ages", ", ".join(eligibility.std_ages)),
+             ("Gender Based", volunteers.get(eligibility.gender_based)),
+             ("Gender Description", eligibility.gender_description),
+             ("Description", eligibility.study_population))
+    return [line for label, value in named if value for line in _lines(f"{label}: " + _value(value))]
+
+
+def _mesh(record: TrialRecord) -> List[str]:
+    return [f"{label}: {_one_line(term)}" for label, terms in
+            (("Condition", record.condition_mesh), ("Intervention", record.intervention_mesh)) for term in terms]
 
 
 def _sponsors(record: TrialRecord) -> List[str]:
@@ -268,6 +290,8 @@ BODIES: Dict[str, Callable[[TrialRecord], List[str]]] = {
     "interventions": _interventions,
     "other_names": _other_names,
     "eligibility": _eligibility,
+    "population": _population,
+    "mesh": _mesh,
     "sponsors": _sponsors,
     "investigators": _investigators,
     "locations": _locations,

@@ -1,0 +1,118 @@
+"""Round trip of real studies through the trial page: JSON -> record -> page -> record.
+
+Every ClinicalTrials.gov API v2 study of the shared data is mapped with the
+JSON mapper, rendered as a page, read back with the page reader and mapper,
+and compared field by field. Only what a page does not carry is left out:
+where the record was read from (`source`), the source's own titled blocks
+(`sections`), the verbatim leftovers (`extra`) and the hash over them. An
+empty design reads back as no design.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Iterator, List, Tuple
+
+import pytest
+
+from conftest import shared_path
+from toolkit.parse import parse_record
+from toolkit.readers import page as page_reader
+from toolkit.readers.base import RawRecord
+from toolkit.records import TrialRecord
+from toolkit.render.page import render_page
+
+NOT_ON_THE_PAGE = ("source", "sections", "extra", "content_hash")
+ARRAYS = [
+    "UserZetsu_dtx-analysis__ctg-studies.json",
+    "dgg32_clinical-trials-public__ctg-studies.json",
+    "dgg32_clinical-trials-public__ctg-studies2.json",
+    "dgg32_clinical-trials-public__ctg-studies5.json",
+    "dgg32_graph_bigquery__ctg-studies.json",
+    "scampbe3_my-website__ctg-studies.json",
+]
+URO_ZIP = "Marc-Morcos_urology__ctg-studies.json.zip"
+
+
+def _studies(name: str) -> Iterator[dict]:
+    path = shared_path("ctgov-v2", name)
+    if name.endswith(".zip"):
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                if member.endswith(".json"):
+                    yield json.loads(archive.read(member))
+    else:
+        yield from json.loads(path.read_text("utf-8"))
+
+
+def page_view(record: TrialRecord) -> dict:
+    """The JSON form of a record without what a page does not carry."""
+    data = record.to_dict()
+    for key in NOT_ON_THE_PAGE:
+        data.pop(key, None)
+    if data.get("design") == {}:
+        del data["design"]
+    return data
+
+
+def through_page(record: TrialRecord) -> TrialRecord:
+    """Render a record as a page and read it back with the page reader and mapper."""
+    text = render_page(record)
+    assert page_reader.sniff(text.encode("utf-8")[:16384], "page.txt")
+    (raw,) = list(page_reader.read(io.BytesIO(text.encode("utf-8")), path="page.txt"))
+    return parse_record(raw)
+
+
+def mismatches(original: TrialRecord, back: TrialRecord) -> List[Tuple[str, str]]:
+    """(trial id, field) for every top-level or eligibility field that differs."""
+    want, got = page_view(original), page_view(back)
+    found = [(original.trial_id, key) for key in sorted(set(want) | set(got))
+             if key != "eligibility" and want.get(key) != got.get(key)]
+    want_e, got_e = want.get("eligibility", {}), got.get("eligibility", {})
+    found += [(original.trial_id, f"eligibility.{key}") for key in sorted(set(want_e) | set(got_e))
+              if want_e.get(key) != got_e.get(key)]
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ARRAYS + [URO_ZIP])
+def test_page_roundtrip_every_study(name):
+    count, failed = 0, []
+    for study in _studies(name):
+        record = parse_record(RawRecord("ctgov_json", study, path=name))
+        failed += mismatches(record, through_page(record))
+        count += 1
+    assert count > 0
+    assert failed == []
+
+
+@pytest.mark.slow
+def test_page_roundtrip_covers_the_page_fields():
+    """The shared arrays exercise every part of the page the round trip guards."""
+    seen = set()
+    for name in ARRAYS:
+        for study in _studies(name):
+            record = parse_record(RawRecord("ctgov_json", study, path=name))
+            seen.update(key for key, value in page_view(record).items() if value)
+            seen.update(f"eligibility.{key}" for key in page_view(record).get("eligibility", {}))
+    assert {"status", "phases", "enrollment", "study_type", "start_date", "primary_completion_date",
+            "completion_date", "design", "arms", "interventions", "sponsors", "investigators",
+            "locations", "links", "secondary_ids", "conditions", "keywords", "brief_summary",
+            "detailed_description", "outcomes", "eligibility.text", "eligibility.criteria",
+            "eligibility.min_age", "eligibility.max_age", "eligibility.sex",
+            "eligibility.healthy_volunteers", "eligibility.study_population"} <= seen
+
+
+@pytest.mark.parametrize("nct_id,name,awkward", [
+    ("NCT06909500", "UserZetsu_dtx-analysis__ctg-studies.json", "interventions sharing a name"),
+    ("NCT05701059", "scampbe3_my-website__ctg-studies.json", "an untyped arm named like an intervention"),
+    ("NCT05838625", "UserZetsu_dtx-analysis__ctg-studies.json", "arm labels not in study-group order"),
+    ("NCT05551195", "UserZetsu_dtx-analysis__ctg-studies.json", "a title in square brackets"),
+])
+def test_page_roundtrip_odd_study(nct_id, name, awkward):
+    matches = [s for s in _studies(name) if s["protocolSection"]["identificationModule"]["nctId"] == nct_id]
+    assert matches, f"{nct_id} ({awkward}) not found in {name}"
+    record = parse_record(RawRecord("ctgov_json", matches[0], path=name))
+    assert mismatches(record, through_page(record)) == []
