@@ -199,7 +199,9 @@ def _drks(row: dict, raw: RawRecord) -> TrialRecord:
     )
     outcomes = [Outcome("primary", m) for m in _strings(_json(row, "primary_outcomes", raw))]
     outcomes += [Outcome("secondary", m) for m in _strings(_json(row, "secondary_outcomes", raw))]
-    sponsors, investigators = _drks_contacts(_json(row, "contacts", raw))
+    contacts = _json(row, "contacts", raw)
+    sponsors, investigators = _drks_contacts(contacts)
+    details = _drks_contact_details(contacts)
     status = _value(row.get("recruitment_status"))
     return TrialRecord(
         registry="drks", trial_id=row["drksid"].strip(), version=_value(row.get("version_number")),
@@ -208,7 +210,7 @@ def _drks(row: dict, raw: RawRecord) -> TrialRecord:
         completion_date=iso_date(_value(row.get("closing_date"))),
         last_updated=iso_date(_value(row.get("version_date"))),
         outcomes=tuple(outcomes), sponsors=sponsors, investigators=investigators,
-        eligibility=eligibility, extra=_extra(row, _DRKS_EXTRA), source=_source(raw),
+        eligibility=eligibility, extra={**_extra(row, _DRKS_EXTRA), **details}, source=_source(raw),
     )
 
 
@@ -241,7 +243,16 @@ def _drks_contacts(items: Any) -> Tuple[Tuple[Sponsor, ...], Tuple[Investigator,
         name, affiliation = _value(item.get("name")), _value(item.get("affiliation"))
         if "sponsor" in label.lower() and affiliation:
             sponsors.append(Sponsor(affiliation, "lead" if "primary" in label.lower() else "collaborator"))
-            continue
         people.append(Investigator(name=name, role=label or None, affiliation=affiliation,
                                    email=_value(item.get("email")), phone=_value(item.get("telephone"))))
     return tuple(sponsors), tuple(people)
+
+
+def _drks_contact_details(items: Any) -> dict:
+    """Fax numbers and web pages of the contacts, which the model has no field for."""
+    details = []
+    for item in items if isinstance(items, list) else []:
+        kept = {k: _value(item.get(k)) for k in ("fax", "url") if _value(item.get(k))}
+        if kept:
+            details.append({"label": _value(item.get("label")), **kept})
+    return {"contact_details": details} if details else {}
