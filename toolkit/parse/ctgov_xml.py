@@ -27,7 +27,7 @@ from toolkit.records import (
     Link, Location, Outcome, Section, Source, Sponsor, TrialRecord,
 )
 
-__all__ = ["to_record", "iso_date", "enum_value", "block_text", "age_limit", "ENUMS"]
+__all__ = ["to_record", "MAPPED_ELEMENTS", "as_json", "iso_date", "enum_value", "block_text", "age_limit", "ENUMS"]
 
 ENUMS: Dict[str, Dict[str, Any]] = json.loads(
     resources.files("toolkit.parse").joinpath("ctgov_xml_enums.json").read_text("utf-8")
@@ -257,7 +257,8 @@ def _field(name: str, convert: Callable[[Optional[str]], Any] = lambda t: t):
 def _date_type(elem: ET.Element, state: _State) -> None:
     """Keep the Actual/Anticipated type of a date in `extra["date_types"]`."""
     if elem.get("type"):
-        state.extra.setdefault("date_types", {})[elem.tag] = enum_value(elem.get("type"))
+        state.extra.setdefault("date_types", {})[elem.tag] = enum_value(
+            elem.get("type"), "enrollment_type")
 
 
 def _list(name: str):
@@ -321,7 +322,7 @@ def _design(elem: ET.Element, state: _State) -> None:
         masking, _, roles = masking.partition("(")
         who = tuple(enum_value(r, "who_masked") for r in roles.rstrip(")").split(","))
     state.fields["design"] = Design(
-        allocation=enum_value(values.pop("allocation", None)),
+        allocation=enum_value(values.pop("allocation", None), "allocation"),
         intervention_model=enum_value(values.pop("intervention_model", None), "intervention_model"),
         primary_purpose=enum_value(values.pop("primary_purpose", None), "primary_purpose"),
         masking=enum_value(masking, "masking"), who_masked=who,
@@ -557,3 +558,6 @@ _HANDLERS: Dict[str, Callable[[ET.Element, _State], None]] = {
     "clinical_results": _results,
     **{tag: _extra_date for tag in EXTRA_DATES},
 }
+
+# Elements of <clinical_study> mapped to fields; all others are kept in `extra`.
+MAPPED_ELEMENTS = frozenset(_HANDLERS)
