@@ -76,7 +76,7 @@ def _read_member(member: containers.Member, forced) -> Iterator[Union[RawRecord,
     try:
         head, stream = containers.peek(member.stream, detect.HEAD_SIZE)
     except containers.READ_ERRORS as exc:
-        yield Failure(member.path, f"cannot read: {exc}", member.entry)
+        yield Failure(member.path, f"truncated or damaged data: {exc}", member.entry)
         return
     if not head.lstrip(b"\xef\xbb\xbf \t\r\n"):
         yield Failure(member.path, "empty file", member.entry)
@@ -96,4 +96,4 @@ def _guarded(records: Iterator, member: containers.Member) -> Iterator[Union[Raw
     except ToolkitError as exc:
         yield Failure(member.path, getattr(exc, "reason", str(exc)), getattr(exc, "record", None) or member.entry)
     except containers.READ_ERRORS as exc:
-        yield Failure(member.path, f"damaged data: {exc}", member.entry)
+        yield Failure(member.path, f"truncated or damaged data: {exc}", member.entry)

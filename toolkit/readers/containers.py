@@ -71,11 +71,16 @@ class Member:
 
 
 class _Prefixed(io.RawIOBase):
-    """A raw stream that first returns `head`, then the rest of `inner`."""
+    """A raw stream that first returns `head`, then the rest of `inner`.
+
+    A read error of `inner` (truncated gzip ...) is raised one read late:
+    `io.BufferedReader` would otherwise drop the bytes it already has.
+    """
 
     def __init__(self, head: bytes, inner: BinaryIO):
         self._head = memoryview(head)
         self._inner = inner
+        self._error: Optional[BaseException] = None
 
     def readable(self) -> bool:
         return True
@@ -86,9 +91,22 @@ class _Prefixed(io.RawIOBase):
             buffer[:size] = self._head[:size]
             self._head = self._head[size:]
             return size
-        data = self._inner.read(len(buffer))
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        try:
+            data = self._read(len(buffer))
+        except READ_ERRORS as exc:
+            # Report the damage on the next read, so the data before it is kept.
+            self._error = exc
+            return 0
         buffer[: len(data)] = data
         return len(data)
+
+    def _read(self, size: int) -> bytes:
+        """One read of `inner`; `read1` where there is one, so a late error keeps earlier bytes."""
+        read1 = getattr(self._inner, "read1", None)
+        return read1(size) if read1 is not None else self._inner.read(size)
 
 
 def peek(stream: BinaryIO, size: int) -> Tuple[bytes, BinaryIO]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import warnings
 from types import ModuleType
 from typing import Dict, Optional, Sequence
 
@@ -23,14 +24,21 @@ HEAD_SIZE = 16 * 1024
 
 @functools.lru_cache(maxsize=None)
 def _import(name: str) -> Optional[ModuleType]:
-    """The reader module of a format, or None when it does not exist yet."""
+    """The reader module of a format, or None when it does not exist or cannot load.
+
+    A reader that fails to import is skipped with a warning, so one broken
+    reader does not stop the others from reading their formats.
+    """
     module_name = f"toolkit.readers.{name}"
     try:
         return importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            return None
-        raise
+        if exc.name != module_name:
+            warnings.warn(f"reader {name!r} cannot be loaded: {exc}", RuntimeWarning, stacklevel=2)
+        return None
+    except Exception as exc:  # a broken reader module must not break the other formats
+        warnings.warn(f"reader {name!r} cannot be loaded: {exc}", RuntimeWarning, stacklevel=2)
+        return None
 
 
 def available_readers(names: Sequence[str]) -> Dict[str, ModuleType]:
