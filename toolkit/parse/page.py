@@ -37,194 +37,28 @@ Layout rules (the renderer in `toolkit.render.page` writes exactly these):
   * Other Identifiers: id, `Identifier Type:`, `Identifier Source:`.
 """
 
+
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
-from dataclasses import dataclass
-from importlib import resources
-from typing import Dict, Iterator, List, Optional, Tuple
-
-from rapidfuzz import fuzz, utils
+from typing import Dict, List, Optional, Tuple
 
 from toolkit.errors import InputError
+from toolkit.parse import page_parties
+from toolkit.parse.ages import parse_age
+from toolkit.parse.page_layout import (
+    AGE, DATE, ENROLLMENT, MISSING, RULES, VALUES, PageLayout, PageSection, free_text, labelled,
+    missing_to_none, split_page, trim, values,
+)
 from toolkit.readers.base import RawRecord
 from toolkit.records import (
-    Age, Arm, Design, Eligibility, Enrollment, Identifier, Intervention, Investigator,
-    Link, Location, Outcome, Section, Source, Sponsor, TrialRecord,
+    Arm, Design, Eligibility, Enrollment, Intervention, Outcome, Section, Source, TrialRecord,
 )
 
 __all__ = [
-    "PageLayout", "PageSection", "RULES", "split_page", "is_heading_line", "escape_lines",
-    "looks_like_degree", "other_names_key", "registry_of", "to_record",
+    "ARM_GROUP", "derive_arm_labels", "other_names_key", "registry_of", "split_page", "to_record",
 ]
-
-RULES = json.loads(resources.files("toolkit.parse").joinpath("page_headings.json").read_text("utf-8"))
-HEADINGS = {entry["heading"].lower(): entry for entry in RULES["headings"]}
-VALUES = RULES["values"]
-CONTINUATION = "    "
-MISSING = "-"
-CAPTION_CUTOFF = 85.0
-
-ID_LINE = re.compile(r"^\s*(?:[\w.\- ]{0,30}?\s)?(?:ID|Identifier|Number|No\.?)\s*:\s*(\S.*?)\s*$", re.I)
-HEADER_LABELS = {"last updated": "last_updated", "official title": "official_title",
-                 "acronym": "acronym", "first posted": "first_posted"}
-DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
-ENROLLMENT = re.compile(r"^(\d+) participants?(?: \((\w+)\))?$", re.I)
-AGE = re.compile(r"^\d+(?:\.\d+)?\s+[A-Za-z]+$")
-URL = re.compile(r"^(?:https?|ftp)://\S+$", re.I)
-
-
-@dataclass(frozen=True)
-class PageSection:
-    """A titled block of a page: heading and its lines, caption dropped."""
-
-    heading: str
-    lines: Tuple[str, ...]
-    field: Optional[str] = None
-
-
-@dataclass(frozen=True)
-class PageLayout:
-    """A page split into header and sections."""
-
-    title: Optional[str]
-    header: Dict[str, str]
-    preamble: Tuple[str, ...]
-    sections: Tuple[PageSection, ...]
-
-
-# --- splitting a page into sections -------------------------------------------------
-
-
-def _heading_key(line: str) -> str:
-    return line.strip().rstrip(":").strip().lower()
-
-
-def _looks_like_caption(line: str) -> bool:
-    words = line.split()
-    return len(words) >= 6 and words[0] in RULES["caption_verbs"] and line.rstrip().endswith(".")
-
-
-def _looks_like_title(line: str) -> bool:
-    words = line.strip().split()
-    return 0 < len(words) <= 6 and all(w[:1].isupper() or w in {"and", "of", "or", "&"} for w in words) \
-        and not re.search(r"[.:;,!?*\\]", line)
-
-
-def is_heading_line(lines: List[str], index: int) -> bool:
-    """Whether `lines[index]` opens a section (a known or a caption-led heading)."""
-    line = lines[index]
-    if line[:1].isspace() or not line.strip():
-        return False
-    if _heading_key(line) in HEADINGS:
-        return True
-    following = next((later for later in lines[index + 1:] if later.strip()), "")
-    return _looks_like_title(line) and _looks_like_caption(following.strip())
-
-
-def _is_caption(heading: Optional[dict], line: str) -> bool:
-    if heading is None:
-        return _looks_like_caption(line)
-    score = fuzz.ratio(line, heading["caption"], processor=utils.default_process)
-    return score >= CAPTION_CUTOFF
-
-
-def split_page(text: str) -> PageLayout:
-    """Split a page into title, header labels, preamble lines and sections."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    starts = [i for i in range(len(lines)) if is_heading_line(lines, i)]
-    head = lines[: starts[0]] if starts else lines
-    title, header, preamble = _split_header(head)
-    sections = []
-    for n, start in enumerate(starts):
-        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        sections.append(_section(lines[start], lines[start + 1:end]))
-    return PageLayout(title, header, tuple(preamble), tuple(sections))
-
-
-def _section(heading_line: str, body: List[str]) -> PageSection:
-    entry = HEADINGS.get(_heading_key(heading_line))
-    heading = entry["heading"] if entry else heading_line.strip()
-    first = next((i for i, line in enumerate(body) if line.strip()), None)
-    if first is not None and _is_caption(entry, body[first].strip()):
-        body = body[first + 1:]
-    return PageSection(heading, tuple(_trim(body)), entry["field"] if entry else None)
-
-
-def _trim(lines: List[str]) -> List[str]:
-    start, end = 0, len(lines)
-    while start < end and not lines[start].strip():
-        start += 1
-    while end > start and not lines[end - 1].strip():
-        end -= 1
-    return lines[start:end]
-
-
-def _split_header(lines: List[str]) -> Tuple[Optional[str], Dict[str, str], List[str]]:
-    title, header, preamble = None, {}, []
-    for line in lines:
-        if not line.strip():
-            continue
-        label, _, value = line.partition(":")
-        match = ID_LINE.match(line)
-        if match and "id" not in header:
-            header["id"] = match.group(1)
-        elif value and label.strip().lower() in HEADER_LABELS:
-            header[HEADER_LABELS[label.strip().lower()]] = value.strip()
-        elif title is None:
-            title = line.strip()
-        else:
-            preamble.append(line)
-    return title, header, preamble
-
-
-def _escapable(text: str) -> bool:
-    """Whether a line could read as a heading (or as an escaped line) by itself."""
-    if text.startswith("\\"):
-        return _escapable(text[1:])
-    return _heading_key(text) in HEADINGS or _looks_like_title(text)
-
-
-def _unescape(line: str) -> str:
-    return line[1:] if line.startswith("\\") and _escapable(line[1:]) else line
-
-
-def escape_lines(lines: List[str]) -> List[str]:
-    """Backslash-escape the lines that would read as headings or as escapes."""
-    out = []
-    for i, line in enumerate(lines):
-        clash = is_heading_line(lines, i) or (line.startswith("\\") and _escapable(line[1:]))
-        out.append("\\" + line if clash else line)
-    return out
-
-
-def free_text(lines) -> str:
-    """The text of a free-text section: lines as written, escapes removed."""
-    return "\n".join(_unescape(line) for line in lines)
-
-
-def values(lines) -> List[str]:
-    """Value lines of a structured section: continuations folded, blanks skipped."""
-    out: List[str] = []
-    for line in lines:
-        if line.startswith(CONTINUATION) and out:
-            out[-1] += "\n" + line[len(CONTINUATION):]
-        elif line.strip():
-            out.append(_unescape(line.strip()))
-    return out
-
-
-def _value(text: Optional[str]) -> Optional[str]:
-    return None if text is None or text == MISSING else text
-
-
-def _labelled(line: str, labels: Dict[str, str]) -> Optional[Tuple[str, str]]:
-    label, sep, value = line.partition(":")
-    key = labels.get(label.strip().lower())
-    return (key, value.strip()) if sep and key else None
-
 
 # --- field handlers -------------------------------------------------------------------
 
@@ -245,7 +79,7 @@ def _basic(lines, context) -> dict:
     out: dict = {"phases": []}
     dates = []
     for line in values(lines):
-        pair = _labelled(line, BASIC_LABELS)
+        pair = labelled(line, BASIC_LABELS)
         if pair and pair[0] == "phase":
             out["phases"].append(pair[1])
         elif pair and pair[0] == "enrollment":
@@ -284,7 +118,7 @@ DESIGN_LABELS = {"allocation": "allocation", "intervention model": "intervention
 def _design(lines, context) -> dict:
     found: dict = {}
     for line in values(lines):
-        pair = _labelled(line, DESIGN_LABELS)
+        pair = labelled(line, DESIGN_LABELS)
         if pair:
             found[pair[0]] = pair[1]
             continue
@@ -320,7 +154,7 @@ def _interventions(lines, context) -> dict:
     found, explicit, i = [], set(), 0
     while i < len(items):
         kind, name = _typed(items[i], TYPE_PREFIX)
-        description = _value(items[i + 1]) if i + 1 < len(items) else None
+        description = missing_to_none(items[i + 1]) if i + 1 < len(items) else None
         i += 2
         labels = []
         while i < len(items) and items[i].startswith(ARM_GROUP):
@@ -363,7 +197,7 @@ def _arms(lines, context) -> dict:
             arms[-1]["interventions"].append(line)
         else:
             kind, label = _typed(line, arm_types)
-            arms.append({"label": label, "type": kind, "description": _value(following),
+            arms.append({"label": label, "type": kind, "description": missing_to_none(following),
                          "interventions": []})
         i += 2
     return {"arms": tuple(Arm(**{**a, "interventions": tuple(a["interventions"])}) for a in arms)}
@@ -407,13 +241,13 @@ TAIL = ("min_age", "max_age", "sex", "healthy_volunteers")
 
 def _split_tail(lines: List[str]) -> Tuple[List[str], dict]:
     """Split the eligibility block into criteria lines and the age/sex/volunteer tail."""
-    body = _trim(list(lines))
+    body = trim(list(lines))
     filled = [i for i, line in enumerate(body) if line.strip()][-4:]
     tail = [body[i] for i in filled]
     if len(tail) == 4 and _tail_shapes(tail[0])[0] and _tail_shapes(tail[1])[0] \
             and _tail_shapes(tail[2])[1] and _tail_shapes(tail[3])[2]:
         found = dict(zip(TAIL, (t.strip() for t in tail)))
-        return _trim(body[: filled[0]]), {k: v for k, v in found.items() if v != MISSING}
+        return trim(body[: filled[0]]), {k: v for k, v in found.items() if v != MISSING}
     return _split_partial_tail(body)
 
 
@@ -423,178 +257,33 @@ def _split_partial_tail(body: List[str]) -> Tuple[List[str], dict]:
     A single bare age is read as the minimum age.
     """
     found: dict = {}
-    while body and _labelled(body[-1].strip(), ELIGIBILITY_LABELS):
-        key, value = _labelled(body[-1].strip(), ELIGIBILITY_LABELS)
+    while body and labelled(body[-1].strip(), ELIGIBILITY_LABELS):
+        key, value = labelled(body[-1].strip(), ELIGIBILITY_LABELS)
         found[key] = value
-        body = _trim(body[:-1])
+        body = trim(body[:-1])
     if found:
         return body, found
     for name, shape in (("healthy_volunteers", 2), ("sex", 1)):
         if body and body[-1].strip() != MISSING and _tail_shapes(body[-1])[shape]:
             found[name] = body[-1].strip()
-            body = _trim(body[:-1])
+            body = trim(body[:-1])
     ages: List[str] = []
     while found and body and len(ages) < 2 and AGE.match(body[-1].strip()):
         ages.insert(0, body[-1].strip())
-        body = _trim(body[:-1])
+        body = trim(body[:-1])
     found.update(zip(("min_age", "max_age"), ages))
     return body, found
-
-
-def _age(text: Optional[str]) -> Optional[Age]:
-    if text is None:
-        return None
-    try:
-        from toolkit.parse.ages import parse_age
-    except ImportError:
-        return Age(text=text)
-    return parse_age(text)
 
 
 def _eligibility(lines, context) -> dict:
     body, tail = _split_tail(list(lines))
     volunteers = VALUES["healthy_volunteers"].get(tail.get("healthy_volunteers", ""))
     eligibility = Eligibility(
-        text=free_text(body), min_age=_age(tail.get("min_age")), max_age=_age(tail.get("max_age")),
+        text=free_text(body), min_age=parse_age(tail.get("min_age")),
+        max_age=parse_age(tail.get("max_age")),
         sex=tail.get("sex"), healthy_volunteers=volunteers,
     )
     return {"eligibility": eligibility}
-
-
-SPONSOR_CLASSES = set(VALUES["sponsor_class"]) | {MISSING}
-
-
-def _sponsors(lines, context) -> dict:
-    items = values(lines)
-    found, i = [], 0
-    while i < len(items):
-        has_class = i + 1 < len(items) and items[i + 1] in SPONSOR_CLASSES
-        role = "collaborator" if found else "lead"
-        found.append(Sponsor(name=items[i], role=role, class_=_value(items[i + 1]) if has_class else None))
-        i += 2 if has_class else 1
-    return {"sponsors": tuple(found)}
-
-
-DEGREE = re.compile(r"^[A-Z][A-Za-z.]{0,9}(?:,\s*[A-Z][A-Za-z.]{0,9})*$")
-CONTACT_LABELS = {"email": "email", "phone": "phone"}
-
-
-def looks_like_degree(text: str) -> bool:
-    """Whether a line reads as academic degrees (`MD`, `MD, PhD`, `M.D.`)."""
-    tokens = [t.strip() for t in text.split(",")]
-    return bool(DEGREE.match(text)) and all(sum(c.isupper() for c in t) >= 2 for t in tokens)
-
-
-def _name_degree(pending: List[str]) -> Tuple[Optional[str], Optional[str]]:
-    if not pending:
-        return None, None
-    if len(pending) == 1:
-        only = _value(pending[0])
-        return (None, only) if only and looks_like_degree(only) else (only, None)
-    return _value(" ".join(pending[:-1])), _value(pending[-1])
-
-
-def _investigators(lines, context) -> dict:
-    people: List[dict] = []
-    pending: List[str] = []
-    items = values(lines)
-    i = 0
-    while i < len(items):
-        line = items[i]
-        contact = _labelled(line, CONTACT_LABELS)
-        if line.startswith("Role:"):
-            name, degree = _name_degree(pending)
-            pending = []
-            affiliation = items[i + 1] if i + 1 < len(items) and not _is_person_label(items[i + 1]) else None
-            people.append({"name": name, "degree": degree, "role": _value(line[5:].strip()),
-                           "affiliation": _value(affiliation)})
-            i += 2 if affiliation is not None else 1
-            continue
-        if contact and people and not pending:
-            people[-1][contact[0]] = contact[1]
-        else:
-            pending.append(line)
-        i += 1
-    if pending:
-        name, degree = _name_degree(pending)
-        people.append({"name": name, "degree": degree})
-    return {"investigators": tuple(Investigator(**p) for p in people)}
-
-
-def _is_person_label(line: str) -> bool:
-    return line.startswith("Role:") or _labelled(line, CONTACT_LABELS) is not None
-
-
-SITE_STATUSES = set(VALUES["status"])
-
-
-def _place(line: str) -> dict:
-    """`city, [state], [zip], country` -> Location fields; `-` parts are missing."""
-    parts = [p.strip() for p in line.split(", ")]
-    if len(parts) == 1:
-        return {"country": _value(parts[0])}
-    place = {"city": _value(parts[0]), "country": _value(parts[-1])}
-    middle = parts[1:-1]
-    if middle and re.search(r"\d", middle[-1]):
-        place["zip"] = middle.pop()
-    if middle:
-        place["state"] = ", ".join(middle)
-    return place
-
-
-PLACE_LABELS = {"city": "city", "state": "state", "zip": "zip", "country": "country"}
-
-
-def _locations(lines, context) -> dict:
-    items = values(lines)
-    found, i = [], 0
-    while i < len(items):
-        site = {"facility": _value(items[i])}
-        i += 1
-        if i < len(items) and not _labelled(items[i], PLACE_LABELS):
-            site.update(_place(items[i]))
-            i += 1
-        while i < len(items) and _labelled(items[i], PLACE_LABELS):
-            key, value = _labelled(items[i], PLACE_LABELS)
-            site[key] = value
-            i += 1
-        if i < len(items) and items[i] in SITE_STATUSES:
-            site["status"] = items[i]
-            i += 1
-        found.append(Location(**site))
-    return {"locations": tuple(found)}
-
-
-LINK_LABELS = {"pmid": "pmid", "type": "kind", "url": "url"}
-
-
-def _links(lines, context) -> dict:
-    found: List[dict] = []
-    for line in values(lines):
-        pair = _labelled(line, LINK_LABELS)
-        if URL.match(line) and found and "url" not in found[-1]:
-            found[-1]["url"] = line
-        elif URL.match(line):
-            found.append({"url": line})
-        elif pair and found:
-            found[-1][pair[0]] = pair[1]
-        else:
-            found.append({"label": _value(line)})
-    return {"links": tuple(Link(**link) for link in found)}
-
-
-IDENTIFIER_LABELS = {"identifier type": "type", "identifier source": "source"}
-
-
-def _identifiers(lines, context) -> dict:
-    found: List[dict] = []
-    for line in values(lines):
-        pair = _labelled(line, IDENTIFIER_LABELS)
-        if pair and found:
-            found[-1][pair[0]] = _value(pair[1])
-        else:
-            found.append({"id": line})
-    return {"secondary_ids": tuple(Identifier(**item) for item in found)}
 
 
 OUTCOME_KINDS = {"primary outcome": "primary", "secondary outcome": "secondary", "other outcome": "other"}
@@ -604,8 +293,8 @@ OUTCOME_LABELS = {"time frame": "time_frame", "description": "description"}
 def _outcomes(lines, context) -> dict:
     found: List[dict] = []
     for line in values(lines):
-        kind = _labelled(line, OUTCOME_KINDS)
-        detail = _labelled(line, OUTCOME_LABELS)
+        kind = labelled(line, OUTCOME_KINDS)
+        detail = labelled(line, OUTCOME_LABELS)
         if kind:
             found.append({"kind": kind[0], "measure": kind[1]})
         elif detail and found:
@@ -622,7 +311,7 @@ def _population(lines, context) -> dict:
     """Study Population: labelled eligibility details (`Sampling Method: ...`)."""
     found: dict = {}
     for line in values(lines):
-        pair = _labelled(line, POPULATION_LABELS)
+        pair = labelled(line, POPULATION_LABELS)
         if pair:
             found[pair[0]] = pair[1]
     if "std_ages" in found:
@@ -638,7 +327,7 @@ MESH_LABELS = {"condition": "condition_mesh", "intervention": "intervention_mesh
 def _mesh(lines, context) -> dict:
     found: Dict[str, List[str]] = {"condition_mesh": [], "intervention_mesh": []}
     for line in values(lines):
-        pair = _labelled(line, MESH_LABELS)
+        pair = labelled(line, MESH_LABELS)
         if pair:
             found[pair[0]].append(pair[1])
     return {key: tuple(terms) for key, terms in found.items()}
@@ -666,11 +355,11 @@ HANDLERS = {
     "eligibility": _eligibility,
     "population": _population,
     "mesh": _mesh,
-    "sponsors": _sponsors,
-    "investigators": _investigators,
-    "locations": _locations,
-    "links": _links,
-    "identifiers": _identifiers,
+    "sponsors": page_parties.sponsors,
+    "investigators": page_parties.investigators,
+    "locations": page_parties.locations,
+    "links": page_parties.links,
+    "identifiers": page_parties.identifiers,
 }
 # Interventions are read first: study groups and other names refer to them.
 HANDLER_ORDER = ("interventions",) + tuple(name for name in HANDLERS if name != "interventions")

@@ -13,7 +13,7 @@ import codecs
 from typing import BinaryIO, Iterator, Optional, TextIO, Union
 
 from toolkit.errors import Failure
-from toolkit.parse.page import HEADINGS, split_page
+from toolkit.parse.page_layout import HEADINGS, split_page
 from toolkit.readers.base import RawRecord
 
 __all__ = ["FORMAT", "sniff", "read", "decode"]

@@ -13,12 +13,11 @@ Optional headings (Outcome Measures) are written only when they have values.
 from __future__ import annotations
 
 import re
-from typing import Callable, Dict, Iterable, List, Optional
+from typing import Callable, Dict, List, Optional
 
-from toolkit.parse.page import (
-    ARM_GROUP, derive_arm_labels, AGE, CONTINUATION, DATE, MISSING, RULES, URL, VALUES, escape_lines, looks_like_degree,
-    other_names_key,
-)
+from toolkit.parse.page import ARM_GROUP, derive_arm_labels, other_names_key
+from toolkit.parse.page_layout import CONTINUATION, DATE, MISSING, RULES, URL, VALUES, escape_lines
+from toolkit.parse.page_parties import looks_like_degree
 from toolkit.records import Age, Eligibility, Intervention, TrialRecord
 
 __all__ = ["render_page"]

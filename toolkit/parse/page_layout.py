@@ -1,0 +1,187 @@
+"""Split a plain-text trial page into header and sections (layout only).
+
+The headings, their captions and the value enums come from
+`page_headings.json`; the layout rules are documented in `toolkit.parse.page`.
+These helpers are shared by the page mapper and the page renderer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Dict, List, Optional, Tuple
+
+from rapidfuzz import fuzz, utils
+
+__all__ = [
+    "RULES", "HEADINGS", "VALUES", "CONTINUATION", "MISSING", "DATE", "AGE", "URL", "ENROLLMENT",
+    "PageSection", "PageLayout", "split_page", "is_heading_line", "escape_lines", "free_text",
+    "values", "missing_to_none", "labelled", "trim",
+]
+
+RULES = json.loads(resources.files("toolkit.parse").joinpath("page_headings.json").read_text("utf-8"))
+HEADINGS = {entry["heading"].lower(): entry for entry in RULES["headings"]}
+VALUES = RULES["values"]
+CONTINUATION = "    "
+MISSING = "-"
+CAPTION_CUTOFF = 85.0
+
+ID_LINE = re.compile(r"^\s*(?:[\w.\- ]{0,30}?\s)?(?:ID|Identifier|Number|No\.?)\s*:\s*(\S.*?)\s*$", re.I)
+HEADER_LABELS = {"last updated": "last_updated", "official title": "official_title",
+                 "acronym": "acronym", "first posted": "first_posted"}
+DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+ENROLLMENT = re.compile(r"^(\d+) participants?(?: \((\w+)\))?$", re.I)
+AGE = re.compile(r"^\d+(?:\.\d+)?\s+[A-Za-z]+$")
+URL = re.compile(r"^(?:https?|ftp)://\S+$", re.I)
+
+
+@dataclass(frozen=True)
+class PageSection:
+    """A titled block of a page: heading and its lines, caption dropped."""
+
+    heading: str
+    lines: Tuple[str, ...]
+    field: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class PageLayout:
+    """A page split into header and sections."""
+
+    title: Optional[str]
+    header: Dict[str, str]
+    preamble: Tuple[str, ...]
+    sections: Tuple[PageSection, ...]
+
+
+# --- splitting a page into sections -------------------------------------------------
+
+
+def _heading_key(line: str) -> str:
+    return line.strip().rstrip(":").strip().lower()
+
+
+def _looks_like_caption(line: str) -> bool:
+    words = line.split()
+    return len(words) >= 6 and words[0] in RULES["caption_verbs"] and line.rstrip().endswith(".")
+
+
+def _looks_like_title(line: str) -> bool:
+    words = line.strip().split()
+    return 0 < len(words) <= 6 and all(w[:1].isupper() or w in {"and", "of", "or", "&"} for w in words) \
+        and not re.search(r"[.:;,!?*\\]", line)
+
+
+def is_heading_line(lines: List[str], index: int) -> bool:
+    """Whether `lines[index]` opens a section (a known or a caption-led heading)."""
+    line = lines[index]
+    if line[:1].isspace() or not line.strip():
+        return False
+    if _heading_key(line) in HEADINGS:
+        return True
+    following = next((later for later in lines[index + 1:] if later.strip()), "")
+    return _looks_like_title(line) and _looks_like_caption(following.strip())
+
+
+def _is_caption(heading: Optional[dict], line: str) -> bool:
+    if heading is None:
+        return _looks_like_caption(line)
+    score = fuzz.ratio(line, heading["caption"], processor=utils.default_process)
+    return score >= CAPTION_CUTOFF
+
+
+def split_page(text: str) -> PageLayout:
+    """Split a page into title, header labels, preamble lines and sections."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    starts = [i for i in range(len(lines)) if is_heading_line(lines, i)]
+    head = lines[: starts[0]] if starts else lines
+    title, header, preamble = _split_header(head)
+    sections = []
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        sections.append(_section(lines[start], lines[start + 1:end]))
+    return PageLayout(title, header, tuple(preamble), tuple(sections))
+
+
+def _section(heading_line: str, body: List[str]) -> PageSection:
+    entry = HEADINGS.get(_heading_key(heading_line))
+    heading = entry["heading"] if entry else heading_line.strip()
+    first = next((i for i, line in enumerate(body) if line.strip()), None)
+    if first is not None and _is_caption(entry, body[first].strip()):
+        body = body[first + 1:]
+    return PageSection(heading, tuple(trim(body)), entry["field"] if entry else None)
+
+
+def trim(lines: List[str]) -> List[str]:
+    start, end = 0, len(lines)
+    while start < end and not lines[start].strip():
+        start += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return lines[start:end]
+
+
+def _split_header(lines: List[str]) -> Tuple[Optional[str], Dict[str, str], List[str]]:
+    title, header, preamble = None, {}, []
+    for line in lines:
+        if not line.strip():
+            continue
+        label, _, value = line.partition(":")
+        match = ID_LINE.match(line)
+        if match and "id" not in header:
+            header["id"] = match.group(1)
+        elif value and label.strip().lower() in HEADER_LABELS:
+            header[HEADER_LABELS[label.strip().lower()]] = value.strip()
+        elif title is None:
+            title = line.strip()
+        else:
+            preamble.append(line)
+    return title, header, preamble
+
+
+def _escapable(text: str) -> bool:
+    """Whether a line could read as a heading (or as an escaped line) by itself."""
+    if text.startswith("\\"):
+        return _escapable(text[1:])
+    return _heading_key(text) in HEADINGS or _looks_like_title(text)
+
+
+def _unescape(line: str) -> str:
+    return line[1:] if line.startswith("\\") and _escapable(line[1:]) else line
+
+
+def escape_lines(lines: List[str]) -> List[str]:
+    """Backslash-escape the lines that would read as headings or as escapes."""
+    out = []
+    for i, line in enumerate(lines):
+        clash = is_heading_line(lines, i) or (line.startswith("\\") and _escapable(line[1:]))
+        out.append("\\" + line if clash else line)
+    return out
+
+
+def free_text(lines) -> str:
+    """The text of a free-text section: lines as written, escapes removed."""
+    return "\n".join(_unescape(line) for line in lines)
+
+
+def values(lines) -> List[str]:
+    """Value lines of a structured section: continuations folded, blanks skipped."""
+    out: List[str] = []
+    for line in lines:
+        if line.startswith(CONTINUATION) and out:
+            out[-1] += "\n" + line[len(CONTINUATION):]
+        elif line.strip():
+            out.append(_unescape(line.strip()))
+    return out
+
+
+def missing_to_none(text: Optional[str]) -> Optional[str]:
+    return None if text is None or text == MISSING else text
+
+
+def labelled(line: str, labels: Dict[str, str]) -> Optional[Tuple[str, str]]:
+    label, sep, value = line.partition(":")
+    key = labels.get(label.strip().lower())
+    return (key, value.strip()) if sep and key else None

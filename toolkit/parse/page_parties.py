@@ -1,0 +1,151 @@
+"""Trial page sections about parties and places: sponsors, investigators, sites, links, ids.
+
+Each handler takes the lines of its section (caption dropped) and returns
+record fields; the layout rules are documented in `toolkit.parse.page`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import List, Optional, Tuple
+
+from toolkit.parse.page_layout import MISSING, URL, VALUES, labelled, missing_to_none, values
+from toolkit.records import Identifier, Investigator, Link, Location, Sponsor
+
+__all__ = ["looks_like_degree", "sponsors", "investigators", "locations", "links", "identifiers"]
+
+
+SPONSOR_CLASSES = set(VALUES["sponsor_class"]) | {MISSING}
+
+
+def sponsors(lines, context) -> dict:
+    items = values(lines)
+    found, i = [], 0
+    while i < len(items):
+        has_class = i + 1 < len(items) and items[i + 1] in SPONSOR_CLASSES
+        role = "collaborator" if found else "lead"
+        found.append(Sponsor(name=items[i], role=role, class_=missing_to_none(items[i + 1]) if has_class else None))
+        i += 2 if has_class else 1
+    return {"sponsors": tuple(found)}
+
+
+DEGREE = re.compile(r"^[A-Z][A-Za-z.]{0,9}(?:,\s*[A-Z][A-Za-z.]{0,9})*$")
+CONTACT_LABELS = {"email": "email", "phone": "phone"}
+
+
+def looks_like_degree(text: str) -> bool:
+    """Whether a line reads as academic degrees (`MD`, `MD, PhD`, `M.D.`)."""
+    tokens = [t.strip() for t in text.split(",")]
+    return bool(DEGREE.match(text)) and all(sum(c.isupper() for c in t) >= 2 for t in tokens)
+
+
+def _name_degree(pending: List[str]) -> Tuple[Optional[str], Optional[str]]:
+    if not pending:
+        return None, None
+    if len(pending) == 1:
+        only = missing_to_none(pending[0])
+        return (None, only) if only and looks_like_degree(only) else (only, None)
+    return missing_to_none(" ".join(pending[:-1])), missing_to_none(pending[-1])
+
+
+def investigators(lines, context) -> dict:
+    people: List[dict] = []
+    pending: List[str] = []
+    items = values(lines)
+    i = 0
+    while i < len(items):
+        line = items[i]
+        contact = labelled(line, CONTACT_LABELS)
+        if line.startswith("Role:"):
+            name, degree = _name_degree(pending)
+            pending = []
+            affiliation = items[i + 1] if i + 1 < len(items) and not _is_person_label(items[i + 1]) else None
+            people.append({"name": name, "degree": degree, "role": missing_to_none(line[5:].strip()),
+                           "affiliation": missing_to_none(affiliation)})
+            i += 2 if affiliation is not None else 1
+            continue
+        if contact and people and not pending:
+            people[-1][contact[0]] = contact[1]
+        else:
+            pending.append(line)
+        i += 1
+    if pending:
+        name, degree = _name_degree(pending)
+        people.append({"name": name, "degree": degree})
+    return {"investigators": tuple(Investigator(**p) for p in people)}
+
+
+def _is_person_label(line: str) -> bool:
+    return line.startswith("Role:") or labelled(line, CONTACT_LABELS) is not None
+
+
+SITE_STATUSES = set(VALUES["status"])
+
+
+def _place(line: str) -> dict:
+    """`city, [state], [zip], country` -> Location fields; `-` parts are missing."""
+    parts = [p.strip() for p in line.split(", ")]
+    if len(parts) == 1:
+        return {"country": missing_to_none(parts[0])}
+    place = {"city": missing_to_none(parts[0]), "country": missing_to_none(parts[-1])}
+    middle = parts[1:-1]
+    if middle and re.search(r"\d", middle[-1]):
+        place["zip"] = middle.pop()
+    if middle:
+        place["state"] = ", ".join(middle)
+    return place
+
+
+PLACE_LABELS = {"city": "city", "state": "state", "zip": "zip", "country": "country"}
+
+
+def locations(lines, context) -> dict:
+    items = values(lines)
+    found, i = [], 0
+    while i < len(items):
+        site = {"facility": missing_to_none(items[i])}
+        i += 1
+        if i < len(items) and not labelled(items[i], PLACE_LABELS):
+            site.update(_place(items[i]))
+            i += 1
+        while i < len(items) and labelled(items[i], PLACE_LABELS):
+            key, value = labelled(items[i], PLACE_LABELS)
+            site[key] = value
+            i += 1
+        if i < len(items) and items[i] in SITE_STATUSES:
+            site["status"] = items[i]
+            i += 1
+        found.append(Location(**site))
+    return {"locations": tuple(found)}
+
+
+LINK_LABELS = {"pmid": "pmid", "type": "kind", "url": "url"}
+
+
+def links(lines, context) -> dict:
+    found: List[dict] = []
+    for line in values(lines):
+        pair = labelled(line, LINK_LABELS)
+        if URL.match(line) and found and "url" not in found[-1]:
+            found[-1]["url"] = line
+        elif URL.match(line):
+            found.append({"url": line})
+        elif pair and found:
+            found[-1][pair[0]] = pair[1]
+        else:
+            found.append({"label": missing_to_none(line)})
+    return {"links": tuple(Link(**link) for link in found)}
+
+
+IDENTIFIER_LABELS = {"identifier type": "type", "identifier source": "source"}
+
+
+def identifiers(lines, context) -> dict:
+    found: List[dict] = []
+    for line in values(lines):
+        pair = labelled(line, IDENTIFIER_LABELS)
+        if pair and found:
+            found[-1][pair[0]] = missing_to_none(pair[1])
+        else:
+            found.append({"id": line})
+    return {"secondary_ids": tuple(Identifier(**item) for item in found)}
