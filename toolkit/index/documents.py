@@ -59,6 +59,7 @@ def _walk(criteria, *, parent: Optional[Criterion], shared: dict) -> Iterator[di
 
 def _criterion_document(criterion: Criterion, parent: Optional[Criterion], shared: dict) -> dict:
     doc = dict(shared)
+    del doc["title"]  # searchable on the trial document; shown from `title_raw`
     doc.update(
         doc_id=f"{shared['trial_key']}#{criterion.id}",
         kind=["criterion"],

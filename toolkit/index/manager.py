@@ -277,25 +277,29 @@ def _write_batches(engine: Engine, records: Iterable[TrialRecord], *, vocabulary
     counts = {"trials": 0, "documents": 0, "removed": len(remove)}
     batch: Dict[str, TrialRecord] = {}
     pending_remove = list(remove)
+    written: set = set()
     for record in records:
         batch[trial_key(record.registry, record.trial_id)] = record  # last version wins
         if len(batch) >= BATCH_TRIALS:
-            _flush(engine, batch, pending_remove, vocabulary, replace, counts, progress)
+            _flush(engine, batch, pending_remove, vocabulary, replace or written, counts, progress)
+            written.update(batch)
+            batch.clear()
             pending_remove = []
     if batch or pending_remove:
-        _flush(engine, batch, pending_remove, vocabulary, replace, counts, progress)
+        _flush(engine, batch, pending_remove, vocabulary, replace or written, counts, progress)
     return counts
 
 
 def _flush(engine, batch, remove, vocabulary, replace, counts, progress) -> None:
+    """Write one batch; `replace` is True (delete every key first) or the keys written before."""
     documents = [doc for record in batch.values() for doc in record_documents(record)]
     for doc in documents:
         if doc["kind"] == ["criterion"]:
             vocabulary.update(_vocabulary_words(doc["text_raw"]))
-    deletes = list(remove) + (list(batch) if replace else [])
+    again = list(batch) if replace is True else [key for key in batch if key in (replace or ())]
+    deletes = list(remove) + again
     counts["documents"] += engine.write(documents, delete_keys=deletes)
     counts["trials"] += len(batch)
-    batch.clear()
     if progress is not None:
         progress(counts["trials"])
 

@@ -14,7 +14,7 @@ import re
 from typing import Dict, Optional
 
 __all__ = [
-    "FIELDS", "STORED", "QUERY_FIELDS", "SCHEMA_VERSION", "AGE_UNBOUNDED",
+    "FIELDS", "KEYS_FIELD", "keyword_term", "indexed_fields", "STORED", "QUERY_FIELDS", "SCHEMA_VERSION", "AGE_UNBOUNDED",
     "normalize_keyword",
 ]
 
@@ -48,6 +48,21 @@ FIELDS: Dict[str, str] = {
     "max_age": "number",
     "window": "number",
 }
+
+# Engines index every keyword field in this one field as `name=value` terms:
+# one field instead of nine makes Whoosh several times faster to write.
+KEYS_FIELD = "keys"
+
+
+def keyword_term(field: str, value: str) -> str:
+    """The term of a keyword value in `KEYS_FIELD`."""
+    return f"{field}={value}"
+
+
+def indexed_fields(kind: str) -> tuple:
+    """Names of the fields of one kind (keyword fields live in `KEYS_FIELD`)."""
+    return tuple(name for name, k in FIELDS.items() if k == kind)
+
 
 # Returned with every hit; `text`, `title` and `category` keep their raw form.
 STORED = (

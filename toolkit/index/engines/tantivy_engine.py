@@ -10,7 +10,7 @@ import tantivy
 from toolkit.errors import SearchIndexError
 from toolkit.index.engines.base import Engine, Hit
 from toolkit.index.query import All, And, Fuzzy, Node, Not, Or, Phrase, Prefix, Range, Word
-from toolkit.index.schema import FIELDS, STORED
+from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, keyword_term
 
 __all__ = ["TantivyEngine", "ENGINE"]
 
@@ -22,8 +22,9 @@ WRITER_HEAP = 256_000_000
 def build_schema() -> tantivy.Schema:
     """The tantivy schema from `toolkit.index.schema.FIELDS` (analysis done upstream)."""
     builder = tantivy.SchemaBuilder()
+    builder.add_text_field(KEYS_FIELD, tokenizer_name="raw", index_option="basic")
     for name, kind in FIELDS.items():
-        if kind in ("id", "keyword"):
+        if kind == "id":
             builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
         elif kind == "text":
             builder.add_text_field(name, tokenizer_name="whitespace", index_option="position")
@@ -104,7 +105,7 @@ def _tantivy_document(doc: dict) -> tantivy.Document:
                 out.add_float(name, float(number))
         elif kind == "keyword":
             for item in value:
-                out.add_text(name, item)
+                out.add_text(KEYS_FIELD, keyword_term(name, item))
         else:
             out.add_text(name, value)
     stored = {name: doc[name] for name in STORED if doc.get(name) not in (None, "")}
@@ -127,6 +128,10 @@ def translate(node: Node, schema) -> tantivy.Query:
                                 (tantivy.Occur.MustNot, translate(node.item, schema))])
     if isinstance(node, All):
         return Q.all_query()
+    if isinstance(node, Word) and FIELDS[node.field] == "keyword":
+        return Q.term_query(schema, KEYS_FIELD, keyword_term(node.field, node.text))
+    if isinstance(node, Prefix) and FIELDS[node.field] == "keyword":
+        return Q.regex_query(schema, KEYS_FIELD, _escape_regex(keyword_term(node.field, node.text)) + ".*")
     if isinstance(node, Word):
         return Q.term_query(schema, node.field, node.text)
     if isinstance(node, Phrase):

@@ -12,7 +12,7 @@ from whoosh.analysis import SpaceSeparatedTokenizer
 from toolkit.errors import SearchIndexError
 from toolkit.index.engines.base import Engine, Hit
 from toolkit.index.query import All, And, Fuzzy, Node, Not, Or, Phrase, Prefix, Range, Word
-from toolkit.index.schema import FIELDS, STORED
+from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, keyword_term
 
 __all__ = ["WhooshEngine", "ENGINE"]
 
@@ -24,11 +24,11 @@ def build_schema() -> wf.Schema:
     spaces = SpaceSeparatedTokenizer()
     kinds = {
         "id": lambda: wf.ID(unique=True),
-        "keyword": lambda: wf.KEYWORD(scorable=False),
         "text": lambda: wf.TEXT(analyzer=spaces, phrase=True),
-        "number": lambda: wf.NUMERIC(float, bits=64, signed=True),
+        "number": lambda: wf.NUMERIC(float, bits=64, signed=True, shift_step=16),
     }
-    spec = {name: kinds[kind]() for name, kind in FIELDS.items()}
+    spec = {name: kinds[kind]() for name, kind in FIELDS.items() if kind != "keyword"}
+    spec[KEYS_FIELD] = wf.KEYWORD(scorable=False)
     for name in STORED:
         spec.setdefault(name, wf.STORED())
     spec["doc_id"] = wf.ID(unique=True, stored=True)
@@ -111,12 +111,15 @@ class WhooshEngine(Engine):
 
 
 def _whoosh_fields(doc: dict) -> dict:
-    out = {}
+    out, keys = {}, []
     for name, value in doc.items():
         if value in ("", [], None):
             continue
-        kind = FIELDS.get(name)
-        out[name] = " ".join(value) if kind == "keyword" else value
+        if FIELDS.get(name) == "keyword":
+            keys.extend(keyword_term(name, item) for item in value)
+        else:
+            out[name] = value
+    out[KEYS_FIELD] = " ".join(keys)
     out["kind_raw"] = doc["kind"][0]
     return out
 
@@ -131,6 +134,10 @@ def translate(node: Node) -> wq.Query:
         return wq.Not(translate(node.item))
     if isinstance(node, All):
         return wq.Every()
+    if isinstance(node, Word) and FIELDS[node.field] == "keyword":
+        return wq.Term(KEYS_FIELD, keyword_term(node.field, node.text))
+    if isinstance(node, Prefix) and FIELDS[node.field] == "keyword":
+        return wq.Prefix(KEYS_FIELD, keyword_term(node.field, node.text))
     if isinstance(node, Word):
         return wq.Term(node.field, node.text)
     if isinstance(node, Phrase):

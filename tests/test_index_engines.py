@@ -1,0 +1,307 @@
+"""Index correctness on real records: every engine against a brute-force scan.
+
+The records are the shipped sample plus the first legacy ClinicalTrials.gov
+XML studies of the shared bulk download, parsed and tagged by the pipeline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import itertools
+
+import pytest
+
+from tests.conftest import CORPUS, shared_path
+from toolkit.errors import SearchIndexError
+from toolkit.index import Filters, SearchIndex, build_index, compile_query, refresh, run_search
+from toolkit.index.analysis import analyze
+from toolkit.index.synonyms import default_synonyms
+
+ENGINES = ("whoosh", "tantivy")
+SHARED_SLICE = 300
+
+
+@pytest.fixture(scope="module")
+def records():
+    """Real tagged records, one (the last read) per trial."""
+    from toolkit.nlp import tag_record
+    from toolkit.pipeline import iter_parsed
+
+    tarball = shared_path("ctgov-xml", "ctgov_xml_2023-02.tar.gz")
+    outcomes = itertools.chain(
+        iter_parsed([CORPUS / "seed", CORPUS / "ctgov-xml"], tagger=tag_record),
+        itertools.islice(iter_parsed([tarball], tagger=tag_record), SHARED_SLICE))
+    by_key = {o.record.key: o.record for o in outcomes if o.record is not None}
+    return list(by_key.values())
+
+
+@pytest.fixture(scope="module")
+def indexes(records, tmp_path_factory):
+    """One built index per engine over `records`."""
+    root = tmp_path_factory.mktemp("indexes")
+    built = {}
+    for engine in ENGINES:
+        index = SearchIndex(root, engine=engine)
+        index.rebuild(records)
+        built[engine] = index
+    yield built
+    for index in built.values():
+        index.close()
+
+
+# --- the brute-force scan ------------------------------------------------------
+
+def _contains(tokens, words) -> bool:
+    n = len(words)
+    return any(tuple(tokens[i:i + n]) == words for i in range(len(tokens) - n + 1))
+
+
+def _mentions(tokens, phrase: str) -> bool:
+    """True when the analyzed tokens hold the phrase or one of its synonyms."""
+    return any(_contains(tokens, variant) for variant in default_synonyms().expand(tuple(analyze(phrase))))
+
+
+def _tag_tokens(criterion, label):
+    values = []
+    for tag in criterion.tags:
+        if tag.label == label:
+            values.append(analyze(tag.text))
+            if tag.norm:
+                values.append(analyze(tag.norm))
+    return values
+
+
+def scan(records, keep):
+    """(trial_id, criterion_id) of every criterion for which keep(record, criterion)."""
+    return sorted((r.trial_id, c.id) for r in records for c in r.all_criteria() if keep(r, c))
+
+
+def hit_ids(index, query, filters=Filters()):
+    hits = run_search(index, compile_query(query, filters), limit=None)
+    return sorted((h.trial_id, h.criterion_id) for h in hits)
+
+
+# --- term and phrase queries, per polarity --------------------------------------
+
+TEXT_QUERIES = [
+    "chemotherapy", "pregnant", "infections", "hepatitis", "steroids", "HIV", "AIDS",
+    '"informed consent"', '"within 4 weeks"', '"bone marrow"', '"Kaposi\'s sarcoma"',
+    '"graft-versus-host disease"',
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("polarity", [None, "inclusion", "exclusion"])
+@pytest.mark.parametrize("query", TEXT_QUERIES)
+def test_index_text_query_equals_scan(indexes, records, engine, polarity, query):
+    phrase = query.strip('"')
+    expected = scan(records, lambda r, c: (polarity is None or c.polarity == polarity)
+                    and _mentions(analyze(c.text), phrase))
+    assert hit_ids(indexes[engine], query, Filters(polarity=polarity)) == expected
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_index_text_queries_find_something(indexes, engine):
+    found = [q for q in TEXT_QUERIES if hit_ids(indexes[engine], q)]
+    assert len(found) >= len(TEXT_QUERIES) - 2
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("query,keep", [
+    ("pregnant AND lactating", lambda t: "pregnant" in t and "lactat" in t),
+    ("pregnant OR lactating", lambda t: "pregnant" in t or "lactat" in t),
+    ("pregnant NOT lactating", lambda t: "pregnant" in t and "lactat" not in t),
+    ("(infection OR fever) AND active", lambda t: ("infect" in t or "fever" in t) and "activ" in t),
+])
+def test_index_boolean_query_equals_scan(indexes, records, engine, query, keep):
+    expected = scan(records, lambda r, c: keep(set(analyze(c.text))))
+    assert expected
+    assert hit_ids(indexes[engine], query) == expected
+
+
+# --- field filters against the same filters on the records ----------------------
+
+def _age_ok(record, years):
+    e = record.eligibility
+    low = e.min_age.years if e and e.min_age and e.min_age.years is not None else 0
+    high = e.max_age.years if e and e.max_age and e.max_age.years is not None else 999
+    return low <= years <= high
+
+
+def _window_days(criterion):
+    days = []
+    for tag in criterion.tags:
+        if tag.label == "time_window":
+            value = next((v for v in (tag.days, tag.high_days, tag.low_days) if v is not None), None)
+            if value is not None:
+                days.append(value)
+    return days
+
+
+FILTER_CASES = [
+    ("status completed", "", Filters(status=("completed",)), lambda r, c: r.status == "COMPLETED"),
+    ("status recruiting", "", Filters(status=("RECRUITING", "active, not recruiting")),
+     lambda r, c: r.status in ("RECRUITING",)),
+    ("phase 2", "", Filters(phase=("2",)), lambda r, c: "PHASE2" in r.phases),
+    ("phase field", "phase:2 prior", Filters(), lambda r, c: "PHASE2" in r.phases
+     and "prior" in analyze(c.text)),
+    ("age 10y", "", Filters(age_years=10), lambda r, c: _age_ok(r, 10)),
+    ("age 70y exclusion", "", Filters(age_years=70, polarity="exclusion"),
+     lambda r, c: _age_ok(r, 70) and c.polarity == "exclusion"),
+    ("window max 4w", "", Filters(window_max_days=28), lambda r, c: any(d <= 28 for d in _window_days(c))),
+    ("window 2w-6m", "", Filters(window_min_days=14, window_max_days=182.625),
+     lambda r, c: any(14 <= d <= 182.625 for d in _window_days(c))),
+    ("type", "type:interventional", Filters(), lambda r, c: r.study_type == "INTERVENTIONAL"),
+    ("trial", "trial:NCT06054113", Filters(), lambda r, c: r.trial_id == "NCT06054113"),
+    ("country", 'country:"united states"', Filters(),
+     lambda r, c: any(l.country == "United States" for l in r.locations)),
+    ("drug", "", Filters(drug="zidovudine"),
+     lambda r, c: any(_contains(t, ("zidovudin",)) for t in _tag_tokens(c, "drug"))),
+    ("condition", "condition:infection", Filters(),
+     lambda r, c: any(_contains(t, ("infect",)) for t in _tag_tokens(c, "condition"))),
+    ("category", "category:medication", Filters(), lambda r, c: "medic" in analyze(c.category or "")),
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("name,query,filters,keep", FILTER_CASES, ids=[c[0] for c in FILTER_CASES])
+def test_index_field_filter_equals_records(indexes, records, engine, name, query, filters, keep):
+    expected = scan(records, keep)
+    assert expected, f"the case {name!r} selects nothing in the records"
+    assert hit_ids(indexes[engine], query, filters) == expected
+
+
+# --- both engines agree, synonyms, highlights ------------------------------------
+
+@pytest.mark.parametrize("query", [
+    "leuk*", "hepat*", "zidovudne~", "pregnancy~1", "drug:(zidovudine OR didanosine)",
+    'condition:"kaposi sarcoma" OR condition:GvHD', "NOT pregnant", "-infection polarity:inclusion",
+    "status:completed AND phase:2 AND weeks", "sponsor:national", 'context:"following"',
+])
+def test_index_engines_return_the_same_hits(indexes, query):
+    whoosh, tantivy = (hit_ids(indexes[e], query) for e in ENGINES)
+    assert whoosh
+    assert whoosh == tantivy
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("query,surface", [
+    ('drug:"CAR T"', "chimeric antigen receptor T cells"),
+    ("condition:GvHD", "Graft-versus-Host-Disease"),
+    ('"graft versus host disease"', "GvHD"),
+])
+def test_index_synonyms_find_the_seed_criteria(indexes, engine, query, surface):
+    hits = run_search(indexes[engine], compile_query(query, Filters()), limit=None)
+    seed = [h for h in hits if h.trial_id == "NCT06054113"]
+    assert seed and all(h.polarity == "exclusion" for h in seed)
+    assert any(surface.lower() in h.text.lower() for h in seed)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_index_hits_highlight_the_matched_words(indexes, engine):
+    hits = run_search(indexes[engine], compile_query('"informed consent" OR chemotherapies'), limit=50)
+    assert hits
+    for hit in hits:
+        marked = [hit.text[s:e].lower() for s, e in hit.highlights]
+        assert any("consent" in m or "chemotherap" in m for m in marked), hit.text
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_index_nested_criteria_carry_the_parent_as_context(indexes, records, engine):
+    nested = [(r, p, c) for r in records for p in r.all_criteria() for c in p.children]
+    assert nested
+    record, parent, child = nested[0]
+    word = max(analyze(parent.text), key=len)
+    hits = hit_ids(indexes[engine], f"context:{word} trial:{record.trial_id}")
+    assert (record.trial_id, child.id) in hits
+
+
+# --- keeping current: versions replace, refresh, locks, atomic rebuild -----------
+
+def _new_version(record, marker):
+    first = record.eligibility.criteria[0]
+    changed = dataclasses.replace(first, text=first.text + f" {marker}", children=first.children)
+    eligibility = dataclasses.replace(record.eligibility, criteria=(changed,) + record.eligibility.criteria[1:])
+    return dataclasses.replace(record, eligibility=eligibility, version="new", content_hash=f"hash-{marker}")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_index_update_replaces_the_old_version(records, tmp_path, engine):
+    index = SearchIndex(tmp_path, engine=engine)
+    subset = [r for r in records if r.eligibility and r.eligibility.criteria][:20]
+    index.rebuild(subset)
+    before = index.meta()
+    record = subset[3]
+    index.update([_new_version(record, "zzyzxmarker")])
+    after = index.meta()
+    assert (after["trials"], after["criteria"]) == (before["trials"], before["criteria"])
+    assert hit_ids(index, "zzyzxmarker") == [(record.trial_id, record.eligibility.criteria[0].id)]
+    assert index.trial_hashes()[f"{record.registry}:{record.trial_id}"] == "hash-zzyzxmarker"
+    index.close()
+
+
+def test_index_refresh_follows_the_store(records, tmp_path):
+    from toolkit.store import Store
+
+    subset = [r for r in records if r.eligibility and r.eligibility.criteria][:15]
+    with Store(tmp_path / "store", create=True) as store:
+        store.put_many(subset[:10])
+        build_index(store, index_dir=tmp_path / "ix")
+        assert SearchIndex(tmp_path / "ix").status(store).current
+        store.put_many([_new_version(subset[0], "qqvxmarker")] + subset[10:])
+        index = SearchIndex(tmp_path / "ix")
+        assert index.is_stale(store)
+        status = refresh(store, index_dir=tmp_path / "ix", quiet=True)
+        assert len(status.missing) == 5 and len(status.changed) == 1 and not status.removed
+        assert not index.is_stale(store) and index.status(store).current
+        assert hit_ids(index, "qqvxmarker") == [(subset[0].trial_id, subset[0].eligibility.criteria[0].id)]
+        assert index.meta()["trials"] == 15
+        index.close()
+
+
+def test_index_refresh_leaves_an_index_of_another_store(records, tmp_path):
+    from toolkit.store import Store
+
+    with Store(tmp_path / "a", create=True) as one, Store(tmp_path / "b", create=True) as other:
+        one.put_many(records[:5])
+        other.put_many(records[5:8])
+        build_index(one, index_dir=tmp_path / "ix")
+        assert refresh(other, index_dir=tmp_path / "ix", quiet=True) is None
+        assert SearchIndex(tmp_path / "ix").meta()["trials"] == 5
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_index_second_writer_fails_cleanly(records, tmp_path, engine):
+    index = SearchIndex(tmp_path, engine=engine, lock_timeout=0.3)
+    index.rebuild(records[:10])
+    with open(tmp_path / f".{engine}.lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(SearchIndexError, match="being written by another process"):
+            index.update(records[10:20])
+    assert index.meta()["trials"] == 10
+    assert hit_ids(index, "") == scan(records[:10], lambda r, c: True)
+    index.close()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_index_interrupted_rebuild_keeps_the_old_index(records, tmp_path, engine):
+    index = SearchIndex(tmp_path, engine=engine)
+    index.rebuild(records[:10])
+
+    def failing():
+        yield from records[10:30]
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        index.rebuild(failing())
+    assert index.meta()["trials"] == 10
+    assert hit_ids(index, "") == scan(records[:10], lambda r, c: True)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(f".{engine}-")]
+    index.close()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_index_missing_says_how_to_build(tmp_path, engine):
+    with pytest.raises(SearchIndexError, match="run `ptk index`"):
+        SearchIndex(tmp_path, engine=engine).check_usable()

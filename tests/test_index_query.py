@@ -1,0 +1,146 @@
+"""The query language: parsing, errors that point at the problem, compiling."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolkit.errors import QueryError
+from toolkit.index import Filters, compile_query, parse_age, parse_duration, parse_query, render
+from toolkit.index.analysis import analyze
+from toolkit.index.schema import normalize_keyword
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("car t", "(car AND t)"),
+    ("blinatumomab OR rituximab", "(blinatumomab OR rituximab)"),
+    ("a b OR c", "((a AND b) OR c)"),
+    ("a AND (b OR c)", "(a AND (b OR c))"),
+    ("NOT pregnant", "NOT pregnant"),
+    ("-pregnant lactating", "(NOT pregnant AND lactating)"),
+    ('"graft versus host"', '"graft versus host"'),
+    ("polarity:exclusion", "polarity:exclusion"),
+    ("drug:(rituximab OR blinatumomab)", "(drug:rituximab OR drug:blinatumomab)"),
+    ("leuk*", "leuk*"),
+    ("pembrolizumb~", "pembrolizumb~0"),
+    ("pembrolizumb~2", "pembrolizumb~2"),
+    ("AND leukemia", None),
+    ("leukemia OR", None),
+    ("DRUG:\"CAR T\"", 'drug:"CAR T"'),
+])
+def test_query_parse_renders_tree(query, expected):
+    if expected is None:
+        with pytest.raises(QueryError):
+            parse_query(query)
+        return
+    assert render(parse_query(query)) == expected
+
+
+@pytest.mark.parametrize("query,reason,column", [
+    ("(leukemia OR lymphoma", "'(' is never closed", 1),
+    ("leukemia)", "unbalanced ')'", 9),
+    ('"graft versus host', "unterminated quote", 1),
+    ("color:red", "unknown field 'color'", 1),
+    ("leukemia AND", "the query ends too early", 13),
+    ("drug:(a OR status:recruiting)", "field 'status' inside field 'drug'", 12),
+    ("le*uk", "'*' and '~' go at the end of a word", 1),
+])
+def test_query_errors_point_at_the_problem(query, reason, column):
+    with pytest.raises(QueryError) as caught:
+        parse_query(query)
+    message = str(caught.value)
+    assert reason in message
+    assert f"column {column}" in message
+    caret_line = message.splitlines()[-1]
+    assert caret_line.index("^") - 2 == column - 1
+
+
+def test_query_empty_is_an_error():
+    with pytest.raises(QueryError, match="empty query"):
+        parse_query("   ")
+
+
+@pytest.mark.parametrize("query,expected", [
+    # stemming and case folding
+    ("Infections", "text:infect"),
+    # a hyphenated word is a phrase of its parts
+    ("CAR-T", None),
+    # keyword fields are normalised
+    ("phase:2", "phase:phase2"),
+    ('phase:"Phase 3"', "phase:phase3"),
+    ("status:\"not yet recruiting\"", "status:not_yet_recruiting"),
+    ("polarity:exc", "polarity:exclusion"),
+    ("trial:NCT06054113", "trial:nct06054113"),
+    ("type:interventional", "type:interventional"),
+])
+def test_query_compile_resolves_words(query, expected):
+    node = compile_query(query)
+    rendered = render(node)
+    assert rendered.startswith("(kind:criterion AND ")
+    if expected is not None:
+        assert rendered == f"(kind:criterion AND {expected})"
+
+
+@pytest.mark.parametrize("query,variant", [
+    ('drug:"CAR T"', 'drug:"chimer antigen receptor t cell"'),
+    ("drug:CAR-T", 'drug:"chimer antigen receptor t"'),
+    ("condition:GvHD", 'condition:"graft versu host diseas"'),
+    ('"graft-versus-host disease"', "text:gvhd"),
+    ("NSCLC", 'text:"non small cell lung cancer"'),
+    ("ECOG", 'text:"eastern cooper oncolog group"'),
+])
+def test_query_compile_expands_synonyms(query, variant):
+    assert variant in render(compile_query(query))
+
+
+@pytest.mark.parametrize("query", ["≥", "drug:≥", '"CAR T"*', '"CAR T"~', "status:-"])
+def test_query_compile_rejects_terms_with_nothing_to_search(query):
+    with pytest.raises(QueryError):
+        compile_query(query)
+
+
+@pytest.mark.parametrize("text,days", [
+    ("4w", 28), ("28d", 28), ("28", 28), ("6 months", 182.625), ("1y", 365.25), ("2 weeks", 14),
+    ("0.5m", 15.21875),
+])
+def test_query_parse_duration(text, days):
+    assert parse_duration(text) == pytest.approx(days)
+
+
+@pytest.mark.parametrize("text", ["four weeks", "4 fortnights", "", "-3d", "5 minutes"])
+def test_query_parse_duration_rejects(text):
+    with pytest.raises(QueryError, match="not a duration"):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize("text,years", [("10y", 10), ("18", 18), ("6m", 0.5), ("70 years", 70)])
+def test_query_parse_age(text, years):
+    assert parse_age(text) == pytest.approx(years)
+
+
+def test_query_filters_become_ranges_and_keywords():
+    node = compile_query("rituximab", Filters(polarity="exclusion", status=("recruiting", "Not yet recruiting"),
+                                             phase=("2",), age_years=10, window_max_days=28))
+    assert render(node) == (
+        "(kind:criterion AND text:rituximab AND polarity:exclusion AND "
+        "(status:recruiting OR status:not_yet_recruiting) AND phase:phase2 AND "
+        "min_age:[* TO 10] AND max_age:[10 TO *] AND window:[* TO 28])")
+
+
+@pytest.mark.parametrize("field,value,expected", [
+    ("phase", "PHASE1", "phase1"), ("phase", "Phase 2", "phase2"), ("phase", "EARLY_PHASE1", "early_phase1"),
+    ("phase", "NA", "na"), ("status", "ACTIVE_NOT_RECRUITING", "active_not_recruiting"),
+    ("status", "Active, not recruiting", "active,_not_recruiting"), ("polarity", "Inclusion", "inclusion"),
+    ("healthy", "true", "yes"), ("sex", "ALL", "all"), ("status", "  ", None),
+])
+def test_query_normalize_keyword(field, value, expected):
+    assert normalize_keyword(field, value) == expected
+
+
+@pytest.mark.parametrize("text,stems", [
+    ("Prior CAR-T cells within 4 weeks", ["prior", "car", "t", "cell", "within", "4", "week"]),
+    ("HbA1c ≥ 7.5%", ["hba1c", "7.5"]),
+    ("Graft-versus-Host-Disease (GvHD)", ["graft", "versu", "host", "diseas", "gvhd"]),
+    ("ÉCOG performance status", ["écog", "perform", "statu"]),
+])
+def test_index_analysis_stems_and_folds(text, stems):
+    assert analyze(text) == stems
