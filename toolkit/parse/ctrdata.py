@@ -28,6 +28,7 @@ __all__ = ["to_record"]
 
 _REGISTRY = {"CTGOV": "ctgov", "CTGOV2": "ctgov", "EUCTR": "euctr", "ISRCTN": "isrctn", "CTIS": "ctis"}
 _CTIS_INFO = "authorizedPartI.trialDetails.trialInformation"
+_CTIS_INFO_NEW = "authorizedApplication." + _CTIS_INFO  # CTIS records since 2024
 _PATHS = {
     "CTGOV": {
         "trial_id": "id_info.nct_id", "title": "brief_title", "official_title": "official_title",
@@ -66,11 +67,11 @@ _PATHS = {
         "trial_id": "ctNumber", "title": "title", "status": "ctStatus", "phases": "trialPhase",
         "start_date": "trialStartDate", "last_updated": "lastUpdated", "sex": "gender",
         "enrollment": "totalNumberEnrolled",
-        "inclusion": f"{_CTIS_INFO}.eligibilityCriteria.principalInclusionCriteria.principalInclusionCriteria",
-        "exclusion": f"{_CTIS_INFO}.eligibilityCriteria.principalExclusionCriteria.principalExclusionCriteria",
-        "primary": f"{_CTIS_INFO}.endPoint.primaryEndPoints.endPoint",
-        "secondary": f"{_CTIS_INFO}.endPoint.secondaryEndPoints.endPoint",
-        "conditions": f"{_CTIS_INFO}.medicalCondition.partIMedicalConditions.medicalCondition",
+        "inclusion": (f"{_CTIS_INFO}.eligibilityCriteria.principalInclusionCriteria.principalInclusionCriteria", f"{_CTIS_INFO_NEW}.eligibilityCriteria.principalInclusionCriteria.principalInclusionCriteria"),
+        "exclusion": (f"{_CTIS_INFO}.eligibilityCriteria.principalExclusionCriteria.principalExclusionCriteria", f"{_CTIS_INFO_NEW}.eligibilityCriteria.principalExclusionCriteria.principalExclusionCriteria"),
+        "primary": (f"{_CTIS_INFO}.endPoint.primaryEndPoints.endPoint", f"{_CTIS_INFO_NEW}.endPoint.primaryEndPoints.endPoint"),
+        "secondary": (f"{_CTIS_INFO}.endPoint.secondaryEndPoints.endPoint", f"{_CTIS_INFO_NEW}.endPoint.secondaryEndPoints.endPoint"),
+        "conditions": (f"{_CTIS_INFO}.medicalCondition.partIMedicalConditions.medicalCondition", f"{_CTIS_INFO_NEW}.medicalCondition.partIMedicalConditions.medicalCondition"),
         "lead_sponsor": "primarySponsor.organisation.name",
     },
 }
@@ -136,7 +137,7 @@ def _listify_ctgov2(value: Any, key: str = "") -> Any:
 def _by_table(register: str, line: dict, raw: RawRecord) -> TrialRecord:
     table = _PATHS[register]
     rec = line["record"]
-    get = {name: _values(rec, path) for name, path in table.items()}
+    get = {name: _values_any(rec, path) for name, path in table.items()}
     trial_id = _first(get.get("trial_id")) or str(line.get("_id") or "")
     if register == "EUCTR" and line.get("_id"):
         trial_id = str(line["_id"])  # one record per member state: 2014-002606-20-DE
@@ -144,7 +145,7 @@ def _by_table(register: str, line: dict, raw: RawRecord) -> TrialRecord:
         trial_id = f"ISRCTN{rec.get('isrctn')}" if rec.get("isrctn") else trial_id
     if not trial_id:
         raise InputError(raw.path, "ctrdata record without a trial id", raw.where())
-    used = {path.split(".", 1)[0] for path in table.values()}
+    used = {p.split(".", 1)[0] for path in table.values() for p in ((path,) if isinstance(path, str) else path)}
     return TrialRecord(
         registry=_REGISTRY[register], trial_id=trial_id, title=_first(get.get("title")),
         official_title=_first(get.get("official_title")), acronym=_first(get.get("acronym")),
@@ -161,6 +162,15 @@ def _by_table(register: str, line: dict, raw: RawRecord) -> TrialRecord:
         locations=tuple(Location(country=c) for c in _texts(get.get("countries"))),
         eligibility=_eligibility(get), extra={k: v for k, v in rec.items() if k not in used and k != "ctrname"},
     )
+
+
+def _values_any(data: Any, paths) -> List[Any]:
+    """Values at the first of several alternative paths that has any."""
+    for path in (paths,) if isinstance(paths, str) else paths:
+        found = _values(data, path)
+        if found:
+            return found
+    return []
 
 
 def _values(data: Any, path: str) -> List[Any]:
