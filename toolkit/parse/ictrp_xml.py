@@ -18,9 +18,9 @@ import re
 import xml.etree.ElementTree as ET
 from itertools import zip_longest
 from importlib import resources
-from typing import Dict, Optional, Tuple
+from typing import Dict, Mapping, Optional, Tuple
 
-from toolkit.errors import InputError
+from toolkit.errors import InputError, RecordError
 from toolkit.parse import fields
 from toolkit.parse.ctgov_xml import age_limit, block_text, enum_value
 from toolkit.readers.base import RawRecord
@@ -29,7 +29,7 @@ from toolkit.records import (
     Section, Source, Sponsor, TrialRecord,
 )
 
-__all__ = ["to_record", "registry_of", "eligibility_text", "phases_of"]
+__all__ = ["to_record", "record_from_fields", "unbreak", "registry_of", "eligibility_text", "phases_of"]
 
 _BREAK = re.compile(r"\n?<br\s*/?>", re.IGNORECASE)
 _INCLUSION_HEAD = re.compile(r"^\s*(?:key\s+)?inclusion\s+criteria\s*[:：.]?[ \t]*\n?", re.IGNORECASE)
@@ -93,9 +93,33 @@ def to_record(raw: RawRecord) -> TrialRecord:
         InputError: the payload is not a `<Trial>` or has no TrialID.
     """
     values = _values(raw)
+    if not values.get("TrialID"):
+        raise InputError(raw.path, "no <TrialID> in <Trial>", raw.where())
+    return record_from_fields(values, source=Source("ictrp_xml", raw.path, raw.entry, raw.index))
+
+
+def record_from_fields(values: Mapping[str, Optional[str]], *, source: Optional[Source] = None
+                       ) -> TrialRecord:
+    """Map ICTRP fields by name to a `TrialRecord` (the XML and the CSV/JSON exports).
+
+    Args:
+        values: field name -> text; names as in the XML export ("Public_title")
+            or with spaces ("Public title"); None and blank values are skipped.
+        source: where the record came from.
+
+    Returns:
+        The record (criteria tree not yet attached).
+
+    Raises:
+        RecordError: there is no TrialID.
+    """
+    values = {
+        name.replace(" ", "_"): text.strip()
+        for name, text in values.items() if isinstance(text, str) and text.strip()
+    }
     trial_id = values.get("TrialID")
     if not trial_id:
-        raise InputError(raw.path, "no <TrialID> in <Trial>", raw.where())
+        raise RecordError("ICTRP record without TrialID")
     refreshed = _date(values.get("Last_Refreshed_on"))
     return TrialRecord(
         registry=registry_of(trial_id), trial_id=trial_id, version=refreshed,
@@ -110,7 +134,7 @@ def to_record(raw: RawRecord) -> TrialRecord:
         outcomes=_outcomes(values), sponsors=_sponsors(values), investigators=_contacts(values),
         locations=tuple(Location(country=c) for c in dict.fromkeys(_split(values.get("Countries")))),
         links=_links(values), sections=_sections(values), eligibility=_eligibility(values),
-        extra=_extra(values), source=Source("ictrp_xml", raw.path, raw.entry, raw.index),
+        extra=_extra(values), source=source,
     )
 
 
