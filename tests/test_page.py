@@ -319,3 +319,29 @@ def test_page_split_page_header_and_preamble():
     assert layout.header == {"id": "NCT1"}
     assert layout.preamble == ("Posted by the registry",)
     assert [s.heading for s in layout.sections] == ["Conditions"]
+
+
+@pytest.mark.parametrize("head,title,trial_id,preamble", [
+    ("Title\nNCT ID: NCT06054113", "Title", "NCT06054113", ()),
+    ("NCT ID: NCT06054113\nLast Updated: 2025-11-13", None, "NCT06054113", ()),
+    ("Phase 2 Study ID: ABC\nNCT ID: NCT06054113", "Phase 2 Study ID: ABC", "NCT06054113", ()),
+    ("Title\nNCT ID: NCT06054113 (ClinicalTrials.gov)", "Title", "NCT06054113",
+     ("NCT ID: NCT06054113 (ClinicalTrials.gov)",)),
+    ("Title\nTrial ID: DRKS00021234", "Title", "DRKS00021234", ()),
+    ("Title\nEudraCT Number: 2020-001234-56", "Title", "2020-001234-56", ()),
+])
+def test_page_split_page_id_line(head, title, trial_id, preamble):
+    layout = split_page(head + "\nConditions\nAsthma")
+    assert (layout.title, layout.header["id"], layout.preamble) == (title, trial_id, preamble)
+
+
+@pytest.mark.parametrize("heading_line,caption", [
+    ("Conditions", "See the medical conditions and disease areas that this research is targeting or investigating."),
+    ("CONDITIONS", "See the medical conditions and disease areas that this research is targeting or investigating."),
+    ("Conditions:  ", "See the medical conditions and disease areas this research is targeting or investigating"),
+    ("Conditions", ""),
+])
+def test_page_heading_and_caption_tolerance(heading_line, caption):
+    layout = split_page(f"Title\nNCT ID: NCT1\n{heading_line}\n{caption}\nAsthma\nCOPD")
+    (section,) = layout.sections
+    assert (section.heading, section.lines) == ("Conditions", ("Asthma", "COPD"))

@@ -110,6 +110,7 @@ def test_page_roundtrip_covers_the_page_fields():
     ("NCT05701059", "scampbe3_my-website__ctg-studies.json", "an untyped arm named like an intervention"),
     ("NCT05838625", "UserZetsu_dtx-analysis__ctg-studies.json", "arm labels not in study-group order"),
     ("NCT05551195", "UserZetsu_dtx-analysis__ctg-studies.json", "a title in square brackets"),
+    ("NCT00042536", URO_ZIP, "an empty design module"),
 ])
 def test_page_roundtrip_odd_study(nct_id, name, awkward):
     matches = [s for s in _studies(name) if s["protocolSection"]["identificationModule"]["nctId"] == nct_id]

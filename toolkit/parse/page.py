@@ -3,10 +3,11 @@
 Layout rules (the renderer in `toolkit.render.page` writes exactly these):
 
 - Header: a title line, then `Label: value` lines (`NCT ID:` or any
-  `<registry> ID:` line, `Last Updated:`, optionally `Official Title:`,
-  `Acronym:`, `First Posted:`). Other header lines become a preamble section.
-- A heading is a line equal to a known heading of `page_headings.json`
-  (case-insensitive, optional trailing colon), or an unknown short title-case
+  `<registry> ID:` / `... Number:` line, whose first token is the id;
+  `Last Updated:`, optionally `Official Title:`, `Acronym:`, `First Posted:`).
+  Other header lines become a preamble section (heading "").
+- A heading is a line starting in column 0 equal to a known heading of
+  `page_headings.json` (case-insensitive, optional trailing colon), or an unknown short title-case
   line followed by a caption-like sentence. The line after a heading is the
   page's caption when it matches the known caption (fuzzy, >= 85) and is
   dropped; otherwise it is a value. A value line that would read as a heading

@@ -124,14 +124,21 @@ def trim(lines: List[str]) -> List[str]:
 
 
 def _split_header(lines: List[str]) -> Tuple[Optional[str], Dict[str, str], List[str]]:
+    """Title, header labels and leftover lines of the part before the first heading.
+
+    The id is the first token of the first id line; a title that itself reads
+    as an id line is the title when another id line follows it. An id line
+    with more than the id is also kept as a preamble line.
+    """
+    filled = [line for line in lines if line.strip()]
+    id_lines = [i for i, line in enumerate(filled) if ID_LINE.match(line)]
+    id_at = id_lines[1] if id_lines[:1] == [0] and len(id_lines) > 1 else (id_lines or [None])[0]
     title, header, preamble = None, {}, []
-    for line in lines:
-        if not line.strip():
-            continue
+    for i, line in enumerate(filled):
         label, _, value = line.partition(":")
-        match = ID_LINE.match(line)
-        if match and "id" not in header:
-            header["id"] = match.group(1)
+        if i == id_at:
+            header["id"], _, rest = ID_LINE.match(line).group(1).partition(" ")
+            preamble += [line] if rest.strip() else []
         elif value and label.strip().lower() in HEADER_LABELS:
             header[HEADER_LABELS[label.strip().lower()]] = value.strip()
         elif title is None:
