@@ -7,37 +7,51 @@ Layout rules (the renderer in `toolkit.render.page` writes exactly these):
   `Last Updated:`, optionally `Official Title:`, `Acronym:`, `First Posted:`).
   Other header lines become a preamble section (heading "").
 - A heading is a line starting in column 0 equal to a known heading of
-  `page_headings.json` (case-insensitive, optional trailing colon), or an unknown short title-case
-  line followed by a caption-like sentence. The line after a heading is the
-  page's caption when it matches the known caption (fuzzy, >= 85) and is
-  dropped; otherwise it is a value. A value line that would read as a heading
-  is written with a leading backslash (`\\Conditions`).
-- In the structured sections a value is one line; a value spanning several
-  lines continues on lines indented by four spaces. `-` stands for a missing
-  value. Bare values are recognised by shape and position; where shape is
-  ambiguous the renderer writes `Label: value` lines instead, which the
-  parser accepts anywhere in their section:
+  `page_headings.json` (case-insensitive, optional trailing colon), or an
+  unknown short title-case line followed by a caption-like sentence (its own
+  section, never dropped). The line after a heading is the page's caption
+  when it matches the known caption (fuzzy ratio >= 85) and is dropped;
+  otherwise it is a value. A value line that would read as a heading is
+  written with a leading backslash (`\\Conditions`).
+- Free-text sections (summaries, eligibility criteria) keep their lines as
+  written. In the structured sections a value is one line; a value spanning
+  several lines continues on lines indented by four spaces; `-` stands for a
+  missing value in a fixed position. Bare values are recognised by shape and
+  position; where that would be ambiguous the renderer writes `Label: value`
+  lines, which the parser accepts in their section:
   * Basic Information: status, phase lines, `N participants [(TYPE)]`, study
     type, dates (2 bare dates = start, completion; 3 = start, primary
-    completion, completion), else `Start Date:` ... lines.
+    completion, completion; otherwise `Start Date:` ... lines).
+  * MeSH Terms (optional): `Condition:` / `Intervention:` lines.
   * Study Design: allocation, intervention model, primary purpose, masking
-    (disjoint enums), other design fields as `Label:` lines.
+    (disjoint enums); other design fields as `Label:` lines.
+  * Outcome Measures (optional): `Primary Outcome: measure`, `Time Frame:`,
+    `Description:`.
   * Study Groups: per arm a label line (`TYPE: label` when the arm type is
-    known), a description line, then per intervention a name line and a
-    description line. An intervention line carries a title-case type prefix
-    (`Drug: x`) or is a name listed under Interventions.
-  * Interventions: name (`Drug: name` when typed) and description pairs;
-    Other Intervention Names: `name: other name` lines.
-  * Eligibility Criteria: the criteria text as written, ending with four
-    lines: minimum age, maximum age, sex, healthy volunteers (`-` if absent).
+    known) and a description line, then per intervention a name line and a
+    description line. A line is one of the arm's interventions when it has a
+    title-case type prefix (`Drug: x`) or when it and the next line repeat an
+    entry of Interventions.
+  * Interventions: name (`Drug: name` when typed) and description pairs, each
+    followed by `Arm Group: label` lines only when the study groups do not
+    give its arm labels in order. Other Intervention Names: `name: other`
+    lines (`name [n]: other` when interventions share a name).
+  * Eligibility Criteria: the criteria text as written (`\\>` escapes kept),
+    ending with four lines: minimum age, maximum age, sex, healthy volunteers
+    (`-` if absent). Pages that leave some out are read back by shape (one
+    bare age is the minimum age) or from `Minimum Age:` ... lines.
+  * Study Population (optional): `Sampling Method:`, `Standard Ages:`,
+    `Gender Based:`, `Gender Description:`, `Description:`.
   * Sponsors: name and class pairs; the first is the lead sponsor.
   * Principal Investigators: [name], [degree], `Role: ROLE`, affiliation,
-    then optional `Email:` / `Phone:` lines.
-  * Locations: facility, `city, [state], [zip], country`, optional status.
+    then optional `Email:` / `Phone:` lines; a lone line before `Role:` is a
+    degree when it reads as one (`MD`), else a name.
+  * Locations: facility, `city, [state], [zip], country` (or `City:` ...
+    lines when a part holds a comma), optional site status.
+  * Countries: derived from the sites, not read back.
   * Related Links: label, then optional URL / `PMID:` / `Type:` lines.
   * Other Identifiers: id, `Identifier Type:`, `Identifier Source:`.
 """
-
 
 from __future__ import annotations
 
