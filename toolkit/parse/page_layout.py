@@ -63,15 +63,27 @@ def _heading_key(line: str) -> str:
     return line.strip().rstrip(":").strip().lower()
 
 
+CAPTION_VERBS = frozenset(RULES["caption_verbs"])
+TITLE_PUNCTUATION = re.compile(r"[.:;,!?*\\]")
+TITLE_SMALL_WORDS = frozenset({"and", "of", "or", "&"})
+
+
 def _looks_like_caption(line: str) -> bool:
-    words = line.split()
-    return len(words) >= 6 and words[0] in RULES["caption_verbs"] and line.rstrip().endswith(".")
+    words = line.split(maxsplit=6)
+    return len(words) >= 6 and words[0] in CAPTION_VERBS and line.rstrip().endswith(".")
 
 
 def _looks_like_title(line: str) -> bool:
-    words = line.strip().split()
-    return 0 < len(words) <= 6 and all(w[:1].isupper() or w in {"and", "of", "or", "&"} for w in words) \
-        and not re.search(r"[.:;,!?*\\]", line)
+    words = line.split(maxsplit=7)
+    return 0 < len(words) <= 6 and not TITLE_PUNCTUATION.search(line) \
+        and all(w[:1].isupper() or w in TITLE_SMALL_WORDS for w in words)
+
+
+def _next_filled(lines: List[str], index: int) -> str:
+    for later in range(index + 1, len(lines)):
+        if lines[later].strip():
+            return lines[later].strip()
+    return ""
 
 
 def is_heading_line(lines: List[str], index: int) -> bool:
@@ -81,8 +93,7 @@ def is_heading_line(lines: List[str], index: int) -> bool:
         return False
     if _heading_key(line) in HEADINGS:
         return True
-    following = next((later for later in lines[index + 1:] if later.strip()), "")
-    return _looks_like_title(line) and _looks_like_caption(following.strip())
+    return _looks_like_title(line) and _looks_like_caption(_next_filled(lines, index))
 
 
 def _is_caption(heading: Optional[dict], line: str) -> bool:
