@@ -313,21 +313,35 @@ _RENAMED = {"class_": "class"}
 _UNRENAMED = {v: k for k, v in _RENAMED.items()}
 
 
+_SCALARS = (str, int, float, bool)
+
+
 def to_dict(obj: Any) -> Any:
     """Turn a model (or a tuple/dict of them) into its JSON form."""
-    if dataclasses.is_dataclass(obj):
+    if obj is None or isinstance(obj, _SCALARS):
+        return obj
+    names = _json_names(type(obj))
+    if names is not None:
         out = {}
-        for f in dataclasses.fields(obj):
-            value = getattr(obj, f.name)
+        for name, key in names:
+            value = getattr(obj, name)
             if value is None or (isinstance(value, (tuple, list, dict)) and not value):
                 continue
-            out[_RENAMED.get(f.name, f.name)] = to_dict(value)
+            out[key] = to_dict(value)
         return out
     if isinstance(obj, (tuple, list)):
         return [to_dict(v) for v in obj]
-    if isinstance(obj, Mapping):
+    if isinstance(obj, (dict, Mapping)):
         return {k: to_dict(v) for k, v in obj.items()}
     return obj
+
+
+@functools.lru_cache(maxsize=None)
+def _json_names(cls: type):
+    """(field name, JSON key) pairs of a dataclass type; None for other types."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple((f.name, _RENAMED.get(f.name, f.name)) for f in dataclasses.fields(cls))
 
 
 def from_dict(cls: type, data: Mapping[str, Any]) -> Any:
