@@ -8,11 +8,13 @@ import time
 import click
 
 from toolkit.cli import library_errors, store_option
+from toolkit.errors import QueryError
 from toolkit.index import (
     Filters, SearchIndex, build_index, compile_query, count_hits, facet_counts, group_by_trial,
     parse_age, parse_duration, render, run_search, suggest_terms,
 )
 from toolkit.index.engines import ENGINES
+from toolkit.index.schema import SCHEMA_VERSION
 from toolkit.index.query import Fuzzy, Prefix, Word, parse_query
 from toolkit.output import Progress, emit, emit_json, emit_jsonl, format_table, message, output_options, quiet_option
 
@@ -46,7 +48,7 @@ def index(rebuild, index_dir, engine, store_path, quiet):
     with Store(store_path) as store, Progress("indexing", quiet=quiet, unit="trials") as progress:
         target = SearchIndex(index_dir, engine=engine)
         done = _Progressed(progress)
-        if rebuild or not target.exists():
+        if rebuild or not target.exists() or target.meta().get("schema_version") != SCHEMA_VERSION:
             meta = build_index(store, index_dir=index_dir, engine=target.engine_name, progress=done)
             action = "built"
         else:
@@ -100,13 +102,16 @@ def search(query, polarity, status, phase, age, window_min, window_max, drug, co
     status:recruiting phase:2 category:therapy trial:NCT06054113 country:france.
     """
     text = " ".join(query)
-    filters = Filters(
-        polarity=polarity, status=status, phase=phase,
-        age_years=parse_age(age) if age else None,
-        window_min_days=parse_duration(window_min) if window_min else None,
-        window_max_days=parse_duration(window_max) if window_max else None,
-        drug=drug, condition=condition)
-    node = compile_query(text, filters)
+    try:
+        filters = Filters(
+            polarity=polarity, status=status, phase=phase,
+            age_years=parse_age(age) if age else None,
+            window_min_days=parse_duration(window_min) if window_min else None,
+            window_max_days=parse_duration(window_max) if window_max else None,
+            drug=drug, condition=condition)
+        node = compile_query(text, filters)
+    except QueryError as exc:
+        raise click.UsageError(str(exc)) from None
     if show_query:
         click.echo(render(node))
         return

@@ -122,7 +122,8 @@ class SearchIndex:
 
     def trial_hashes(self) -> Dict[str, str]:
         """{trial_key: content_hash} of every indexed trial."""
-        rows = self.engine.stored_values(Word("kind", "trial"), ("trial_key", "content_hash"))
+        with engine_errors(self.path):
+            rows = self.engine.stored_values(Word("kind", "trial"), ("trial_key", "content_hash"))
         return {row["trial_key"]: row["content_hash"] for row in rows}
 
     def status(self, store) -> IndexStatus:
@@ -181,8 +182,9 @@ class SearchIndex:
             return self.rebuild(records, source=source, progress=progress)
         with self._locked():
             vocabulary = self._read_vocabulary()
-            counts = _write_batches(self.engine, records, vocabulary=vocabulary, replace=True,
-                                    progress=progress, remove=tuple(remove))
+            with engine_errors(self.path):
+                counts = _write_batches(self.engine, records, vocabulary=vocabulary, replace=True,
+                                        progress=progress, remove=tuple(remove))
             return self._write_meta(self.path, counts, vocabulary, source=source or self.meta().get("store"))
 
     def refresh(self, store, *, progress: Optional[Callable[[int], None]] = None) -> IndexStatus:
@@ -191,6 +193,9 @@ class SearchIndex:
         Returns:
             The status before the refresh (what was done).
         """
+        if self.exists() and self.meta().get("schema_version") != SCHEMA_VERSION:
+            self.rebuild(store.iter_latest(), source=_store_path(store), progress=progress)
+            return IndexStatus(missing=(), changed=tuple(sorted(self.trial_hashes())), removed=())
         before = self.status(store)
         if before.current and self.exists():
             return before
@@ -322,6 +327,19 @@ def _records_for(store, keys: set) -> Iterator[TrialRecord]:
     for key in sorted(keys):
         registry, trial_id = key.split(":", 1)
         yield store.get(trial_id, registry=registry)
+
+
+@contextmanager
+def engine_errors(path: Path) -> Iterator[None]:
+    """Turn an engine library's own exception into a `SearchIndexError`."""
+    try:
+        yield
+    except SearchIndexError:
+        raise
+    except Exception as exc:  # whoosh and tantivy raise their own types
+        raise SearchIndexError(
+            f"the search index at {path} cannot be used ({type(exc).__name__}: {exc}): "
+            "run `ptk index --rebuild`") from exc
 
 
 def fingerprint(hashes: Dict[str, str]) -> str:

@@ -12,7 +12,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 from toolkit.index.analysis import stem, tokens_with_offsets
 from toolkit.index.compile import QueryTerms, query_terms
 from toolkit.index.query import And, Node, Word
-from toolkit.index.manager import SearchIndex
+from toolkit.index.manager import SearchIndex, engine_errors
 
 __all__ = [
     "CriterionHit", "TrialGroup", "FACETS", "run_search", "count_hits", "facet_counts",
@@ -77,7 +77,8 @@ class TrialGroup:
 def run_search(index: SearchIndex, node: Node, *, limit: Optional[int] = 20) -> List[CriterionHit]:
     """The best `limit` criterion hits of a compiled query (`None`: all)."""
     terms = query_terms(node)
-    hits = index.engine.search(node, limit=limit)
+    with engine_errors(index.path):
+        hits = index.engine.search(node, limit=limit)
     ordered = sorted(hits, key=lambda h: (-round(h.score, 6), h.fields.get("doc_id", "")))
     return [_criterion_hit(hit.fields, hit.score, terms) for hit in ordered]
 
@@ -100,12 +101,14 @@ def _registry(fields) -> str:
 
 def count_hits(index: SearchIndex, node: Node) -> int:
     """How many criteria match."""
-    return index.engine.count(node)
+    with engine_errors(index.path):
+        return index.engine.count(node)
 
 
 def facet_counts(index: SearchIndex, node: Node, facets: Sequence[str] = FACETS) -> Dict[str, Dict[str, int]]:
     """{facet: {value: number of matching criteria}} for status, phase, polarity, country."""
-    rows = index.engine.stored_values(node, [_FACET_SOURCE[f] for f in facets])
+    with engine_errors(index.path):
+        rows = index.engine.stored_values(node, [_FACET_SOURCE[f] for f in facets])
     out = {}
     for facet in facets:
         counter: Counter = Counter()

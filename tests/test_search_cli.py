@@ -1,0 +1,183 @@
+"""`ptk index` and `ptk search` on the shipped sample: the README examples and errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import CORPUS
+from toolkit.cli import main
+
+ENGINES = ("whoosh", "tantivy")
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """A store parsed from the shipped sample and both indexes built from it."""
+    root = tmp_path_factory.mktemp("cli")
+    env = {"PTK_STORE": str(root / "store"), "PTK_INDEX": str(root / "indexes"), "PTK_ENGINE": ""}
+    runner = CliRunner()
+    parsed = runner.invoke(main, ["parse", "-q", str(CORPUS / "seed"), str(CORPUS / "ctgov-xml")], env=env)
+    assert parsed.exit_code == 0, parsed.output
+    for engine in ENGINES:
+        built = runner.invoke(main, ["index", "--engine", engine], env=env)
+        assert built.exit_code == 0, built.output
+        assert f"{engine} index" in built.stderr and "built" in built.stderr
+    return env
+
+
+def ptk(env, *args, engine=None):
+    extra = ["--engine", engine] if engine else []
+    return CliRunner().invoke(main, ["search", *args, *extra], env=env)
+
+
+def hits_of(result):
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+# The README's examples: (arguments, what the answer must hold).
+README_EXAMPLES = [
+    (["--polarity", "exclusion", "--window-max", "4w", 'drug:"CAR T"'], ("NCT06054113", "E13")),
+    (["condition:GvHD"], ("NCT06054113", "E11")),
+    (['"graft-versus-host disease" AND polarity:exclusion'], ("NCT06054113", "E11")),
+    (["--phase", "2", "blinatumomab OR rituximab"], ("NCT06054113", "E13")),
+    (["--age", "10y", "--polarity", "exclusion", "pregnan*"], None),
+    (["zidovudne~", "--polarity", "exclusion"], ("NCT00000667", "E16")),
+    (["AZT", "trial:NCT00000685"], ("NCT00000685", "E3")),
+    (["--status", "completed", "--window-max", "8w", "chemotherapy NOT intrathecal"], None),
+    (['category:"prior medication" interferon'], None),
+    (["country:\"puerto rico\" hepatitis"], None),
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("args,expected", README_EXAMPLES)
+def test_search_cli_readme_examples_answer(env, engine, args, expected):
+    hits = hits_of(ptk(env, *args, "--jsonl", "--limit", "100", engine=engine))
+    assert hits, f"no answer for {args}"
+    if expected:
+        assert expected in {(h["trial_id"], h["criterion_id"]) for h in hits}
+    for hit in hits:
+        assert hit["snippet"].count("**") >= 2 or not hit["highlights"]
+
+
+def test_search_cli_engines_agree_on_readme_examples(env):
+    for args, _ in README_EXAMPLES:
+        answers = [sorted((h["trial_id"], h["criterion_id"]) for h in
+                          hits_of(ptk(env, *args, "--jsonl", "--limit", "500", engine=e))) for e in ENGINES]
+        assert answers[0] == answers[1], args
+
+
+def test_search_cli_table_shows_criteria_with_trials(env):
+    result = ptk(env, "--polarity", "exclusion", 'drug:"CAR T"')
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:4] == ["trial_id", "status", "criterion_id", "polarity"]
+    assert any(line.startswith("NCT06054113") and " E13 " in line for line in lines)
+    assert "**chimeric antigen receptor T cells**" in result.stdout
+
+
+def test_search_cli_json_and_csv(env):
+    as_json = json.loads(ptk(env, "zidovudine", "--json").stdout)
+    assert as_json and {"trial_id", "criterion_id", "polarity", "text", "score", "snippet"} <= set(as_json[0])
+    rows = list(csv.DictReader(io.StringIO(ptk(env, "zidovudine", "--csv").stdout)))
+    assert [(r["trial_id"], r["criterion_id"]) for r in rows] == [
+        (h["trial_id"], h["criterion_id"]) for h in as_json]
+
+
+def test_search_cli_group_by_trial(env):
+    groups = json.loads(ptk(env, "zidovudine", "--group-by", "trial", "--json").stdout)
+    flat = json.loads(ptk(env, "zidovudine", "--json", "--limit", "1000").stdout)
+    assert len(groups) == len({h["trial_id"] for h in flat})
+    assert sum(g["count"] for g in groups) == len(flat)
+    assert [g["score"] for g in groups] == sorted((g["score"] for g in groups), reverse=True)
+
+
+def test_search_cli_count_and_facets(env):
+    counted = json.loads(ptk(env, "AZT", "--count", "--json").stdout)
+    flat = json.loads(ptk(env, "AZT", "--json", "--limit", "1000").stdout)
+    assert counted["count"] == len(flat)
+    assert sum(counted["facets"]["polarity"].values()) == len(flat)
+    assert counted["facets"]["status"] == _tally(h["status"] for h in flat)
+    table = ptk(env, "AZT", "--count")
+    assert table.stdout.startswith(f"{len(flat)} criteria")
+
+
+def _tally(values):
+    out = {}
+    for value in values:
+        out[value] = out.get(value, 0) + 1
+    return out
+
+
+def test_search_cli_limit(env):
+    assert len(json.loads(ptk(env, "patients", "--json", "--limit", "3").stdout)) == 3
+
+
+def test_search_cli_show_query_stops(env):
+    result = ptk(env, "--show-query", "--polarity", "exclusion", "--window-max", "4w", 'drug:"CAR T"')
+    assert result.exit_code == 0
+    assert result.stdout.strip().startswith("(kind:criterion AND (drug:\"car t\" OR ")
+    assert "polarity:exclusion" in result.stdout and "window:[* TO 28]" in result.stdout
+
+
+def test_search_cli_no_results_suggests_close_terms(env):
+    result = ptk(env, "zidovudne")
+    assert result.exit_code == 0
+    assert "no criteria match" in result.stderr
+    assert "zidovudine" in result.stderr
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["status:(recruiting"], "'(' is never closed at column 8"),
+    (["colour:red"], "unknown field 'colour'"),
+    (["--age", "ten", "x"], "not a duration"),
+    (["--window-max", "4 fortnights", "x"], "not a duration"),
+])
+def test_search_cli_bad_query_is_a_usage_error(env, args, needle):
+    result = ptk(env, *args)
+    assert result.exit_code == 2
+    assert needle in result.output
+
+
+def test_search_cli_missing_index_names_the_command(env, tmp_path):
+    result = ptk(env, "--index", str(tmp_path / "none"), "leukemia")
+    assert result.exit_code == 1
+    assert "run `ptk index`" in result.output
+
+
+def test_search_cli_stale_index_warns(env, tmp_path):
+    runner = CliRunner()
+    fresh = dict(env, PTK_STORE=str(tmp_path / "store"), PTK_INDEX=str(tmp_path / "ix"))
+    assert runner.invoke(main, ["parse", "-q", "--no-tag", str(CORPUS / "seed")], env=fresh).exit_code == 0
+    assert runner.invoke(main, ["index", "-q"], env=fresh).exit_code == 0
+    assert "behind the store" not in ptk(fresh, "leukemia").stderr
+    parsed = runner.invoke(main, ["parse", "-q", "--no-tag", str(CORPUS / "ctgov-xml" / "NCT00000155.xml")],
+                           env=fresh)
+    assert parsed.exit_code == 0
+    # parse kept the index current: nothing stale
+    assert "behind the store" not in ptk(fresh, "leukemia").stderr
+    assert "NCT00000155" in {h["trial_id"] for h in hits_of(ptk(fresh, "trial:NCT00000155", "--jsonl"))}
+
+
+def test_search_cli_index_behind_a_store_changed_elsewhere_warns(env, tmp_path):
+    import dataclasses
+
+    from toolkit.store import Store
+
+    runner = CliRunner()
+    fresh = dict(env, PTK_STORE=str(tmp_path / "store"), PTK_INDEX=str(tmp_path / "ix"))
+    assert runner.invoke(main, ["parse", "-q", "--no-tag", str(CORPUS / "seed")], env=fresh).exit_code == 0
+    assert runner.invoke(main, ["index", "-q"], env=fresh).exit_code == 0
+    with Store(tmp_path / "store") as store:
+        record = store.get("NCT06054113")
+        store.put(dataclasses.replace(record, title="Changed title", content_hash=None))
+    assert "behind the store" in ptk(fresh, "leukemia").stderr
+    updated = runner.invoke(main, ["index"], env=fresh)
+    assert updated.exit_code == 0 and "1 with a newer version" in updated.stderr
+    assert "behind the store" not in ptk(fresh, "leukemia").stderr
