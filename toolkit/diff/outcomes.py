@@ -2,7 +2,9 @@
 
 Outcomes pair up like criteria: identical normalised measures first (in
 order, across primary and secondary, so a measure that moved kind is still
-one outcome), then the rest by rapidfuzz score >= `MATCH_THRESHOLD`.
+one outcome), then the rest by rapidfuzz score >= `MATCH_THRESHOLD` (mean
+of `fuzz.ratio` and `fuzz.token_set_ratio`, as for criteria, so a measure
+that grew a sentence is still the same outcome).
 """
 
 from __future__ import annotations
@@ -63,9 +65,11 @@ def _fuzzy(old, new, pairs, threshold) -> dict:
     rest_new = [j for j in range(len(new)) if j not in taken]
     if not rest_old or not rest_new:
         return {}
-    scores = process.cdist([normalize(old[i].measure) for i in rest_old],
-                           [normalize(new[j].measure) for j in rest_new],
-                           scorer=fuzz.token_sort_ratio, processor=utils.default_process)
+    a = [normalize(old[i].measure) for i in rest_old]
+    b = [normalize(new[j].measure) for j in rest_new]
+    scores = process.cdist(a, b, scorer=fuzz.ratio, processor=utils.default_process)
+    scores += process.cdist(a, b, scorer=fuzz.token_set_ratio, processor=utils.default_process)
+    scores /= 2
     found, used = {}, set()
     ranked = sorted(((float(scores[x, y]), x, y) for x in range(len(rest_old))
                      for y in range(len(rest_new)) if scores[x, y] >= threshold), reverse=True)

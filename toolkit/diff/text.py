@@ -29,6 +29,7 @@ _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": 
 _TRAILING = re.compile(r"[\s;,.:]+$")
 _WORD = re.compile(r"\S+")
 _INLINE_HEADING = re.compile(r"^(?:key\s+)?(?:inclusion|exclusion)(?:\s+criteria)?\s*:\s*", re.I)
+_OPERATORS = ((re.compile(r"<\s*/\s*=|<=|=<|≦"), "≤"), (re.compile(r">\s*/\s*=|>=|=>|≧"), "≥"))
 _OPERATOR_SPACE = re.compile(r"([<>≤≥=±])\s+(?=[\d.])")
 
 
@@ -55,9 +56,13 @@ def normalize(text: Optional[str]) -> str:
 @functools.lru_cache(maxsize=65536)
 def comparison_key(text: Optional[str]) -> str:
     """What decides "unchanged": the normalised text, case-folded, with no
-    space between a comparator and its number (`≥ 35` equals `≥35`) and
+    space between a comparator and its number (`≥ 35` equals `≥35`), one
+    spelling per comparator (`</=`, `<=` and `≤` alike) and
     without an inline "Inclusion criteria:" lead-in."""
-    return _OPERATOR_SPACE.sub(r"\1", _INLINE_HEADING.sub("", normalize(text))).casefold()
+    text = _INLINE_HEADING.sub("", normalize(text))
+    for pattern, sign in _OPERATORS:
+        text = pattern.sub(sign, text)
+    return _OPERATOR_SPACE.sub(r"\1", text).casefold()
 
 
 def word_ops(old: Optional[str], new: Optional[str]) -> Tuple[WordOp, ...]:

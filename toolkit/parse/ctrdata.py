@@ -64,7 +64,7 @@ _PATHS = {
         "countries": "participants.recruitmentCountries.country",
     },
     "CTIS": {
-        "trial_id": "ctNumber", "title": "title", "status": "ctStatus", "phases": "trialPhase",
+        "trial_id": "ctNumber", "title": "title", "status": ("ctPublicStatus", "ctStatus"), "phases": "trialPhase",
         "start_date": "trialStartDate", "last_updated": "lastUpdated", "sex": "gender",
         "enrollment": "totalNumberEnrolled",
         "inclusion": (f"{_CTIS_INFO}.eligibilityCriteria.principalInclusionCriteria.principalInclusionCriteria", f"{_CTIS_INFO_NEW}.eligibilityCriteria.principalInclusionCriteria.principalInclusionCriteria"),
