@@ -212,6 +212,14 @@ def _sponsors(record: TrialRecord) -> List[str]:
     return _lines(*(v for s in ordered for v in (_value(s.name), _value(s.class_))))
 
 
+def _responsible_party(record: TrialRecord) -> List[str]:
+    """The kind of responsible party, when the source kept it (`SPONSOR` ...); the
+    person, if any, is listed under Principal Investigators."""
+    party = record.extra.get("responsible_party") if isinstance(record.extra, dict) else None
+    kind = party.get("type") if isinstance(party, dict) else None
+    return [_one_line(str(kind))] if kind else []
+
+
 def _person_names(name: Optional[str], degree: Optional[str]) -> List[str]:
     """Name and degree lines; `-` fills in where one line alone would be misread."""
     if name and degree:
@@ -292,6 +300,7 @@ BODIES: Dict[str, Callable[[TrialRecord], List[str]]] = {
     "population": _population,
     "mesh": _mesh,
     "sponsors": _sponsors,
+    "responsible_party": _responsible_party,
     "investigators": _investigators,
     "locations": _locations,
     "countries": _countries,
