@@ -28,11 +28,13 @@ _BULLET = re.compile(
     r"|\((?P<proman>i{1,3}|iv|vi{0,3}|ix|x)\)[ \t]*"
     r"|\((?P<palpha>[A-Za-z])\)[ \t]*)"
 )
+# First characters a bullet marker can start with (letters only with "." or ")" next).
+_MARKER_FIRST = frozenset("\\-*+•·▪◦‣●○■□➢►–—(0123456789oivx")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     """One physical line of the text.
 
@@ -43,6 +45,7 @@ class Line:
         content: offset of the first non-blank character.
         text_start: offset of the text after the bullet marker (== content without one).
         style: bullet style (`sym:-`, `num.`, `alpha)` ...) or "none".
+        blank_before: True when blank lines come between this line and the one before.
     """
 
     start: int
@@ -51,11 +54,7 @@ class Line:
     content: int
     text_start: int
     style: str = NONE_STYLE
-
-    @property
-    def blank(self) -> bool:
-        """True when the line holds nothing but white space."""
-        return self.content >= self.end
+    blank_before: bool = False
 
     @property
     def bulleted(self) -> bool:
@@ -75,27 +74,53 @@ def split_lines(text: str) -> List[Line]:
         text: an eligibility text.
 
     Returns:
-        One `Line` per physical line, blank lines included, in order.
+        One `Line` per non-blank physical line, in order; blank lines only
+        set `blank_before` on the line after them.
     """
     lines = []
-    pos = 0
-    for match in _LINE_END.finditer(text):
-        lines.append(_line(text, pos, match.start()))
-        pos = match.end()
-    lines.append(_line(text, pos, len(text)))
+    blank = False
+    for start, raw in _raw_lines(text):
+        line = _line(text, raw, start)
+        if line is None:
+            blank = True
+            continue
+        line.blank_before = blank
+        lines.append(line)
+        blank = False
     return lines
 
 
-def _line(text: str, start: int, stop: int) -> Line:
-    raw = text[start:stop]
+def _raw_lines(text: str):
+    """Yield (offset, line) pairs; str.split when one line ending is used throughout."""
+    carriage = text.count("\r")
+    if carriage == 0 or carriage == text.count("\r\n"):
+        separator = "\r\n" if carriage else "\n"
+        if carriage == 0 or text.count("\n") == carriage:
+            pos = 0
+            for raw in text.split(separator):
+                yield pos, raw
+                pos += len(raw) + len(separator)
+            return
+    pos = 0
+    for match in _LINE_END.finditer(text):
+        yield pos, text[pos:match.start()]
+        pos = match.end()
+    yield pos, text[pos:]
+
+
+def _line(text: str, raw: str, start: int) -> Optional[Line]:
     body = raw.lstrip()
-    content = start + len(raw) - len(body)
+    if not body:
+        return None
+    indent = len(raw) - len(body)
+    content = start + indent
     end = start + len(raw.rstrip())
-    indent = len(raw[: content - start].expandtabs(4))
-    if content >= end:
-        return Line(start, content, indent, content, content)
-    style, text_start = marker_at(text, content, end)
-    return Line(start, end, indent, content, text_start, style)
+    if "\t" in raw[:indent]:
+        indent = len(raw[:indent].expandtabs(4))
+    if body[0] in _MARKER_FIRST or (len(body) > 1 and body[1] in ".)"):
+        style, text_start = marker_at(text, content, end)
+        return Line(start, end, indent, content, text_start, style)
+    return Line(start, end, indent, content, content)
 
 
 def marker_at(text: str, pos: int, end: int) -> tuple:

@@ -48,15 +48,29 @@ NOTE_PREAMBLE = "{} criteria before the first inclusion/exclusion heading: polar
 MAX_WRAP_WIDTH = 120
 MIN_WRAP_WIDTH = 60
 SUBHEADING_MAX_CHARS = 60
+# A heading is at most this long, up to its colon when text follows it.
+HEADING_MAX_CHARS = 160
+BARE_HEADING_MAX_CHARS = 100
 SUBHEADING_MAX_WORDS = 8
 
+# Words one of which every heading rule needs; searched in the lower-cased text.
 _HEADING_HINT = re.compile(
     r"inclu|exclu|eligib|must|allowed|required|permitted|recommended|prohibited"
-    r"|characteristic|therapy|--",
-    re.IGNORECASE,
+    r"|characteristic|therapy|--"
 )
+_HEADING_HINT_ANY_CASE = re.compile(_HEADING_HINT.pattern, re.IGNORECASE)
+# Headings without a colon are short and name the criteria ("Inclusion Criteria", "--Disease--").
+_BARE_HEADING_HINT = re.compile(r"inclu|exclu|eligib|following|--")
+_BARE_HEADING_HINT_ANY_CASE = re.compile(_BARE_HEADING_HINT.pattern, re.IGNORECASE)
 _LIST_GOES_ON = re.compile(r"(?:[;,:；，：]|\b(?:or|and|and/or|OR|AND))\s*$")
 _TERMINAL = ".;:!?。；"
+# A line ending like this cannot end a criterion: the next line goes on with it.
+_DANGLING = re.compile(
+    r"(?:\b(?:a|an|the|of|to|in|on|at|by|for|with|from|and|or|if|than|that|which|who|whose"
+    r"|as|is|are|be|been|not|no|per|via|including|between|within|without|under|over|after"
+    r"|before|during|such|e\.g\.|i\.e\.)|[,(/&+-])[ \t]*$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,7 @@ class _Level:
     items: List[_Node]
     implicit: bool = False
     last: Optional[_Node] = None
+    styles: set = field(default_factory=set)
 
 
 class _Parser:
@@ -107,6 +122,12 @@ class _Parser:
     def __init__(self, text: str):
         self.text = text
         self.lines = split_lines(text)
+        lowered = text.lower()
+        # lower() may change the length of a few characters: then search any case
+        same = len(lowered) == len(text)
+        self.hint_text = lowered if same else text
+        self.hint = _HEADING_HINT if same else _HEADING_HINT_ANY_CASE
+        self.bare_hint = _BARE_HEADING_HINT if same else _BARE_HEADING_HINT_ANY_CASE
         self.rules = load_rules()
         self.width = _wrap_width(self.lines)
         self.roots: List[_Node] = []
@@ -117,7 +138,6 @@ class _Parser:
         self.category: Optional[str] = None
         self.headings: List[str] = []
         self.spans: List[Tuple[int, int]] = []
-        self.blank_before = False
         self.prev: Optional[Line] = None
 
     @property
@@ -127,11 +147,7 @@ class _Parser:
     def run(self) -> CriteriaResult:
         """Read every line, then build the frozen tree."""
         for index, line in enumerate(self.lines):
-            if line.blank:
-                self.blank_before = True
-                continue
             self.read_line(index, line)
-            self.blank_before = False
             self.prev = line
         criteria = _freeze(self.text, self.roots)
         return CriteriaResult(criteria, tuple(self.headings), self.notes(criteria), tuple(self.spans))
@@ -157,21 +173,24 @@ class _Parser:
         if node is None or line.indent <= node.indent:
             return False
         if line.bulleted:
-            return not self.blank_before and line.style[:3] != "sym" and self.wrapped(line)
-        return not self.blank_before or node.style != NONE_STYLE
+            return not line.blank_before and line.style[:3] != "sym" and self.wrapped(line)
+        return not line.blank_before or node.style != NONE_STYLE
 
     def continues_wrapped(self, line: Line) -> bool:
-        """A same-indent unbulleted line that is the rest of a hard-wrapped line."""
-        if self.current is None or self.blank_before or line.bulleted:
+        """A same-indent unbulleted line that is the rest of the line before.
+
+    Either the text is hard-wrapped and the line's first word would not have
+    fitted before, or the line starts in lower case after a dangling word
+    ("... is possible if" / "extensive search ...").
+    """
+        if self.current is None or line.blank_before or line.bulleted:
             return False
         if self.wrapped(line):
             return True
         last = self.prev
-        first = self.text[line.content]
         return (
-            last.width >= MIN_WRAP_WIDTH
-            and self.text[last.end - 1] not in _TERMINAL
-            and first.islower()
+            self.text[line.content].islower()
+            and _DANGLING.search(self.text, max(last.content, last.end - 12), last.end) is not None
         )
 
     def wrapped(self, line: Line) -> bool:
@@ -192,9 +211,14 @@ class _Parser:
     def match_heading(self, line: Line) -> Optional[HeadingMatch]:
         """A heading rule matching the line (after bullet and emphasis marks)."""
         pos, end = _strip_emphasis(self.text, line.text_start, line.end)
-        if pos >= end or not _HEADING_HINT.search(self.text, pos, min(end, pos + 160)):
+        colon = _find_colon(self.text, pos, min(end, pos + HEADING_MAX_CHARS))
+        if colon >= 0:
+            found = self.hint.search(self.hint_text, pos, colon)
+        elif end - pos <= BARE_HEADING_MAX_CHARS:
+            found = self.bare_hint.search(self.hint_text, pos, end)
+        else:
             return None
-        return self.rules.match(self.text, pos, end)
+        return self.rules.match(self.text, pos, end) if found else None
 
     def apply_heading(self, line: Line, heading: HeadingMatch) -> None:
         head_start = _strip_emphasis(self.text, line.text_start, line.end)[0]
@@ -219,12 +243,13 @@ class _Parser:
             return False
         if title.count(" ") >= SUBHEADING_MAX_WORDS or "following" in title.lower():
             return False
+        capitalised, words = _title_words(title)
         following = self.next_line(index)
-        if following is None:
+        if following is None or capitalised * 2 < words:
             return False
-        if title[-1] in ":：":
+        if title[-1] in ":：" or (following.bulleted and following.indent >= line.indent):
             return True
-        return following.bulleted and following.indent >= line.indent
+        return words >= 2 and capitalised == words and following.blank_before
 
     def apply_subheading(self, line: Line) -> None:
         end = line.end
@@ -239,10 +264,7 @@ class _Parser:
         self.current = None
 
     def next_line(self, index: int) -> Optional[Line]:
-        for line in self.lines[index + 1:]:
-            if not line.blank:
-                return line
-        return None
+        return self.lines[index + 1] if index + 1 < len(self.lines) else None
 
     # --- items ----------------------------------------------------------------
 
@@ -280,7 +302,7 @@ class _Parser:
             level = self.stack[depth]
             if level.indent != node.indent:
                 break
-            if level.style == node.style:
+            if node.style in level.styles:
                 del self.stack[depth + 1:]
                 return self.append(level, node)
         top = self.stack[-1]
@@ -303,6 +325,7 @@ class _Parser:
     def append(level: _Level, node: _Node) -> None:
         level.items.append(node)
         level.last = node
+        level.styles.add(node.style)
 
     # --- notes ----------------------------------------------------------------
 
@@ -343,6 +366,28 @@ def _wrap_width(lines: List[Line]) -> int:
     """The hard-wrap width of a text (its longest line), or 0 when not wrapped."""
     width = max((line.width for line in lines), default=0)
     return width if MIN_WRAP_WIDTH <= width <= MAX_WRAP_WIDTH else 0
+
+
+_SMALL_WORDS = frozenset("a an and or of the for in on to with at by vs per from".split())
+
+
+def _title_words(title: str) -> Tuple[int, int]:
+    """(capitalised words, words) of a title, small words and numbers left out."""
+    capitalised = words = 0
+    for word in title.split():
+        word = word.strip("()[]/:-,'\"")
+        if not word or not word[0].isalpha() or word.lower() in _SMALL_WORDS:
+            continue
+        words += 1
+        capitalised += word[0].isupper()
+    return capitalised, words
+
+
+def _find_colon(text: str, pos: int, end: int) -> int:
+    """Offset of the first colon (ASCII or full-width) in text[pos:end], else -1."""
+    colon = text.find(":", pos, end)
+    wide = text.find("：", pos, colon if colon >= 0 else end)
+    return wide if wide >= 0 else colon
 
 
 def _strip_emphasis(text: str, pos: int, end: int) -> Tuple[int, int]:
