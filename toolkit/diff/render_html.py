@@ -18,7 +18,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.3em}h2{font-size:1.1em;margin-top:1.6em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;width:100%;table-layout:fixed}
 td,th{border:1px solid #ddd;padding:4px 6px;vertical-align:top;text-align:left;word-wrap:break-word}
-th{background:#f4f4f4}td.k{width:11em;font-family:monospace}
+th{background:#f4f4f4}.k{width:11em}td.k{font-family:monospace}
 del{background:#ffd7d5;text-decoration:line-through}ins{background:#ccf5d2;text-decoration:none}
 tr.added td.new,tr.added td.k{background:#e9fbe9}tr.removed td.old,tr.removed td.k{background:#fdeceb}
 tr.modified td.k{background:#fff6d6}tr.moved td.k{background:#e3f3fb}
