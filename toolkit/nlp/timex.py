@@ -32,7 +32,7 @@ def _patterns() -> Tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
         rf"(?:\s+(?P<dir>{alternation(rules.directions)})\b)?",
         re.IGNORECASE,
     )
-    anchor = re.compile(rf"\s*(?:{alternation(rules.anchors)})\b", re.IGNORECASE)
+    anchor = re.compile(rf"[\s-]*(?:{alternation(rules.anchors)})(?!\w)", re.IGNORECASE)
     temporal = re.compile(rf"\b(?:{alternation(rules.temporal)})\b", re.IGNORECASE)
     age_before = re.compile(
         rf"\b(?:aged?|ages)\b[^.;,]{{0,25}}$|\b(?:{'|'.join(rules.age_cues)})\s*(?:of\s*)?(?:\w+\s*)?$", re.I
@@ -85,7 +85,7 @@ def _window_tag(text: str, match: re.Match, anchor_re: re.Pattern, rules: Rules)
         days=None if high is not None else _round(low * per_unit),
         low_days=_round(low * per_unit) if high is not None else None,
         high_days=_round(high * per_unit) if high is not None else None,
-        direction=direction or _implied_direction(relation), anchor=anchor,
+        direction=direction or _implied_direction(relation, match.group("rel")), anchor=anchor,
         attrs={"high_amount": high} if high is not None else {},
     )
 
@@ -112,8 +112,16 @@ def _relation(text: Optional[str], rules: Rules) -> Optional[str]:
     return classify(text.strip(), rules.relations) or None
 
 
-def _implied_direction(relation: Optional[str]) -> Optional[str]:
-    return "after" if relation == "since" else None
+_LOOKING_BACK = re.compile(r"\b(?:last|past|previous|preceding|prior)\b", re.I)
+
+
+def _implied_direction(relation: Optional[str], relation_text: Optional[str]) -> Optional[str]:
+    """'since 2 weeks' looks forward from an event; 'within the last 6 months' looks back."""
+    if relation == "since":
+        return "after"
+    if relation_text and _LOOKING_BACK.search(relation_text):
+        return "before"
+    return None
 
 
 def _anchor_after(text: str, match: re.Match, anchor_re: re.Pattern, rules: Rules) -> Tuple[int, Optional[str]]:
@@ -126,7 +134,7 @@ def _anchor_after(text: str, match: re.Match, anchor_re: re.Pattern, rules: Rule
     found = anchor_re.match(text, pos)
     if found is None:
         return match.end(), None
-    return found.end(), classify(found.group().strip(), rules.anchors) or None
+    return found.end(), classify(found.group().strip(" -\t\r\n"), rules.anchors) or None
 
 
 def _round(value: float) -> float:
