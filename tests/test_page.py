@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import random
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from conftest import shared_path
 from toolkit.errors import Failure, InputError
 from toolkit.parse.page import registry_of, split_page, to_record
+from toolkit.parse.page_layout import RULES
 from toolkit.readers import page as page_reader
 from toolkit.readers.base import RawRecord
 from toolkit.records import Arm, Design, Identifier, Intervention, Link, Location, TrialRecord
@@ -345,3 +347,39 @@ def test_page_heading_and_caption_tolerance(heading_line, caption):
     layout = split_page(f"Title\nNCT ID: NCT1\n{heading_line}\n{caption}\nAsthma\nCOPD")
     (section,) = layout.sections
     assert (section.heading, section.lines) == ("Conditions", ("Asthma", "COPD"))
+
+
+# --- damaged pages: never a crash, never a lost line ------------------------------------
+
+CAPTIONS = {entry["caption"] for entry in RULES["headings"]}
+JUNK_LINES = ["Role:", "Identifier Type:", "Arm Group: ", "-", ":", "Drug: ", "Primary Outcome:",
+              "Enrollment: many", "Who Masked:", "Gender Based: maybe", "0 participants", "\\", "ALL"]
+
+
+def _damage(lines, rnd: random.Random):
+    """Delete, duplicate, swap, blank lines or insert junk lines (header kept)."""
+    lines = list(lines)
+    for _ in range(rnd.randint(1, 8)):
+        op, i, j = rnd.choice("ddsbj"), rnd.randrange(3, len(lines)), rnd.randrange(3, len(lines))
+        if op == "d":
+            lines.insert(j, lines[i]) if rnd.random() < 0.5 else lines.pop(i)
+        elif op == "s":
+            lines[i], lines[j] = lines[j], lines[i]
+        elif op == "b":
+            lines[i] = ""
+        else:
+            lines.insert(i, rnd.choice(JUNK_LINES))
+    return lines
+
+
+@pytest.mark.parametrize("seed_number", range(40))
+def test_page_damaged_seed_keeps_every_line(seed_path, seed_number):
+    lines = _damage(seed_path.read_text("utf-8").split("\n"), random.Random(seed_number))
+    record = to_record(RawRecord("page", "\n".join(lines), path="damaged.txt"))
+    assert record.trial_id == "NCT06054113"
+    kept = "\n".join(s.text for s in record.sections).split("\n")
+    headings = {s.heading for s in record.sections}
+    header = {record.title, "NCT ID: NCT06054113", "Last Updated: 2025-11-13"}
+    lost = [line for line in lines if line.strip() and line not in kept and line not in headings
+            and line not in CAPTIONS and line not in header]
+    assert lost == []

@@ -68,14 +68,20 @@ TITLE_PUNCTUATION = re.compile(r"[.:;,!?*\\]")
 TITLE_SMALL_WORDS = frozenset({"and", "of", "or", "&"})
 
 
+CAPTION_MAX = 200
+
+
 def _looks_like_caption(line: str) -> bool:
+    """One imperative sentence of page text, like the known captions."""
     words = line.split(maxsplit=6)
-    return len(words) >= 6 and words[0] in CAPTION_VERBS and line.rstrip().endswith(".")
+    return len(words) >= 6 and words[0] in CAPTION_VERBS and line.rstrip().endswith(".") \
+        and len(line) <= CAPTION_MAX
 
 
 def _looks_like_title(line: str) -> bool:
+    """A short title-case line (not an all-caps enum value like `ALL`)."""
     words = line.split(maxsplit=7)
-    return 0 < len(words) <= 6 and not TITLE_PUNCTUATION.search(line) \
+    return 0 < len(words) <= 6 and not TITLE_PUNCTUATION.search(line) and not line.isupper() \
         and all(w[:1].isupper() or w in TITLE_SMALL_WORDS for w in words)
 
 
@@ -97,8 +103,10 @@ def is_heading_line(lines: List[str], index: int) -> bool:
 
 
 def _is_caption(heading: Optional[dict], line: str) -> bool:
+    """Whether a line is the known caption of a heading (an unknown heading's
+    caption-like line is kept: it cannot be told from a value)."""
     if heading is None:
-        return _looks_like_caption(line)
+        return False
     score = fuzz.ratio(line, heading["caption"], processor=utils.default_process)
     return score >= CAPTION_CUTOFF
 
