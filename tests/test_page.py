@@ -383,3 +383,18 @@ def test_page_damaged_seed_keeps_every_line(seed_path, seed_number):
     lost = [line for line in lines if line.strip() and line not in kept and line not in headings
             and line not in CAPTIONS and line not in header]
     assert lost == []
+
+
+@pytest.mark.parametrize("groups,expected", [
+    ("Arm A\nDrug A\nTablets\nArm B\nGiven daily\nDrug A\nTablets",
+     (Arm(label="Arm A", interventions=("Drug A",)),
+      Arm(label="Arm B", description="Given daily", interventions=("Drug A",)))),
+    ("EXPERIMENTAL: Arm A\n-\nDrug: Drug A\nTablets\nOTHER: Drug A\nTablets",
+     (Arm(label="Arm A", type="EXPERIMENTAL", interventions=("Drug: Drug A",)),
+      Arm(label="Drug A", type="OTHER", description="Tablets"))),
+    ("Arm A\n-", (Arm(label="Arm A"),)),
+    ("Arm A", (Arm(label="Arm A"),)),
+])
+def test_page_study_groups_shapes(groups, expected):
+    page = (f"T\nNCT ID: NCT1\nStudy Groups\n{groups}\nInterventions\nDrug: Drug A\nTablets")
+    assert to_record(RawRecord("page", page)).arms == expected

@@ -198,24 +198,32 @@ def _arms(lines, context) -> dict:
 
     A line is one of the arm's interventions when it carries an intervention
     type prefix (`Drug: x`), or when it and the next line repeat an entry of
-    the Interventions section (the seed's bare form).
+    the Interventions section (the seed's bare form). An arm whose label is
+    directly followed by such a pair has no description line.
     """
     known = _known_intervention_pairs(context)
-    arm_types = set(VALUES["arm_type"])
     arms: List[dict] = []
-    items = values(lines)
-    i = 0
-    while i < len(items):
-        line, following = items[i], items[i + 1] if i + 1 < len(items) else MISSING
-        typed = _typed(line, TYPE_PREFIX)[0] is not None and _typed(line, arm_types)[0] is None
-        if arms and (typed or (line, following) in known):
-            arms[-1]["interventions"].append(line)
-        else:
-            kind, label = _typed(line, arm_types)
-            arms.append({"label": label, "type": kind, "description": missing_to_none(following),
-                         "interventions": []})
-        i += 2
+    items = values(lines) + [MISSING, MISSING]
+    i, end = 0, len(items) - 2
+    while i < end:
+        if arms and _is_arm_intervention(items[i], items[i + 1], known):
+            arms[-1]["interventions"].append(items[i])
+            i += 2
+            continue
+        kind, label = _typed(items[i], ARM_TYPES)
+        bare = i + 1 < end and (items[i + 1], items[i + 2]) in known
+        description = None if bare else missing_to_none(items[i + 1] if i + 1 < end else None)
+        arms.append({"label": label, "type": kind, "description": description, "interventions": []})
+        i += 1 if bare else 2
     return {"arms": tuple(Arm(**{**a, "interventions": tuple(a["interventions"])}) for a in arms)}
+
+
+ARM_TYPES = set(VALUES["arm_type"])
+
+
+def _is_arm_intervention(line: str, following: str, known: set) -> bool:
+    typed = _typed(line, TYPE_PREFIX)[0] is not None and _typed(line, ARM_TYPES)[0] is None
+    return typed or (line, following) in known
 
 
 def other_names_key(interventions, index: int) -> str:
