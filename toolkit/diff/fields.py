@@ -73,6 +73,8 @@ def diff_fields(old: TrialRecord, new: TrialRecord) -> Tuple[Tuple[FieldChange, 
 
 
 def _compare(how: str, name: str, part: str, a: Any, b: Any, fields: list, texts: list) -> None:
+    if a == b:
+        return
     if how == "text":
         change = _text_change(name, part, a, b)
         if change is not None:
@@ -150,9 +152,10 @@ def _by_heading(sections) -> dict:
 def _extra_changes(a, b) -> Iterator[FieldChange]:
     a, b = a or {}, b or {}
     for key in list(a) + [k for k in b if k not in a]:
-        if key in BOOKKEEPING:
+        if key in BOOKKEEPING or a.get(key) == b.get(key):
             continue
-        x, y = _plain(a.get(key)), _plain(b.get(key))
+        x, y = a.get(key), b.get(key)  # plain JSON already
+        x, y = (None if x in ("", [], {}) else x), (None if y in ("", [], {}) else y)
         if x != y:
             yield FieldChange(f"extra.{key}", "other", x, y)
 

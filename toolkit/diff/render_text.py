@@ -47,7 +47,13 @@ def _field_line(f) -> str:
         parts = [click.style(f"+ {a}", fg="green") for a in f.added]
         parts += [click.style(f"- {r}", fg="red") for r in f.removed]
         return f"  {f.field}:\n" + "\n".join(f"      {p}" for p in parts)
-    return f"  {f.field}: {click.style(str(f.before), fg='red')} -> {click.style(str(f.after), fg='green')}"
+    before, after = _short(f.before), _short(f.after)
+    return f"  {f.field}: {click.style(before, fg='red')} -> {click.style(after, fg='green')}"
+
+
+def _short(value, limit: int = 200) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _criterion_lines(c: CriterionChange) -> List[str]:
