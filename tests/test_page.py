@@ -261,7 +261,8 @@ def test_page_mapper_without_id_raises_input_error():
 @pytest.mark.parametrize("trial_id,registry", [
     ("NCT06054113", "ctgov"), ("ChiCTR2000029434", "chictr"), ("DRKS00021234", "drks"),
     ("ISRCTN12345678", "isrctn"), ("2020-001234-56", "euctr"), ("EUCTR2020-001234-56-DE", "euctr"),
-    ("IRCT20200217046528N1", "irct"), ("ACTRN12620000445976", "anzctr"), ("XYZ-1", "unknown"),
+    ("IRCT20200217046528N1", "irct"), ("ACTRN12620000445976", "anzctr"), ("XYZ-1", "xyz"),
+    ("2020-1", "unknown"),
 ])
 def test_page_registry_of_id_prefix(trial_id, registry):
     assert registry_of(trial_id) == registry

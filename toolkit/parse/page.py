@@ -56,14 +56,16 @@ Layout rules (the renderer in `toolkit.render.page` writes exactly these):
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
+from importlib import resources
 from typing import Dict, List, Optional, Tuple
 
 from toolkit.errors import InputError
 from toolkit.parse import page_parties
 from toolkit.parse.ages import parse_age
 from toolkit.parse.page_layout import (
-    AGE, DATE, ENROLLMENT, MISSING, RULES, VALUES, PageLayout, PageSection, free_text, labelled,
+    AGE, DATE, ENROLLMENT, MISSING, VALUES, PageLayout, PageSection, free_text, labelled,
     missing_to_none, split_page, trim, values,
 )
 from toolkit.readers.base import RawRecord
@@ -391,14 +393,24 @@ HANDLER_ORDER = ("interventions",) + tuple(name for name in HANDLERS if name != 
 # --- the record -------------------------------------------------------------------
 
 
+REGISTRY_PREFIXES = sorted(
+    json.loads(resources.files("toolkit.parse").joinpath("registries.json").read_text("utf-8"))["prefixes"].items(),
+    key=lambda pair: -len(pair[0]))
+EUDRACT_NUMBER = re.compile(r"^\d{4}-\d{6}-\d{2}")
+
+
 def registry_of(trial_id: str) -> str:
-    """The registry an id belongs to, from its prefix (`NCT...` -> `ctgov`)."""
-    for prefix, registry in sorted(RULES["registries"].items(), key=lambda p: -len(p[0])):
-        if trial_id.upper().startswith(prefix.upper()):
+    """The registry an id belongs to, from its prefix (`NCT...` -> `ctgov`).
+
+    Uses the shared prefix table `registries.json`; a bare EudraCT number is
+    `euctr`; an unknown prefix gives the id's lower-case leading letters.
+    """
+    for prefix, registry in REGISTRY_PREFIXES:
+        if trial_id.startswith(prefix) and not trial_id[len(prefix):len(prefix) + 1].isalpha():
             return registry
-    if re.match(r"^\d{4}-\d{6}-\d{2}", trial_id):
+    if EUDRACT_NUMBER.match(trial_id):
         return "euctr"
-    return "unknown"
+    return re.match(r"[A-Za-z]*", trial_id).group().lower() or "unknown"
 
 
 def _fields(layout: PageLayout) -> dict:
