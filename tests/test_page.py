@@ -399,3 +399,17 @@ def test_page_damaged_seed_keeps_every_line(seed_path, seed_number):
 def test_page_study_groups_shapes(groups, expected):
     page = (f"T\nNCT ID: NCT1\nStudy Groups\n{groups}\nInterventions\nDrug: Drug A\nTablets")
     assert to_record(RawRecord("page", page)).arms == expected
+
+
+@pytest.mark.parametrize("payload,expected", [
+    ("Title\nNCT ID: NCT1".encode("utf-8-sig"), "NCT1"),
+    (b"Title\nNCT ID: NCT1\n\xff", InputError),
+    ("Title\nLast Updated: 2024-01-01", InputError),
+])
+def test_page_mapper_payload(payload, expected):
+    raw = RawRecord("page", payload, path="p.txt", entry="p.txt")
+    if expected is InputError:
+        with pytest.raises(InputError, match=r"^p\.txt \[p\.txt\]: "):
+            to_record(raw)
+    else:
+        assert to_record(raw).trial_id == expected

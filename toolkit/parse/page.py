@@ -393,9 +393,8 @@ HANDLER_ORDER = ("interventions",) + tuple(name for name in HANDLERS if name != 
 # --- the record -------------------------------------------------------------------
 
 
-REGISTRY_PREFIXES = sorted(
-    json.loads(resources.files("toolkit.parse").joinpath("registries.json").read_text("utf-8"))["prefixes"].items(),
-    key=lambda pair: -len(pair[0]))
+_REGISTRIES = json.loads(resources.files("toolkit.parse").joinpath("registries.json").read_text("utf-8"))
+REGISTRY_PREFIXES = sorted(_REGISTRIES["prefixes"].items(), key=lambda pair: -len(pair[0]))
 EUDRACT_NUMBER = re.compile(r"^\d{4}-\d{6}-\d{2}")
 
 
@@ -449,13 +448,29 @@ def _sections(layout: PageLayout) -> Tuple[Section, ...]:
     return tuple(found)
 
 
+def _page_text(raw: RawRecord) -> str:
+    if not isinstance(raw.payload, bytes):
+        return raw.payload
+    try:
+        return raw.payload.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(raw.path, f"page is not UTF-8 text: {exc.reason} at byte {exc.start}",
+                         raw.where() or None) from None
+
+
 def to_record(raw: RawRecord) -> TrialRecord:
-    """Map a page (`raw.payload`, a str) to a `TrialRecord`.
+    """Map a page (`raw.payload`, its text) to a `TrialRecord`.
+
+    Args:
+        raw: a raw record of format `page`; its payload is a str (or UTF-8 bytes).
+
+    Returns:
+        The record, without criteria tree (see `toolkit.parse.parse_record`).
 
     Raises:
-        InputError: the page has no trial id line.
+        InputError: the page has no trial id line, or its bytes are not UTF-8.
     """
-    layout = split_page(raw.payload)
+    layout = split_page(_page_text(raw))
     trial_id = layout.header.get("id")
     if not trial_id:
         raise InputError(raw.path, "no trial id line (like 'NCT ID: NCT...') before the first heading",
