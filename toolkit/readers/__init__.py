@@ -22,14 +22,16 @@ from toolkit.readers.base import RawRecord
 
 __all__ = ["READERS", "FORMATS", "RawRecord", "iter_records", "available_formats"]
 
-# Detection order: specific formats first; `page` (plain text) claims the rest.
+# Detection order: cheap exact sniffs first (ctgov_json refuses the JSON Lines
+# history formats that wrap a study: `TrialID`/`version_index`, `ctrname`);
+# `page` (plain text) is last because it is the most permissive.
 READERS = (
+    "ctgov_json",
     "ictrp_versions",
     "ctrdata",
-    "cthist_csv",
-    "ctgov_json",
     "ctgov_xml",
     "ictrp_xml",
+    "cthist_csv",
     "page",
 )
 FORMATS = READERS

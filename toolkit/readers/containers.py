@@ -128,7 +128,7 @@ def peek(stream: BinaryIO, size: int) -> Tuple[bytes, BinaryIO]:
         chunks.append(chunk)
         missing -= len(chunk)
     head = b"".join(chunks)
-    return head, io.BufferedReader(_Prefixed(head, stream), buffer_size=256 * 1024)
+    return head, io.BufferedReader(_Prefixed(head, stream))
 
 
 def unsafe_entry_name(name: str) -> Optional[str]:
