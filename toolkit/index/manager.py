@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, Optional, Tuple
 
 from toolkit.errors import SearchIndexError
-from toolkit.index.analysis import tokens_with_offsets
+from toolkit.index.analysis import words
 from toolkit.index.documents import record_documents, trial_key
 from toolkit.index.engines import DEFAULT_ENGINE, ENGINES, Engine, open_engine
 from toolkit.index.query import And, Word
@@ -310,9 +310,7 @@ def _flush(engine, batch, remove, vocabulary, replace, counts, progress) -> None
 
 
 def _vocabulary_words(text: str) -> Iterator[str]:
-    for word, _, _ in tokens_with_offsets(text):
-        if len(word) >= 3 and word.isalpha():
-            yield word
+    return (word for word in words(text) if len(word) >= 3 and word.isalpha())
 
 
 def _records_for(store, keys: set) -> Iterator[TrialRecord]:

@@ -28,7 +28,7 @@ def build_schema() -> wf.Schema:
         "number": lambda: wf.NUMERIC(float, bits=64, signed=True, shift_step=16),
     }
     spec = {name: kinds[kind]() for name, kind in FIELDS.items() if kind != "keyword"}
-    spec[KEYS_FIELD] = wf.KEYWORD(scorable=False)
+    spec[KEYS_FIELD] = wf.KEYWORD(scorable=True)  # a length column spares Whoosh a stat() per posting
     for name in STORED:
         spec.setdefault(name, wf.STORED())
     spec["doc_id"] = wf.ID(unique=True, stored=True)

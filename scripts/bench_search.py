@@ -1,0 +1,147 @@
+"""Search benchmark: build rate, index size and query latency at several scales.
+
+Real records (parsed and tagged from SOURCE paths, the shipped sample by
+default) are replicated under new trial ids until the index holds the asked
+number of criterion documents; each engine builds that index from scratch
+and answers a fixed set of realistic queries.
+
+Usage:
+    python scripts/bench_search.py [--scales 10000,100000,1000000]
+        [--engines whoosh,tantivy] [--source PATH ...] [--repeat 5] [--json OUT]
+
+Prints a Markdown table: engine, criteria, build seconds, criteria/s, size MB,
+query p50/p95 ms (top 20 hits, highlights included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterator, List
+
+from toolkit.index import Filters, SearchIndex, compile_query, run_search
+from toolkit.records import TrialRecord
+
+REPO = Path(__file__).resolve().parents[1]
+
+QUERIES = [
+    ("chemotherapy", Filters()),
+    ('"informed consent"', Filters(polarity="inclusion")),
+    ('drug:"CAR T"', Filters(polarity="exclusion", window_max_days=28)),
+    ("condition:GvHD", Filters()),
+    ("pregnant OR lactating", Filters(polarity="exclusion")),
+    ("hepat* NOT \"hepatitis B\"", Filters()),
+    ("zidovudne~", Filters()),
+    ("infection AND active", Filters(status=("completed",), phase=("2",))),
+    ("prior therapy", Filters(age_years=10)),
+    ("HIV", Filters(polarity="inclusion", window_min_days=7)),
+    ('"within 4 weeks" AND (surgery OR radiotherapy)', Filters()),
+    ("category:medication steroids", Filters()),
+]
+
+
+def load_records(sources: List[str]) -> List[TrialRecord]:
+    """Parsed and tagged records of the source paths, one per trial, with criteria."""
+    from toolkit.nlp import tag_record
+    from toolkit.pipeline import iter_parsed
+
+    by_key = {}
+    for outcome in iter_parsed(sources, tagger=tag_record):
+        record = outcome.record
+        if record is not None and record.eligibility and record.eligibility.criteria:
+            by_key[record.key] = record
+    return list(by_key.values())
+
+
+def replicated(records: List[TrialRecord], criteria: int) -> Iterator[TrialRecord]:
+    """Copies of the records under new trial ids until `criteria` criteria are yielded."""
+    done, copy = 0, 0
+    while done < criteria:
+        for record in records:
+            if done >= criteria:
+                return
+            trial_id = record.trial_id if copy == 0 else f"{record.trial_id}-R{copy}"
+            yield dataclasses.replace(record, trial_id=trial_id, content_hash=f"{record.content_hash}-{copy}")
+            done += sum(1 for _ in record.all_criteria())
+        copy += 1
+
+
+def dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def percentile(values: List[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+
+
+def bench_one(engine: str, records: List[TrialRecord], criteria: int, *, repeat: int, workdir: Path) -> dict:
+    """Build one index and time the query set."""
+    root = workdir / f"{engine}-{criteria}"
+    index = SearchIndex(root, engine=engine)
+    started = time.perf_counter()
+    meta = index.rebuild(replicated(records, criteria))
+    build = time.perf_counter() - started
+    compiled = [compile_query(q, f) for q, f in QUERIES]
+    for node in compiled:  # warm up caches and readers
+        run_search(index, node, limit=20)
+    latencies, hits = [], 0
+    for _ in range(repeat):
+        for node in compiled:
+            t0 = time.perf_counter()
+            hits += len(run_search(index, node, limit=20))
+            latencies.append((time.perf_counter() - t0) * 1000)
+    row = {
+        "engine": engine, "criteria": meta["criteria"], "trials": meta["trials"],
+        "build_s": round(build, 1), "criteria_per_s": round(meta["criteria"] / build),
+        "size_mb": round(dir_size(index.path) / 1e6, 1),
+        "p50_ms": round(percentile(latencies, 50), 2), "p95_ms": round(percentile(latencies, 95), 2),
+        "queries": len(latencies), "hits": hits,
+    }
+    index.close()
+    shutil.rmtree(root, ignore_errors=True)
+    return row
+
+
+def print_table(rows: List[dict]) -> None:
+    columns = ["engine", "criteria", "trials", "build_s", "criteria_per_s", "size_mb", "p50_ms", "p95_ms"]
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    for row in rows:
+        print("| " + " | ".join(f"{row[c]:,}" if isinstance(row[c], int) else str(row[c]) for c in columns) + " |")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="10000,100000,1000000")
+    parser.add_argument("--engines", default="whoosh,tantivy")
+    parser.add_argument("--source", nargs="*", default=[str(REPO / "corpus")])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", dest="json_out")
+    parser.add_argument("--workdir", default=None, help="Where indexes are built (a temp dir by default).")
+    args = parser.parse_args(argv)
+    records = load_records(args.source)
+    base = sum(1 for r in records for _ in r.all_criteria())
+    print(f"{len(records)} real records, {base} criteria, replicated to each scale", file=sys.stderr)
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="ptk-bench-"))
+    rows = []
+    for scale in (int(s) for s in args.scales.split(",")):
+        for engine in args.engines.split(","):
+            row = bench_one(engine, records, scale, repeat=args.repeat, workdir=workdir)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+            rows.append(row)
+    print_table(rows)
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(rows, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
