@@ -48,7 +48,7 @@ def test_diff_cli_history_from_file():
     assert [v["version"] for v in versions] == [str(n) for n in range(1, 9)]
     assert versions[4]["changed"] == "criteria, dates, enrollment, outcomes"
     assert versions[5]["status"] == "COMPLETED" and versions[5]["enrollment"] == 105
-    assert versions[6]["changed"] == ""
+    assert versions[6]["changed"] == "(no change)"  # v7 differs from v6 by its date only
 
 
 def test_diff_cli_history_from_store(stored):

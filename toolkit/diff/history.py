@@ -31,11 +31,17 @@ def history_rows(versions: Sequence[TrialRecord]) -> List[dict]:
             "status": record.status,
             "enrollment": enrollment.count if enrollment else None,
             "enrollment_type": enrollment.type if enrollment else None,
-            "changed": ", ".join(diff.parts) if diff is not None else "(first version)",
+            "changed": _changed(diff),
             "events": len(diff.events) if diff is not None else 0,
         })
         previous = record
     return rows
+
+
+def _changed(diff) -> str:
+    if diff is None:
+        return "(first version)"
+    return ", ".join(diff.parts) if diff.parts else "(no change)"
 
 
 def pick_version(versions: Sequence[TrialRecord], wanted: Optional[str], *, default: int) -> TrialRecord:
