@@ -160,6 +160,26 @@ def test_ctgov_json_keeps_unmapped_keys_verbatim():
     assert record.extra["identificationModule"]["organization"]["fullName"] == "Latin American Cooperative Oncology Group"
 
 
+@pytest.mark.parametrize("name,nct_id,check", [
+    # an id the registry merged into this one: searchable as a secondary id
+    ("UserZetsu_dtx-analysis__ctg-studies.json", "NCT03103880",
+     lambda r: ("NCT05712863", "NCT_ALIAS") in [(i.id, i.type) for i in r.secondary_ids]),
+    # a key outside the API field tree, added by whoever saved the file: kept, not mapped twice
+    ("dgg32_clinical-trials-public__ctg-studies.json", "NCT05923281",
+     lambda r: len(r.extra["contactsLocationsModule"]["locations_nested"]) == len(r.locations) == 15),
+    # interventionMappedName (empty list) appears only in some downloads
+    ("dgg32_clinical-trials-public__ctg-studies.json", "NCT05915702",
+     lambda r: r.extra["armsInterventionsModule.interventions"][0]["interventionMappedName"] == []),
+    # the only study of its file: an observational study without arms or phases
+    ("dgg32_clinical-trials-public__ctg-studies2.json", "NCT02663973",
+     lambda r: r.arms == () and r.phases == () and r.design.observational_model == "CASE_ONLY"),
+])
+def test_ctgov_json_odd_real_studies(name, nct_id, check):
+    record = parse_record(RawRecord("ctgov_json", _array_study(name, nct_id)))
+    assert record.trial_id == nct_id
+    assert check(record)
+
+
 @pytest.mark.parametrize("mutate,reason", [
     (lambda s: s["protocolSection"]["identificationModule"].pop("nctId"), "without protocolSection.identificationModule.nctId"),
     (lambda s: s.pop("protocolSection"), "no protocolSection"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import tarfile
 import tracemalloc
 import zipfile
@@ -133,3 +134,47 @@ def test_readers_memory_stays_flat_as_the_dump_grows(tmp_path):
     size = path.stat().st_size
     assert peaks[1] < size / 10
     assert peaks[1] < peaks[0] * 1.5
+
+
+class _Pipe(io.RawIOBase):
+    """A stdin that cannot seek, like a shell pipe."""
+
+    def __init__(self, data: bytes):
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        chunk = self._data.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def _zip_bytes(ids) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for nct in ids:
+            archive.writestr(f"{nct}.json", _zip_text(f"{nct}.json"))
+    return buffer.getvalue()
+
+
+def _tar_gz_bytes(ids) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for nct in ids:
+            data = _zip_text(f"{nct}.json").encode()
+            info = tarfile.TarInfo(f"{nct}.json")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("build", [_zip_bytes, _tar_gz_bytes])
+def test_readers_archives_from_a_pipe_on_stdin(monkeypatch, build):
+    ids = ["NCT01130532", "NCT03596047"]
+    pipe = io.TextIOWrapper(io.BufferedReader(_Pipe(build(ids))))
+    monkeypatch.setattr(sys, "stdin", pipe)
+    found = list(iter_records("-"))
+    assert [(r.path, r.entry) for r in found] == [(None, f"{nct}.json") for nct in ids]
+    assert [r.payload["protocolSection"]["identificationModule"]["nctId"] for r in found] == ids

@@ -106,6 +106,7 @@ def _identification(module: _Module, out: _Out) -> None:
         out.add("secondary_ids", Identifier(org.get("id").strip(), type=org.get("type") or "ORG_STUDY_ID",
                                             source=clean_text(org.get("link"))))
     out.keep("identificationModule.orgStudyIdInfo", org.rest())
+    out.add("secondary_ids", *(Identifier(alias, type="NCT_ALIAS") for alias in text_list(module.get("nctIdAliases"))))
     infos = module.items("secondaryIdInfos")
     for info in infos:
         if clean_text(info.get("id")):
