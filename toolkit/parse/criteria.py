@@ -101,6 +101,7 @@ class _Node:
     indent: int
     style: str
     last_line: Line
+    restarts: bool = False
     children: List["_Node"] = field(default_factory=list)
 
 
@@ -213,6 +214,8 @@ class _Parser:
         pos, end = _strip_emphasis(self.text, line.text_start, line.end)
         colon = _find_colon(self.text, pos, min(end, pos + HEADING_MAX_CHARS))
         if colon >= 0:
+            if self.text[end - 1] in ":：" and end - pos <= BARE_HEADING_MAX_CHARS:
+                colon = end  # "AS PER AMENDMENT 1/10/97: Excluded:"
             found = self.hint.search(self.hint_text, pos, colon)
         elif end - pos <= BARE_HEADING_MAX_CHARS:
             found = self.bare_hint.search(self.hint_text, pos, end)
@@ -224,11 +227,13 @@ class _Parser:
         head_start = _strip_emphasis(self.text, line.text_start, line.end)[0]
         self.record_heading(line.content, head_start, heading.head_end)
         if heading.kind == "block":
-            self.block, self.cue, self.category = heading.polarity, None, None
+            self.block, self.cue = heading.polarity, None
+            self.category = _block_category(self.headings[-1])
         elif heading.kind == "cue":
             self.cue = heading.polarity
         else:
             self.category, self.cue = heading.category, None
+            self.block = heading.polarity or self.block
         if heading.rest is not None:
             style, text_start = marker_at(self.text, heading.rest, line.end)
             self.start_item(line, line.indent, style, text_start)
@@ -245,7 +250,10 @@ class _Parser:
             return False
         capitalised, words = _title_words(title)
         following = self.next_line(index)
-        if following is None or capitalised * 2 < words:
+        if following is None or capitalised * 2 < words or _NOT_A_TITLE.match(title):
+            return False
+        heading = self.match_heading(following)
+        if heading is not None and heading.kind == "block":
             return False
         if title[-1] in ":：" or (following.bulleted and following.indent >= line.indent):
             return True
@@ -269,13 +277,16 @@ class _Parser:
     # --- items ----------------------------------------------------------------
 
     def start_item(self, line: Line, indent: int, style: str, text_start: int) -> None:
-        node = _Node(self.polarity, self.category, text_start, line.end, indent, style, line)
+        restarts = _restarts(self.text[line.content:text_start]) if marker_rank(style) < 3 else False
+        node = _Node(self.polarity, self.category, text_start, line.end, indent, style, line, restarts)
         self.place(node)
         self.current = node
 
     def place(self, node: _Node) -> None:
         """Put a new item in the tree: sibling, child, or child of an implicit list."""
         stack = self.stack
+        if stack and stack[-1].indent > node.indent and self.opens_outdented(node):
+            return self.push(node, stack[-1].last.children, implicit=True)
         while stack and stack[-1].indent > node.indent:
             stack.pop()
         if not stack:
@@ -291,9 +302,10 @@ class _Parser:
         top = self.stack[-1]
         if top.implicit and not _list_goes_on(self.text, top.last, node):
             self.close_implicit(node)
-            return self.append(self.stack[-1], node)
+            return self.place(node)
         if _opens_list(self.text, top.last) and node.style == top.style:
-            return self.push(node, top.last.children, implicit=True)
+            if marker_rank(node.style) < 0 or marker_rank(node.style) == 3 or node.restarts:
+                return self.push(node, top.last.children, implicit=True)
         self.append(top, node)
 
     def place_new_style(self, node: _Node) -> None:
@@ -310,10 +322,23 @@ class _Parser:
             return self.push(node, top.last.children)
         self.append(top, node)
 
+    def opens_outdented(self, node: _Node) -> bool:
+        """A bullet less indented than an item ending with ":" (and of another style) is its child.
+
+        Rendered markdown often loses the indentation of such children
+        ("  o ... one of the following:" then "* The injury to the head;").
+        """
+        top = self.stack[-1]
+        return (
+            node.style != NONE_STYLE
+            and node.style not in top.styles
+            and _opens_list(self.text, top.last)
+        )
+
     def close_implicit(self, node: _Node) -> None:
-        """End every implicit list open at this indentation and style."""
+        """End every implicit list open at this indentation."""
         stack = self.stack
-        while len(stack) > 1 and stack[-1].implicit and stack[-1].indent == node.indent:
+        while stack and stack[-1].implicit and stack[-1].indent == node.indent:
             stack.pop()
 
     def push(self, node: _Node, items: List[_Node], *, implicit: bool = False) -> None:
@@ -368,6 +393,8 @@ def _wrap_width(lines: List[Line]) -> int:
     return width if MIN_WRAP_WIDTH <= width <= MAX_WRAP_WIDTH else 0
 
 
+# Remarks read like titles but introduce the text under them: they stay criteria.
+_NOT_A_TITLE = re.compile(r"(?:notes?|n\.?b\.?|remarks?|comments?|examples?)\b", re.IGNORECASE)
 _SMALL_WORDS = frozenset("a an and or of the for in on to with at by vs per from".split())
 
 
@@ -381,6 +408,24 @@ def _title_words(title: str) -> Tuple[int, int]:
         words += 1
         capitalised += word[0].isupper()
     return capitalised, words
+
+
+# A block heading naming a group of participants is also the category of its criteria.
+_QUALIFIED_BLOCK = re.compile(
+    r"\b(?:for|cohorts?|parts?|groups?|arms?|phase|stage|step|sub-?study|donors?|recipients?"
+    r"|partners?|caregivers?|parents?|healthy|controls?|cases?|volunteers?)\b|\s-\s",
+    re.IGNORECASE,
+)
+
+
+_NAMES_CRITERIA = re.compile(r"inclusion|exclusion|criteria", re.IGNORECASE)
+
+
+def _block_category(heading: str) -> Optional[str]:
+    """The category a block heading gives ("Inclusion Criteria for Group 1"), else None."""
+    if _QUALIFIED_BLOCK.search(heading) is None or _NAMES_CRITERIA.search(heading) is None:
+        return None
+    return heading.rstrip(":： \t")
 
 
 def _find_colon(text: str, pos: int, end: int) -> int:
@@ -407,10 +452,25 @@ def _opens_list(text: str, node: Optional[_Node]) -> bool:
 
 
 def _list_goes_on(text: str, previous: _Node, node: _Node) -> bool:
-    """Whether an unindented item still belongs to the implicit list of `previous`."""
+    """Whether an unindented item still belongs to the implicit list of `previous`.
+
+    Numbered and lettered items of one style go on; others go on while the
+    item before ends like a list item (";", ",", ":", "or", "and") or both
+    start with the same two words.
+    """
+    if node.style == previous.style and 0 <= marker_rank(node.style) < 3:
+        return True
     if _LIST_GOES_ON.search(text, max(previous.start, previous.end - 8), previous.end):
         return True
     return _first_words(text, previous.start) == _first_words(text, node.start)
+
+
+_FIRST_MARKERS = frozenset(("1", "a", "A", "i", "I", "01"))
+
+
+def _restarts(marker: str) -> bool:
+    """True when a numbered or lettered marker is the first of its list ("1.", "(a)", "i)")."""
+    return marker.strip(" \t().)、．") in _FIRST_MARKERS
 
 
 def _first_words(text: str, start: int) -> List[str]:
