@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Parse throughput and memory on the shared real data.
 
-Each measurement runs in a fresh process so its peak RSS is its own. Modes:
+Each measurement runs in a fresh process so its peak RSS is its own. Besides
+wall-clock records/s the table gives records per CPU-second (parent and
+workers): on a shared machine that is the figure that does not depend on the
+load of others, and it bounds what one free core can do. Modes:
   read       readers only (iter_records), to see what reading costs;
   structure  readers + parse_record (criteria tree), no NLP, no store;
   pipeline   run_parse into a temporary store (no NLP).
@@ -50,10 +53,16 @@ def measure(paths: list, mode: str, jobs: int) -> dict:
     else:
         items = _pipeline(paths, jobs)
     seconds = time.perf_counter() - started
+    cpu = sum(_cpu(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"records": items[0], "failed": items[1], "seconds": seconds,
+    return {"records": items[0], "failed": items[1], "seconds": seconds, "cpu_seconds": cpu,
             "peak_mb": peak_kb / 1024, "worker_peak_mb": children_kb / 1024}
+
+
+def _cpu(who) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def list_count(items) -> tuple:
@@ -87,13 +96,16 @@ def run_child(name: str, paths: list, mode: str, jobs: int) -> dict:
         return {"dataset": name, "mode": mode, "jobs": jobs, "error": done.stderr.strip()[-300:]}
     row = json.loads(done.stdout.strip().splitlines()[-1])
     row.update(dataset=name, mode=mode, jobs=jobs)
-    row["rec_per_s"] = (row["records"] + row["failed"]) / row["seconds"] if row["seconds"] else 0
+    total = row["records"] + row["failed"]
+    row["rec_per_s"] = total / row["seconds"] if row["seconds"] else 0
+    row["rec_per_cpu_s"] = total / row["cpu_seconds"] if row["cpu_seconds"] else 0
     return row
 
 
 def print_table(rows: list) -> None:
     head = f"{'dataset':<22} {'mode':<10} {'jobs':>4} {'records':>8} {'failed':>6} " \
-           f"{'seconds':>8} {'rec/s':>8} {'peak MB':>8} {'workers MB':>10}"
+           f"{'seconds':>8} {'rec/s':>8} {'cpu s':>7} {'rec/cpu-s':>9} {'peak MB':>8} " \
+           f"{'workers MB':>10}"
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -102,6 +114,7 @@ def print_table(rows: list) -> None:
             continue
         print(f"{r['dataset']:<22} {r['mode']:<10} {r['jobs']:>4} {r['records']:>8,} "
               f"{r['failed']:>6,} {r['seconds']:>8.2f} {r['rec_per_s']:>8,.0f} "
+              f"{r['cpu_seconds']:>7.1f} {r['rec_per_cpu_s']:>9,.0f} "
               f"{r['peak_mb']:>8.0f} {r['worker_peak_mb']:>10.0f}")
 
 

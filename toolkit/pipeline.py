@@ -23,7 +23,7 @@ __all__ = ["DEFAULT_BATCH_SIZE", "Outcome", "ParseSummary", "default_tagger", "p
            "iter_parsed", "run_parse"]
 
 DEFAULT_BATCH_SIZE = 500
-CHUNK_SIZE = 32  # raw records sent to a worker at a time
+CHUNK_SIZE = 64  # work items sent to a worker at a time
 CHUNKS_IN_FLIGHT = 3  # per worker: bounds memory whatever the dump size
 
 Tagger = Callable[[TrialRecord], TrialRecord]
@@ -135,11 +135,18 @@ def iter_parsed(paths: Sequence, *, format: Optional[str] = None, tagger: Option
         format: a reader format name; detected per file when None.
         tagger: applied to every parsed record (e.g. `toolkit.nlp.tag_record`).
         jobs: worker processes for parsing (1 = in this process).
+
+    Raises:
+        UnknownFormatError: `format` names no installed reader.
     """
-    items = _read(_as_list(paths), format=format)
+    from toolkit.readers import READERS, detect
+
+    if format:
+        detect.load_reader(format, READERS)
+    paths = _as_list(paths)
     if jobs <= 1:
-        return (parse_one(item, tagger) for item in items)
-    return _parse_in_workers(items, tagger=tagger, jobs=jobs)
+        return (parse_one(item, tagger) for item in _read(paths, format=format))
+    return _parse_in_workers(_tasks(paths, format=format), tagger=tagger, format=format, jobs=jobs)
 
 
 def _as_list(paths) -> list:
@@ -148,48 +155,128 @@ def _as_list(paths) -> list:
     return list(paths)
 
 
-_WORKER_TAGGER: Optional[Tagger] = None
+# --- worker processes ----------------------------------------------------------
+#
+# The parent only walks containers (decompressing a tarball is sequential) and
+# hands each small file or archive entry to a worker as bytes: XML parsing,
+# mapping, the criteria tree and tagging all happen in the workers. A member
+# bigger than MEMBER_BYTES (a JSON array of 1,000 studies) is read here and
+# its raw records are sent instead.
+
+MEMBER_BYTES = 4 * 1024 * 1024
+CHUNK_BYTES = 1024 * 1024
+
+_WORKER = {"tagger": None, "reader": None}
 
 
-def _init_worker(tagger: Optional[Tagger]) -> None:
-    global _WORKER_TAGGER
-    _WORKER_TAGGER = tagger
+def _tasks(paths: Sequence, *, format: Optional[str]) -> Iterator[tuple]:
+    """Work items in source order: ("member", path, entry, bytes) or ("item", raw|failure)."""
+    from toolkit.readers import containers
+
+    for path in paths:
+        try:
+            for member in containers.iter_members(path):
+                if isinstance(member, Failure):
+                    yield ("item", member)
+                else:
+                    yield from _member_tasks(member, format)
+        except InputError as exc:
+            yield ("item", Failure(exc.path or str(path), exc.reason, exc.record))
+        except Exception as exc:  # a reader bug: report it, go on with the next path
+            yield ("item", Failure(str(path), f"{type(exc).__name__}: {exc}"))
 
 
-def _parse_chunk(chunk: list) -> list:
-    return [parse_one(item, _WORKER_TAGGER) for item in chunk]
+def _member_tasks(member, format: Optional[str]) -> Iterator[tuple]:
+    """A small member whole, or the raw records of a big one."""
+    from toolkit.readers import containers
+
+    try:
+        data, stream = containers.peek(member.stream, MEMBER_BYTES + 1)
+    except containers.READ_ERRORS as exc:
+        yield ("item", Failure(member.path, f"truncated or damaged data: {exc}", member.entry))
+        return
+    if len(data) <= MEMBER_BYTES:
+        yield ("member", member.path, member.entry, data)
+        return
+    big = containers.Member(member.path, member.entry, stream)
+    for item in _read_member(big, _reader(format)):
+        yield ("item", item)
 
 
-def _chunks(items: Iterator, size: int) -> Iterator[list]:
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
+def _reader(format: Optional[str]):
+    from toolkit.readers import READERS, detect
+
+    return detect.load_reader(format, READERS) if format else None
+
+
+def _read_member(member, reader) -> Iterator[Union[RawRecord, Failure]]:
+    """Raw records of one member, the way `iter_records` reads them."""
+    from toolkit import readers
+
+    return readers._read_member(member, reader)
+
+
+def _run_task(task: tuple, tagger: Optional[Tagger], reader) -> List[Outcome]:
+    """Outcomes of one work item (read if needed, then parse and tag)."""
+    if task[0] == "item":
+        return [parse_one(task[1], tagger)]
+    import io
+
+    from toolkit.readers import containers
+
+    _, path, entry, data = task
+    member = containers.Member(path, entry, io.BytesIO(data))
+    return [parse_one(item, tagger) for item in _read_member(member, reader)]
+
+
+def _init_worker(tagger: Optional[Tagger], format: Optional[str]) -> None:
+    _WORKER["tagger"] = tagger
+    _WORKER["reader"] = _reader(format)
+
+
+def _run_chunk(chunk: list) -> List[Outcome]:
+    return [o for task in chunk for o in _run_task(task, _WORKER["tagger"], _WORKER["reader"])]
+
+
+def _task_bytes(task: tuple) -> int:
+    return len(task[3]) if task[0] == "member" else 4096
+
+
+def _chunks(tasks: Iterator[tuple]) -> Iterator[list]:
+    """Groups of tasks of about CHUNK_BYTES, at most CHUNK_SIZE tasks each."""
+    chunk, size = [], 0
+    for task in tasks:
+        chunk.append(task)
+        size += _task_bytes(task)
+        if len(chunk) >= CHUNK_SIZE or size >= CHUNK_BYTES:
             yield chunk
-            chunk = []
+            chunk, size = [], 0
     if chunk:
         yield chunk
 
 
-def _parse_in_workers(items: Iterator, *, tagger: Optional[Tagger], jobs: int) -> Iterator[Outcome]:
-    """Parse chunks in a process pool, a bounded number in flight, in order."""
-    with multiprocessing.Pool(jobs, initializer=_init_worker, initargs=(tagger,)) as pool:
+def _parse_in_workers(tasks: Iterator[tuple], *, tagger: Optional[Tagger], format: Optional[str],
+                      jobs: int) -> Iterator[Outcome]:
+    """Run chunks in a process pool, a bounded number in flight, in order."""
+    with multiprocessing.Pool(jobs, initializer=_init_worker, initargs=(tagger, format)) as pool:
         pending = deque()
-        for chunk in _chunks(items, CHUNK_SIZE):
-            pending.append((chunk, pool.apply_async(_parse_chunk, (chunk,))))
+        for chunk in _chunks(tasks):
+            pending.append((chunk, pool.apply_async(_run_chunk, (chunk,))))
             if len(pending) >= jobs * CHUNKS_IN_FLIGHT:
-                yield from _collect(*pending.popleft(), tagger=tagger)
+                yield from _collect(*pending.popleft(), tagger=tagger, format=format)
         while pending:
-            yield from _collect(*pending.popleft(), tagger=tagger)
+            yield from _collect(*pending.popleft(), tagger=tagger, format=format)
 
 
-def _collect(chunk: list, result, *, tagger: Optional[Tagger]) -> List[Outcome]:
-    """A chunk's outcomes; parsed here when it could not go through a worker
+def _collect(chunk: list, result, *, tagger: Optional[Tagger], format: Optional[str]
+             ) -> List[Outcome]:
+    """A chunk's outcomes; run here when it could not go through a worker
     (an unpicklable payload, a worker that died)."""
     try:
         return result.get()
     except Exception:
-        return [parse_one(item, tagger) for item in chunk]
+        reader = _reader(format)
+        return [o for task in chunk for o in _run_task(task, tagger, reader)]
 
 
 # --- the run -----------------------------------------------------------------
