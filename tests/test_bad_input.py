@@ -212,3 +212,20 @@ def test_bad_input_study_without_nct_id_is_raised_by_the_mapper_naming_the_recor
         parse_record(second)
     assert (caught.value.path, caught.value.record) == (str(path), "broken.json")
     assert "nctId" in caught.value.describe()
+
+
+def test_bad_input_utf16_file_is_read_as_text(tmp_path):
+    path = tmp_path / "saved-as-unicode.json"
+    path.write_bytes(_study_bytes(IDS[0]).decode("utf-8").encode("utf-16"))
+    assert _outcome(iter_records(path)) == [("ok", IDS[0])]
+
+
+def test_bad_input_truncated_zip_entry_too_large_to_salvage_is_refused(tmp_path, monkeypatch):
+    from toolkit.readers import containers
+
+    monkeypatch.setattr(containers, "MAX_SALVAGED_ENTRY", 1000)
+    data = _zip_of(IDS[:2])
+    path = tmp_path / "bulk.zip"
+    path.write_bytes(data[: len(data) - 40])
+    ((kind, record, reason),) = _outcome(iter_records(path))
+    assert kind == "fail" and "too large to salvage" in reason

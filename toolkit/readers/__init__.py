@@ -76,7 +76,7 @@ def _sources(paths) -> list:
 
 def _read_member(member: containers.Member, forced) -> Iterator[Union[RawRecord, Failure]]:
     try:
-        head, stream = containers.peek(member.stream, detect.HEAD_SIZE)
+        head, stream = containers.as_utf8(*containers.peek(member.stream, detect.HEAD_SIZE))
     except containers.READ_ERRORS as exc:
         yield Failure(member.path, f"truncated or damaged data: {exc}", member.entry)
         return

@@ -16,6 +16,7 @@ read before the break.
 from __future__ import annotations
 
 import bz2
+import codecs
 import contextlib
 import gzip
 import io
@@ -35,15 +36,16 @@ from typing import BinaryIO, Iterator, Optional, Tuple, Union
 
 from toolkit.errors import Failure
 
-__all__ = ["Member", "iter_members", "peek", "unsafe_entry_name", "MAX_DEPTH", "READ_ERRORS"]
+__all__ = ["Member", "iter_members", "peek", "as_utf8", "unsafe_entry_name", "MAX_DEPTH", "READ_ERRORS"]
 
 MAX_DEPTH = 3
 MAGIC_SIZE = 512
 SPOOL_IN_MEMORY = 64 * 1024 * 1024
+MAX_SALVAGED_ENTRY = 512 * 1024 * 1024
 
 # Errors a damaged archive or compressed stream raises while being read.
 READ_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile, tarfile.TarError,
-               lzma.LZMAError, NotImplementedError, RuntimeError)
+               lzma.LZMAError, NotImplementedError, RuntimeError, UnicodeDecodeError)
 
 _DECOMPRESSORS = {
     "gzip": lambda stream: gzip.GzipFile(fileobj=stream, mode="rb"),
@@ -129,6 +131,42 @@ def peek(stream: BinaryIO, size: int) -> Tuple[bytes, BinaryIO]:
         missing -= len(chunk)
     head = b"".join(chunks)
     return head, io.BufferedReader(_Prefixed(head, stream))
+
+
+class _Utf16ToUtf8(io.RawIOBase):
+    """A raw stream re-encoding UTF-16 text (with its BOM) as UTF-8."""
+
+    def __init__(self, inner: BinaryIO):
+        self._text = codecs.getreader("utf-16")(inner, errors="strict")
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending:
+            text = self._text.read(16 * 1024)
+            if not text:
+                return 0
+            self._pending = text.encode("utf-8")
+        size = min(len(buffer), len(self._pending))
+        buffer[:size], self._pending = self._pending[:size], self._pending[size:]
+        return size
+
+
+def as_utf8(head: bytes, stream: BinaryIO) -> Tuple[bytes, BinaryIO]:
+    """Re-encode a stream that starts with a UTF-16 byte order mark as UTF-8.
+
+    Args:
+        head: the first bytes of the stream (see `peek`).
+        stream: the stream, still at its start.
+
+    Returns:
+        (head, stream) unchanged, or re-read as UTF-8 when the head is UTF-16.
+    """
+    if not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return head, stream
+    return peek(io.BufferedReader(_Utf16ToUtf8(stream)), len(head))
 
 
 def unsafe_entry_name(name: str) -> Optional[str]:
@@ -316,16 +354,18 @@ def _salvage_zip(path, entry, stream, error, depth) -> Iterator[Union[Member, Fa
 
 def _local_entry(header: bytes, stream: BinaryIO):
     """One entry after a local file header: (name, content or None, reason)."""
-    _, _, flags, method, _, _, crc, size, _, name_len, extra_len = _LOCAL_HEADER.unpack(header)
+    _, _, flags, method, _, _, crc, size, full_size, name_len, extra_len = _LOCAL_HEADER.unpack(header)
     name = stream.read(name_len).decode("utf-8" if flags & 0x800 else "cp437", "replace")
     stream.read(extra_len)
     if flags & 0x08 or method not in (0, 8) or size == 0xFFFFFFFF:
         return name, None, f"entry {name!r} cannot be read without the central directory"
+    if full_size > MAX_SALVAGED_ENTRY:
+        return name, None, f"entry {name!r} is too large to salvage ({full_size} bytes)"
     data = stream.read(size)
     if len(data) < size:
         return name, None, f"entry {name!r} is cut off"
     try:
-        content = zlib.decompress(data, -15) if method == 8 else data
+        content = zlib.decompressobj(-15).decompress(data, full_size + 1) if method == 8 else data
     except zlib.error as exc:
         return name, None, f"entry {name!r} is corrupt: {exc}"
     if zlib.crc32(content) != crc:
