@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, shared_path
 from toolkit.diff import MATCH_THRESHOLD, diff_records
 from toolkit.parse import attach_criteria
 
@@ -49,6 +49,8 @@ def _swap(text, a, b):
     (lambda t: re.sub(r"(?m)^(?!.*:$)(?=\S)", "- ", t), []),              # re-bulleted
     (lambda t: t.replace("\n", "  \n").replace(" with ", "  with "), []),  # whitespace
     (lambda t: _swap(t, "age 18 or older", "written informed consent is obtained"), ["moved", "moved"]),
+    # bullets merged into one paragraph (as ICTRP exports of NCT04348864 did)
+    (lambda t: t.replace("older\nthe patient", "older. the patient").replace("training\npatient", "training patient"), []),
     (lambda t: t.replace("lack of compliance\n", "").replace(
         "Exclusion Criteria:\n\n", "Exclusion Criteria:\n\nlack of compliance\n"), ["moved"]),
 ])
@@ -92,3 +94,23 @@ def test_diff_criteria_added_and_dropped(version5):
     diff = diff_records(version5, _with_text(version5, text))
     assert _statuses(diff) == ["added", "removed"]
     assert sorted(e.kind for e in diff.events) == ["exclusion_criterion_added", "exclusion_criterion_dropped"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trial_id,versions,expected", [
+    # v0 wrote the inclusion criteria as one paragraph, v1 as five bullets: no change
+    ("NCT04348864", (0, 1), []),
+    # "organdysfuncion" -> "organ dysfuncion": a real (if small) edit
+    ("NCT02765191", None, ["modified"]),
+])
+def test_diff_criteria_ictrp_regrouped_bullets(history_versions, trial_id, versions, expected):
+    records = history_versions(str(shared_path("ictrp", "ictrp_covid19_versions.jsonl.gz")))[trial_id]
+    pairs = [records[i] for i in versions] if versions else _pair_with_criteria_change(records)
+    assert _statuses(diff_records(*pairs)) == expected
+
+
+def _pair_with_criteria_change(records):
+    for old, new in zip(records, records[1:]):
+        if diff_records(old, new).changed_criteria:
+            return old, new
+    raise AssertionError("no criteria change")

@@ -9,6 +9,10 @@ Alignment runs in two passes:
    and paired greedily best-first when the score is at least
    `MATCH_THRESHOLD` (60): those are "modified"; what is left is added or removed.
 
+Between the two passes, a criterion split into consecutive bullets (or
+bullets merged into one) with no letter or digit changed pairs with each of
+its pieces as "unchanged": re-bulleting alone is no change.
+
 A pair whose polarity or category changed, or that left the longest common
 order of pairs, is "moved" (a modified criterion can be moved too).
 """
@@ -122,6 +126,9 @@ def diff_criteria(old: Sequence[Item], new: Sequence[Item], *,
     rest_old = [i for i in range(len(old)) if i not in exact]
     used_new = set(exact.values())
     rest_new = [j for j in range(len(new)) if j not in used_new]
+    regrouped = _regrouped(old, new, rest_old, rest_new)
+    rest_old = [i for i in rest_old if i not in {i for i, _ in regrouped}]
+    rest_new = [j for j in rest_new if j not in {j for _, j in regrouped}]
     fuzzy = _fuzzy_pairs(old, new, rest_old, rest_new, threshold)
     pairs = {**exact, **{i: j for i, (j, _) in fuzzy.items()}}
     in_order = _in_order(pairs)
@@ -129,9 +136,11 @@ def diff_criteria(old: Sequence[Item], new: Sequence[Item], *,
     for i, j in pairs.items():
         score = fuzzy[i][1] if i in fuzzy else 100.0
         changes.append((j, i, _pair_change(old[i], new[j], score, i in fuzzy, i in in_order)))
-    paired_new = set(pairs.values())
+    changes += [(j, i, _pair_change(old[i], new[j], 100.0, False, True)) for i, j in regrouped]
+    paired_new = set(pairs.values()) | {j for _, j in regrouped}
+    paired_old = set(pairs) | {i for i, _ in regrouped}
     changes += [(j, -1, _added(new[j])) for j in range(len(new)) if j not in paired_new]
-    changes += [(_anchor(i, pairs), i, _removed(old[i])) for i in range(len(old)) if i not in pairs]
+    changes += [(_anchor(i, pairs), i, _removed(old[i])) for i in range(len(old)) if i not in paired_old]
     changes.sort(key=lambda c: (c[0], c[1]))
     return tuple(c[2] for c in changes)
 
@@ -145,6 +154,48 @@ def _exact_pairs(old: Sequence[Item], new: Sequence[Item]) -> Dict[int, int]:
         if waiting[item.norm]:
             pairs[i] = waiting[item.norm].popleft()
     return pairs
+
+
+def _regrouped(old, new, rest_old, rest_new) -> List[Tuple[int, int]]:
+    """Criteria split into consecutive bullets, or bullets merged into one,
+    with no word changed: (old, new) pairs, one side repeated."""
+    pairs = _splits(old, new, rest_old, rest_new)
+    taken_old, taken_new = {i for i, _ in pairs}, {j for _, j in pairs}
+    merges = _splits(new, old, [j for j in rest_new if j not in taken_new],
+                     [i for i in rest_old if i not in taken_old])
+    return pairs + [(i, j) for j, i in merges]
+
+
+def _splits(whole, parts, rest_whole, rest_parts) -> List[Tuple[int, int]]:
+    """(whole index, part index) for each item of `whole` whose letters and
+    digits equal those of a run of two or more consecutive `parts`."""
+    squashed = {j: _squash(parts[j].norm) for j in rest_parts}
+    free = set(rest_parts)
+    found = []
+    for i in rest_whole:
+        target = _squash(whole[i].norm)
+        for start in rest_parts:
+            run = _run(target, start, squashed, free)
+            if run:
+                found += [(i, j) for j in run]
+                free -= set(run)
+                break
+    return found
+
+
+def _run(target: str, start: int, squashed: dict, free: set) -> List[int]:
+    run, text, j = [], "", start
+    while j in free and target.startswith(text + squashed[j]):
+        text += squashed[j]
+        run.append(j)
+        if text == target:
+            return run if len(run) > 1 else []
+        j += 1
+    return []
+
+
+def _squash(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())
 
 
 def _fuzzy_pairs(old, new, rest_old, rest_new, threshold) -> Dict[int, Tuple[int, float]]:
