@@ -137,13 +137,19 @@ def _filter_nodes(filters: Filters, synonyms: SynonymTable) -> Iterable[Node]:
         if values:
             yield _any_of([_keyword_node(Word(field, v), field) for v in values])
     if filters.age_years is not None:
-        yield Range("min_age", None, filters.age_years)
-        yield Range("max_age", filters.age_years, None)
+        age = _two_places(filters.age_years)
+        yield Range("min_age", None, age)
+        yield Range("max_age", age, None)
     if filters.window_min_days is not None or filters.window_max_days is not None:
-        yield Range("window", filters.window_min_days, filters.window_max_days)
+        yield Range("window", _two_places(filters.window_min_days), _two_places(filters.window_max_days))
     for field, value in (("drug", filters.drug), ("condition", filters.condition)):
         if value:
             yield _text_node(Phrase(field, (value,)), field, synonyms)
+
+
+def _two_places(value: Optional[float]) -> Optional[float]:
+    """Numbers are compared to 1/100 (as the index keeps them)."""
+    return None if value is None else round(float(value), 2)
 
 
 def _any_of(nodes: Sequence[Node]) -> Node:

@@ -121,7 +121,7 @@ def _yes_no(value: Optional[bool]) -> Optional[str]:
 
 def _age_years(eligibility, name: str, default: float) -> float:
     age = getattr(eligibility, name, None) if eligibility else None
-    return float(age.years) if age is not None and age.years is not None else default
+    return round(float(age.years), 2) if age is not None and age.years is not None else default
 
 
 def _intervention_names(record: TrialRecord) -> List[str]:
@@ -155,7 +155,7 @@ def _window_days(criterion: Criterion) -> List[float]:
             continue
         value = next((v for v in (tag.days, tag.high_days, tag.low_days) if v is not None), None)
         if value is not None:
-            days.append(float(value))
+            days.append(round(float(value), 2))
     return days
 
 

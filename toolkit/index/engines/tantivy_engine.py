@@ -42,6 +42,8 @@ class TantivyEngine(Engine):
     def __init__(self, path):
         super().__init__(path)
         self._index = None
+        self._searcher = None
+        self._schema = None
 
     def exists(self) -> bool:
         return (self.path / MARKER).is_file()
@@ -76,22 +78,29 @@ class TantivyEngine(Engine):
         writer.commit()
         writer.wait_merging_threads()
         index.reload()
+        self._searcher = None
         return added
 
+    def _search_with(self):
+        """The index's searcher and schema (kept until the next write)."""
+        if self._searcher is None:
+            index = self._open()
+            self._searcher, self._schema = index.searcher(), index.schema
+        return self._searcher, self._schema
+
     def search(self, node: Node, *, limit: Optional[int] = 10) -> List[Hit]:
-        index = self._open()
-        searcher = index.searcher()
-        query = translate(node, index.schema)
+        searcher, schema = self._search_with()
+        query = translate(node, schema)
         limit = limit if limit is not None else max(1, searcher.num_docs)
         result = searcher.search(query, limit, count=False)
         return [Hit(score, _stored(searcher.doc(address))) for score, address in result.hits]
 
     def count(self, node: Node) -> int:
-        index = self._open()
-        return index.searcher().search(translate(node, index.schema), 1, count=True).count
+        searcher, schema = self._search_with()
+        return searcher.search(translate(node, schema), 1, count=True).count
 
     def close(self) -> None:
-        self._index = None
+        self._index = self._searcher = self._schema = None
 
 
 def _tantivy_document(doc: dict) -> tantivy.Document:
@@ -138,8 +147,10 @@ def translate(node: Node, schema) -> tantivy.Query:
         return Q.phrase_query(schema, node.field, list(node.words))
     if isinstance(node, Prefix):
         return Q.regex_query(schema, node.field, _escape_regex(node.text) + ".*")
-    if isinstance(node, Fuzzy):
-        return Q.fuzzy_term_query(schema, node.field, node.text, distance=node.distance)
+    if isinstance(node, Fuzzy):  # the first letter is kept, as Whoosh's prefixlength=1
+        return Q.boolean_query([
+            (tantivy.Occur.Must, Q.fuzzy_term_query(schema, node.field, node.text, distance=node.distance)),
+            (tantivy.Occur.Must, Q.regex_query(schema, node.field, _escape_regex(node.text[:1]) + ".*"))])
     if isinstance(node, Range):
         return Q.range_query(schema, node.field, tantivy.FieldType.Float,
                              _bound(node.low), _bound(node.high))

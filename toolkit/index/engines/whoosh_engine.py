@@ -25,7 +25,7 @@ def build_schema() -> wf.Schema:
     kinds = {
         "id": lambda: wf.ID(unique=True),
         "text": lambda: wf.TEXT(analyzer=spaces, phrase=True),
-        "number": lambda: wf.NUMERIC(float, bits=64, signed=True, shift_step=16),
+        "number": lambda: wf.NUMERIC(int, bits=32, signed=True, shift_step=8),
     }
     spec = {name: kinds[kind]() for name, kind in FIELDS.items() if kind != "keyword"}
     spec[KEYS_FIELD] = wf.KEYWORD(scorable=True)  # a length column spares Whoosh a stat() per posting
@@ -115,8 +115,11 @@ def _whoosh_fields(doc: dict) -> dict:
     for name, value in doc.items():
         if value in ("", [], None):
             continue
-        if FIELDS.get(name) == "keyword":
+        kind = FIELDS.get(name)
+        if kind == "keyword":
             keys.extend(keyword_term(name, item) for item in value)
+        elif kind == "number":
+            out[name] = [_hundredths(v) for v in value]
         else:
             out[name] = value
     out[KEYS_FIELD] = " ".join(keys)
@@ -145,10 +148,15 @@ def translate(node: Node) -> wq.Query:
     if isinstance(node, Prefix):
         return wq.Prefix(node.field, node.text)
     if isinstance(node, Fuzzy):
-        return wq.FuzzyTerm(node.field, node.text, maxdist=node.distance, prefixlength=0)
+        return wq.FuzzyTerm(node.field, node.text, maxdist=node.distance, prefixlength=1)
     if isinstance(node, Range):
-        return wq.NumericRange(node.field, node.low, node.high)
+        return wq.NumericRange(node.field, _hundredths(node.low), _hundredths(node.high))
     raise TypeError(f"cannot translate {node!r}")
+
+
+def _hundredths(value):
+    """Numbers are indexed as integer hundredths: small, exact, fast ranges."""
+    return None if value is None else int(round(float(value) * 100))
 
 
 ENGINE = WhooshEngine
