@@ -234,7 +234,11 @@ def _kind(magic: bytes) -> Optional[str]:
 
 def _expand(path, entry, stream, depth) -> Iterator[Union[Member, Failure]]:
     """Yield the members of one stream: itself, or what its container holds."""
-    magic, stream = _magic(stream)
+    try:
+        magic, stream = _magic(stream)
+    except READ_ERRORS as exc:
+        yield Failure(path, f"cannot read: {exc}", entry)
+        return
     kind = _kind(magic) if depth < MAX_DEPTH else None
     if kind == "zip":
         yield from _zip_members(path, entry, stream, depth)
