@@ -229,3 +229,41 @@ def test_bad_input_truncated_zip_entry_too_large_to_salvage_is_refused(tmp_path,
     path.write_bytes(data[: len(data) - 40])
     ((kind, record, reason),) = _outcome(iter_records(path))
     assert kind == "fail" and "too large to salvage" in reason
+
+
+def _website_download() -> tuple:
+    path = shared_path("ctgov-v2", "dgg32_clinical-trials-public__ctg-studies.json")
+    data = path.read_bytes()
+    ids = [s["protocolSection"]["identificationModule"]["nctId"] for s in json.loads(data)]
+    return data, ids
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_bad_input_cut_anywhere_keeps_every_study_before_the_cut(tmp_path, seed):
+    import random
+
+    data, ids = _website_download()
+    cut = random.Random(seed).randrange(1, len(data))
+    path = tmp_path / "cut.json"
+    path.write_bytes(data[:cut])
+    outcome = _outcome(iter_records(path))
+    complete = max(0, data[:cut].count(b"\n") - 1)  # "[" line, then one study per line
+    good = [o[1] for o in outcome if o[0] == "ok"]
+    assert good == ids[: len(good)] and len(good) >= min(complete, len(ids))
+    assert len(good) == len(ids) or outcome[-1][0] == "fail"
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_bad_input_damaged_byte_costs_at_most_its_own_study(tmp_path, seed):
+    import random
+
+    data, ids = _website_download()
+    rng = random.Random(seed)
+    damaged = bytearray(data)
+    at = rng.randrange(len(damaged))
+    damaged[at] = rng.choice(b'\xff{}[]",:\n\x00')
+    path = tmp_path / "damaged.json"
+    path.write_bytes(bytes(damaged))
+    outcome = _outcome(iter_records(path))
+    good = [o[1] for o in outcome if o[0] == "ok"]
+    assert len([g for g in good if g in ids]) >= len(ids) - 1
