@@ -32,6 +32,8 @@ from toolkit.records import walk_criteria
 
 _LINE = re.compile(r"[^\r\n]*")
 _BR = re.compile(r"\n?<br\s*/?>", re.IGNORECASE)
+_XML_NCT_ID = re.compile(rb"<nct_id>([^<]+)</nct_id>")
+_XML_CRITERIA = re.compile(rb"<criteria>.*?</criteria>", re.DOTALL)
 
 
 def invariant_errors(text: str) -> list:
@@ -80,11 +82,14 @@ def _v2_text(study: dict):
 
 
 def _ctgov_xml_texts():
+    """(NCT id, criteria textblock) of every study; ElementTree reads only the two elements."""
     with tarfile.open(shared_path("ctgov-xml", "ctgov_xml_2023-02.tar.gz")) as archive:
         for member in archive:
             if member.name.endswith(".xml"):
-                root = ET.parse(archive.extractfile(member)).getroot()
-                yield root.findtext("id_info/nct_id"), root.findtext("eligibility/criteria/textblock") or ""
+                data = archive.extractfile(member).read()
+                trial = _XML_NCT_ID.search(data).group(1).decode()
+                block = _XML_CRITERIA.search(data)
+                yield trial, ET.fromstring(block.group()).findtext("textblock") or "" if block else ""
 
 
 def ictrp_text(inclusion: str, exclusion: str) -> str:

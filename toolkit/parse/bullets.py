@@ -31,7 +31,7 @@ _BULLET = re.compile(
 # First characters a bullet marker can start with (letters only with "." or ")" next).
 _MARKER_FIRST = frozenset("\\-*+•·▪◦‣●○■□➢►–—(0123456789oivx")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
-_LINE_END = re.compile(r"\r\n|\r|\n")
+_LINE_SPLIT = re.compile(r"(\r\n|\r|\n)")
 
 
 @dataclass(slots=True)
@@ -79,8 +79,16 @@ def split_lines(text: str) -> List[Line]:
     """
     lines = []
     blank = False
-    for start, raw in _raw_lines(text):
-        line = _line(text, raw, start)
+    pos = 0
+    separator, step = _separator(text)
+    raws = text.split(separator) if separator else _LINE_SPLIT.split(text)
+    for raw in raws:
+        if step < 0:  # mixed line endings: the separators are in the list
+            if raw in ("\r\n", "\r", "\n"):
+                pos += len(raw)
+                continue
+        line = _line(text, raw, pos) if raw else None
+        pos += len(raw) + max(step, 0)
         if line is None:
             blank = True
             continue
@@ -90,22 +98,14 @@ def split_lines(text: str) -> List[Line]:
     return lines
 
 
-def _raw_lines(text: str):
-    """Yield (offset, line) pairs; str.split when one line ending is used throughout."""
+def _separator(text: str) -> tuple:
+    """The one line ending a text uses ("\n" or "\r\n") and its length; (None, -1) when mixed."""
     carriage = text.count("\r")
-    if carriage == 0 or carriage == text.count("\r\n"):
-        separator = "\r\n" if carriage else "\n"
-        if carriage == 0 or text.count("\n") == carriage:
-            pos = 0
-            for raw in text.split(separator):
-                yield pos, raw
-                pos += len(raw) + len(separator)
-            return
-    pos = 0
-    for match in _LINE_END.finditer(text):
-        yield pos, text[pos:match.start()]
-        pos = match.end()
-    yield pos, text[pos:]
+    if carriage == 0:
+        return "\n", 1
+    if carriage == text.count("\r\n") == text.count("\n"):
+        return "\r\n", 2
+    return None, -1
 
 
 def _line(text: str, raw: str, start: int) -> Optional[Line]:

@@ -437,6 +437,8 @@ def _find_colon(text: str, pos: int, end: int) -> int:
 
 def _strip_emphasis(text: str, pos: int, end: int) -> Tuple[int, int]:
     """Skip markdown emphasis and heading marks around a line's content."""
+    if text[pos] not in "*_#" and text[end - 1] not in "*_":
+        return pos, end
     while pos < end and text[pos] in "*_#":
         pos += 1
     while end > pos and text[end - 1] in "*_":
