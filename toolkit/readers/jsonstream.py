@@ -101,6 +101,13 @@ class _Text:
     def line_of(self, pos: int) -> int:
         return self.base_line + self.buf.count("\n", 0, max(0, pos - self.base))
 
+    def column_of(self, pos: int) -> Optional[int]:
+        """1-based column of a position still in the buffer, else None."""
+        rel = pos - self.base
+        if rel < 0 or rel > len(self.buf):
+            return None
+        return rel - self.buf.rfind("\n", 0, rel)
+
     def _trim(self) -> None:
         cut = self.mark - self.base
         if cut > 0:
@@ -267,8 +274,9 @@ class _Parser:
         index, self.index = self.index, self.index + 1
         reason = self.bad_byte(start, exc.at + 1)
         if reason is None:
-            line = self.text.line_of(exc.at)
-            reason = f"malformed JSON at line {line}: {exc.reason}"
+            line, column = self.text.line_of(exc.at), self.text.column_of(exc.at)
+            place = f"line {line}, column {column}" if column else f"line {line}"
+            reason = f"malformed JSON at {place}: {_tidy(exc.reason)}"
         return Problem(index, self.text.line_of(start), reason)
 
     def bad_byte(self, start: int, end: int) -> Optional[str]:
@@ -290,6 +298,11 @@ class _Parser:
             if not self.text.more():
                 self.pos = self.text.end
                 return False
+
+
+def _tidy(message: str) -> str:
+    """A JSON decoder message without its dangling ' at' (the place is given apart)."""
+    return message[:-3] if message.endswith(" at") else message
 
 
 class _Stop(Exception):
