@@ -14,7 +14,8 @@ import pytest
 from conftest import CORPUS, shared_path
 from toolkit.errors import Failure
 from toolkit.parse import parse_record
-from toolkit.parse.ctgov_xml import MAPPED_ELEMENTS, block_text, enum_value, iso_date
+from toolkit.parse.ctgov_xml import MAPPED_ELEMENTS
+from toolkit.parse.xmltext import block_text, enum_value, iso_date
 from toolkit.readers import ctgov_xml, ictrp_xml, iter_records
 from toolkit.readers.base import RawRecord
 from toolkit.records import Identifier

@@ -6,32 +6,24 @@ kept whole in `extra` (as nested dicts and lists), so nothing of the source
 is dropped. Values are spelled as in API v2 (`ACTIVE_NOT_RECRUITING`,
 `PHASE1`); the irregular spellings live in `ctgov_xml_enums.json`.
 
-The helpers `iso_date`, `enum_value`, `block_text` and `age_limit` are
-shared with the other XML mapper (`toolkit.parse.ictrp_xml`).
+Value helpers (dates, enums, text blocks, ages) are in `toolkit.parse.xmltext`.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import xml.etree.ElementTree as ET
-from importlib import resources
 from typing import Any, Callable, Dict, Optional
 
 from toolkit.errors import InputError
-from toolkit.parse import fields
+from toolkit.parse.xmltext import ENUMS, age_limit, as_json, block_text, enum_value, iso_date
 from toolkit.readers.base import RawRecord
 from toolkit.readers.xmlsafe import XMLReadError, parse_bytes
 from toolkit.records import (
-    Age, Arm, Design, Eligibility, Enrollment, Identifier, Intervention, Investigator,
+    Arm, Design, Eligibility, Enrollment, Identifier, Intervention, Investigator,
     Link, Location, Outcome, Section, Source, Sponsor, TrialRecord,
 )
 
-__all__ = ["to_record", "MAPPED_ELEMENTS", "as_json", "iso_date", "enum_value", "block_text", "age_limit", "ENUMS"]
-
-ENUMS: Dict[str, Dict[str, Any]] = json.loads(
-    resources.files("toolkit.parse").joinpath("ctgov_xml_enums.json").read_text("utf-8")
-)
+__all__ = ["to_record", "MAPPED_ELEMENTS"]
 
 # Titled text blocks -> section headings (also the order they come in).
 SECTION_TITLES = {
@@ -50,94 +42,6 @@ EXTRA_DATES = (
     "disposition_first_submitted_qc", "disposition_first_posted", "firstreceived_date",
     "firstreceived_results_date",
 )
-
-
-# --- shared helpers ------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=4096)
-def iso_date(text: Optional[str]) -> Optional[str]:
-    """`toolkit.parse.fields.iso_date` with a cache ("March 2001" -> "2001-03").
-
-    Registry dumps repeat the same few thousand dates; the cache makes the
-    conversion free after the first time.
-    """
-    return fields.iso_date(text)
-
-
-@functools.lru_cache(maxsize=4096)
-def enum_value(text: Optional[str], table: Optional[str] = None) -> Optional[str]:
-    """Spell a value as an API v2 enum: "Active, not recruiting" -> ACTIVE_NOT_RECRUITING.
-
-    Args:
-        text: the value as written.
-        table: a table of `ctgov_xml_enums.json` with irregular spellings.
-
-    Returns:
-        The enum spelling, or None for a blank value.
-    """
-    if text is None:
-        return None
-    text = text.strip()
-    if not text:
-        return None
-    special = ENUMS.get(table, {}).get(text) if table else None
-    if special is not None:
-        return special
-    chars = [c if c.isalnum() else " " for c in text.upper()]
-    return "_".join("".join(chars).split())
-
-
-def block_text(text: Optional[str]) -> str:
-    """Normalise a hard-wrapped text block: line ends to `\\n`, indent removed.
-
-    The indent of the first line (the block's margin in the XML) is removed
-    from every line that has it; deeper indents keep the rest, so nesting
-    shows. Lines are not re-wrapped; blank lines at both ends are removed.
-    Only whole-string operations: this runs for every text of every record.
-
-    Args:
-        text: the text of a `<textblock>` (CR characters allowed).
-
-    Returns:
-        The normalised text ("" for None).
-    """
-    if not text:
-        return ""
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    body = text.lstrip("\n")
-    margin = len(body) - len(body.lstrip(" "))
-    if margin:
-        body = body[margin:].replace("\n" + " " * margin, "\n")
-    return body.rstrip()
-
-
-@functools.lru_cache(maxsize=1024)
-def age_limit(text: Optional[str]) -> Optional[Age]:
-    """An age limit as written plus its parsed value (via `toolkit.parse.ages`).
-
-    Args:
-        text: the limit as written ("18 Years", "N/A" ...).
-
-    Returns:
-        An `Age`, or None when the text is blank.
-    """
-    if text is None or not text.strip():
-        return None
-    text = text.strip()
-    parsed = _parse_age(text)
-    if isinstance(parsed, Age):
-        return parsed
-    return Age(text=text)
-
-
-def _parse_age(text: str) -> Any:
-    try:
-        from toolkit.parse.ages import parse_age
-    except ImportError:  # the ages module is optional for this mapper
-        return None
-    return parse_age(text)
 
 
 # --- the mapper ----------------------------------------------------------------
@@ -218,24 +122,6 @@ def _text(elem: Optional[ET.Element]) -> Optional[str]:
 
 def _child(elem: ET.Element, tag: str) -> Optional[str]:
     return _text(elem.find(tag))
-
-
-def as_json(elem: ET.Element) -> Any:
-    """An element as plain JSON: text for a leaf, a dict of children otherwise."""
-    if len(elem) == 0:
-        text = (elem.text or "").strip()
-        if not elem.attrib:
-            return block_text(text) if "\n" in text else text
-        return dict(elem.attrib, **({"text": text} if text else {}))
-    out: Dict[str, Any] = dict(elem.attrib)
-    for child in elem:
-        value = as_json(child)
-        if child.tag in out:
-            old = out[child.tag]
-            out[child.tag] = old + [value] if isinstance(old, list) else [old, value]
-        else:
-            out[child.tag] = value
-    return out
 
 
 # --- handlers: one per element name -------------------------------------------

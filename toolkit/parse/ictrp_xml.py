@@ -22,7 +22,7 @@ from typing import Dict, Mapping, Optional, Tuple
 
 from toolkit.errors import InputError, RecordError
 from toolkit.parse import fields
-from toolkit.parse.ctgov_xml import age_limit, block_text, enum_value
+from toolkit.parse.xmltext import age_limit, block_text, enum_value
 from toolkit.readers.base import RawRecord
 from toolkit.records import (
     Eligibility, Enrollment, Intervention, Investigator, Link, Location, Outcome,
