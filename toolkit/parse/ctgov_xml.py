@@ -15,11 +15,13 @@ import xml.etree.ElementTree as ET
 from typing import Any, Callable, Dict, Optional
 
 from toolkit.errors import InputError
-from toolkit.parse.xmltext import ENUMS, age_limit, as_json, block_text, enum_value, iso_date
+from toolkit.parse.xmltext import (
+    ENUMS, age_limit, as_json, block_text, design_from, enum_value, iso_date,
+)
 from toolkit.readers.base import RawRecord
 from toolkit.readers.xmlsafe import XMLReadError, parse_bytes
 from toolkit.records import (
-    Arm, Design, Eligibility, Enrollment, Identifier, Intervention, Investigator,
+    Arm, Eligibility, Enrollment, Identifier, Intervention, Investigator,
     Link, Location, Outcome, Section, Source, Sponsor, TrialRecord,
 )
 
@@ -202,20 +204,7 @@ def _study_type(elem: ET.Element, state: _State) -> None:
 
 def _design(elem: ET.Element, state: _State) -> None:
     values = {child.tag: _text(child) for child in elem}
-    masking = values.pop("masking", None)
-    who = ()
-    if masking and "(" in masking and masking not in ENUMS["masking"]:
-        masking, _, roles = masking.partition("(")
-        who = tuple(enum_value(r, "who_masked") for r in roles.rstrip(")").split(","))
-    state.fields["design"] = Design(
-        allocation=enum_value(values.pop("allocation", None), "allocation"),
-        intervention_model=enum_value(values.pop("intervention_model", None), "intervention_model"),
-        primary_purpose=enum_value(values.pop("primary_purpose", None), "primary_purpose"),
-        masking=enum_value(masking, "masking"), who_masked=who,
-        observational_model=enum_value(values.pop("observational_model", None)),
-        time_perspective=enum_value(values.pop("time_perspective", None)),
-        description=values.pop("intervention_model_description", None),
-    )
+    state.fields["design"] = design_from(values)
     if values:
         state.keep("study_design_info", values)
 

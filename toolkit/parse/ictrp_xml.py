@@ -22,10 +22,10 @@ from typing import Dict, Mapping, Optional, Tuple
 
 from toolkit.errors import InputError, RecordError
 from toolkit.parse import fields
-from toolkit.parse.xmltext import age_limit, block_text, enum_value
+from toolkit.parse.xmltext import age_limit, block_text, design_from, enum_value
 from toolkit.readers.base import RawRecord
 from toolkit.records import (
-    Eligibility, Enrollment, Intervention, Investigator, Link, Location, Outcome,
+    Design, Eligibility, Enrollment, Intervention, Investigator, Link, Location, Outcome,
     Section, Source, Sponsor, TrialRecord,
 )
 
@@ -35,6 +35,7 @@ _BREAK = re.compile(r"\n?<br\s*/?>", re.IGNORECASE)
 _INCLUSION_HEAD = re.compile(r"^\s*(?:key\s+)?inclusion\s+criteria\s*[:：.]?[ \t]*\n?", re.IGNORECASE)
 _EXCLUSION_HEAD = re.compile(r"^\s*(?:key\s+)?exclusion\s+criteria\s*[:：.]?[ \t]*\n?", re.IGNORECASE)
 _EXCLUSION_INSIDE = re.compile(r"^\s*(?:key\s+)?exclusion\s+criteria\b", re.IGNORECASE | re.MULTILINE)
+_DESIGN_PARTS = re.compile(r"[.,]\s+(?=[A-Z][A-Za-z ]*:)")
 _PHASE_NUMBERS = {"0": "EARLY_PHASE1", "1": "PHASE1", "2": "PHASE2", "3": "PHASE3", "4": "PHASE4"}
 _STUDY_TYPES = {"interventional": "INTERVENTIONAL", "observational": "OBSERVATIONAL",
                 "expanded access": "EXPANDED_ACCESS"}
@@ -126,7 +127,7 @@ def record_from_fields(values: Mapping[str, Optional[str]], *, source: Optional[
         title=values.get("Public_title"), official_title=values.get("Scientific_title"),
         acronym=values.get("Acronym"), status=fields.status_enum(values.get("Recruitment_Status")),
         phases=phases_of(values.get("Phase")), study_type=_study_type(values.get("Study_type")),
-        enrollment=_enrollment(values.get("Target_size")),
+        enrollment=_enrollment(values.get("Target_size")), design=_design(values.get("Study_design")),
         start_date=_date(values.get("Date_enrollement")),
         first_posted=_date(values.get("Date_registration")), last_updated=refreshed,
         conditions=_split(values.get("Condition")),
@@ -187,6 +188,24 @@ def _study_type(text: Optional[str]) -> Optional[str]:
         if lowered.startswith(word):
             return enum
     return enum_value(text)
+
+
+def _design(text: Optional[str]) -> Optional[Design]:
+    """ClinicalTrials.gov style "Allocation: Randomized. Masking: None (Open Label)."
+
+    Other registries' designs ("Parallel", "Single arm") stay in `Design.description`.
+    """
+    if not text:
+        return None
+    values = {}
+    for part in _DESIGN_PARTS.split(text.strip().rstrip(".")):
+        key, colon, value = part.partition(":")
+        if colon:
+            values[key.strip().lower().replace(" ", "_")] = value.strip()
+    design = design_from(values)
+    if design == Design():
+        return Design(description=text)
+    return design
 
 
 def _enrollment(text: Optional[str]) -> Optional[Enrollment]:

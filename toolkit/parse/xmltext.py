@@ -14,13 +14,13 @@ import functools
 import json
 import xml.etree.ElementTree as ET
 from importlib import resources
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from toolkit.parse import fields
 from toolkit.parse.ages import parse_age
-from toolkit.records import Age
+from toolkit.records import Age, Design
 
-__all__ = ["ENUMS", "iso_date", "enum_value", "block_text", "age_limit", "as_json"]
+__all__ = ["ENUMS", "iso_date", "enum_value", "block_text", "age_limit", "as_json", "masking_of", "design_from"]
 
 ENUMS: Dict[str, Dict[str, Any]] = json.loads(
     resources.files("toolkit.parse").joinpath("ctgov_xml_enums.json").read_text("utf-8")
@@ -99,6 +99,45 @@ def age_limit(text: Optional[str]) -> Optional[Age]:
         return None
     text = text.strip()
     return parse_age(text) or Age(text=text)
+
+
+def masking_of(text: Optional[str]) -> Tuple[Optional[str], Tuple[str, ...]]:
+    """Masking and who is masked: "Double (Participant, Investigator)" -> DOUBLE, (PARTICIPANT, INVESTIGATOR).
+
+    Args:
+        text: the masking as written.
+
+    Returns:
+        (masking enum or None, roles as enums).
+    """
+    if not text or text.strip() in ENUMS["masking"]:
+        return enum_value(text, "masking"), ()
+    kind, _, roles = text.partition("(")
+    who = tuple(enum_value(r, "who_masked") for r in roles.rstrip(") ").split(",") if r.strip())
+    return enum_value(kind, "masking"), who
+
+
+def design_from(values: Dict[str, Optional[str]]) -> Design:
+    """A `Design` from study design values named as in the legacy XML.
+
+    Args:
+        values: `allocation`, `intervention_model`, `primary_purpose`, `masking`,
+            `observational_model`, `time_perspective`, `intervention_model_description`
+            -> text. The keys used are removed; the caller keeps the rest.
+
+    Returns:
+        The design, values spelled as API v2 enums.
+    """
+    masking, who = masking_of(values.pop("masking", None))
+    return Design(
+        allocation=enum_value(values.pop("allocation", None), "allocation"),
+        intervention_model=enum_value(values.pop("intervention_model", None), "intervention_model"),
+        primary_purpose=enum_value(values.pop("primary_purpose", None), "primary_purpose"),
+        masking=masking, who_masked=who,
+        observational_model=enum_value(values.pop("observational_model", None)),
+        time_perspective=enum_value(values.pop("time_perspective", None)),
+        description=values.pop("intervention_model_description", None),
+    )
 
 
 def as_json(elem: ET.Element) -> Any:
