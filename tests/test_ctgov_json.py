@@ -52,11 +52,32 @@ def _without_source(record):
     return dataclasses.replace(record, source=None)
 
 
+def _leaves(value, key=""):
+    """(key, text) of every string and number in a JSON value."""
+    if isinstance(value, dict):
+        for child_key, child in value.items():
+            yield from _leaves(child, child_key)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _leaves(child, key)
+    elif isinstance(value, str):
+        yield key, value.strip()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield key, str(value)
+
+
+def _dropped(study: dict, record) -> list:
+    """Source values found nowhere in the record (reference types are renamed into Link.kind)."""
+    kept = "\x00".join(text for _, text in _leaves(record.to_dict()))
+    return [(key, text) for key, text in _leaves(study["protocolSection"])
+            if text not in kept and not (key == "type" and text in ("BACKGROUND", "RESULT", "DERIVED"))]
+
+
 # --- whole shared data set ---------------------------------------------------
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name,count", ARRAY_COUNTS + [(URO_ZIP, 635)])
-def test_ctgov_json_every_shared_study_parses(name, count):
+def test_ctgov_json_every_shared_study_parses_and_keeps_every_value(name, count):
     path = shared_path("ctgov-v2", name)
     records, failures = [], []
     for raw in iter_records(path):
@@ -66,6 +87,7 @@ def test_ctgov_json_every_shared_study_parses(name, count):
         record = parse_record(raw)
         assert record.trial_id.startswith("NCT") and record.registry == "ctgov"
         assert record.eligibility is not None and record.version
+        assert _dropped(raw.payload, record) == []
         records.append(record)
     assert failures == []
     assert len(records) == count
