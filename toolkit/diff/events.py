@@ -75,7 +75,12 @@ def _enrollment_type(f: FieldChange) -> Iterator[Event]:
 
 def _date(f: FieldChange) -> Iterator[Event]:
     a, b = _date_key(f.before), _date_key(f.after)
-    if a is None or b is None or a == b:
+    if a is None or b is None:
+        return
+    if 0 in a or 0 in b:  # compare at the coarser precision: 2011-05 equals 2011-05-01
+        size = min(a.index(0) if 0 in a else 3, b.index(0) if 0 in b else 3)
+        a, b = a[:size], b[:size]
+    if a == b:
         return
     name = f.field.replace("_", " ")
     if b > a:
@@ -147,6 +152,8 @@ def _age_events(fields: dict) -> Iterator[Event]:
     if high is not None:
         a, b = _years(high.before, default=float("inf")), _years(high.after, default=float("inf"))
         wider, narrower = wider or b > a, narrower or b < a
+    if not (wider or narrower):
+        return
     before = f"{low.before if low else '…'} - {high.before if high else '…'}"
     after = f"{low.after if low else '…'} - {high.after if high else '…'}"
     kind = "age_range_changed" if wider == narrower else ("age_range_widened" if wider else "age_range_narrowed")

@@ -82,7 +82,7 @@ def _compare(how: str, name: str, part: str, a: Any, b: Any, fields: list, texts
     elif how == "set":
         fields.extend(_set_change(name, part, [str(v) for v in a or ()], [str(v) for v in b or ()]))
     elif how == "items":
-        fields.extend(_set_change(name, part, [_show(v) for v in a], [_show(v) for v in b]))
+        fields.extend(_item_changes(name, part, a, b))
     elif how == "object" and dataclasses.is_dataclass(a or b):
         fields.extend(_object_changes(name, part, a, b))
     elif how == "age":
@@ -127,6 +127,38 @@ def _set_change(name: str, part: str, a: List[str], b: List[str]) -> List[FieldC
     if not added and not removed:
         return []
     return [FieldChange(name, part, added=added, removed=removed)]
+
+
+# what identifies an item across versions; other attributes may change
+_IDENTITY = {
+    "locations": ("facility", "city", "state", "zip", "country"), "arms": ("label",),
+    "interventions": ("name",), "sponsors": ("name", "role"), "investigators": ("name", "role"),
+}
+
+
+def _item_changes(name: str, part: str, a, b) -> List[FieldChange]:
+    """Items added, removed, and (same identity, other attributes) changed.
+
+    Changed items fill `before`/`after` with their old and new forms, so a
+    site that stopped recruiting is not a site removed and another added.
+    """
+    keys = _IDENTITY.get(name)
+    if keys is None:
+        return _set_change(name, part, [_show(v) for v in a], [_show(v) for v in b])
+    old = {_identity(v, keys): v for v in a}
+    new = {_identity(v, keys): v for v in b}
+    added = tuple(_show(new[k]) for k in new if k not in old)
+    removed = tuple(_show(old[k]) for k in old if k not in new)
+    changed = [k for k in old if k in new and _show(old[k]) != _show(new[k])]
+    if not (added or removed or changed):
+        return []
+    before = [_show(old[k]) for k in changed] or None
+    after = [_show(new[k]) for k in changed] or None
+    return [FieldChange(name, part, before, after, added=added, removed=removed)]
+
+
+def _identity(item: Any, keys) -> tuple:
+    return tuple(comparison_key(str(getattr(item, k, None) or "")) for k in keys)
 
 
 def _section_changes(a, b) -> Iterator[TextChange]:

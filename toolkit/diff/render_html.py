@@ -58,9 +58,11 @@ def _events(diff: RecordDiff) -> List[str]:
 def _fields(diff: RecordDiff) -> List[str]:
     rows = []
     for f in diff.fields:
-        if f.added or f.removed:
-            old = "<br>".join(f"<del>{escape(r)}</del>" for r in f.removed)
-            new = "<br>".join(f"<ins>{escape(a)}</ins>" for a in f.added)
+        if f.added or f.removed or isinstance(f.after, list):
+            old = "<br>".join([f"<del>{escape(r)}</del>" for r in f.removed]
+                              + [f"<del>{escape(str(b))}</del>" for b in f.before or ()])
+            new = "<br>".join([f"<ins>{escape(a)}</ins>" for a in f.added]
+                              + [f"<ins>{escape(str(x))}</ins>" for x in f.after or ()])
         else:
             old, new = _value(f.before, "del"), _value(f.after, "ins")
         rows.append(_row("modified", f.field, old, new))

@@ -43,9 +43,11 @@ def _block(title: str, lines: List[str]) -> List[str]:
 
 
 def _field_line(f) -> str:
-    if f.added or f.removed:
+    if f.added or f.removed or isinstance(f.after, list):
         parts = [click.style(f"+ {a}", fg="green") for a in f.added]
         parts += [click.style(f"- {r}", fg="red") for r in f.removed]
+        for before, after in zip(f.before or (), f.after or ()):
+            parts.append(f"~ {click.style(_short(before), fg='red')} -> {click.style(_short(after), fg='green')}")
         return f"  {f.field}:\n" + "\n".join(f"      {p}" for p in parts)
     before, after = _short(f.before), _short(f.after)
     return f"  {f.field}: {click.style(before, fg='red')} -> {click.style(after, fg='green')}"
