@@ -131,8 +131,13 @@ def record_entries(folder: Path) -> list:
     return out
 
 
+def _edges_are_words(key: str) -> bool:
+    words = key.split(" ")
+    return words[0][:1].isalnum() and words[-1][-1:].isalnum() or words[-1] == ")"
+
+
 def _keep(surface: str, key: str, curated: bool) -> bool:
-    if not key or key in STOP:
+    if not key or key in STOP or not _edges_are_words(key):
         return False
     if curated:
         return True
@@ -178,7 +183,7 @@ def add_learned(entries: dict, tokenizer) -> None:
     for label, surface, _, _ in learned_entries():
         words = lexicon_key(tok.text for tok in tokenizer(surface)).split(" ")
         key = " ".join(words)
-        if key in entries or not key:
+        if key in entries or not key or not _edges_are_words(key):
             continue
         inner = [m for m in base.match(words) if m.entry.label == label]
         best = max(inner, key=lambda m: m.end - m.start, default=None)

@@ -124,6 +124,20 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
         raise LexiconError(f"cannot load lexicon {path}: {exc}") from None
 
 
-def doc_lowers(doc) -> Tuple[str, ...]:
-    """Lower-cased, quote-normalised token texts of a doc (the lexicon's key space)."""
-    return tuple(tok.lower_.translate(_QUOTES) for tok in doc)
+def doc_lowers(doc) -> List[str]:
+    """Lower-cased, quote-normalised token texts of a doc (the lexicon's key space).
+
+    Reads the LOWER column of the doc array: no `Token` objects are made.
+    """
+    from spacy.attrs import LOWER
+
+    strings = doc.vocab.strings
+    return [strings[key].translate(_QUOTES) for key in doc.to_array(LOWER).tolist()]
+
+
+def doc_text(doc) -> str:
+    """`doc.text`, computed once per doc (spaCy joins the tokens on every access)."""
+    text = doc.user_data.get("trial_text")
+    if text is None:
+        text = doc.user_data["trial_text"] = doc.text
+    return text

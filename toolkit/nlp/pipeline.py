@@ -3,6 +3,8 @@
 Components (registered as spaCy factories through the `spacy_factories`
 entry-point group, so `nlp.add_pipe("trial_terms")` works in any pipeline):
 
+- `trial_abbreviations`: scispaCy's abbreviation detector, run only on docs
+  with a bracket (a definition needs one);
 - `trial_terms`: drug and condition tags from the shipped lexicon, with
   abbreviations defined in the doc expanded;
 - `trial_time_windows`: time windows with an amount, and other temporal cues;
@@ -24,16 +26,13 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from toolkit.nlp import cues, terms, timex, values
-from toolkit.nlp.lexicon import LEXICON_PATH, load_lexicon
+from toolkit.nlp.lexicon import LEXICON_PATH, doc_text, load_lexicon
 from toolkit.records import Tag
 
 SPAN_KEY = "trial"
-COMPONENTS = ("trial_terms", "trial_time_windows", "trial_values", "trial_cues")
+COMPONENTS = ("trial_abbreviations", "trial_terms", "trial_time_windows", "trial_values", "trial_cues")
 _LOCK = threading.Lock()
 _NLP: Optional[Language] = None
-
-# scispaCy's abbreviation detector warns on every doc that its global matcher is empty
-warnings.filterwarnings("ignore", message=r".*\[W036\]")
 
 if not Doc.has_extension("trial_tags"):
     Doc.set_extension("trial_tags", default=None)
@@ -46,6 +45,30 @@ def doc_tags(doc: Doc) -> List[Tag]:
 
 def _extend(doc: Doc, tags: List[Tag]) -> None:
     doc._.trial_tags = (doc._.trial_tags or []) + tags
+
+
+class AbbreviationGate:
+    """scispaCy's abbreviation detector, run only on docs that can define one.
+
+    A definition needs a bracket ("allogeneic hematopoietic stem cell
+    transplant (alloHSCT)"); other docs get an empty `doc._.abbreviations`
+    without the detector's two matcher passes.
+    """
+
+    def __init__(self, nlp: Language, name: str):
+        from scispacy.abbreviation import AbbreviationDetector
+
+        self.name = name
+        self.detector = AbbreviationDetector(nlp, name=name)
+        # an impossible pattern keeps its empty global matcher from warning on every doc
+        self.detector.global_matcher.add("trial_no_global_pattern", [[{"ORTH": "\u0000"}]])
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = doc_text(doc)
+        if "(" in text or "[" in text:
+            return self.detector(doc)
+        doc._.abbreviations = []
+        return doc
 
 
 class TermTagger:
@@ -71,8 +94,8 @@ class TimeWindowTagger:
         self.temporal = temporal
 
     def __call__(self, doc: Doc) -> Doc:
-        windows = timex.find_time_windows(doc.text)
-        found = windows + (timex.find_temporal(doc.text, cues.spans_of(windows)) if self.temporal else [])
+        windows = timex.find_time_windows(doc_text(doc))
+        found = windows + (timex.find_temporal(doc_text(doc), cues.spans_of(windows)) if self.temporal else [])
         _extend(doc, found)
         return doc
 
@@ -86,7 +109,7 @@ class ValueTagger:
 
     def __call__(self, doc: Doc) -> Doc:
         taken = terms.covered(doc._.trial_tags or [], ("time_window",))
-        found = values.find_values(doc.text, taken)
+        found = values.find_values(doc_text(doc), taken)
         if not self.qualitative:
             found = [tag for tag in found if tag.norm is None]
         _extend(doc, found)
@@ -100,7 +123,7 @@ class CueTagger:
         self.name = name
 
     def __call__(self, doc: Doc) -> Doc:
-        found = cues.find_cues(doc.text)
+        found = cues.find_cues(doc_text(doc))
         governed = cues.apply_cues(doc._.trial_tags or [], found)
         doc._.trial_tags = governed + found
         doc.spans[SPAN_KEY] = [
@@ -108,6 +131,12 @@ class CueTagger:
                               for t in doc._.trial_tags) if span is not None
         ]
         return doc
+
+
+@Language.factory("trial_abbreviations", assigns=["doc._.abbreviations"])
+def make_abbreviation_gate(nlp: Language, name: str) -> AbbreviationGate:
+    """Factory of `trial_abbreviations` (scispaCy's detector, skipped on docs without brackets)."""
+    return AbbreviationGate(nlp, name)
 
 
 @Language.factory("trial_terms", assigns=["doc._.trial_tags"], default_config={"lexicon_path": ""})
@@ -145,11 +174,8 @@ def make_tokenizer_nlp() -> Language:
 
 
 def build_nlp() -> Language:
-    """A new pipeline: tokenizer, abbreviation detector and the trial components."""
-    import scispacy.abbreviation  # noqa: F401  (registers abbreviation_detector)
-
+    """A new pipeline: scispaCy's tokenizer and the trial components."""
     nlp = make_tokenizer_nlp()
-    nlp.add_pipe("abbreviation_detector")
     for name in COMPONENTS:
         nlp.add_pipe(name)
     return nlp

@@ -6,9 +6,12 @@ Pure functions over a tokenised `Doc`; the pipeline component in
 
 from __future__ import annotations
 
+import re
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from toolkit.nlp.lexicon import Entry, Lexicon, Match, doc_lowers, lexicon_key
+from spacy.attrs import IDX
+
+from toolkit.nlp.lexicon import Entry, Lexicon, Match, doc_lowers, doc_text, lexicon_key
 from toolkit.records import Tag
 
 _MIN_SHORT_FORM = 2
@@ -16,13 +19,20 @@ _MIN_SHORT_FORM = 2
 
 def term_tags(doc, lexicon: Lexicon) -> List[Tag]:
     """Drug and condition tags of every lexicon match in a doc."""
-    return [_tag_of(doc, match) for match in lexicon.match(doc_lowers(doc))]
+    matches = lexicon.match(doc_lowers(doc))
+    if not matches:
+        return []
+    starts = doc.to_array(IDX).tolist()
+    text = doc_text(doc)
+    return [_tag_of(text, starts, match) for match in matches]
 
 
-def _tag_of(doc, match: Match) -> Tag:
-    span = doc[match.start:match.end]
+def _tag_of(text: str, starts: List[int], match: Match) -> Tag:
+    start = starts[match.start]
+    end = starts[match.end] if match.end < len(starts) else len(text)
+    end = len(text[start:end].rstrip())
     entry = match.entry
-    return Tag(entry.label, span.text, span.start_char, span.end_char, norm=entry.norm, code=entry.code)
+    return Tag(entry.label, text[start:start + end], start, start + end, norm=entry.norm, code=entry.code)
 
 
 def abbreviation_table(doc) -> Dict[str, Tuple[str, ...]]:
@@ -40,7 +50,7 @@ def abbreviation_tags(doc, table: Dict[str, Tuple[str, ...]], lexicon: Lexicon, 
 
     Each use gets an `abbreviation` tag whose `norm` is the long form and, when
     the long form is a lexicon term, a drug/condition tag normalised like it.
-    Short forms match whole tokens as written, or with a capital first letter
+    Short forms match whole words as written, or with a capital first letter
     ("alloHSCT" also matches "AlloHSCT"; "ALL" never matches "all").
 
     Args:
@@ -55,22 +65,21 @@ def abbreviation_tags(doc, table: Dict[str, Tuple[str, ...]], lexicon: Lexicon, 
     for short, long_form in table.items():
         forms[short] = long_form
         forms.setdefault(short[:1].upper() + short[1:], long_form)
+    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, sorted(forms, key=len, reverse=True))) + r")(?![\w-])")
     occupied = list(taken)
     tags: List[Tag] = []
-    for token in doc:
-        long_form = forms.get(token.text)
-        if long_form is not None:
-            tags.extend(_expand(token, long_form, lexicon, occupied))
+    for found in pattern.finditer(doc_text(doc)):
+        tags.extend(_expand(found, forms[found.group()], lexicon, occupied))
     return tags
 
 
-def _expand(token, long_tokens: Tuple[str, ...], lexicon: Lexicon, occupied: list) -> List[Tag]:
-    start, end = token.idx, token.idx + len(token.text)
+def _expand(found: re.Match, long_tokens: Tuple[str, ...], lexicon: Lexicon, occupied: list) -> List[Tag]:
+    start, end = found.span()
     long_form = " ".join(long_tokens)
-    tags = [Tag("abbreviation", token.text, start, end, norm=long_form)]
+    tags = [Tag("abbreviation", found.group(), start, end, norm=long_form)]
     entry = _long_form_entry(long_tokens, lexicon)
     if entry is not None and not any(s < end and start < e for s, e in occupied):
-        tags.append(Tag(entry.label, token.text, start, end, norm=entry.norm, code=entry.code,
+        tags.append(Tag(entry.label, found.group(), start, end, norm=entry.norm, code=entry.code,
                         attrs={"expansion": long_form}))
         occupied.append((start, end))
     return tags

@@ -16,28 +16,30 @@ from toolkit.nlp.rules import Rules, alternation, classify, load_rules
 from toolkit.records import Tag
 
 NUMBER = r"\d+(?:[.,]\d+)?"
+_RELATION_REACH = 40  # characters before an amount searched for its relation ("within the past")
 AGE_AFTER = re.compile(r"\s*(?:of age|old|or older|or younger|and older|and over|of life)\b", re.I)
 
 
 @lru_cache(maxsize=1)
-def _patterns() -> Tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
+def _patterns() -> Tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
+    """Compiled: window core (amount, unit, direction), relation ending before it, anchor, temporal, age."""
     rules = load_rules()
     words = "|".join(sorted(rules.number_words, key=len, reverse=True))
-    amount = rf"(?:{NUMBER}|(?:{words})\b)"
+    amount = rf"(?:{NUMBER}|\b(?:{words})\b)"
     units = "|".join(sorted(rules.unit_of_form, key=len, reverse=True))
     window = re.compile(
-        rf"(?:(?P<rel>{alternation(rules.relations)})\s*)?"
         rf"(?<![\w.])(?P<low>{amount})(?:\s*(?:-|–|to|or)\s*(?P<high>{amount}))?"
         rf"\s*-?\s*(?P<unit>{units})\b\.?"
         rf"(?:\s+(?P<dir>{alternation(rules.directions)})\b)?",
         re.IGNORECASE,
     )
+    relation = re.compile(rf"(?<!\w)(?:{alternation(rules.relations)})\s*$", re.IGNORECASE)
     anchor = re.compile(rf"[\s-]*(?:{alternation(rules.anchors)})(?!\w)", re.IGNORECASE)
     temporal = re.compile(rf"\b(?:{alternation(rules.temporal)})\b", re.IGNORECASE)
     age_before = re.compile(
         rf"\b(?:aged?|ages)\b[^.;,]{{0,25}}$|\b(?:{'|'.join(rules.age_cues)})\s*(?:of\s*)?(?:\w+\s*)?$", re.I
     )
-    return window, anchor, temporal, age_before
+    return window, relation, anchor, temporal, age_before
 
 
 def find_time_windows(text: str) -> List[Tag]:
@@ -51,23 +53,24 @@ def find_time_windows(text: str) -> List[Tag]:
         direction, anchor), in text order.
     """
     rules = load_rules()
-    window, anchor_re, _, age_before = _patterns()
+    window, relation_re, anchor_re, _, age_before = _patterns()
     tags = []
     for match in window.finditer(text):
-        if _is_age(text, match, age_before):
-            continue
-        tags.append(_window_tag(text, match, anchor_re, rules))
+        relation = relation_re.search(text, max(0, match.start() - _RELATION_REACH), match.start())
+        start = relation.start() if relation else match.start()
+        if not _is_age(text, start, match, age_before):
+            tags.append(_window_tag(text, start, match, anchor_re, rules))
     return [tag for tag in tags if tag is not None]
 
 
-def _is_age(text: str, match: re.Match, age_before: re.Pattern) -> bool:
+def _is_age(text: str, start: int, match: re.Match, age_before: re.Pattern) -> bool:
     if match.group("dir"):
         return False
-    before = text[max(0, match.start() - 30):match.start()]
+    before = text[max(0, start - 30):start]
     return bool(age_before.search(before) or AGE_AFTER.match(text, match.end()))
 
 
-def _window_tag(text: str, match: re.Match, anchor_re: re.Pattern, rules: Rules) -> Optional[Tag]:
+def _window_tag(text: str, start: int, match: re.Match, anchor_re: re.Pattern, rules: Rules) -> Optional[Tag]:
     unit = rules.unit_of_form.get(match.group("unit").lower())
     if unit is None or _implausible_unit(match):
         return None
@@ -78,14 +81,15 @@ def _window_tag(text: str, match: re.Match, anchor_re: re.Pattern, rules: Rules)
     per_unit = rules.unit_days[unit]
     end, anchor = _anchor_after(text, match, anchor_re, rules)
     direction = classify(match.group("dir"), rules.directions) if match.group("dir") else None
-    relation = _relation(match.group("rel"), rules)
+    relation_text = text[start:match.start()]
+    relation = _relation(relation_text, rules)
     return Tag(
-        label="time_window", text=text[match.start():end], start=match.start(), end=end,
+        label="time_window", text=text[start:end], start=start, end=end,
         relation=relation, amount=low, unit=unit,
         days=None if high is not None else _round(low * per_unit),
         low_days=_round(low * per_unit) if high is not None else None,
         high_days=_round(high * per_unit) if high is not None else None,
-        direction=direction or _implied_direction(relation, match.group("rel")), anchor=anchor,
+        direction=direction or _implied_direction(relation, relation_text), anchor=anchor,
         attrs={"high_amount": high} if high is not None else {},
     )
 
@@ -152,7 +156,7 @@ def find_temporal(text: str, taken: Sequence[Tuple[int, int]] = ()) -> List[Tag]
         `temporal` tags with `norm` set to the cue's category.
     """
     rules = load_rules()
-    _, _, temporal, _ = _patterns()
+    temporal = _patterns()[3]
     tags = []
     for match in temporal.finditer(text):
         if any(s < match.end() and match.start() < e for s, e in taken):

@@ -28,23 +28,25 @@ _LEAD_WORDS = {
     "any", "documented", "defined", "measured", "level", "levels", "value", "values", "count",
 }
 _TIME_UNITS = ("year", "month", "week", "day")
+_COMPARATOR_REACH = 40  # characters before a number searched for its comparator
 _UNIT_CASE = {"dl": "dL", "ml": "mL", "l": "L", "ul": "µL", "μl": "µL", "umol": "µmol", "μmol": "µmol",
               "mcl": "µL", "uln": "ULN", "mmhg": "mmHg", "iu": "IU", "u": "U"}
 
 
 @lru_cache(maxsize=1)
-def _patterns() -> Tuple[re.Pattern, re.Pattern]:
+def _patterns() -> Tuple[re.Pattern, re.Pattern, re.Pattern]:
+    """Compiled: number core (range, unit, trailing comparator), comparator ending before it, between-range."""
     rules = load_rules()
     units = "|".join(rules.value_units)
     value = re.compile(
-        rf"(?P<cmp>{alternation(rules.comparators)})?\s*"
         rf"(?<![\w.])(?P<low>{NUMBER})(?:\s*(?:-|–|to|and)\s*(?P<high>{NUMBER}))?"
-        rf"\s*(?P<unit>(?:{units})(?![\w/]))?"
+        rf"(?:\s*(?P<unit>(?:{units})(?![\w/])))?"
         rf"(?:\s*(?P<after>or (?:more|greater|higher|above|older|less|lower|below|younger)|and (?:above|older|below)))?",
         re.IGNORECASE,
     )
+    comparator = re.compile(rf"(?:(?<!\w)|(?=[^\w\s]))(?:{alternation(rules.comparators)})\s*$", re.IGNORECASE)
     between = re.compile(rf"\bbetween\s+(?P<low>{NUMBER})\s*(?P<u1>{units})?\s+and\s+(?P<high>{NUMBER})\s*(?P<unit>{units})?", re.I)
-    return value, between
+    return value, comparator, between
 
 
 def find_values(text: str, taken: Sequence[Tuple[int, int]] = ()) -> List[Tag]:
@@ -57,15 +59,17 @@ def find_values(text: str, taken: Sequence[Tuple[int, int]] = ()) -> List[Tag]:
     Returns:
         `value` tags (measurement, comparator, number or low/high, unit), in text order.
     """
-    value_re, between_re = _patterns()
+    value_re, comparator_re, between_re = _patterns()
     spans = list(taken)
     tags: List[Tag] = []
     for match in between_re.finditer(text):
         tags.append(_range_tag(text, match, spans))
     for match in value_re.finditer(text):
-        if _overlaps(match.start(), match.end(), spans):
+        comparator = comparator_re.search(text, max(0, match.start() - _COMPARATOR_REACH), match.start())
+        start = comparator.start() if comparator else match.start()
+        if _overlaps(start, match.end(), spans):
             continue
-        tag = _value_tag(text, match, tags)
+        tag = _value_tag(text, start, match, tags)
         if tag is not None:
             tags.append(tag)
             spans.append((tag.start, tag.end))
@@ -87,8 +91,8 @@ def _range_tag(text: str, match: re.Match, spans: list) -> Tag:
     )
 
 
-def _value_tag(text: str, match: re.Match, previous: List[Tag]) -> Optional[Tag]:
-    cmp_text = (match.group("cmp") or "").strip()
+def _value_tag(text: str, start: int, match: re.Match, previous: List[Tag]) -> Optional[Tag]:
+    cmp_text = text[start:match.start()].strip()
     after = match.group("after")
     unit_text = match.group("unit")
     if not cmp_text and not unit_text and not after:
@@ -97,7 +101,6 @@ def _value_tag(text: str, match: re.Match, previous: List[Tag]) -> Optional[Tag]
     if after:
         comparator = ">=" if re.search(r"more|greater|higher|above|older", after, re.I) else "<="
     unit = normalise_unit(unit_text)
-    start = match.start("cmp") if cmp_text else match.start("low")
     low, high = _number(match.group("low")), match.group("high")
     return Tag(
         "value", text[start:match.end()], start, match.end(),
@@ -126,7 +129,7 @@ def normalise_unit(unit: Optional[str]) -> Optional[str]:
     for time_unit in _TIME_UNITS:
         if lowered.startswith(time_unit):
             return time_unit
-    parts = re.split(r"(/)", unit)
+    parts = re.split(r"([/ ])", unit.replace("×", "x"))
     return "".join(_UNIT_CASE.get(part.lower(), part) for part in parts)
 
 

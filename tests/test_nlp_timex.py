@@ -1,0 +1,69 @@
+"""Time windows and temporal cues: the checked table of real examples, and odd cases."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from toolkit.nlp.timex import find_temporal, find_time_windows
+
+TABLE = Path(__file__).parent / "fixtures" / "time_windows.tsv"
+
+
+def _rows():
+    with open(TABLE, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return [pytest.param(row, id=f"{i}-{row['span'][:30]}") for i, row in enumerate(rows)]
+
+
+def _days(tag):
+    if tag.days is not None:
+        return f"{tag.days:g}"
+    return f"{tag.low_days:g}-{tag.high_days:g}"
+
+
+@pytest.mark.parametrize("row", _rows())
+def test_nlp_timex_normalises_checked_real_window(row):
+    found = {t.text: t for t in find_time_windows(row["context"])}
+    tag = found[row["span"]]
+    assert (tag.relation or "", f"{tag.amount:g}", tag.unit, _days(tag), tag.direction or "", tag.anchor or "") == (
+        row["relation"], row["amount"], row["unit"], row["days"], row["direction"], row["anchor"])
+    assert row["context"][tag.start:tag.end] == tag.text
+
+
+def test_nlp_timex_table_is_large_enough_to_measure():
+    assert len(_rows()) >= 40
+
+
+@pytest.mark.parametrize("text", [
+    "Pediatric participants aged > 1 month and < 18 years at the time of informed consent",
+    "Karnofsky performance status ≥ 50% for participants ≥ 16 years",
+    "Men and women 18 years of age or older",
+    "Children 6 years old",
+])
+def test_nlp_timex_leaves_ages_to_values(text):
+    assert find_time_windows(text) == []
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Subjects with a history of brain metastases must have a head CT", [("history of", "history")]),
+    ("Currently receiving treatment in another study", [("Currently", "current")]),
+    ("positive pregnancy test assessed at Screening by a highly sensitive urine test", [("at Screening", "at screening")]),
+    ("Patients who have been previously treated with epothilone", [("previously", "prior")]),
+    ("newly diagnosed glioblastoma", [("newly diagnosed", "newly diagnosed")]),
+])
+def test_nlp_timex_finds_temporal_cue(text, expected):
+    assert [(t.text, t.norm) for t in find_temporal(text)] == expected
+
+
+def test_nlp_timex_skips_temporal_cue_inside_window():
+    text = "AlloHSCT within 12 weeks prior to start of protocol-specified therapy."
+    windows = find_time_windows(text)
+    assert find_temporal(text, [(t.start, t.end) for t in windows]) == []
+
+
+@pytest.mark.parametrize("text", ["Vitamin D 1000 IU daily", "grade 3 neuropathy", "BMI 18 to 30 kg/m2"])
+def test_nlp_timex_ignores_numbers_without_time_unit(text):
+    assert find_time_windows(text) == []
