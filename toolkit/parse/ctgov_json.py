@@ -44,9 +44,11 @@ class _Module:
     """A source object whose keys are taken one by one; `rest()` is what was not."""
 
     def __init__(self, data: Any, name: str = "study"):
-        if data is not None and not isinstance(data, Mapping):
+        if data is None:
+            data = {}
+        elif type(data) is not dict and not isinstance(data, Mapping):
             raise TypeError(f"{name}: expected an object, got {type(data).__name__}")
-        self.data = data or {}
+        self.data = data
         self.name = name
         self.taken = set()
 
@@ -64,6 +66,8 @@ class _Module:
         return [_Module(v, key) for v in values or ()]
 
     def rest(self) -> dict:
+        if len(self.taken) >= len(self.data) and self.taken.issuperset(self.data):
+            return {}
         return {k: v for k, v in self.data.items() if k not in self.taken}
 
 
@@ -90,8 +94,8 @@ class _Out:
 
     def keep_rest(self, name: str, parts: List[_Module]) -> None:
         """Keep the untaken keys of list items, with their position."""
-        rests = [dict(index=i, **part.rest()) for i, part in enumerate(parts) if part.rest()]
-        self.keep(name, rests)
+        rests = ((i, part.rest()) for i, part in enumerate(parts))
+        self.keep(name, [dict(index=i, **rest) for i, rest in rests if rest])
 
 
 # --- module handlers ---------------------------------------------------------
