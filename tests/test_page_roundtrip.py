@@ -5,13 +5,14 @@ JSON mapper, rendered as a page, read back with the page reader and mapper,
 and compared field by field. Only what a page does not carry is left out:
 where the record was read from (`source`), the source's own titled blocks
 (`sections`), the verbatim leftovers (`extra`) and the hash over them. An
-empty design reads back as no design.
+empty design reads back as no design; texts compare with `\n` line endings.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import tarfile
 import zipfile
 from typing import Iterator, List, Tuple
 
@@ -49,12 +50,23 @@ def _studies(name: str) -> Iterator[dict]:
 
 def page_view(record: TrialRecord) -> dict:
     """The JSON form of a record without what a page does not carry."""
-    data = record.to_dict()
+    data = _one_line_ending(record.to_dict())
     for key in NOT_ON_THE_PAGE:
         data.pop(key, None)
     if data.get("design") == {}:
         del data["design"]
     return data
+
+
+def _one_line_ending(value):
+    """A page has no carriage returns: compare texts with `\n` line endings."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    if isinstance(value, list):
+        return [_one_line_ending(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _one_line_ending(v) for k, v in value.items()}
+    return value
 
 
 def through_page(record: TrialRecord) -> TrialRecord:
@@ -117,3 +129,50 @@ def test_page_roundtrip_odd_study(nct_id, name, awkward):
     assert matches, f"{nct_id} ({awkward}) not found in {name}"
     record = parse_record(RawRecord("ctgov_json", matches[0], path=name))
     assert mismatches(record, through_page(record)) == []
+
+
+# --- legacy ClinicalTrials.gov XML: a sample and the odd studies it showed ------------
+
+XML_ARCHIVE = ("ctgov-xml", "ctgov_xml_2023-02.tar.gz")
+XML_SAMPLE = 400
+XML_ODD = {
+    "NCT00000460": "untyped arms named like description-less interventions",
+    "NCT00000136": "a link whose label is its URL",
+    "NCT00000919": "a site with a facility and nothing else",
+    "NCT00000588": "a design description with CRLF line endings",
+    "NCT00001978": "why stopped with CRLF line endings",
+}
+
+
+@pytest.fixture(scope="module")
+def xml_studies() -> dict:
+    """The first XML_SAMPLE studies of the legacy archive plus the odd ones, by id."""
+    from toolkit.readers import ctgov_xml
+
+    found = {}
+    with tarfile.open(shared_path(*XML_ARCHIVE)) as archive:
+        for n, member in enumerate(m for m in archive if m.isfile() and m.name.endswith(".xml")):
+            trial_id = member.name.rsplit("/", 1)[-1][:-4]
+            if n < XML_SAMPLE or trial_id in XML_ODD:
+                stream = io.BytesIO(archive.extractfile(member).read())
+                found[trial_id] = next(ctgov_xml.read(stream, path=XML_ARCHIVE[1], entry=member.name))
+            if n >= XML_SAMPLE and set(XML_ODD) <= set(found):
+                break
+    return found
+
+
+@pytest.mark.slow
+def test_page_roundtrip_legacy_xml_sample(xml_studies):
+    failed = []
+    for raw in xml_studies.values():
+        record = parse_record(raw)
+        failed += mismatches(record, through_page(record))
+    assert len(xml_studies) >= XML_SAMPLE
+    assert failed == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("nct_id", sorted(XML_ODD))
+def test_page_roundtrip_legacy_xml_odd_study(xml_studies, nct_id):
+    record = parse_record(xml_studies[nct_id])
+    assert mismatches(record, through_page(record)) == [], XML_ODD[nct_id]

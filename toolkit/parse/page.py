@@ -184,14 +184,16 @@ def _interventions(lines, context) -> dict:
     return {"interventions": tuple(found), "explicit_arm_labels": explicit}
 
 
-def _known_intervention_pairs(context) -> set:
-    """(name line, description line) of each intervention, bare and typed."""
+def _known_intervention_pairs(context, *, typed: bool) -> set:
+    """(name line, description line) of each intervention: typed (`Drug: x`) or bare."""
     known = set()
     for item in context.get("interventions", ()):
         description = item.description or MISSING
-        known.add((item.name, description))
-        if item.type in VALUES["intervention_type"]:
-            known.add((f"{VALUES['intervention_type'][item.type]}: {item.name}", description))
+        title = VALUES["intervention_type"].get(item.type or "")
+        if typed and title:
+            known.add((f"{title}: {item.name}", description))
+        elif not typed:
+            known.add((item.name, description))
     return known
 
 
@@ -199,13 +201,15 @@ def _arms(lines, context) -> dict:
     """Arms: label, description, then (name, description) pairs of their interventions.
 
     A line is one of the arm's interventions when it carries an intervention
-    type prefix (`Drug: x`), or when it and the next line repeat an entry of
-    the Interventions section (the seed's bare form). An arm whose label is
-    directly followed by such a pair has no description line.
+    type prefix (`Drug: x`), or, on a page whose study groups show no such
+    prefix (the seed's bare form), when it and the next line repeat an entry
+    of Interventions. An arm whose label is directly followed by such a pair
+    has no description line.
     """
-    known = _known_intervention_pairs(context)
-    arms: List[dict] = []
     items = values(lines) + [MISSING, MISSING]
+    typed_page = any(_typed(line, TYPE_PREFIX)[0] for line in items)
+    known = _known_intervention_pairs(context, typed=typed_page)
+    arms: List[dict] = []
     i, end = 0, len(items) - 2
     while i < end:
         if arms and _is_arm_intervention(items[i], items[i + 1], known):

@@ -33,7 +33,7 @@ HEADER_LABELS = {"last updated": "last_updated", "official title": "official_tit
                  "acronym": "acronym", "first posted": "first_posted"}
 DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 ENROLLMENT = re.compile(r"^(\d+) participants?(?: \((\w+)\))?$", re.I)
-AGE = re.compile(r"^\d+(?:\.\d+)?\s+[A-Za-z]+$")
+AGE = re.compile(r"^(?:\d+(?:\.\d+)?\s+[A-Za-z]+|N/A)$")
 URL = re.compile(r"^(?:https?|ftp)://\S+$", re.I)
 
 

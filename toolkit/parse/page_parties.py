@@ -12,7 +12,7 @@ from typing import List, Optional, Tuple
 from toolkit.parse.page_layout import MISSING, URL, VALUES, labelled, missing_to_none, values
 from toolkit.records import Identifier, Investigator, Link, Location, Sponsor
 
-__all__ = ["looks_like_degree", "sponsors", "investigators", "locations", "links", "identifiers"]
+__all__ = ["LINK_LABELS", "looks_like_degree", "sponsors", "investigators", "locations", "links", "identifiers"]
 
 
 SPONSOR_CLASSES = set(VALUES["sponsor_class"]) | {MISSING}
@@ -119,21 +119,20 @@ def locations(lines, context) -> dict:
     return {"locations": tuple(found)}
 
 
-LINK_LABELS = {"pmid": "pmid", "type": "kind", "url": "url"}
+LINK_LABELS = {"label": "label", "pmid": "pmid", "type": "kind", "url": "url"}
 
 
 def links(lines, context) -> dict:
+    """Links: a label line (or `Label:` when it looks like a URL), then URL, PMID, Type."""
     found: List[dict] = []
     for line in values(lines):
-        pair = labelled(line, LINK_LABELS)
-        if URL.match(line) and found and "url" not in found[-1]:
-            found[-1]["url"] = line
-        elif URL.match(line):
-            found.append({"url": line})
-        elif pair and found:
+        pair = ("url", line) if URL.match(line) else labelled(line, LINK_LABELS)
+        if pair is None or pair[0] == "label":
+            found.append({"label": missing_to_none(pair[1] if pair else line)})
+        elif found and pair[0] not in found[-1]:
             found[-1][pair[0]] = pair[1]
         else:
-            found.append({"label": missing_to_none(line)})
+            found.append({pair[0]: pair[1]})
     return {"links": tuple(Link(**link) for link in found)}
 
 

@@ -16,8 +16,10 @@ import re
 from typing import Callable, Dict, List, Optional
 
 from toolkit.parse.page import ARM_GROUP, derive_arm_labels, other_names_key
-from toolkit.parse.page_layout import CONTINUATION, DATE, MISSING, RULES, URL, VALUES, escape_lines
-from toolkit.parse.page_parties import looks_like_degree
+from toolkit.parse.page_layout import (
+    AGE, CONTINUATION, DATE, MISSING, RULES, URL, VALUES, escape_lines, labelled,
+)
+from toolkit.parse.page_parties import LINK_LABELS, looks_like_degree
 from toolkit.records import Age, Eligibility, Intervention, TrialRecord
 
 __all__ = ["render_page"]
@@ -183,11 +185,19 @@ def _age(age: Optional[Age]) -> str:
     return age.text if age is not None and age.text else MISSING
 
 
+TAIL_LABELS = ("Minimum Age", "Maximum Age", "Sex", "Healthy Volunteers")
+
+
 def _eligibility(record: TrialRecord) -> List[str]:
+    """Criteria text, then minimum age, maximum age, sex and healthy volunteers:
+    four bare lines when each has its usual shape, else labelled lines."""
     eligibility = record.eligibility or Eligibility()
     text = eligibility.text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
     volunteers = {True: "Yes", False: "No"}.get(eligibility.healthy_volunteers, MISSING)
     tail = [_age(eligibility.min_age), _age(eligibility.max_age), eligibility.sex or MISSING, volunteers]
+    bare = all(AGE.match(age) or age == MISSING for age in tail[:2]) and tail[2] in VALUES["sex"] + [MISSING]
+    if not bare:
+        tail = [f"{label}: {_one_line(value)}" for label, value in zip(TAIL_LABELS, tail) if value != MISSING]
     return (text.split("\n") if text.strip() else []) + tail
 
 
@@ -250,6 +260,8 @@ def _place(site) -> List[str]:
     parts = {"city": site.city, "state": site.state, "zip": site.zip, "country": site.country}
     odd = any(v and ", " in v for v in parts.values()) or (site.state and re.search(r"\d", site.state)) \
         or (site.zip and not re.search(r"\d", site.zip)) or (not site.city and not site.country)
+    if not any(parts.values()):
+        return [f"{MISSING}, {MISSING}"]
     if odd:
         return [f"{k.title()}: {_one_line(v)}" for k, v in parts.items() if v]
     line = [site.city or MISSING] + [v for v in (site.state, site.zip) if v] + [site.country or MISSING]
@@ -272,7 +284,9 @@ def _countries(record: TrialRecord) -> List[str]:
 def _links(record: TrialRecord) -> List[str]:
     out = []
     for link in record.links:
-        out += _lines(_value(link.label))
+        label = _value(link.label)
+        clash = URL.match(label) or labelled(label.split("\n")[0], LINK_LABELS)
+        out += _lines("Label: " + label if clash else label)
         if link.url:
             out.append(link.url if URL.match(link.url) else f"URL: {link.url}")
         out += [f"{label}: {value}" for label, value in (("PMID", link.pmid), ("Type", link.kind)) if value]
