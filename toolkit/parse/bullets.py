@@ -119,6 +119,12 @@ def _line(text: str, raw: str, start: int) -> Optional[Line]:
         indent = len(raw[:indent].expandtabs(4))
     if body[0] in _MARKER_FIRST or (len(body) > 1 and body[1] in ".)"):
         style, text_start = marker_at(text, content, end)
+        if style.startswith("sym:"):
+            inner, inner_start = marker_at(text, text_start, end)
+            if inner != NONE_STYLE and not inner.startswith("sym:"):
+                # "* 1. Unwilling ...": the number is the marker, at its own column
+                indent += text_start - content
+                style, text_start = inner, inner_start
         return Line(start, end, indent, content, text_start, style)
     return Line(start, end, indent, content, content)
 
