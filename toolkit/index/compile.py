@@ -167,11 +167,12 @@ class QueryTerms:
     stems: set
     prefixes: list
     fuzzy: list  # (stem, distance)
+    phrases: list = None  # tuples of stems that count only together
 
 
 def query_terms(node: Node) -> QueryTerms:
     """Stems, prefixes and fuzzy terms a tree asks of the text (NOT branches left out)."""
-    terms = QueryTerms(set(), [], [])
+    terms = QueryTerms(set(), [], [], [])
     _collect(node, terms)
     return terms
 
@@ -185,7 +186,7 @@ def _collect(node: Node, terms: QueryTerms) -> None:
     elif isinstance(node, Word):
         terms.stems.add(node.text)
     elif isinstance(node, Phrase):
-        terms.stems.update(node.words)
+        terms.phrases.append(node.words)
     elif isinstance(node, Prefix):
         terms.prefixes.append(node.text)
     elif isinstance(node, Fuzzy):

@@ -12,7 +12,7 @@ from typing import Dict, Iterator, List, Optional
 
 from toolkit.index.analysis import analyze, join_values
 from toolkit.index.schema import AGE_UNBOUNDED, normalize_keyword
-from toolkit.records import Criterion, TrialRecord
+from toolkit.records import Criterion, TrialRecord, content_hash
 
 __all__ = ["trial_key", "record_documents", "trial_document", "criterion_documents"]
 
@@ -39,7 +39,7 @@ def trial_document(record: TrialRecord, shared: Optional[dict] = None) -> dict:
         text=" ".join(analyze(" ".join(filter(None, (record.brief_summary,))))),
         condition=join_values(record.conditions + record.condition_mesh),
         drug=join_values(_intervention_names(record)),
-        content_hash=record.content_hash or "",
+        content_hash=record.content_hash or content_hash(record),  # as the store keys it
     )
     return doc
 

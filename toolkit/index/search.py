@@ -131,10 +131,18 @@ def group_by_trial(hits: Sequence[CriterionHit]) -> List[TrialGroup]:
 
 
 def highlight(text: str, terms: QueryTerms) -> Tuple[Tuple[int, int], ...]:
-    """Spans of the words of `text` the query asks for, neighbours merged."""
+    """Spans of the words and phrases of `text` the query asks for, neighbours merged."""
+    tokens = [(stem(word), word, start, end) for word, start, end in tokens_with_offsets(text)]
+    wanted = [_wanted(stemmed, word, terms) for stemmed, word, _, _ in tokens]
+    stems = [t[0] for t in tokens]
+    for phrase in terms.phrases or ():
+        n = len(phrase)
+        for i in range(len(stems) - n + 1):
+            if tuple(stems[i:i + n]) == phrase:
+                wanted[i:i + n] = [True] * n
     spans: List[Tuple[int, int]] = []
-    for word, start, end in tokens_with_offsets(text):
-        if not _wanted(stem(word), word, terms):
+    for (_, _, start, end), keep in zip(tokens, wanted):
+        if not keep:
             continue
         if spans and not text[spans[-1][1]:start].strip(" -/"):
             spans[-1] = (spans[-1][0], end)
