@@ -19,6 +19,9 @@ from toolkit.diff.text import comparison_key, normalize, word_ops
     ("Inclusion criteria: Non-infected with COVID-19", "Non-infected with COVID-19"),  # inline heading
     ("SPO2 &lt;/=93%", "SPO2 </=93%"),                                # HTML entity
     ("Informed consent.", "Informed consent"),                        # trailing punctuation
+    # ChiCTR2000029939: the same quotes as UTF-8 read as cp1252, then as Mac Roman
+    ("the â€œDiagnosis and Treatment Scheme of COVID-19â€\x9d", "the ‚ÄúDiagnosis and Treatment Scheme of COVID-19‚Äù"),
+    ("White blood cells = 3,500/¬µl", "White blood cells = 3,500/µl"),
 ])
 def test_diff_text_reformatting_is_unchanged(old, new):
     assert comparison_key(old) == comparison_key(new)

@@ -1,8 +1,9 @@
 """Text normalisation and word-level diffs.
 
 Two texts that differ only by whitespace, line wrapping, bullet markers,
-list numbering, markdown escapes or converter debris (`_x000D_`, `<br>`)
-normalise alike: the diff reports them unchanged.
+list numbering, markdown escapes, converter debris (`_x000D_`, `<br>`) or
+mojibake (UTF-8 read as cp1252 or Mac Roman, repaired with ftfy) normalise
+alike: the diff reports them unchanged.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import difflib
 import functools
 import html
 import re
+
+import ftfy
 from typing import Optional, Tuple
 
 from toolkit.diff.model import WordOp
@@ -47,6 +50,8 @@ def normalize(text: Optional[str]) -> str:
     """
     if not text:
         return ""
+    if not text.isascii():  # converters' mojibake: "â€œ" and "‚Äú" are both a quote
+        text = ftfy.fix_text(text, uncurl_quotes=False)
     text = html.unescape(_DEBRIS.sub("\n", text)).translate(_QUOTES)
     text = _ESCAPE.sub(r"\1", text)
     lines = (_MARKER.sub("", line) for line in text.splitlines())
