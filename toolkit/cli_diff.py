@@ -128,12 +128,11 @@ def _run_summary(items, *, as_json: bool) -> bool:
     if len(items) != 2:
         raise click.UsageError("--summary needs OLD_DUMP NEW_DUMP")
     rows = summarize_dumps(_records([items[0]], tag=False), _records([items[1]], tag=False))
-    differs = False
+    totals: dict = {}
 
     def counted(stream):
-        nonlocal differs
         for row in stream:
-            differs = differs or row["change"] != "unchanged"
+            totals[row["change"]] = totals.get(row["change"], 0) + 1
             yield row
 
     if as_json:
@@ -143,7 +142,8 @@ def _run_summary(items, *, as_json: bool) -> bool:
             if row["change"] != "unchanged":
                 parts = f"  [{', '.join(row['parts'])}]" if row["parts"] else ""
                 click.echo(f"{row['change']:<9} {row['registry']}:{row['trial_id']}{parts}")
-    return differs
+    message(", ".join(f"{count:,} {change}" for change, count in sorted(totals.items())) or "no trials")
+    return any(change != "unchanged" for change in totals)
 
 
 def _records(paths: Sequence[str], *, tag: bool):

@@ -102,7 +102,8 @@ def summarize_dumps(old: Iterable[TrialRecord], new: Iterable[TrialRecord]) -> I
     """Compare two snapshots trial by trial.
 
     The old snapshot is read whole (last record per trial wins); the new one
-    is streamed, and each of its trials is reported as it is read. Trials
+    is streamed, and each of its trials is reported as it is read (the last
+    of consecutive versions of one trial, for history files). Trials
     only in the old snapshot come last, as removed.
 
     Yields:
@@ -110,7 +111,7 @@ def summarize_dumps(old: Iterable[TrialRecord], new: Iterable[TrialRecord]) -> I
     """
     before = {record.key: record for record in old}
     seen = set()
-    for record in new:
+    for record in _last_of_runs(new):
         key = record.key
         if key in seen:
             continue
@@ -124,6 +125,17 @@ def summarize_dumps(old: Iterable[TrialRecord], new: Iterable[TrialRecord]) -> I
         yield _row(record, change, diff.parts, [e.kind for e in diff.events])
     for record in before.values():
         yield _row(record, "removed")
+
+
+def _last_of_runs(records: Iterable[TrialRecord]) -> Iterator[TrialRecord]:
+    """The last record of each run of one trial (a history file lists a trial's versions together)."""
+    previous = None
+    for record in records:
+        if previous is not None and record.key != previous.key:
+            yield previous
+        previous = record
+    if previous is not None:
+        yield previous
 
 
 def _row(record: TrialRecord, change: str, parts=(), events=()) -> dict:
