@@ -13,6 +13,7 @@ import pytest
 
 from test_criteria_invariant import invariant_errors
 from toolkit.errors import ToolkitError
+from toolkit.parse.bullets import split_lines
 from toolkit.parse.criteria import CriteriaResult, parse_criteria
 from toolkit.parse.criteria_outline import dump_cases, load_cases, render_outline
 from toolkit.parse.criteria_rules import RuleError, RuleSet, load_rules
@@ -248,3 +249,64 @@ def test_criteria_rules_reject_malformed_data(data):
 def test_criteria_rules_error_is_a_toolkit_error():
     assert issubclass(RuleError, ToolkitError)
     assert len(load_rules().rules) >= 8
+
+
+# --- lines and bullet markers -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line,style,rest",
+    [
+        ("* Age 18", "sym:*", "Age 18"),  # API v2 markdown
+        ("  -  Age 18", "sym:-", "Age 18"),  # legacy XML
+        ("\\- Currently receiving", "sym:-", "Currently receiving"),  # seed page NCT06054113
+        ("• Age 18", "sym:•", "Age 18"),
+        ("· Age 18", "sym:·", "Age 18"),
+        ("o Headache is reported", "sym:o", "Headache is reported"),  # NCT06669780
+        ("-Age equal or above 18 years", "sym:-", "Age equal or above 18 years"),  # DRKS00000005
+        ("*Resectable malignancies", "sym:*", "Resectable malignancies"),  # DRKS00000005
+        ("1. Males and females", "num.", "Males and females"),
+        ("10) lactating women", "num)", "lactating women"),  # ChiCTR2000029539
+        ("19)Women at high risk", "num)", "Women at high risk"),  # NCT00002644
+        ("(2) Patients admitted", "(num)", "Patients admitted"),  # ChiCTR2000029805
+        ("a. Spondylosis", "alpha.", "Spondylosis"),  # NCT06485206
+        ("B) Shock occurred", "alpha)", "Shock occurred"),  # NCT04260594
+        ("(d) able to state", "(alpha)", "able to state"),  # NCT04299711
+        ("ii. necrosis", "roman.", "necrosis"),  # NCT00001421
+        ("iv) history of", "roman)", "history of"),  # NCT00004143
+        ("* 1. Unwilling", "num.", "Unwilling"),  # NCT04948307
+    ],
+)
+def test_criteria_bullet_markers(line, style, rest):
+    (parsed,) = split_lines(line)
+    assert parsed.style == style
+    assert line[parsed.text_start:parsed.end] == rest
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "1.5 times normal AST",  # legacy XML continuation line
+        "(ABC) infection or colonization",  # NCT00001308 continuation line
+        "200).",  # NCT00000645
+        "U.S. citizens only",
+        "e.g. influenza vaccine",
+        "or other opioids",
+        "-",
+    ],
+)
+def test_criteria_non_markers(line):
+    (parsed,) = split_lines(line)
+    assert parsed.style == "none" and parsed.text_start == parsed.content
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a\nb\n\nc", "a\r\nb\r\n\r\nc", "a\rb\n\r\nc\r", "a\n\n\nb\r\n\rc"],
+)
+def test_criteria_split_lines_any_line_ending(text):
+    lines = split_lines(text)
+    assert [text[line.start:line.end] for line in lines] == [
+        part for part in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if part
+    ]
+    assert [line.blank_before for line in lines][-1] is True

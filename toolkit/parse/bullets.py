@@ -83,12 +83,11 @@ def split_lines(text: str) -> List[Line]:
     separator, step = _separator(text)
     raws = text.split(separator) if separator else _LINE_SPLIT.split(text)
     for raw in raws:
-        if step < 0:  # mixed line endings: the separators are in the list
-            if raw in ("\r\n", "\r", "\n"):
-                pos += len(raw)
-                continue
+        if step == 0 and raw in ("\r\n", "\r", "\n"):  # mixed endings: separators listed
+            pos += len(raw)
+            continue
         line = _line(text, raw, pos) if raw else None
-        pos += len(raw) + max(step, 0)
+        pos += len(raw) + step
         if line is None:
             blank = True
             continue
@@ -99,13 +98,13 @@ def split_lines(text: str) -> List[Line]:
 
 
 def _separator(text: str) -> tuple:
-    """The one line ending a text uses ("\n" or "\r\n") and its length; (None, -1) when mixed."""
+    """The one line ending a text uses ("\n" or "\r\n") and its length; (None, 0) when mixed."""
     carriage = text.count("\r")
     if carriage == 0:
         return "\n", 1
     if carriage == text.count("\r\n") == text.count("\n"):
         return "\r\n", 2
-    return None, -1
+    return None, 0
 
 
 def _line(text: str, raw: str, start: int) -> Optional[Line]:

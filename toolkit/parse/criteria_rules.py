@@ -53,6 +53,7 @@ class HeadingRule:
     kind: str
     pattern: re.Pattern
     polarity: Optional[str] = None
+    needs: Tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, kind: str, data: Mapping[str, Any]) -> "HeadingRule":
@@ -61,7 +62,7 @@ class HeadingRule:
         Raises:
             RuleError: unknown keys, missing pattern, bad regex or polarity.
         """
-        unknown = set(data) - {"name", "pattern", "polarity"}
+        unknown = set(data) - {"name", "pattern", "polarity", "needs"}
         if unknown or "pattern" not in data or "name" not in data:
             raise RuleError(f"criteria rule {data.get('name')!r}: bad keys {sorted(unknown)}")
         polarity = data.get("polarity")
@@ -73,7 +74,8 @@ class HeadingRule:
             raise RuleError(f"criteria rule {data['name']!r}: {exc}") from None
         if "head" not in pattern.groupindex:
             raise RuleError(f"criteria rule {data['name']!r}: no 'head' group")
-        return cls(name=data["name"], kind=kind, pattern=pattern, polarity=polarity)
+        needs = tuple(word.lower() for word in data.get("needs", ()))
+        return cls(name=data["name"], kind=kind, pattern=pattern, polarity=polarity, needs=needs)
 
     def match(self, text: str, pos: int, end: int) -> Optional[HeadingMatch]:
         """Match this rule against text[pos:end]."""
@@ -142,7 +144,10 @@ class RuleSet:
 
     def match(self, text: str, pos: int, end: int) -> Optional[HeadingMatch]:
         """The first rule matching text[pos:end], or None."""
+        lowered = text[pos:end].lower()
         for rule in self.rules:
+            if rule.needs and not any(word in lowered for word in rule.needs):
+                continue
             found = rule.match(text, pos, end)
             if found is not None:
                 return found
