@@ -32,6 +32,9 @@ CASES = {
     "NCT01352702_v4_v5": (("versions-cthist", "ctgov_versions_2022-03.csv.gz"), "NCT01352702", 4, 5),
     # v3 -> v4: exclusion "creatinine clearance < 45mL/min" -> "< 30mL/min": fewer excluded (loosened)
     "NCT01899456_v3_v4": (("versions-cthist", "ctgov_versions_2022-03.csv.gz"), "NCT01899456", 3, 4),
+    # v1 -> v2: recruiting -> completed with results: the outcome list gives way to
+    # "[See Results Section.]", which is no outcome removed (only the note shows)
+    "NCT01171820_v1_v2": (("versions-cthist", "ctgov_versions_2022-03.csv.gz"), "NCT01171820", 1, 2),
     # ctrdata CTGOV2: results posted; outcomes reworded (subjects -> participants), two countries added
     "NCT03325439_v2_v3": (("multiregistry", "ctrdata_versions.jsonl.gz"), "NCT03325439", 2, 3),
 }

@@ -50,12 +50,26 @@ def diff_records(old: TrialRecord, new: TrialRecord, *, check_identity: bool = T
         raise DiffError(f"cannot diff {old.trial_id} against {new.trial_id}: different trials")
     fields, texts = diff_fields(old, new)
     criteria = diff_criteria(criteria_items(old), criteria_items(new))
-    outcomes = diff_outcomes(old.outcomes, new.outcomes)
+    outcomes = diff_outcomes(old.outcomes, new.outcomes) if _outcomes_listed(old, new) else ()
     return RecordDiff(
         registry=new.registry, trial_id=new.trial_id, old=version_ref(old), new=version_ref(new),
         events=tuple(events_for(fields, criteria, outcomes)), fields=fields, texts=texts,
         criteria=criteria, outcomes=outcomes,
     )
+
+
+def _outcomes_listed(old: TrialRecord, new: TrialRecord) -> bool:
+    """False when a side lists no outcomes because they moved to posted results.
+
+    cthist rows of trials with results hold "[See Results Section.]" in place
+    of the outcome list (kept as `extra.outcome_measures`); that is not every
+    outcome removed. The note itself still shows as a field change.
+    """
+    def deferred(record):
+        note = str(record.extra.get("outcome_measures", ""))
+        return not record.outcomes and "results" in note.lower()
+
+    return not (deferred(old) or deferred(new))
 
 
 def version_ref(record: TrialRecord) -> VersionRef:
