@@ -244,7 +244,8 @@ def _pair_change(a: Item, b: Item, score: float, fuzzy: bool, in_order: bool) ->
     moved = []
     if not in_order:
         moved.append("position")
-    if a.criterion.polarity != b.criterion.polarity:
+    polarities = {a.criterion.polarity, b.criterion.polarity}
+    if len(polarities) == 2 and "unknown" not in polarities:
         moved.append("polarity")
     if a.category_key != b.category_key:
         moved.append("category")
