@@ -13,18 +13,27 @@ from toolkit.cli import main
 
 SEED_ID = "NCT06054113"
 XML_SAMPLE = CORPUS / "ctgov-xml"
+SEED_PAGE = CORPUS / "seed" / "NCT06054113.txt"
 
 
 def ptk(*args, **kwargs):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False, **kwargs)
 
 
-@pytest.fixture
-def parsed_store(store_dir, seed_path):
-    """A store holding the seed page and the legacy XML sample (parsed without tags)."""
-    result = ptk("parse", seed_path, XML_SAMPLE, "--no-tag", "--quiet")
+@pytest.fixture(scope="module")
+def parsed_store_path(tmp_path_factory):
+    """A store holding the seed page and the legacy XML sample (parsed once, without tags)."""
+    path = tmp_path_factory.mktemp("parsed") / "store"
+    result = ptk("parse", SEED_PAGE, XML_SAMPLE, "--no-tag", "--quiet", "--store", path)
     assert result.exit_code == 0, result.stderr
-    return store_dir
+    return path
+
+
+@pytest.fixture
+def parsed_store(parsed_store_path, monkeypatch):
+    """The parsed sample store, set as the default store."""
+    monkeypatch.setenv("PTK_STORE", str(parsed_store_path))
+    return parsed_store_path
 
 
 def test_cli_parse_corpus_exit_zero_and_summary_on_stderr(store_dir, corpus_dir):
@@ -142,3 +151,39 @@ def test_cli_stats_table(parsed_store):
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0].endswith("versions")
     assert "ACTIVE_NOT_RECRUITING" in result.stdout
+
+
+def test_cli_show_page_format_renders_the_registry_page(parsed_store, seed_path):
+    result = ptk("show", SEED_ID, "--format", "page")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == seed_path.read_text(encoding="utf-8").splitlines()[0]
+    assert f"NCT ID: {SEED_ID}" in lines[:3]
+
+
+def test_cli_parse_jobs_two_stores_the_same_as_one(tmp_path, seed_path):
+    one = ptk("parse", seed_path, XML_SAMPLE, "--no-tag", "-q", "--store", tmp_path / "one")
+    two = ptk("parse", seed_path, XML_SAMPLE, "--no-tag", "-q", "-j", "2", "--store", tmp_path / "two")
+    assert one.exit_code == two.exit_code == 0
+    stats = [json.loads(ptk("stats", "--json", "--store", tmp_path / name).stdout)
+             for name in ("one", "two")]
+    assert stats[0] == stats[1]
+    shown = [ptk("show", SEED_ID, "--json", "--store", tmp_path / name).stdout
+             for name in ("one", "two")]
+    assert shown[0] == shown[1]
+
+
+@pytest.mark.slow  # loads the NLP taggers
+def test_cli_parse_tags_criteria_by_default(store_dir, seed_path):
+    result = ptk("parse", seed_path, "-q")
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(ptk("show", SEED_ID, "--json").stdout)
+    labels = {t["label"] for c in record["eligibility"]["criteria"] for t in c.get("tags", [])}
+    assert {"condition", "time_window"} <= labels
+    assert "· time_window:" in ptk("show", SEED_ID).stdout
+
+
+def test_cli_parse_unknown_format_exit_one(store_dir, seed_path):
+    result = ptk("parse", seed_path, "--format", "docx")
+    assert result.exit_code == 1
+    assert "unknown format 'docx'" in result.stderr
