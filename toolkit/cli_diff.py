@@ -65,8 +65,8 @@ def diff(ctx, items, from_, to, registry, summary, as_json, as_html, show_all, e
     """Compare two versions of a trial, two record files, or two dumps.
 
     \b
-    ptk diff NCT01352702                 the last two stored versions
-    ptk diff NCT01352702 --from 1 --to 3
+    ptk diff NCT02007772                 the last two stored versions
+    ptk diff NCT02007772 --from 4 --to 5 --html > diff.html
     ptk diff old.json new.json           two files holding one trial each
     ptk diff old_dump new_dump --summary per trial: added, removed, changed parts
     """
