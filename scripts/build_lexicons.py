@@ -28,7 +28,9 @@ import zipfile
 from importlib.util import find_spec
 from pathlib import Path
 
-from toolkit.nlp.lexicon import DATA_DIR, LEXICON_PATH, Lexicon, first_token_lengths, lexicon_key
+from toolkit.nlp.lexicon import (
+    DATA_DIR, LEXICON_PATH, Lexicon, first_bigram_lengths, first_token_lengths, lexicon_key,
+)
 from toolkit.nlp.pipeline import make_tokenizer_nlp
 
 MIN_LENGTH = 3
@@ -199,7 +201,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     args = parser.parse_args()
     entries = build(args.data)
-    payload = {"entries": entries, "max_len": first_token_lengths(entries)}
+    payload = {"entries": entries, "max_len": first_token_lengths(entries), "max_len2": first_bigram_lengths(entries)}
     blob = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     with gzip.open(LEXICON_PATH, "wt", encoding="utf-8", compresslevel=9) as handle:
         handle.write(blob)

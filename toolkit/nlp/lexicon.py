@@ -55,15 +55,20 @@ class Lexicon:
     which keeps loading the shipped ~180k forms well under a second.
     """
 
-    def __init__(self, entries: Dict[str, Sequence], max_len: Optional[Dict[str, int]] = None):
+    def __init__(self, entries: Dict[str, Sequence], max_len: Optional[Dict[str, int]] = None,
+                 max_len2: Optional[Dict[str, int]] = None):
         self.rows: Dict[str, Sequence] = entries
         self.max_len: Dict[str, int] = max_len if max_len is not None else first_token_lengths(entries)
+        self.max_len2: Dict[str, int] = max_len2 if max_len2 is not None else first_bigram_lengths(entries)
 
     def add(self, key: str, entry: Entry) -> None:
         """Add (or replace) one surface form."""
         words = key.split(" ")
         self.rows[key] = [entry.label, entry.norm, entry.code]
         self.max_len[words[0]] = max(self.max_len.get(words[0], 0), len(words))
+        if len(words) > 1:
+            bigram = " ".join(words[:2])
+            self.max_len2[bigram] = max(self.max_len2.get(bigram, 0), len(words))
 
     def lookup(self, key: str) -> Optional[Entry]:
         """The entry of a key, if any."""
@@ -92,11 +97,25 @@ class Lexicon:
 
     def _longest_at(self, lowers: Sequence[str], i: int, count: int) -> Optional[Match]:
         longest = self.max_len.get(lowers[i], 0)
+        if longest > 1:
+            longest = self.max_len2.get(f"{lowers[i]} {lowers[i + 1]}", 1) if i + 1 < count else 1
         for n in range(min(longest, count - i), 0, -1):
             row = self.rows.get(" ".join(lowers[i:i + n]))
             if row is not None:
                 return Match(i, i + n, Entry(*row))
         return None
+
+
+def first_bigram_lengths(entries: Dict[str, Sequence]) -> Dict[str, int]:
+    """First two tokens -> the most tokens of a key starting with them (keys of 2+ tokens)."""
+    lengths: Dict[str, int] = {}
+    for key in entries:
+        words = key.split(" ")
+        if len(words) > 1:
+            bigram = f"{words[0]} {words[1]}"
+            if lengths.get(bigram, 0) < len(words):
+                lengths[bigram] = len(words)
+    return lengths
 
 
 def first_token_lengths(entries: Dict[str, Sequence]) -> Dict[str, int]:
@@ -119,7 +138,7 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
     try:
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             data = json.load(handle)
-        return Lexicon(data["entries"], data.get("max_len"))
+        return Lexicon(data["entries"], data.get("max_len"), data.get("max_len2"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise LexiconError(f"cannot load lexicon {path}: {exc}") from None
 

@@ -38,13 +38,23 @@ if not Doc.has_extension("trial_tags"):
     Doc.set_extension("trial_tags", default=None)
 
 
+# where spaCy keeps the value of `doc._.trial_tags`; read directly in the hot path
+_TAGS_KEY = ("._.", "trial_tags", None, None)
+
+
+def current_tags(doc: Doc) -> List[Tag]:
+    """`doc._.trial_tags` (empty list when unset), without the extension lookup."""
+    return doc.user_data.get(_TAGS_KEY) or []
+
+
 def doc_tags(doc: Doc) -> List[Tag]:
     """The tags the trial components put on a doc, sorted by offset."""
-    return sorted(doc._.trial_tags or [], key=lambda tag: (tag.start, -tag.end, tag.label))
+    return sorted(current_tags(doc), key=lambda tag: (tag.start, -tag.end, tag.label))
 
 
 def _extend(doc: Doc, tags: List[Tag]) -> None:
-    doc._.trial_tags = (doc._.trial_tags or []) + tags
+    if tags:
+        doc.user_data[_TAGS_KEY] = current_tags(doc) + tags
 
 
 class AbbreviationGate:
@@ -67,8 +77,7 @@ class AbbreviationGate:
         text = doc_text(doc)
         if "(" in text or "[" in text:
             return self.detector(doc)
-        doc._.abbreviations = []
-        return doc
+        return doc  # `doc._.abbreviations` keeps its default: none
 
 
 class TermTagger:
@@ -108,7 +117,7 @@ class ValueTagger:
         self.qualitative = qualitative
 
     def __call__(self, doc: Doc) -> Doc:
-        taken = terms.covered(doc._.trial_tags or [], ("time_window",))
+        taken = terms.covered(current_tags(doc), ("time_window",))
         found = values.find_values(doc_text(doc), taken)
         if not self.qualitative:
             found = [tag for tag in found if tag.norm is None]
@@ -117,19 +126,21 @@ class ValueTagger:
 
 
 class CueTagger:
-    """Negation and exception cues; marks governed tags and fills `doc.spans`."""
+    """Negation and exception cues; marks governed tags and (`spans=True`) fills `doc.spans`."""
 
-    def __init__(self, nlp: Language, name: str):
+    def __init__(self, nlp: Language, name: str, *, spans: bool = True):
         self.name = name
+        self.spans = spans
 
     def __call__(self, doc: Doc) -> Doc:
         found = cues.find_cues(doc_text(doc))
-        governed = cues.apply_cues(doc._.trial_tags or [], found)
-        doc._.trial_tags = governed + found
-        doc.spans[SPAN_KEY] = [
-            span for span in (doc.char_span(t.start, t.end, label=t.label, alignment_mode="expand")
-                              for t in doc._.trial_tags) if span is not None
-        ]
+        tags = cues.apply_cues(current_tags(doc), found) + found
+        doc.user_data[_TAGS_KEY] = tags
+        if self.spans:
+            doc.spans[SPAN_KEY] = [
+                span for span in (doc.char_span(t.start, t.end, label=t.label, alignment_mode="expand")
+                                  for t in tags) if span is not None
+            ]
         return doc
 
 
@@ -157,10 +168,10 @@ def make_value_tagger(nlp: Language, name: str, qualitative: bool) -> ValueTagge
     return ValueTagger(nlp, name, qualitative=qualitative)
 
 
-@Language.factory("trial_cues", assigns=["doc._.trial_tags", "doc.spans"])
-def make_cue_tagger(nlp: Language, name: str) -> CueTagger:
-    """Factory of `trial_cues`."""
-    return CueTagger(nlp, name)
+@Language.factory("trial_cues", assigns=["doc._.trial_tags", "doc.spans"], default_config={"spans": True})
+def make_cue_tagger(nlp: Language, name: str, spans: bool) -> CueTagger:
+    """Factory of `trial_cues` (`spans`: mirror the tags in `doc.spans["trial"]`)."""
+    return CueTagger(nlp, name, spans=spans)
 
 
 def make_tokenizer_nlp() -> Language:
@@ -173,11 +184,16 @@ def make_tokenizer_nlp() -> Language:
     return nlp
 
 
-def build_nlp() -> Language:
-    """A new pipeline: scispaCy's tokenizer and the trial components."""
+def build_nlp(*, spans: bool = False) -> Language:
+    """A new pipeline: scispaCy's tokenizer and the trial components.
+
+    Args:
+        spans: also mirror the tags in `doc.spans["trial"]` (off for `tag_text`, which reads the tags).
+    """
     nlp = make_tokenizer_nlp()
-    for name in COMPONENTS:
+    for name in COMPONENTS[:-1]:
         nlp.add_pipe(name)
+    nlp.add_pipe("trial_cues", config={"spans": spans})
     return nlp
 
 

@@ -37,6 +37,9 @@ def _tag_of(text: str, starts: List[int], match: Match) -> Tag:
 
 def abbreviation_table(doc) -> Dict[str, Tuple[str, ...]]:
     """Short form -> long-form tokens of the abbreviations a doc defines ("alloHSCT")."""
+    text = doc_text(doc)
+    if "(" not in text and "[" not in text:
+        return {}
     table = {}
     for short in getattr(doc._, "abbreviations", None) or ():
         long_form = short._.long_form
