@@ -5,12 +5,14 @@ JSON mapper, rendered as a page, read back with the page reader and mapper,
 and compared field by field. Only what a page does not carry is left out:
 where the record was read from (`source`), the source's own titled blocks
 (`sections`), the verbatim leftovers (`extra`) and the hash over them. An
-empty design reads back as no design; texts compare with `\n` line endings.
+empty design reads back as no design; texts compare with `\n` line endings
+and without surrounding whitespace.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import tarfile
 import zipfile
@@ -59,9 +61,10 @@ def page_view(record: TrialRecord) -> dict:
 
 
 def _one_line_ending(value):
-    """A page has no carriage returns: compare texts with `\n` line endings."""
+    """A page has no carriage returns, and a value line no surrounding blanks:
+    compare texts with `\n` line endings and without surrounding whitespace."""
     if isinstance(value, str):
-        return value.replace("\r\n", "\n").replace("\r", "\n")
+        return value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if isinstance(value, list):
         return [_one_line_ending(v) for v in value]
     if isinstance(value, dict):
@@ -176,3 +179,29 @@ def test_page_roundtrip_legacy_xml_sample(xml_studies):
 def test_page_roundtrip_legacy_xml_odd_study(xml_studies, nct_id):
     record = parse_record(xml_studies[nct_id])
     assert mismatches(record, through_page(record)) == [], XML_ODD[nct_id]
+
+
+# --- other registries and formats: the page carries them too ----------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("parts,limit", [
+    (("ictrp", "ICTRP-Results_18Mar2020.xml"), None),
+    (("multiregistry", "ctrdata_versions.jsonl.gz"), None),
+    (("versions-cthist", "ctgov_versions_2022-03.csv.gz"), 150),
+    (("versions-cthist", "drks_versions_2022-03.csv.gz"), 150),
+    (("ictrp", "ictrp_covid19_versions.jsonl.gz"), 300),
+])
+def test_page_roundtrip_other_sources(parts, limit):
+    from toolkit.errors import Failure
+    from toolkit.readers import iter_records
+
+    count, failed = 0, []
+    for raw in itertools.islice(iter_records(str(shared_path(*parts))), limit):
+        if isinstance(raw, Failure):
+            continue
+        record = parse_record(raw)
+        failed += mismatches(record, through_page(record))
+        count += 1
+    assert count >= min(limit or 150, 150)
+    assert failed == []

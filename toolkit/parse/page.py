@@ -74,7 +74,7 @@ from toolkit.records import (
 )
 
 __all__ = [
-    "ARM_GROUP", "derive_arm_labels", "other_names_key", "registry_of", "split_page", "to_record",
+    "ARM_GROUP", "INTERVENTION_TYPE", "derive_arm_labels", "other_names_key", "registry_of", "split_page", "to_record",
 ]
 
 # --- field handlers -------------------------------------------------------------------
@@ -89,7 +89,8 @@ def _enrollment(text: str) -> Optional[Enrollment]:
     match = ENROLLMENT.match(text)
     if not match:
         return None
-    return Enrollment(count=int(match.group(1)), type=match.group(2).upper() if match.group(2) else None)
+    count = None if match.group(1) == MISSING else int(match.group(1))
+    return Enrollment(count=count, type=match.group(2).upper() if match.group(2) else None)
 
 
 def _basic(lines, context) -> dict:
@@ -163,10 +164,12 @@ def _typed(line: str, types) -> Tuple[Optional[str], str]:
 
 
 ARM_GROUP = "Arm Group: "
+INTERVENTION_TYPE = "Intervention Type: "
 
 
 def _interventions(lines, context) -> dict:
-    """Name and description pairs, each optionally followed by `Arm Group:` lines."""
+    """Name and description pairs, each optionally followed by `Intervention Type:`
+    (a type outside the enum) and `Arm Group:` lines."""
     items = values(lines)
     found, explicit, i = [], set(), 0
     while i < len(items):
@@ -174,8 +177,11 @@ def _interventions(lines, context) -> dict:
         description = missing_to_none(items[i + 1]) if i + 1 < len(items) else None
         i += 2
         labels = []
-        while i < len(items) and items[i].startswith(ARM_GROUP):
-            labels.append(items[i][len(ARM_GROUP):])
+        while i < len(items) and items[i].startswith((ARM_GROUP, INTERVENTION_TYPE)):
+            if items[i].startswith(INTERVENTION_TYPE):
+                kind = items[i][len(INTERVENTION_TYPE):]
+            else:
+                labels.append(items[i][len(ARM_GROUP):])
             i += 1
         if labels:
             explicit.add(len(found))
@@ -480,8 +486,10 @@ def to_record(raw: RawRecord) -> TrialRecord:
         raise InputError(raw.path, "no trial id line (like 'NCT ID: NCT...') before the first heading",
                          raw.where() or None)
     header = {k: v for k, v in layout.header.items() if k != "id"}
+    registry = header.pop("registry", None) or registry_of(trial_id)
+    version = header.pop("version", None) or header.get("last_updated")
     return TrialRecord(
-        registry=registry_of(trial_id), trial_id=trial_id, version=header.get("last_updated"),
+        registry=registry, trial_id=trial_id, version=version,
         title=layout.title, sections=_sections(layout),
         source=Source(format="page", path=raw.path, entry=raw.entry, index=raw.index),
         **header, **_fields(layout),

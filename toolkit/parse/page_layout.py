@@ -29,10 +29,11 @@ MISSING = "-"
 CAPTION_CUTOFF = 85.0
 
 ID_LINE = re.compile(r"^\s*(?:[\w.\- ]{0,30}?\s)?(?:ID|Identifier|Number|No\.?)\s*:\s*(\S.*?)\s*$", re.I)
-HEADER_LABELS = {"last updated": "last_updated", "official title": "official_title",
+HEADER_LABELS = {"last updated": "last_updated", "version": "version", "registry": "registry",
+                 "official title": "official_title",
                  "acronym": "acronym", "first posted": "first_posted"}
 DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
-ENROLLMENT = re.compile(r"^(\d+) participants?(?: \((\w+)\))?$", re.I)
+ENROLLMENT = re.compile(r"^(\d+|-) participants?(?: \((\w+)\))?$", re.I)
 AGE = re.compile(r"^(?:\d+(?:\.\d+)?\s+[A-Za-z]+|N/A)$")
 URL = re.compile(r"^(?:https?|ftp)://\S+$", re.I)
 
@@ -147,9 +148,10 @@ def _split_header(lines: List[str]) -> Tuple[Optional[str], Dict[str, str], List
 
     The id is the first token of the first id line; a title that itself reads
     as an id line is the title when another id line follows it. An id line
-    with more than the id is also kept as a preamble line.
+    with more than the id is also kept as a preamble line. Values continue on
+    lines indented by four spaces, as in the structured sections.
     """
-    filled = [line for line in lines if line.strip()]
+    filled = values(lines)
     id_lines = [i for i, line in enumerate(filled) if ID_LINE.match(line)]
     id_at = id_lines[1] if id_lines[:1] == [0] and len(id_lines) > 1 else (id_lines or [None])[0]
     title, header, preamble = None, {}, []

@@ -19,13 +19,19 @@ SPONSOR_CLASSES = set(VALUES["sponsor_class"]) | {MISSING}
 
 
 def sponsors(lines, context) -> dict:
+    """Name and class pairs, each optionally followed by a `Role:` line; without
+    one, the first sponsor is the lead and the others collaborators."""
     items = values(lines)
     found, i = [], 0
     while i < len(items):
         has_class = i + 1 < len(items) and items[i + 1] in SPONSOR_CLASSES
-        role = "collaborator" if found else "lead"
-        found.append(Sponsor(name=items[i], role=role, class_=missing_to_none(items[i + 1]) if has_class else None))
+        sponsor = {"name": items[i], "class_": missing_to_none(items[i + 1]) if has_class else None,
+                   "role": "collaborator" if found else "lead"}
         i += 2 if has_class else 1
+        if i < len(items) and items[i].startswith("Role: "):
+            sponsor["role"] = missing_to_none(items[i][len("Role: "):])
+            i += 1
+        found.append(Sponsor(**sponsor))
     return {"sponsors": tuple(found)}
 
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 from typing import Callable, Dict, List, Optional
 
-from toolkit.parse.page import ARM_GROUP, derive_arm_labels, other_names_key
+from toolkit.parse.page import (
+    ARM_GROUP, INTERVENTION_TYPE, derive_arm_labels, other_names_key, registry_of,
+)
 from toolkit.parse.page_layout import (
     AGE, CONTINUATION, DATE, MISSING, RULES, URL, VALUES, escape_lines, labelled,
 )
@@ -40,21 +42,28 @@ def render_page(record: TrialRecord) -> str:
     for entry in RULES["headings"]:
         body = BODIES.get(entry["field"], _nothing)(record)
         if body or not entry.get("optional"):
+            body = [line for item in body for line in item.split("\n")]
             lines += [entry["heading"], entry["caption"]] + escape_lines(body)
     return "\n".join(lines)
 
 
 def _header(record: TrialRecord) -> List[str]:
-    lines = [record.title] if record.title else []
+    """Title, id line, then labelled lines; `Version:` and `Registry:` only where
+    the last update and the id's prefix do not tell them."""
+    lines = _lines(_one_line(record.title)) if record.title and record.title.strip() else []
     lines.append(f"{ID_LABELS.get(record.registry, 'Trial ID')}: {record.trial_id}")
-    labels = (("Last Updated", record.last_updated), ("Official Title", record.official_title),
-              ("Acronym", record.acronym), ("First Posted", record.first_posted))
-    lines += [f"{label}: {_one_line(value)}" for label, value in labels if value]
+    version = record.version if record.version != record.last_updated else None
+    registry = record.registry if record.registry != registry_of(record.trial_id) else None
+    labels = (("Last Updated", record.last_updated), ("Version", version), ("Registry", registry),
+              ("Official Title", record.official_title), ("Acronym", record.acronym),
+              ("First Posted", record.first_posted))
+    lines += _lines(*(f"{label}: {_one_line(value)}" for label, value in labels if value))
     return lines
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """A present value as written: stripped, continuation lines when multi-line."""
+    return _value(text) if text is not None and str(text).strip() else str(text or "")
 
 
 def _value(text: Optional[str]) -> str:
@@ -78,9 +87,11 @@ def _basic(record: TrialRecord) -> List[str]:
     if record.status:
         out.append(record.status if record.status in VALUES["status"] else f"Status: {record.status}")
     out += [p if p in VALUES["phase"] else f"Phase: {p}" for p in record.phases]
-    if record.enrollment is not None and record.enrollment.count is not None:
-        kind = f" ({record.enrollment.type})" if record.enrollment.type else ""
-        out.append(f"{record.enrollment.count} participants{kind}")
+    enrollment = record.enrollment
+    if enrollment is not None and (enrollment.count is not None or enrollment.type):
+        kind = f" ({enrollment.type})" if enrollment.type else ""
+        count = MISSING if enrollment.count is None else enrollment.count
+        out.append(f"{count} participants{kind}")
     if record.study_type:
         known = record.study_type in VALUES["study_type"]
         out.append(record.study_type if known else f"Study Type: {record.study_type}")
@@ -170,6 +181,8 @@ def _interventions(record: TrialRecord) -> List[str]:
     out = []
     for item, labels in zip(record.interventions, derived):
         out += _lines(_value(_typed_name(item)), _value(item.description))
+        if item.type and item.type not in VALUES["intervention_type"]:
+            out += _lines(INTERVENTION_TYPE + _one_line(item.type))
         if tuple(item.arm_labels) != labels:
             out += [ARM_GROUP + _one_line(label) for label in item.arm_labels or (MISSING,)]
     return out
@@ -181,8 +194,8 @@ def _other_names(record: TrialRecord) -> List[str]:
             for i, item in enumerate(items) for other in item.other_names]
 
 
-def _age(age: Optional[Age]) -> str:
-    return age.text if age is not None and age.text else MISSING
+def _age(age: Optional[Age]) -> Optional[str]:
+    return age.text if age is not None and age.text else None
 
 
 TAIL_LABELS = ("Minimum Age", "Maximum Age", "Sex", "Healthy Volunteers")
@@ -193,11 +206,13 @@ def _eligibility(record: TrialRecord) -> List[str]:
     four bare lines when each has its usual shape, else labelled lines."""
     eligibility = record.eligibility or Eligibility()
     text = eligibility.text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
-    volunteers = {True: "Yes", False: "No"}.get(eligibility.healthy_volunteers, MISSING)
-    tail = [_age(eligibility.min_age), _age(eligibility.max_age), eligibility.sex or MISSING, volunteers]
-    bare = all(AGE.match(age) or age == MISSING for age in tail[:2]) and tail[2] in VALUES["sex"] + [MISSING]
-    if not bare:
-        tail = [f"{label}: {_one_line(value)}" for label, value in zip(TAIL_LABELS, tail) if value != MISSING]
+    volunteers = {True: "Yes", False: "No"}.get(eligibility.healthy_volunteers)
+    tail = [_age(eligibility.min_age), _age(eligibility.max_age), eligibility.sex, volunteers]
+    bare = all(age is None or AGE.match(age) for age in tail[:2]) and tail[2] in VALUES["sex"] + [None]
+    if bare:
+        tail = [MISSING if value is None else value for value in tail]
+    else:
+        tail = [f"{label}: {_one_line(value)}" for label, value in zip(TAIL_LABELS, tail) if value is not None]
     return (text.split("\n") if text.strip() else []) + tail
 
 
@@ -218,8 +233,16 @@ def _mesh(record: TrialRecord) -> List[str]:
 
 
 def _sponsors(record: TrialRecord) -> List[str]:
+    """Name and class pairs, the lead first; `Role:` lines when roles are not
+    one lead and collaborators."""
     ordered = sorted(record.sponsors, key=lambda s: s.role != "lead")
-    return _lines(*(v for s in ordered for v in (_value(s.name), _value(s.class_))))
+    usual = [s.role for s in ordered] == ["lead"] + ["collaborator"] * (len(ordered) - 1)
+    out = []
+    for sponsor in ordered:
+        out += _lines(_value(sponsor.name), _value(sponsor.class_))
+        if not usual:
+            out += _lines("Role: " + _value(sponsor.role))
+    return out
 
 
 def _responsible_party(record: TrialRecord) -> List[str]:
