@@ -128,3 +128,21 @@ def test_pipeline_whole_v2_zip_into_store(tmp_path):
     assert summary.new_trials + len(summary.failed) == 635
     assert stats.trials == summary.new_trials
     assert len(summary.failed) <= 6  # a few odd records may fail; none may crash
+
+
+@pytest.mark.slow
+def test_pipeline_version_history_numbers_versions_by_date(tmp_path):
+    dump = shared_path("versions-cthist", "ctgov_versions_2022-03.csv.gz")
+    with Store(tmp_path, create=True) as store:
+        summary = run_parse([dump], store=store)
+        again = run_parse([dump], store=store)
+        stats = store.stats()
+        histories = [store.versions(trial_id) for trial_id in store.trial_ids()]
+    assert summary.ok and summary.new_versions > summary.new_trials == stats.trials
+    assert stats.versions == summary.new_trials + summary.new_versions
+    assert again.unchanged == summary.read - len(again.failed)
+    assert again.new_trials == again.new_versions == 0
+    for infos in histories:
+        dates = [i.version_date for i in infos]
+        assert dates == sorted(dates)
+        assert [i.latest for i in infos] == [False] * (len(infos) - 1) + [True]
