@@ -4,8 +4,10 @@ Layout rules (the renderer in `toolkit.render.page` writes exactly these):
 
 - Header: a title line, then `Label: value` lines (`NCT ID:` or any
   `<registry> ID:` / `... Number:` line, whose first token is the id;
-  `Last Updated:`, optionally `Official Title:`, `Acronym:`, `First Posted:`).
-  Other header lines become a preamble section (heading "").
+  `Last Updated:`, optionally `Version:` (when not the last update),
+  `Registry:` (when the id prefix does not tell), `Official Title:`,
+  `Acronym:`, `First Posted:`). Other header lines become a preamble
+  section (heading "").
 - A heading is a line starting in column 0 equal to a known heading of
   `page_headings.json` (case-insensitive, optional trailing colon), or an
   unknown short title-case line followed by a caption-like sentence (its own
@@ -19,7 +21,8 @@ Layout rules (the renderer in `toolkit.render.page` writes exactly these):
   missing value in a fixed position. Bare values are recognised by shape and
   position; where that would be ambiguous the renderer writes `Label: value`
   lines, which the parser accepts in their section:
-  * Basic Information: status, phase lines, `N participants [(TYPE)]`, study
+  * Basic Information: status, phase lines, `N participants [(TYPE)]` (`-`
+    for an unknown count), study
     type, dates (2 bare dates = start, completion; 3 = start, primary
     completion, completion; otherwise `Start Date:` ... lines).
   * MeSH Terms (optional): `Condition:` / `Intervention:` lines.
@@ -33,16 +36,19 @@ Layout rules (the renderer in `toolkit.render.page` writes exactly these):
     title-case type prefix (`Drug: x`) or when it and the next line repeat an
     entry of Interventions.
   * Interventions: name (`Drug: name` when typed) and description pairs, each
-    followed by `Arm Group: label` lines only when the study groups do not
-    give its arm labels in order. Other Intervention Names: `name: other`
+    followed by `Intervention Type:` for a type outside the enum, and by
+    `Arm Group: label` lines only when the study groups do not give its arm
+    labels in order. Other Intervention Names: `name: other`
     lines (`name [n]: other` when interventions share a name).
   * Eligibility Criteria: the criteria text as written (`\\>` escapes kept),
     ending with four lines: minimum age, maximum age, sex, healthy volunteers
-    (`-` if absent). Pages that leave some out are read back by shape (one
-    bare age is the minimum age) or from `Minimum Age:` ... lines.
+    (`-` if absent), or `Minimum Age:` ... lines when one is out of shape.
+    Pages that leave some out are read back by shape (one bare age is the
+    minimum age).
   * Study Population (optional): `Sampling Method:`, `Standard Ages:`,
     `Gender Based:`, `Gender Description:`, `Description:`.
-  * Sponsors: name and class pairs; the first is the lead sponsor.
+  * Sponsors: name and class pairs; the first is the lead sponsor, the
+    others collaborators, unless each pair is followed by a `Role:` line.
   * Principal Investigators: [name], [degree], `Role: ROLE`, affiliation,
     then optional `Email:` / `Phone:` lines; a lone line before `Role:` is a
     degree when it reads as one (`MD`), else a name.
