@@ -141,6 +141,7 @@ def test_query_normalize_keyword(field, value, expected):
     ("HbA1c ≥ 7.5%", ["hba1c", "7.5"]),
     ("Graft-versus-Host-Disease (GvHD)", ["graft", "versu", "host", "diseas", "gvhd"]),
     ("ÉCOG performance status", ["écog", "perform", "statu"]),
+    ("年龄18-65岁的高血压患者", ["年", "龄", "18", "65", "岁", "的", "高", "血", "压", "患", "者"]),
 ])
 def test_index_analysis_stems_and_folds(text, stems):
     assert analyze(text) == stems

@@ -19,8 +19,11 @@ __all__ = ["SEPARATOR", "analyze", "words", "fold", "stem", "tokens_with_offsets
 # field so a phrase never matches across two values.
 SEPARATOR = "_"
 
-# Runs of letters/digits; a decimal part stays with its number ("2.5").
-_TOKEN = re.compile(r"[^\W_]+(?:[.,]\d+)?")
+# Han, kana and hangul characters are one token each (the text has no spaces
+# between words: a query word becomes a phrase of characters); other runs of
+# letters/digits are one token, a decimal part staying with its number ("2.5").
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_TOKEN = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W_])+(?:[.,]\d+)?")
 
 
 def fold(text: str) -> str:

@@ -113,17 +113,15 @@ def _text_node(node: Node, field: str, synonyms: SynonymTable) -> Node:
     if not words:
         raise QueryError(f"nothing searchable in {raw!r}: give letters or digits")
     if isinstance(node, Prefix):
-        return Prefix(field, fold(raw)) if len(words) == 1 else _phrase_prefix(field, raw)
+        if len(words) != 1:
+            raise QueryError(f"prefix* applies to one word, not {raw!r}")
+        return Prefix(field, fold(raw))
     if isinstance(node, Fuzzy):
         if len(words) != 1:
             raise QueryError(f"fuzzy~ applies to one word, not {raw!r}")
         return Fuzzy(field, words[0], node.distance or (1 if len(words[0]) <= 5 else 2))
     variants = [_words_node(field, v) for v in synonyms.expand(words)]
     return variants[0] if len(variants) == 1 else Or(tuple(variants))
-
-
-def _phrase_prefix(field: str, raw: str) -> Node:
-    raise QueryError(f"prefix* applies to one word, not {raw!r}")
 
 
 def _words_node(field: str, words: Tuple[str, ...]) -> Node:

@@ -8,7 +8,7 @@ onto every criterion document so a filtered query is a one-document test.
 
 from __future__ import annotations
 
-from typing import Dict, Iterator, List, Optional
+from typing import Iterator, List, Optional
 
 from toolkit.index.analysis import analyze, join_values
 from toolkit.index.schema import AGE_UNBOUNDED, normalize_keyword
@@ -157,8 +157,3 @@ def _window_days(criterion: Criterion) -> List[float]:
         if value is not None:
             days.append(round(float(value), 2))
     return days
-
-
-def document_fields(doc: Dict) -> Dict:
-    """The document without empty values (what an engine needs to write)."""
-    return {k: v for k, v in doc.items() if v not in ("", [], None)}
