@@ -68,11 +68,10 @@ from importlib import resources
 from typing import Dict, List, Optional, Tuple
 
 from toolkit.errors import InputError
-from toolkit.parse import page_parties
-from toolkit.parse.ages import parse_age
+from toolkit.parse import page_eligibility, page_parties
 from toolkit.parse.page_layout import (
-    AGE, DATE, ENROLLMENT, MISSING, VALUES, PageLayout, PageSection, free_text, labelled,
-    missing_to_none, split_page, trim, values,
+    DATE, ENROLLMENT, MISSING, VALUES, PageLayout, PageSection, free_text, labelled,
+    missing_to_none, split_page, values,
 )
 from toolkit.readers.base import RawRecord
 from toolkit.records import (
@@ -266,67 +265,6 @@ def _other_names(lines, context) -> dict:
     return {"interventions": tuple(interventions)}
 
 
-ELIGIBILITY_LABELS = {"minimum age": "min_age", "maximum age": "max_age", "sex": "sex",
-                      "healthy volunteers": "healthy_volunteers"}
-
-
-def _tail_shapes(line: str) -> Tuple[bool, bool, bool]:
-    """Whether a line can be an age, a sex, a healthy-volunteers line."""
-    bare = line.strip()
-    return (bool(AGE.match(bare)) or bare == MISSING, bare in VALUES["sex"] or bare == MISSING,
-            bare in VALUES["healthy_volunteers"] or bare == MISSING)
-
-
-TAIL = ("min_age", "max_age", "sex", "healthy_volunteers")
-
-
-def _split_tail(lines: List[str]) -> Tuple[List[str], dict]:
-    """Split the eligibility block into criteria lines and the age/sex/volunteer tail."""
-    body = trim(list(lines))
-    filled = [i for i, line in enumerate(body) if line.strip()][-4:]
-    tail = [body[i] for i in filled]
-    if len(tail) == 4 and _tail_shapes(tail[0])[0] and _tail_shapes(tail[1])[0] \
-            and _tail_shapes(tail[2])[1] and _tail_shapes(tail[3])[2]:
-        found = dict(zip(TAIL, (t.strip() for t in tail)))
-        return trim(body[: filled[0]]), {k: v for k, v in found.items() if v != MISSING}
-    return _split_partial_tail(body)
-
-
-def _split_partial_tail(body: List[str]) -> Tuple[List[str], dict]:
-    """Tail of a page that leaves some lines out: labelled lines, else bare by shape.
-
-    A single bare age is read as the minimum age.
-    """
-    found: dict = {}
-    while body and labelled(body[-1].strip(), ELIGIBILITY_LABELS):
-        key, value = labelled(body[-1].strip(), ELIGIBILITY_LABELS)
-        found[key] = value
-        body = trim(body[:-1])
-    if found:
-        return body, found
-    for name, shape in (("healthy_volunteers", 2), ("sex", 1)):
-        if body and body[-1].strip() != MISSING and _tail_shapes(body[-1])[shape]:
-            found[name] = body[-1].strip()
-            body = trim(body[:-1])
-    ages: List[str] = []
-    while found and body and len(ages) < 2 and AGE.match(body[-1].strip()):
-        ages.insert(0, body[-1].strip())
-        body = trim(body[:-1])
-    found.update(zip(("min_age", "max_age"), ages))
-    return body, found
-
-
-def _eligibility(lines, context) -> dict:
-    body, tail = _split_tail(list(lines))
-    volunteers = VALUES["healthy_volunteers"].get(tail.get("healthy_volunteers", ""))
-    eligibility = Eligibility(
-        text=free_text(body), min_age=parse_age(tail.get("min_age")),
-        max_age=parse_age(tail.get("max_age")),
-        sex=tail.get("sex"), healthy_volunteers=volunteers,
-    )
-    return {"eligibility": eligibility}
-
-
 OUTCOME_KINDS = {"primary outcome": "primary", "secondary outcome": "secondary", "other outcome": "other"}
 OUTCOME_LABELS = {"time frame": "time_frame", "description": "description"}
 
@@ -341,25 +279,6 @@ def _outcomes(lines, context) -> dict:
         elif detail and found:
             found[-1][detail[0]] = detail[1]
     return {"outcomes": tuple(Outcome(**item) for item in found)}
-
-
-POPULATION_LABELS = {"sampling method": "sampling_method", "standard ages": "std_ages",
-                     "gender based": "gender_based", "gender description": "gender_description",
-                     "description": "study_population"}
-
-
-def _population(lines, context) -> dict:
-    """Study Population: labelled eligibility details (`Sampling Method: ...`)."""
-    found: dict = {}
-    for line in values(lines):
-        pair = labelled(line, POPULATION_LABELS)
-        if pair:
-            found[pair[0]] = pair[1]
-    if "std_ages" in found:
-        found["std_ages"] = tuple(v.strip() for v in found["std_ages"].split(","))
-    if "gender_based" in found:
-        found["gender_based"] = VALUES["healthy_volunteers"].get(found["gender_based"])
-    return {"population": found}
 
 
 MESH_LABELS = {"condition": "condition_mesh", "intervention": "intervention_mesh"}
@@ -393,8 +312,8 @@ HANDLERS = {
     "interventions": _interventions,
     "arms": _arms,
     "other_names": _other_names,
-    "eligibility": _eligibility,
-    "population": _population,
+    "eligibility": page_eligibility.eligibility,
+    "population": page_eligibility.population,
     "mesh": _mesh,
     "sponsors": page_parties.sponsors,
     "investigators": page_parties.investigators,
