@@ -149,7 +149,7 @@ def _item_changes(name: str, part: str, a, b) -> List[FieldChange]:
     new = {_identity(v, keys): v for v in b}
     added = tuple(_show(new[k]) for k in new if k not in old)
     removed = tuple(_show(old[k]) for k in old if k not in new)
-    changed = [k for k in old if k in new and _show(old[k]) != _show(new[k])]
+    changed = [k for k in old if k in new and comparison_key(_show(old[k])) != comparison_key(_show(new[k]))]
     if not (added or removed or changed):
         return []
     before = [_show(old[k]) for k in changed] or None
