@@ -247,6 +247,17 @@ def test_ctgov_xml_bad_file_in_a_folder_does_not_lose_the_next_one(tmp_path, nam
     assert parse_record(found[1]).trial_id == "NCT00000155"
 
 
+def test_ctgov_xml_study_without_id_fails_alone_in_the_pipeline(tmp_path):
+    from toolkit.pipeline import iter_parsed
+
+    (tmp_path / "a_no_id.xml").write_bytes(b"<clinical_study><brief_title>No id</brief_title></clinical_study>")
+    shutil.copy(XML_DIR / "NCT00000155.xml", tmp_path / "b_good.xml")
+    outcomes = list(iter_parsed([tmp_path]))
+    assert outcomes[0].record is None and "no <id_info><nct_id>" in outcomes[0].failure.reason
+    assert outcomes[0].failure.path.endswith("a_no_id.xml")
+    assert outcomes[1].record.trial_id == "NCT00000155" and outcomes[1].failure is None
+
+
 @pytest.mark.parametrize("head,expected", [
     (b"<clinical_study>\n  <!-- This xml conforms", True),
     (b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- c -->\n<clinical_study>', True),

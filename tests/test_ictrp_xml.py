@@ -206,6 +206,21 @@ def test_ictrp_xml_unsafe_or_malformed_export_gives_a_failure(data, reason):
     assert "root:" not in found[-1].describe()
 
 
+def test_ictrp_xml_trial_without_id_fails_alone_in_the_pipeline(tmp_path):
+    from toolkit.pipeline import iter_parsed
+
+    trials = ET.parse(SAMPLE).getroot()
+    first, second = (ET.tostring(trials[i], encoding="utf-8") for i in (0, 1))
+    broken = b"<Trial><Public_title>No id</Public_title></Trial>"
+    path = tmp_path / "export.xml"
+    path.write_bytes(b"<Trials_downloaded_from_ICTRP>" + first + broken + second + b"</Trials_downloaded_from_ICTRP>")
+    outcomes = list(iter_parsed([path]))
+    assert [o.record.trial_id if o.record else None for o in outcomes] == [
+        "ChiCTR2000029953", None, "ChiCTR2000029935"]
+    failure = outcomes[1].failure
+    assert "no <TrialID>" in failure.reason and failure.path == str(path) and failure.record == "#1"
+
+
 def test_ictrp_xml_sample_is_found_in_its_folder():
     found = list(iter_records(CORPUS / "ictrp"))
     assert len(found) == 45 and all(r.format == "ictrp_xml" for r in found)
