@@ -138,11 +138,27 @@ def test_page_seed_criteria_tree(seed):
 
 
 def test_page_render_seed_gives_the_seed_back(seed, seed_path):
-    """The renderer writes the seed's layout; Countries is derived from the sites."""
+    assert render_page(seed) == seed_path.read_text("utf-8")
+
+
+def test_page_render_derives_countries_for_other_sources(seed, seed_path):
+    """A record not read from a page gets its Countries from its sites."""
     source = seed_path.read_text("utf-8").split("\n")
     countries = source.index("Countries") + 2
     expected = source[:countries] + ["China"] + source[countries:]
-    assert render_page(seed).split("\n") == expected
+    assert render_page(dataclasses.replace(seed, source=None)).split("\n") == expected
+
+
+@pytest.mark.parametrize("name", ["missing_headings.txt", "crlf_unknown_heading.txt", "other_registry.txt"])
+def test_page_render_variant_reads_back_the_same(name):
+    """Fields read back the same; every section of the page is still there."""
+    record = read_page(FIXTURES / name)
+    again = to_record(RawRecord("page", render_page(record), path=record.source.path))
+    assert dataclasses.replace(again, sections=(), source=None) == dataclasses.replace(
+        record, sections=(), source=None)
+    assert {s.heading for s in record.sections} <= {s.heading for s in again.sections}
+    assert [s for s in again.sections if s.heading == "Study Documents"] == [
+        s for s in record.sections if s.heading == "Study Documents"]
 
 
 # --- golden variants of the seed -----------------------------------------------------

@@ -29,8 +29,16 @@ __all__ = ["render_page"]
 ID_LABELS = {"ctgov": "NCT ID"}
 
 
+# Sections a record has no fields for: a record read from a page gets its own text back.
+PAGE_ONLY = ("results", "responsible_party", "countries")
+
+
 def render_page(record: TrialRecord) -> str:
     """Write a record as a trial page.
+
+    A record read from a page also gets back what only the page held: its
+    preamble lines, the text of Study Results, Responsible Party and
+    Countries, and its unknown sections (at the end, in source order).
 
     Args:
         record: the record to write.
@@ -38,13 +46,30 @@ def render_page(record: TrialRecord) -> str:
     Returns:
         The page text, lines joined with `\\n`, no trailing newline (as the seed).
     """
-    lines = _header(record)
+    own = _own_sections(record)
+    lines = _header(record) + own.pop("", [])
     for entry in RULES["headings"]:
-        body = BODIES.get(entry["field"], _nothing)(record)
+        kept = own.pop(entry["heading"], None)
+        if kept is not None and entry["field"] in PAGE_ONLY:
+            body = kept
+        else:
+            body = [line for item in BODIES.get(entry["field"], _nothing)(record) for line in item.split("\n")]
+            body = escape_lines(body)
         if body or not entry.get("optional"):
-            body = [line for item in body for line in item.split("\n")]
-            lines += [entry["heading"], entry["caption"]] + escape_lines(body)
+            lines += [entry["heading"], entry["caption"]] + body
+    for heading, body in own.items():
+        lines += [heading] + body
     return "\n".join(lines)
+
+
+def _own_sections(record: TrialRecord) -> Dict[str, List[str]]:
+    """Heading -> raw lines of the sections of a record read from a page."""
+    if record.source is None or record.source.format != "page":
+        return {}
+    own: Dict[str, List[str]] = {}
+    for section in record.sections:
+        own.setdefault(section.heading, section.text.split("\n") if section.text else [])
+    return own
 
 
 def _header(record: TrialRecord) -> List[str]:
