@@ -53,9 +53,18 @@ def diff_records(old: TrialRecord, new: TrialRecord, *, check_identity: bool = T
     outcomes = diff_outcomes(old.outcomes, new.outcomes) if _outcomes_listed(old, new) else ()
     return RecordDiff(
         registry=new.registry, trial_id=new.trial_id, old=version_ref(old), new=version_ref(new),
-        events=tuple(events_for(fields, criteria, outcomes)), fields=fields, texts=texts,
+        events=tuple(events_for(fields, criteria, outcomes, ages=(_ages(old), _ages(new)))),
+        fields=fields, texts=texts,
         criteria=criteria, outcomes=outcomes,
     )
+
+
+def _ages(record: TrialRecord) -> tuple:
+    """(min, max) age texts of a record, for event messages."""
+    eligibility = record.eligibility
+    if eligibility is None:
+        return None, None
+    return tuple(age.text if age is not None else None for age in (eligibility.min_age, eligibility.max_age))
 
 
 def _outcomes_listed(old: TrialRecord, new: TrialRecord) -> bool:

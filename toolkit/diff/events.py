@@ -38,11 +38,18 @@ _MONTHS = {m: i for i, m in enumerate(
 
 
 def events_for(fields: Iterable[FieldChange], criteria: Iterable[CriterionChange],
-               outcomes: Iterable[OutcomeChange]) -> List[Event]:
-    """Every named event of a diff, fields first, then criteria, then outcomes."""
+               outcomes: Iterable[OutcomeChange], *, ages: tuple = ((None, None), (None, None))) -> List[Event]:
+    """Every named event of a diff, fields first, then criteria, then outcomes.
+
+    Args:
+        fields: field changes of the diff.
+        criteria: aligned criteria.
+        outcomes: aligned outcomes.
+        ages: ((old min, old max), (new min, new max)) age texts, for messages.
+    """
     fields = list(fields)
     events = list(_field_events(fields))
-    events += _age_events({f.field: f for f in fields})
+    events += _age_events({f.field: f for f in fields}, ages)
     for change in criteria:
         events += _criterion_events(change)
     for change in outcomes:
@@ -141,7 +148,7 @@ _FIELD_HANDLERS = {
 }
 
 
-def _age_events(fields: dict) -> Iterator[Event]:
+def _age_events(fields: dict, ages: tuple) -> Iterator[Event]:
     low, high = fields.get("min_age"), fields.get("max_age")
     if low is None and high is None:
         return
@@ -154,8 +161,7 @@ def _age_events(fields: dict) -> Iterator[Event]:
         wider, narrower = wider or b > a, narrower or b < a
     if not (wider or narrower):
         return
-    before = f"{low.before if low else '…'} - {high.before if high else '…'}"
-    after = f"{low.after if low else '…'} - {high.after if high else '…'}"
+    before, after = (f"{lo or 'no minimum'} to {hi or 'no maximum'}" for lo, hi in ages)
     kind = "age_range_changed" if wider == narrower else ("age_range_widened" if wider else "age_range_narrowed")
     yield Event(kind, f"age range {kind.rsplit('_', 1)[1]}: {before} -> {after}", "eligibility.age", before, after)
 
@@ -173,14 +179,20 @@ def _years(text: Any, *, default: float) -> float:
     return float(m.group(1)) * _AGE_UNITS.get(unit, 1.0)
 
 
+def _brief(text: Any, limit: int = 120) -> str:
+    """One line of at most `limit` characters, for messages."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 def _criterion_events(c: CriterionChange) -> List[Event]:
     if c.status == "added":
         return [Event(f"{_polarity(c.new_polarity)}_criterion_added",
-                      f"new {_polarity(c.new_polarity)} criterion {c.new_id}: {c.new_text}",
+                      f"new {_polarity(c.new_polarity)} criterion {c.new_id}: {_brief(c.new_text)}",
                       "criteria", None, c.new_text, c.new_id)]
     if c.status == "removed":
         return [Event(f"{_polarity(c.old_polarity)}_criterion_dropped",
-                      f"{_polarity(c.old_polarity)} criterion {c.old_id} dropped: {c.old_text}",
+                      f"{_polarity(c.old_polarity)} criterion {c.old_id} dropped: {_brief(c.old_text)}",
                       "criteria", c.old_text, None, c.old_id)]
     events = []
     if set(c.moved) & {"polarity", "category"}:
@@ -217,17 +229,17 @@ def _outcome_events(o: OutcomeChange) -> List[Event]:
         measure = o.new_measure if o.status == "added" else o.old_measure
         if kind not in ("primary", "secondary"):
             return []
-        return [Event(f"{kind}_outcome_{o.status}", f"{kind} outcome {o.status}: {measure}", "outcomes",
+        return [Event(f"{kind}_outcome_{o.status}", f"{kind} outcome {o.status}: {_brief(measure)}", "outcomes",
                       None if o.status == "added" else measure, measure if o.status == "added" else None)]
     events = []
     if "kind" in o.changes and o.new_kind in ("primary", "secondary"):
         events.append(Event(f"outcome_moved_to_{o.new_kind}", f"outcome moved from {o.old_kind} to "
-                            f"{o.new_kind}: {o.new_measure}", "outcomes", o.old_kind, o.new_kind))
+                            f"{o.new_kind}: {_brief(o.new_measure)}", "outcomes", o.old_kind, o.new_kind))
     for what in ("measure", "time_frame"):
         if what in o.changes and o.new_kind in ("primary", "secondary"):
             before = o.old_measure if what == "measure" else o.old_time_frame
             after = o.new_measure if what == "measure" else o.new_time_frame
             events.append(Event(f"{o.new_kind}_outcome_changed", f"{o.new_kind} outcome "
-                                f"{what.replace('_', ' ')} changed: {before} -> {after}",
+                                f"{what.replace('_', ' ')} changed: {_brief(before, 80)} -> {_brief(after, 80)}",
                                 f"outcomes.{what}", before, after))
     return events
