@@ -69,6 +69,19 @@ def test_diff_golden_real_pairs(case, history_versions):
     assert got == json.loads(golden.read_text(encoding="utf-8"))
 
 
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_diff_golden_json_follows_the_schema(case, history_versions):
+    jsonschema = pytest.importorskip("jsonschema")
+    from toolkit.schema import load_schema
+
+    where, trial_id, old, new = CASES[case]
+    versions = history_versions(_path(where))[trial_id]
+    diff = diff_records(versions[old - 1], versions[new - 1])
+    for include_unchanged in (False, True):
+        jsonschema.validate(json.loads(json.dumps(diff.to_dict(include_unchanged=include_unchanged))),
+                            load_schema("diff"))
+
+
 def test_diff_golden_cases_have_files():
     assert sorted(p.stem for p in FIXTURES.glob("*.json")) == sorted(CASES)
     assert SHARED_DATA.name == "data"
