@@ -73,6 +73,8 @@ def _get(record, path: str):
     ("ChiCTR2000030753", "status", None),
     ("ChiCTR2000029695", "study_type", "DIAGNOSTIC_TEST"),
     ("ChiCTR2000029695", "extra.Study_type", "Diagnostic test"),
+    ("ChiCTR2000029695", "interventions.1.name", "Exhaled breath detection by mass spectrometry"),
+    ("ChiCTR2000029695", "interventions.1.arm_labels", ("Index test",)),
     ("NCT04246242", "registry", "ctgov"),
     ("NCT04246242", "interventions.1.type", "DRUG"),
     ("NCT04246242", "interventions.1.name", "arbidol,200mg,tid"),

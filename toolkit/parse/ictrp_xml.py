@@ -13,6 +13,7 @@ Every field not mapped is kept in `extra`.
 from __future__ import annotations
 
 import functools
+import html
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -131,7 +132,7 @@ def record_from_fields(values: Mapping[str, Optional[str]], *, source: Optional[
         start_date=_date(values.get("Date_enrollement")),
         first_posted=_date(values.get("Date_registration")), last_updated=refreshed,
         conditions=_split(values.get("Condition")),
-        interventions=tuple(_intervention(item) for item in _split(values.get("Intervention"))),
+        interventions=tuple(_intervention(i) for i in _split(_decoded(values.get("Intervention")))),
         outcomes=_outcomes(values), sponsors=_sponsors(values), investigators=_contacts(values),
         locations=tuple(Location(country=c) for c in dict.fromkeys(_split(values.get("Countries")))),
         links=_links(values), sections=_sections(values), eligibility=_eligibility(values),
@@ -218,6 +219,13 @@ def _enrollment(text: Optional[str]) -> Optional[Enrollment]:
     if sizes and all(size.isdigit() for size in sizes):
         return Enrollment(count=sum(int(size) for size in sizes))
     return None
+
+
+def _decoded(text: Optional[str]) -> Optional[str]:
+    """Undo ICTRP's escaped characters (`&#32;`) and `<br>` line breaks in a field."""
+    if text and ("&#" in text or "<" in text):
+        return unbreak(html.unescape(text))
+    return text
 
 
 def _intervention(item: str) -> Intervention:
