@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -187,3 +188,34 @@ def test_cli_parse_unknown_format_exit_one(store_dir, seed_path):
     result = ptk("parse", seed_path, "--format", "docx")
     assert result.exit_code == 1
     assert "unknown format 'docx'" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "jsonl", "csv"])
+def test_output_emit_formats_carry_the_same_rows(parsed_store, fmt, capsys):
+    from toolkit.output import emit
+    from toolkit.store import Store
+
+    with Store(parsed_store) as store:
+        rows = [v.to_dict() for v in store.versions(SEED_ID)]
+    emit(rows, fmt=fmt, columns=["trial_id", "seq", "content_hash"])
+    out = capsys.readouterr().out
+    if fmt == "json":
+        assert json.loads(out) == rows
+    elif fmt == "jsonl":
+        assert [json.loads(line) for line in out.splitlines()] == rows
+    elif fmt == "csv":
+        assert out.splitlines() == ["trial_id,seq,content_hash",
+                                    f"{SEED_ID},1,{rows[0]['content_hash']}"]
+    else:
+        header, rule, line = out.splitlines()
+        assert header.split() == ["trial_id", "seq", "content_hash"]
+        assert line.split() == [SEED_ID, "1", rows[0]["content_hash"]]
+
+
+def test_output_one_format_flag_only():
+    from toolkit.output import output_format
+
+    assert output_format() == "table"
+    assert output_format(jsonl=True) == "jsonl"
+    with pytest.raises(click.UsageError):
+        output_format(json=True, csv=True)
