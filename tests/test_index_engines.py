@@ -248,11 +248,16 @@ def test_index_refresh_follows_the_store(records, tmp_path):
     with Store(tmp_path / "store", create=True) as store:
         store.put_many(subset[:10])
         build_index(store, index_dir=tmp_path / "ix")
+        build_index(store, index_dir=tmp_path / "ix", engine="tantivy")
         assert SearchIndex(tmp_path / "ix").status(store).current
         store.put_many([_new_version(subset[0], "qqvxmarker")] + subset[10:])
         index = SearchIndex(tmp_path / "ix")
         assert index.is_stale(store)
         status = refresh(store, index_dir=tmp_path / "ix", quiet=True)
+        other = SearchIndex(tmp_path / "ix", engine="tantivy")  # every engine built there follows
+        assert not other.is_stale(store) and other.meta()["trials"] == 15
+        assert hit_ids(other, "qqvxmarker") == hit_ids(index, "qqvxmarker")
+        other.close()
         assert len(status.missing) == 5 and len(status.changed) == 1 and not status.removed
         assert not index.is_stale(store) and index.status(store).current
         assert hit_ids(index, "qqvxmarker") == [(subset[0].trial_id, subset[0].eligibility.criteria[0].id)]

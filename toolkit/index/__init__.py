@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 from typing import Callable, List, Optional
 
+from toolkit.index.engines import ENGINES
 from toolkit.index.compile import Filters, compile_query, parse_age, parse_duration
 from toolkit.index.manager import IndexStatus, SearchIndex, _store_path, resolve_index_dir
 from toolkit.index.query import parse_query, render
@@ -47,7 +48,7 @@ def build_index(store, *, index_dir=None, engine: Optional[str] = None,
 
 def refresh(store, *, index_dir=None, engine: Optional[str] = None,
             quiet: bool = False) -> Optional[IndexStatus]:
-    """Keep an existing index current with its store: index new and changed
+    """Keep existing indexes current with their store: index new and changed
     trials, drop removed ones.
 
     Does nothing when there is no index at that place (`ptk index` builds
@@ -58,13 +59,20 @@ def refresh(store, *, index_dir=None, engine: Optional[str] = None,
     Args:
         store: an open `toolkit.store.Store`.
         index_dir: index root (default `$PTK_INDEX` or `indexes/`).
-        engine: whoosh or tantivy (default: the one already built there, else whoosh).
+        engine: whoosh or tantivy (default: every engine built there).
         quiet: print no summary line on stderr.
 
     Returns:
-        What was out of date before the refresh, or None when nothing was done.
+        What was out of date before the refresh (of the first index refreshed),
+        or None when nothing was done.
     """
-    index = SearchIndex(index_dir, engine=engine)
+    root = resolve_index_dir(index_dir)
+    statuses = [_refresh_one(store, root, name, quiet=quiet) for name in ([engine] if engine else ENGINES)]
+    return next((status for status in statuses if status is not None), None)
+
+
+def _refresh_one(store, root, engine: str, *, quiet: bool) -> Optional[IndexStatus]:
+    index = SearchIndex(root, engine=engine)
     try:
         if not index.exists() or not index.built_from(store):
             return None
