@@ -35,6 +35,17 @@ from toolkit.parse.bullets import (
     split_lines,
     unescape,
 )
+from toolkit.parse.criteria_cues import (
+    DANGLING,
+    NOT_A_TITLE,
+    block_category,
+    find_colon,
+    list_goes_on,
+    opens_list,
+    restarts,
+    strip_emphasis,
+    title_words,
+)
 from toolkit.parse.criteria_rules import HeadingMatch, load_rules
 from toolkit.records import Criterion
 
@@ -55,24 +66,13 @@ SUBHEADING_MAX_WORDS = 8
 
 # Words one of which every heading rule needs; searched in the lower-cased text.
 _HEADING_HINT = re.compile(
-    r"inclu|exclu|eligib|must|allowed|required|permitted|recommended|prohibited"
+    r"inclu|exclu|eligib|enrol|must|allowed|required|permitted|recommended|prohibited"
     r"|characteristic|therapy|--"
 )
 _HEADING_HINT_ANY_CASE = re.compile(_HEADING_HINT.pattern, re.IGNORECASE)
 # Headings without a colon are short and name the criteria ("Inclusion Criteria", "--Disease--").
 _BARE_HEADING_HINT = re.compile(r"inclu|exclu|eligib|following|--")
 _BARE_HEADING_HINT_ANY_CASE = re.compile(_BARE_HEADING_HINT.pattern, re.IGNORECASE)
-_LIST_GOES_ON = re.compile(r"(?:[;,:；，：]|\b(?:or|and|and/or|OR|AND))\s*$")
-_TERMINAL = ".;:!?。；"
-# A line ending like this cannot end a criterion: the next line goes on with it.
-_DANGLING = re.compile(
-    r"(?:\b(?:a|an|the|of|to|in|on|at|by|for|with|from|and|or|if|than|that|which|who|whose"
-    r"|as|is|are|be|been|not|no|per|via|including|between|within|without|under|over|after"
-    r"|before|during|such|e\.g\.|i\.e\.)|[,(/&+-])[ \t]*$",
-    re.IGNORECASE,
-)
-
-
 @dataclass(frozen=True)
 class CriteriaResult:
     """What the parser found in one eligibility text.
@@ -191,7 +191,7 @@ class _Parser:
         last = self.prev
         return (
             self.text[line.content].islower()
-            and _DANGLING.search(self.text, max(last.content, last.end - 12), last.end) is not None
+            and DANGLING.search(self.text, max(last.content, last.end - 12), last.end) is not None
         )
 
     def wrapped(self, line: Line) -> bool:
@@ -211,8 +211,8 @@ class _Parser:
 
     def match_heading(self, line: Line) -> Optional[HeadingMatch]:
         """A heading rule matching the line (after bullet and emphasis marks)."""
-        pos, end = _strip_emphasis(self.text, line.text_start, line.end)
-        colon = _find_colon(self.text, pos, min(end, pos + HEADING_MAX_CHARS))
+        pos, end = strip_emphasis(self.text, line.text_start, line.end)
+        colon = find_colon(self.text, pos, min(end, pos + HEADING_MAX_CHARS))
         if colon >= 0:
             if self.text[end - 1] in ":：" and end - pos <= BARE_HEADING_MAX_CHARS:
                 colon = end  # "AS PER AMENDMENT 1/10/97: Excluded:"
@@ -224,11 +224,11 @@ class _Parser:
         return self.rules.match(self.text, pos, end) if found else None
 
     def apply_heading(self, line: Line, heading: HeadingMatch) -> None:
-        head_start = _strip_emphasis(self.text, line.text_start, line.end)[0]
+        head_start = strip_emphasis(self.text, line.text_start, line.end)[0]
         self.record_heading(line.content, head_start, heading.head_end)
         if heading.kind == "block":
             self.block, self.cue = heading.polarity, None
-            self.category = _block_category(self.headings[-1])
+            self.category = block_category(self.headings[-1])
         elif heading.kind == "cue":
             self.cue = heading.polarity
         else:
@@ -248,9 +248,9 @@ class _Parser:
             return False
         if title.count(" ") >= SUBHEADING_MAX_WORDS or "following" in title.lower():
             return False
-        capitalised, words = _title_words(title)
+        capitalised, words = title_words(title)
         following = self.next_line(index)
-        if following is None or capitalised * 2 < words or _NOT_A_TITLE.match(title):
+        if following is None or capitalised * 2 < words or NOT_A_TITLE.match(title):
             return False
         heading = self.match_heading(following)
         if heading is not None and heading.kind == "block":
@@ -277,8 +277,8 @@ class _Parser:
     # --- items ----------------------------------------------------------------
 
     def start_item(self, line: Line, indent: int, style: str, text_start: int) -> None:
-        restarts = _restarts(self.text[line.content:text_start]) if marker_rank(style) < 3 else False
-        node = _Node(self.polarity, self.category, text_start, line.end, indent, style, line, restarts)
+        first = marker_rank(style) < 3 and restarts(self.text[line.content:text_start])
+        node = _Node(self.polarity, self.category, text_start, line.end, indent, style, line, first)
         self.place(node)
         self.current = node
 
@@ -300,10 +300,10 @@ class _Parser:
 
     def place_same_style(self, node: _Node) -> None:
         top = self.stack[-1]
-        if top.implicit and not _list_goes_on(self.text, top.last, node):
+        if top.implicit and not list_goes_on(self.text, top.last, node):
             self.close_implicit(node)
             return self.place(node)
-        if _opens_list(self.text, top.last) and node.style == top.style:
+        if opens_list(self.text, top.last) and node.style == top.style:
             if marker_rank(node.style) < 0 or marker_rank(node.style) == 3 or node.restarts:
                 return self.push(node, top.last.children, implicit=True)
         self.append(top, node)
@@ -318,7 +318,7 @@ class _Parser:
                 del self.stack[depth + 1:]
                 return self.append(level, node)
         top = self.stack[-1]
-        if _opens_list(self.text, top.last) or marker_rank(node.style) > marker_rank(top.style) >= 0:
+        if opens_list(self.text, top.last) or marker_rank(node.style) > marker_rank(top.style) >= 0:
             return self.push(node, top.last.children)
         self.append(top, node)
 
@@ -332,7 +332,7 @@ class _Parser:
         return (
             node.style != NONE_STYLE
             and node.style not in top.styles
-            and _opens_list(self.text, top.last)
+            and opens_list(self.text, top.last)
         )
 
     def close_implicit(self, node: _Node) -> None:
@@ -391,92 +391,6 @@ def _wrap_width(lines: List[Line]) -> int:
     """The hard-wrap width of a text (its longest line), or 0 when not wrapped."""
     width = max((line.width for line in lines), default=0)
     return width if MIN_WRAP_WIDTH <= width <= MAX_WRAP_WIDTH else 0
-
-
-# Remarks read like titles but introduce the text under them: they stay criteria.
-_NOT_A_TITLE = re.compile(r"(?:notes?|n\.?b\.?|remarks?|comments?|examples?)\b", re.IGNORECASE)
-_SMALL_WORDS = frozenset("a an and or of the for in on to with at by vs per from".split())
-
-
-def _title_words(title: str) -> Tuple[int, int]:
-    """(capitalised words, words) of a title, small words and numbers left out."""
-    capitalised = words = 0
-    for word in title.split():
-        word = word.strip("()[]/:-,'\"")
-        if not word or not word[0].isalpha() or word.lower() in _SMALL_WORDS:
-            continue
-        words += 1
-        capitalised += word[0].isupper()
-    return capitalised, words
-
-
-# A block heading naming a group of participants is also the category of its criteria.
-_QUALIFIED_BLOCK = re.compile(
-    r"\b(?:for|cohorts?|parts?|groups?|arms?|phase|stage|step|sub-?study|donors?|recipients?"
-    r"|partners?|caregivers?|parents?|healthy|controls?|cases?|volunteers?)\b|\s-\s",
-    re.IGNORECASE,
-)
-
-
-_NAMES_CRITERIA = re.compile(r"inclusion|exclusion|criteria", re.IGNORECASE)
-
-
-def _block_category(heading: str) -> Optional[str]:
-    """The category a block heading gives ("Inclusion Criteria for Group 1"), else None."""
-    if _QUALIFIED_BLOCK.search(heading) is None or _NAMES_CRITERIA.search(heading) is None:
-        return None
-    return heading.rstrip(":： \t")
-
-
-def _find_colon(text: str, pos: int, end: int) -> int:
-    """Offset of the first colon (ASCII or full-width) in text[pos:end], else -1."""
-    colon = text.find(":", pos, end)
-    wide = text.find("：", pos, colon if colon >= 0 else end)
-    return wide if wide >= 0 else colon
-
-
-def _strip_emphasis(text: str, pos: int, end: int) -> Tuple[int, int]:
-    """Skip markdown emphasis and heading marks around a line's content."""
-    if text[pos] not in "*_#" and text[end - 1] not in "*_":
-        return pos, end
-    while pos < end and text[pos] in "*_#":
-        pos += 1
-    while end > pos and text[end - 1] in "*_":
-        end -= 1
-    while pos < end and text[pos] in " \t":
-        pos += 1
-    return pos, end
-
-
-def _opens_list(text: str, node: Optional[_Node]) -> bool:
-    """An item ending with a colon and no children yet introduces a list."""
-    return node is not None and not node.children and text[node.end - 1] in ":："
-
-
-def _list_goes_on(text: str, previous: _Node, node: _Node) -> bool:
-    """Whether an unindented item still belongs to the implicit list of `previous`.
-
-    Numbered and lettered items of one style go on; others go on while the
-    item before ends like a list item (";", ",", ":", "or", "and") or both
-    start with the same two words.
-    """
-    if node.style == previous.style and 0 <= marker_rank(node.style) < 3:
-        return True
-    if _LIST_GOES_ON.search(text, max(previous.start, previous.end - 8), previous.end):
-        return True
-    return _first_words(text, previous.start) == _first_words(text, node.start)
-
-
-_FIRST_MARKERS = frozenset(("1", "a", "A", "i", "I", "01"))
-
-
-def _restarts(marker: str) -> bool:
-    """True when a numbered or lettered marker is the first of its list ("1.", "(a)", "i)")."""
-    return marker.strip(" \t().)、．") in _FIRST_MARKERS
-
-
-def _first_words(text: str, start: int) -> List[str]:
-    return text[start:start + 40].lower().split()[:2]
 
 
 def _leading_unknown(criteria: Tuple[Criterion, ...]) -> int:
