@@ -25,7 +25,10 @@ _SKIPPED = {"registry", "trial_id", "version", "content_hash", "last_updated", "
 BOOKKEEPING = frozenset({
     "total_versions", "version_index", "export_date", "seen_in", "content_md5",
     "first_snapshot", "seen_in_snapshots", "record_last_import",
+    "required_header", "rank", "@attributes",  # legacy ClinicalTrials.gov: download date, search rank
 })
+# the same, nested inside kept values (API v2 `derivedSection.miscInfoModule.versionHolder`)
+_NESTED_BOOKKEEPING = frozenset({"versionHolder", "download_date"})
 
 # field -> (how, part)
 _FIELDS = {
@@ -186,10 +189,20 @@ def _extra_changes(a, b) -> Iterator[FieldChange]:
     for key in list(a) + [k for k in b if k not in a]:
         if key in BOOKKEEPING or a.get(key) == b.get(key):
             continue
-        x, y = a.get(key), b.get(key)  # plain JSON already
+        x, y = _unstamped(a.get(key)), _unstamped(b.get(key))  # plain JSON already
         x, y = (None if x in ("", [], {}) else x), (None if y in ("", [], {}) else y)
         if x != y:
             yield FieldChange(f"extra.{key}", "other", x, y)
+
+
+def _unstamped(value: Any) -> Any:
+    """A JSON value without nested bookkeeping keys, nor empty ones (absent and "" alike)."""
+    if isinstance(value, dict):
+        items = ((k, _unstamped(v)) for k, v in value.items() if k not in _NESTED_BOOKKEEPING)
+        return {k: v for k, v in items if v not in (None, "", [], {})}
+    if isinstance(value, list):
+        return [_unstamped(v) for v in value]
+    return value
 
 
 def _age_text(age) -> Any:

@@ -43,6 +43,9 @@ def _block(title: str, lines: List[str]) -> List[str]:
 
 
 def _field_line(f) -> str:
+    if isinstance(f.before, (dict, list)) or isinstance(f.after, (dict, list)):
+        if f.part == "other":
+            return f"  {f.field}:\n" + "\n".join(f"      ~ {line}" for line in leaf_changes(f.before, f.after))
     if f.added or f.removed or isinstance(f.after, list):
         parts = [click.style(f"+ {a}", fg="green") for a in f.added]
         parts += [click.style(f"- {r}", fg="red") for r in f.removed]
@@ -51,6 +54,26 @@ def _field_line(f) -> str:
         return f"  {f.field}:\n" + "\n".join(f"      {p}" for p in parts)
     before, after = _short(f.before), _short(f.after)
     return f"  {f.field}: {click.style(before, fg='red')} -> {click.style(after, fg='green')}"
+
+
+def leaf_changes(before, after, *, limit: int = 8) -> List[str]:
+    """`path: old -> new` for the scalar leaves that differ in two JSON values."""
+    lines: List[str] = []
+    _leaves(before, after, "", lines)
+    more = len(lines) - limit
+    return lines[:limit] + ([f"... {more} more"] if more > 0 else [])
+
+
+def _leaves(a, b, path: str, out: List[str]) -> None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in list(a) + [k for k in b if k not in a]:
+            _leaves(a.get(key), b.get(key), f"{path}.{key}" if path else str(key), out)
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            _leaves(x, y, f"{path}[{i}]", out)
+    elif a != b:
+        out.append(f"{path or '(value)'}: {click.style(_short(a, 80), fg='red')} -> "
+                   f"{click.style(_short(b, 80), fg='green')}")
 
 
 def _short(value, limit: int = 200) -> str:
