@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""CPU time per stage of structure parsing for the XML formats, on one core.
+
+Stages: read (containers, detection, safe XML parse), map (the format's
+mapper), criteria (the criteria tree), hash (`records.with_hash`). CPU time
+(`time.process_time`) rather than wall time, so other processes on the
+machine disturb the figures less.
+
+Usage:
+    python scripts/bench_xml_stages.py                       # legacy XML tarball
+    python scripts/bench_xml_stages.py ../shared/data/ictrp/ICTRP-Results_18Mar2020.xml
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+from pathlib import Path
+
+from toolkit.errors import Failure
+from toolkit.parse import MAPPERS, attach_criteria
+from toolkit.readers import iter_records
+from toolkit.records import with_hash
+
+DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "ctgov-xml" / "ctgov_xml_2023-02.tar.gz"
+
+
+def measure(path: str) -> dict:
+    """Seconds of CPU per stage and the record count for one source."""
+    seconds = {"read": 0.0, "map": 0.0, "criteria": 0.0, "hash": 0.0}
+    records = failures = 0
+    clock = time.process_time
+    items = iter(iter_records(path))
+    while True:
+        started = clock()
+        raw = next(items, None)
+        read = clock()
+        seconds["read"] += read - started
+        if raw is None:
+            return {"records": records, "failures": failures, **seconds}
+        if isinstance(raw, Failure):
+            failures += 1
+            continue
+        mapper = importlib.import_module(f"toolkit.parse.{MAPPERS[raw.format]}")
+        record = mapper.to_record(raw)
+        mapped = clock()
+        record = attach_criteria(record)
+        parsed = clock()
+        with_hash(record)
+        seconds["map"] += mapped - read
+        seconds["criteria"] += parsed - mapped
+        seconds["hash"] += clock() - parsed
+        records += 1
+
+
+def main(argv: list) -> None:
+    for path in argv or [str(DEFAULT)]:
+        result = measure(path)
+        n = max(result["records"], 1)
+        stages = ", ".join(
+            f"{name} {result[name]:.2f}s ({result[name] * 1e3 / n:.3f} ms/rec)"
+            for name in ("read", "map", "criteria", "hash"))
+        total = sum(result[name] for name in ("read", "map", "criteria", "hash"))
+        print(f"{Path(path).name}: {result['records']} records, {result['failures']} failures; {stages}")
+        print(f"  all stages {n / total:,.0f} rec/s; read+map {n / (result['read'] + result['map']):,.0f} rec/s")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
