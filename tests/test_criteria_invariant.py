@@ -9,8 +9,9 @@ Invariant, for a text T and its `CriteriaResult` R:
   lines joined, markdown escapes removed, and it is not empty;
 - `R.headings[i]` is the text of `R.heading_spans[i]`, bullet marks aside.
 
-The texts are read straight from the shared files (tarfile, ElementTree,
-csv, json), independent of the readers.
+The texts (API v2 JSON and zip, legacy XML, ICTRP XML, cthist/DRKS CSV, and
+the Chia criteria files) are read straight from the shared files (tarfile,
+ElementTree, csv, json), independent of the readers.
 """
 
 from __future__ import annotations
@@ -127,13 +128,21 @@ def _drks_text(row: dict) -> str:
     return "\n\n".join(parts)
 
 
+def _chia_texts():
+    """Chia corpus criteria files (CRLF line ends kept: open with newline="")."""
+    for path in sorted(shared_path("chia-train").glob("NCT*_*.txt")):
+        with open(path, encoding="utf-8", newline="") as handle:
+            yield path.stem, handle.read()
+
+
 SOURCES = {
+    "chia": _chia_texts,
     "ctgov_json": _ctgov_json_texts,
     "ctgov_xml": _ctgov_xml_texts,
     "ictrp": _ictrp_texts,
     "cthist": _cthist_texts,
 }
-MINIMUM = {"ctgov_json": 1000, "ctgov_xml": 6700, "ictrp": 570, "cthist": 800}
+MINIMUM = {"chia": 1500, "ctgov_json": 1000, "ctgov_xml": 6700, "ictrp": 570, "cthist": 800}
 
 
 @pytest.mark.slow
