@@ -35,7 +35,7 @@ CASES = {
     # v1 -> v2: recruiting -> completed with results: the outcome list gives way to
     # "[See Results Section.]", which is no outcome removed (only the note shows)
     "NCT01171820_v1_v2": (("versions-cthist", "ctgov_versions_2022-03.csv.gz"), "NCT01171820", 1, 2),
-    # ctrdata CTGOV2: results posted; outcomes reworded (subjects -> participants), two countries added
+    # ctrdata CTGOV (legacy XML as JSON): results posted; outcomes reworded (subjects -> participants), two countries added
     "NCT03325439_v2_v3": (("multiregistry", "ctrdata_versions.jsonl.gz"), "NCT03325439", 2, 3),
 }
 
