@@ -56,6 +56,7 @@ def test_schema_sample_records_validate(validator, sample_records):
         assert not errors, f"{record.trial_id}: {errors[0].message} at {list(errors[0].path)}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("parts", [
     ("ctgov-v2", "scampbe3_my-website__ctg-studies.json"),
     ("ictrp", "ICTRP-Results_18Mar2020.xml"),
