@@ -93,8 +93,16 @@ def _criterion_lines(c: CriterionChange) -> List[str]:
     score = f" {c.similarity:.0f}%" if c.status == "modified" and c.similarity is not None else ""
     body = render_words(c.words) if c.words else c.new_text
     lines = [click.style(head + moved + score, fg=colour) + f" {body}"]
-    lines += [f"      tag {t.label} {t.change}: {t.before or ''} -> {t.after or ''}" for t in c.tags]
+    lines += [f"      {t.label} {t.change}: {_tag_values(t)}" for t in c.tags]
     return lines
+
+
+def _tag_values(tag) -> str:
+    if tag.change == "added":
+        return str(tag.after)
+    if tag.change == "removed":
+        return str(tag.before)
+    return f"{tag.before} -> {tag.after}"
 
 
 def _outcome_lines(o: OutcomeChange) -> List[str]:
