@@ -185,3 +185,15 @@ def test_search_cli_index_behind_a_store_changed_elsewhere_warns(env, tmp_path):
     updated = runner.invoke(main, ["index"], env=fresh)
     assert updated.exit_code == 0 and "1 with a newer version" in updated.stderr
     assert "behind the store" not in ptk(fresh, "leukemia").stderr
+
+
+def test_search_cli_facets_after_hits(env):
+    both = json.loads(ptk(env, "AZT", "--facets", "--json").stdout)
+    flat = json.loads(ptk(env, "AZT", "--json", "--limit", "1000").stdout)
+    assert both["hits"] == flat
+    assert sum(both["facets"]["polarity"].values()) == len(flat)
+    lines = ptk(env, "AZT", "--facets", "--jsonl").stdout.splitlines()
+    assert json.loads(lines[-1])["facets"] == both["facets"]
+    rows = list(csv.DictReader(io.StringIO(ptk(env, "AZT", "--count", "--csv").stdout)))
+    assert rows[0] == {"facet": "total", "value": "", "criteria": str(len(flat))}
+    assert ptk(env, "AZT", "--facets", "--csv").exit_code == 2

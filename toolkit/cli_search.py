@@ -8,7 +8,7 @@ import time
 import click
 
 from toolkit.cli import library_errors, store_option
-from toolkit.errors import QueryError
+from toolkit.errors import QueryError, ToolkitError
 from toolkit.index import (
     Filters, SearchIndex, build_index, compile_query, count_hits, facet_counts, group_by_trial,
     parse_age, parse_duration, render, run_search, suggest_terms,
@@ -112,6 +112,8 @@ def search(query, polarity, status, phase, age, window_min, window_max, drug, co
         node = compile_query(text, filters)
     except QueryError as exc:
         raise click.UsageError(str(exc)) from None
+    if facets and fmt == "csv":
+        raise click.UsageError("--facets cannot go with --csv (use --count --csv for the counts)")
     if show_query:
         click.echo(render(node))
         return
@@ -123,9 +125,8 @@ def search(query, polarity, status, phase, age, window_min, window_max, drug, co
             _print_counts(target, node, fmt=fmt)
             return
         hits = run_search(target, node, limit=None if group_by else limit)
-        _print_hits(hits, group_by=group_by, limit=limit, fmt=fmt)
-        if facets:
-            _print_facets(facet_counts(target, node), fmt=fmt)
+        counts = facet_counts(target, node) if facets else None
+        _print_hits(hits, group_by=group_by, limit=limit, fmt=fmt, facets=counts)
         if not hits:
             _no_results(target, text)
     finally:
@@ -138,43 +139,57 @@ def _warn_if_stale(target: SearchIndex, store_path) -> None:
     path = resolve_store_path(store_path)
     if not path.exists():
         return
-    with Store(path) as store:
-        if target.is_stale(store):
-            message(f"warning: the search index is behind the store {path}: run `ptk index`")
+    try:
+        with Store(path) as store:
+            stale = target.is_stale(store)
+    except ToolkitError as exc:  # the store is not needed to search: say so and go on
+        message(f"warning: cannot compare the index with the store: {exc}")
+        return
+    if stale:
+        message(f"warning: the search index is behind the store {path}: run `ptk index`")
 
 
 def _print_counts(target: SearchIndex, node, *, fmt: str) -> None:
     total = count_hits(target, node)
     counts = facet_counts(target, node)
-    if fmt in ("json", "jsonl"):
-        emit_json({"count": total, "facets": counts}) if fmt == "json" else emit_jsonl([{"count": total, "facets": counts}])
-        return
-    click.echo(f"{total:,} criteria")
-    _print_facets(counts, fmt=fmt)
+    if fmt == "json":
+        emit_json({"count": total, "facets": counts})
+    elif fmt == "jsonl":
+        emit_jsonl([{"count": total, "facets": counts}])
+    elif fmt == "csv":
+        emit([{"facet": "total", "value": "", "criteria": total}] + _facet_rows(counts), fmt=fmt)
+    else:
+        click.echo(f"{total:,} criteria\n")
+        emit(_facet_rows(counts), fmt=fmt, columns=["facet", "value", "criteria"])
 
 
-def _print_facets(counts: dict, *, fmt: str) -> None:
-    rows = [{"facet": facet, "value": value, "criteria": n}
+def _facet_rows(counts: dict) -> list:
+    return [{"facet": facet, "value": value, "criteria": n}
             for facet, values in counts.items() for value, n in values.items()]
-    if fmt == "table":
-        click.echo("")
-    emit(rows, fmt=fmt, columns=["facet", "value", "criteria"])
 
 
-def _print_hits(hits, *, group_by, limit: int, fmt: str) -> None:
+def _print_hits(hits, *, group_by, limit: int, fmt: str, facets=None) -> None:
+    """Hits (or trial groups) in the chosen format; facet counts after them when given."""
     if group_by:
         groups = group_by_trial(hits)[:limit]
-        rows = [dict(g.to_dict(), criteria=[h.criterion_id for h in g.hits]) for g in groups]
-        if fmt in ("json", "jsonl"):
-            rows = [g.to_dict() for g in groups]
-        _emit_rows(rows, GROUP_COLUMNS, fmt)
-        return
-    rows = [hit.to_dict() for hit in hits]
-    if fmt != "table":
-        _emit_rows(rows, HIT_COLUMNS + ("text", "snippet"), fmt)
-        return
-    if rows:
-        _print_hit_table(hits)
+        json_like = fmt in ("json", "jsonl")
+        rows = [g.to_dict() if json_like else dict(g.to_dict(), criteria=[h.criterion_id for h in g.hits])
+                for g in groups]
+        columns = GROUP_COLUMNS
+    else:
+        rows, columns = [hit.to_dict() for hit in hits], HIT_COLUMNS + ("text", "snippet")
+    if fmt == "json" and facets is not None:
+        emit_json({"hits": rows, "facets": facets})
+    elif fmt == "table" and not group_by:
+        if rows:
+            _print_hit_table(hits)
+    else:
+        _emit_rows(rows, columns, fmt)
+    if facets is not None and fmt == "jsonl":
+        emit_jsonl([{"facets": facets}])
+    elif facets is not None and fmt == "table":
+        click.echo("")
+        emit(_facet_rows(facets), fmt=fmt, columns=["facet", "value", "criteria"])
 
 
 def _emit_rows(rows, columns, fmt: str) -> None:
