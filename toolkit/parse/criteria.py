@@ -294,7 +294,7 @@ class _Parser:
         top = stack[-1]
         if top.indent < node.indent:
             return self.push(node, top.last.children)
-        if node.style == top.style or node.style == NONE_STYLE:
+        if node.style == top.last.style:
             return self.place_same_style(node)
         self.place_new_style(node)
 
@@ -303,13 +303,17 @@ class _Parser:
         if top.implicit and not list_goes_on(self.text, top.last, node):
             self.close_implicit(node)
             return self.place(node)
-        if opens_list(self.text, top.last) and node.style == top.style:
+        if opens_list(self.text, top.last):
             if marker_rank(node.style) < 0 or marker_rank(node.style) == 3 or node.restarts:
                 return self.push(node, top.last.children, implicit=True)
         self.append(top, node)
 
     def place_new_style(self, node: _Node) -> None:
-        """Same indentation, other bullet style: back to that style's level, or nest."""
+        """Same indentation, other bullet style: under an item ending with ":", back
+        to the level of that style, or nested when the style ranks deeper."""
+        top = self.stack[-1]
+        if opens_list(self.text, top.last):
+            return self.push(node, top.last.children)
         for depth in range(len(self.stack) - 1, -1, -1):
             level = self.stack[depth]
             if level.indent != node.indent:
@@ -317,8 +321,7 @@ class _Parser:
             if node.style in level.styles:
                 del self.stack[depth + 1:]
                 return self.append(level, node)
-        top = self.stack[-1]
-        if opens_list(self.text, top.last) or marker_rank(node.style) > marker_rank(top.style) >= 0:
+        if marker_rank(node.style) > marker_rank(top.last.style) >= 0:
             return self.push(node, top.last.children)
         self.append(top, node)
 
