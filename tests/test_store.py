@@ -214,3 +214,10 @@ def test_store_resolve_path_environment_then_default(monkeypatch, tmp_path):
 def test_store_version_date(version, last_updated, expected):
     record = TrialRecord("ctgov", "NCT1", version=version, last_updated=last_updated)
     assert version_date(record) == expected
+
+
+def test_store_cannot_create_under_a_file(tmp_path):
+    blocker = tmp_path / "plain-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreError, match="cannot open the corpus store"):
+        Store(blocker / "store", create=True)

@@ -220,12 +220,19 @@ class Store:
         self.path = resolve_store_path(path)
         if not self.path.exists() and not create:
             raise StoreError(f"no corpus store at {self.path}: {_CREATE_HINT}")
-        if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = None
         try:
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
             self._prepare(create=create)
+        except StoreError:
+            self.close()
+            raise
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot open the corpus store ({exc})") from None
         except sqlite3.DatabaseError as exc:
+            self.close()
             raise self._error(exc) from None
 
     # --- lifecycle -----------------------------------------------------------
