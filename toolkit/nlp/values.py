@@ -17,9 +17,18 @@ from toolkit.records import Tag
 
 NUMBER = r"\d+(?:[.,]\d+)?"
 QUALITATIVE = re.compile(
-    r"\b(?:positive|negative|normal|abnormal|elevated|detectable|undetectable|reactive|non-reactive|"
-    r"seropositive|seronegative|adequate|inadequate|uncontrolled|controlled|stable|unstable|"
-    r"clinically significant|increased|decreased)\b",
+    r"\b(?:positive|negative|normal|abnormal|elevated|detectable|undetectable|non-reactive|"
+    r"seropositive|seronegative|decreased)\b",
+    re.IGNORECASE,
+)
+_GRADE_WORD = (
+    r"grade|stage|class|nyha(?: class)?|gold(?: stage)?|asa(?: class)?|child[- ]pugh(?: class| score)?|"
+    r"ecog(?: performance status)?|ecog ps|who performance status|tanner stage|fitzpatrick(?: skin type)?|gcs"
+)
+_GRADE_VALUE = r"(?:[IV]{1,4}[ab]?|[0-5][ab]?|[A-D])"
+GRADED = re.compile(
+    rf"\b(?P<what>{_GRADE_WORD})\s*(?:of\s*|:\s*|≤\s*|≥\s*|<=?\s*|>=?\s*)?"
+    rf"(?P<value>{_GRADE_VALUE}(?:\s*(?:-|–|to|or|and|,)\s*{_GRADE_VALUE})*)(?![\w])",
     re.IGNORECASE,
 )
 _LEAD_WORDS = {
@@ -73,8 +82,22 @@ def find_values(text: str, taken: Sequence[Tuple[int, int]] = ()) -> List[Tag]:
         if tag is not None:
             tags.append(tag)
             spans.append((tag.start, tag.end))
+    tags.extend(_graded(text, spans))
     tags.extend(_qualitative(text, spans))
     return sorted(tags, key=lambda tag: tag.start)
+
+
+def _graded(text: str, spans: list) -> List[Tag]:
+    """Grades, stages and classes: "grade 3", "NYHA class III or IV", "ECOG 0-1"."""
+    out = []
+    for match in GRADED.finditer(text):
+        start, end = match.span("value")
+        if _overlaps(start, end, spans):
+            continue
+        spans.append((start, end))
+        out.append(Tag("value", match.group("value"), start, end, norm=match.group("value").upper(),
+                       measurement=match.group("what").lower()))
+    return out
 
 
 def _overlaps(start: int, end: int, spans) -> bool:
@@ -95,7 +118,7 @@ def _value_tag(text: str, start: int, match: re.Match, previous: List[Tag]) -> O
     cmp_text = text[start:match.start()].strip()
     after = match.group("after")
     unit_text = match.group("unit")
-    if not cmp_text and not unit_text and not after:
+    if not unit_text and not after and (not cmp_text or _glued(text, match.end())):
         return None
     comparator = classify(cmp_text, load_rules().comparators) if cmp_text else None
     if after:
@@ -108,6 +131,11 @@ def _value_tag(text: str, start: int, match: re.Match, previous: List[Tag]) -> O
         number=None if high else low, low=low if high else None, high=_number(high) if high else None,
         unit=unit, measurement=_measurement(text, start, unit, previous),
     )
+
+
+def _glued(text: str, end: int) -> bool:
+    """A number glued to letters ("852A") is a name, not a value."""
+    return end < len(text) and text[end].isalpha()
 
 
 def _number(text: Optional[str]) -> Optional[float]:
@@ -151,6 +179,7 @@ def _measurement(text: str, start: int, unit: Optional[str], previous: List[Tag]
 
 
 def _qualitative(text: str, spans) -> List[Tag]:
+    """Qualitative results: positive, negative, normal, elevated ..."""
     return [
         Tag("value", m.group(), m.start(), m.end(), norm=m.group().lower())
         for m in QUALITATIVE.finditer(text)
