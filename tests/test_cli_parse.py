@@ -219,3 +219,10 @@ def test_output_one_format_flag_only():
     assert output_format(jsonl=True) == "jsonl"
     with pytest.raises(click.UsageError):
         output_format(json=True, csv=True)
+
+
+def test_cli_parse_reads_stdin(store_dir, seed_path):
+    result = ptk("parse", "-", "--no-tag", input=seed_path.read_bytes())
+    assert result.exit_code == 0, result.stderr
+    assert "read 1 records: 1 new trials" in result.stderr
+    assert json.loads(ptk("show", SEED_ID, "--json").stdout)["trial_id"] == SEED_ID
