@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
+import json
 import re
 
 import pytest
 
 from tests.conftest import CORPUS, shared_path
 from toolkit.diff import MATCH_THRESHOLD, diff_records
-from toolkit.parse import attach_criteria
+from toolkit.parse import attach_criteria, parse_record
+from toolkit.readers.base import RawRecord
 
 SAMPLE = CORPUS / "history" / "NCT02007772_cthist.csv"
 
@@ -103,10 +106,18 @@ def test_diff_criteria_added_and_dropped(version5):
     # "organdysfuncion" -> "organ dysfuncion": a real (if small) edit
     ("NCT02765191", None, ["modified"]),
 ])
-def test_diff_criteria_ictrp_regrouped_bullets(history_versions, trial_id, versions, expected):
-    records = history_versions(str(shared_path("ictrp", "ictrp_covid19_versions.jsonl.gz")))[trial_id]
+def test_diff_criteria_ictrp_regrouped_bullets(trial_id, versions, expected):
+    records = _ictrp_versions(trial_id)
     pairs = [records[i] for i in versions] if versions else _pair_with_criteria_change(records)
     assert _statuses(diff_records(*pairs)) == expected
+
+
+def _ictrp_versions(trial_id):
+    """The versions of one trial in the ICTRP weekly versions file, parsed."""
+    path = shared_path("ictrp", "ictrp_covid19_versions.jsonl.gz")
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        lines = [json.loads(line) for line in handle if f'"TrialID": "{trial_id}"' in line[:60]]
+    return [parse_record(RawRecord("ictrp_versions", line, path=str(path))) for line in lines]
 
 
 def _pair_with_criteria_change(records):
