@@ -7,7 +7,8 @@ ambiguous the renderer writes what the parser needs to read it back:
 `-` for a missing value in a fixed position, `Label: value` lines for values
 out of their usual shape, four-space continuation lines for values spanning
 several lines, and a leading backslash on a value line that reads as a heading.
-Optional headings (Outcome Measures) are written only when they have values.
+Optional headings (MeSH Terms, Outcome Measures, Study Population) are
+written only when they have values.
 """
 
 from __future__ import annotations
@@ -50,16 +51,18 @@ def render_page(record: TrialRecord) -> str:
     lines = _header(record) + own.pop("", [])
     for entry in RULES["headings"]:
         kept = own.pop(entry["heading"], None)
-        if kept is not None and entry["field"] in PAGE_ONLY:
-            body = kept
-        else:
-            body = [line for item in BODIES.get(entry["field"], _nothing)(record) for line in item.split("\n")]
-            body = escape_lines(body)
+        body = kept if kept is not None and entry["field"] in PAGE_ONLY else _body(record, entry["field"])
         if body or not entry.get("optional"):
             lines += [entry["heading"], entry["caption"]] + body
     for heading, body in own.items():
         lines += [heading] + body
     return "\n".join(lines)
+
+
+def _body(record: TrialRecord, field: str) -> List[str]:
+    """The value lines of one heading, escaped where they would read as headings."""
+    items = BODIES.get(field, _nothing)(record)
+    return escape_lines([line for item in items for line in item.split("\n")])
 
 
 def _own_sections(record: TrialRecord) -> Dict[str, List[str]]:
@@ -75,19 +78,20 @@ def _own_sections(record: TrialRecord) -> Dict[str, List[str]]:
 def _header(record: TrialRecord) -> List[str]:
     """Title, id line, then labelled lines; `Version:` and `Registry:` only where
     the last update and the id's prefix do not tell them."""
-    lines = _lines(_one_line(record.title)) if record.title and record.title.strip() else []
+    lines = _lines(_continued(record.title)) if record.title and record.title.strip() else []
     lines.append(f"{ID_LABELS.get(record.registry, 'Trial ID')}: {record.trial_id}")
     version = record.version if record.version != record.last_updated else None
     registry = record.registry if record.registry != registry_of(record.trial_id) else None
     labels = (("Last Updated", record.last_updated), ("Version", version), ("Registry", registry),
               ("Official Title", record.official_title), ("Acronym", record.acronym),
               ("First Posted", record.first_posted))
-    lines += _lines(*(f"{label}: {_one_line(value)}" for label, value in labels if value))
+    lines += _lines(*(f"{label}: {_continued(value)}" for label, value in labels if value))
     return lines
 
 
-def _one_line(text: str) -> str:
-    """A present value as written: stripped, continuation lines when multi-line."""
+def _continued(text: str) -> str:
+    """A present value as written: stripped, continuation lines when multi-line
+    (unlike `_value`, an empty value stays empty)."""
     return _value(text) if text is not None and str(text).strip() else str(text or "")
 
 
@@ -207,15 +211,15 @@ def _interventions(record: TrialRecord) -> List[str]:
     for item, labels in zip(record.interventions, derived):
         out += _lines(_value(_typed_name(item)), _value(item.description))
         if item.type and item.type not in VALUES["intervention_type"]:
-            out += _lines(INTERVENTION_TYPE + _one_line(item.type))
+            out += _lines(INTERVENTION_TYPE + _continued(item.type))
         if tuple(item.arm_labels) != labels:
-            out += [ARM_GROUP + _one_line(label) for label in item.arm_labels or (MISSING,)]
+            out += [ARM_GROUP + _continued(label) for label in item.arm_labels or (MISSING,)]
     return out
 
 
 def _other_names(record: TrialRecord) -> List[str]:
     items = record.interventions
-    return [f"{other_names_key(items, i)}: {_one_line(other)}"
+    return [f"{other_names_key(items, i)}: {_continued(other)}"
             for i, item in enumerate(items) for other in item.other_names]
 
 
@@ -237,7 +241,7 @@ def _eligibility(record: TrialRecord) -> List[str]:
     if bare:
         tail = [MISSING if value is None else value for value in tail]
     else:
-        tail = [f"{label}: {_one_line(value)}" for label, value in zip(TAIL_LABELS, tail) if value is not None]
+        tail = [f"{label}: {_continued(value)}" for label, value in zip(TAIL_LABELS, tail) if value is not None]
     return (text.split("\n") if text.strip() else []) + tail
 
 
@@ -253,7 +257,7 @@ def _population(record: TrialRecord) -> List[str]:
 
 
 def _mesh(record: TrialRecord) -> List[str]:
-    return [f"{label}: {_one_line(term)}" for label, terms in
+    return [f"{label}: {_continued(term)}" for label, terms in
             (("Condition", record.condition_mesh), ("Intervention", record.intervention_mesh)) for term in terms]
 
 
@@ -275,7 +279,7 @@ def _responsible_party(record: TrialRecord) -> List[str]:
     person, if any, is listed under Principal Investigators."""
     party = record.extra.get("responsible_party") if isinstance(record.extra, dict) else None
     kind = party.get("type") if isinstance(party, dict) else None
-    return [_one_line(str(kind))] if kind else []
+    return [_continued(str(kind))] if kind else []
 
 
 def _person_names(name: Optional[str], degree: Optional[str]) -> List[str]:
@@ -293,14 +297,14 @@ def _investigators(record: TrialRecord) -> List[str]:
     out = []
     for person in record.investigators:
         out += _person_names(_clean(person.name), _clean(person.degree))
-        out += [f"Role: {person.role or MISSING}", _one_line(person.affiliation or MISSING)]
+        out += [f"Role: {person.role or MISSING}", _continued(person.affiliation or MISSING)]
         out += [f"{label}: {value}" for label, value in (("Email", person.email), ("Phone", person.phone))
                 if value]
     return out
 
 
 def _clean(text: Optional[str]) -> Optional[str]:
-    return _one_line(text) if text and text.strip() else None
+    return _continued(text) if text and text.strip() else None
 
 
 def _place(site) -> List[str]:
@@ -311,15 +315,15 @@ def _place(site) -> List[str]:
     if not any(parts.values()):
         return [f"{MISSING}, {MISSING}"]
     if odd:
-        return [f"{k.title()}: {_one_line(v)}" for k, v in parts.items() if v]
+        return [f"{k.title()}: {_continued(v)}" for k, v in parts.items() if v]
     line = [site.city or MISSING] + [v for v in (site.state, site.zip) if v] + [site.country or MISSING]
-    return [", ".join(_one_line(v) for v in line)]
+    return [", ".join(_continued(v) for v in line)]
 
 
 def _locations(record: TrialRecord) -> List[str]:
     out = []
     for site in record.locations:
-        out += [_one_line(site.facility or MISSING)] + _place(site)
+        out += [_continued(site.facility or MISSING)] + _place(site)
         if site.status:
             out.append(site.status)
     return out
@@ -343,7 +347,7 @@ def _links(record: TrialRecord) -> List[str]:
 
 def _identifiers(record: TrialRecord) -> List[str]:
     return [line for ident in record.secondary_ids
-            for line in (_one_line(ident.id), f"Identifier Type: {ident.type or MISSING}",
+            for line in (_continued(ident.id), f"Identifier Type: {ident.type or MISSING}",
                          f"Identifier Source: {ident.source or MISSING}")]
 
 
