@@ -79,7 +79,8 @@ from toolkit.records import (
 )
 
 __all__ = [
-    "ARM_GROUP", "INTERVENTION_TYPE", "derive_arm_labels", "other_names_key", "registry_of", "split_page", "to_record",
+    "ARM_GROUP", "INTERVENTION_TYPE", "derive_arm_labels", "other_names_key", "registry_of",
+    "split_page", "to_record",
 ]
 
 # --- field handlers -------------------------------------------------------------------
