@@ -103,21 +103,24 @@ class TantivyEngine(Engine):
         self._index = self._searcher = self._schema = None
 
 
+_TEXT_FIELDS = tuple(n for n, k in FIELDS.items() if k in ("id", "text"))
+_KEYWORD_FIELDS = tuple(n for n, k in FIELDS.items() if k == "keyword")
+_NUMBER_FIELDS = tuple(n for n, k in FIELDS.items() if k == "number")
+
+
 def _tantivy_document(doc: dict) -> tantivy.Document:
     out = tantivy.Document()
-    for name, value in doc.items():
-        kind = FIELDS.get(name)
-        if kind is None or value in ("", [], None):
-            continue
-        if kind == "number":
-            for number in value:
-                out.add_float(name, float(number))
-        elif kind == "keyword":
-            for item in value:
-                out.add_text(KEYS_FIELD, keyword_term(name, item))
-        else:
+    for name in _TEXT_FIELDS:
+        value = doc.get(name)
+        if value:
             out.add_text(name, value)
-    stored = {name: doc[name] for name in STORED if doc.get(name) not in (None, "")}
+    for name in _KEYWORD_FIELDS:
+        for item in doc.get(name) or ():
+            out.add_text(KEYS_FIELD, keyword_term(name, item))
+    for name in _NUMBER_FIELDS:
+        for number in doc.get(name) or ():
+            out.add_float(name, float(number))
+    stored = {name: doc[name] for name in STORED if doc.get(name)}
     stored["kind"] = doc["kind"][0]
     out.add_bytes(BLOB, json.dumps(stored, ensure_ascii=False).encode("utf-8"))
     return out
