@@ -208,6 +208,19 @@ def test_ictrp_xml_unsafe_or_malformed_export_gives_a_failure(data, reason):
     assert "root:" not in found[-1].describe()
 
 
+@pytest.mark.parametrize("data,kinds,reason", [
+    (b"<Trials_downloaded_from_ICTRP><Trial><TrialID>X1</TrialID></Trial><Note>hi</Note>"
+     b"<Trial><TrialID>X2</TrialID></Trial></Trials_downloaded_from_ICTRP>",
+     [RawRecord, Failure, RawRecord], "unexpected <Note> in the export"),
+    (b"<Trials><Trial><TrialID>X1</TrialID></Trial></Trials>",
+     [Failure], "root element is <Trials>, expected <Trials_downloaded_from_ICTRP>"),
+])
+def test_ictrp_xml_reports_what_it_does_not_read(data, kinds, reason):
+    found = list(ictrp_xml.read(io.BytesIO(data), path="export.xml"))
+    assert [type(item) for item in found] == kinds
+    assert next(f for f in found if isinstance(f, Failure)).reason.startswith(reason)
+
+
 def test_ictrp_xml_trial_without_id_fails_alone_in_the_pipeline(tmp_path):
     from toolkit.pipeline import iter_parsed
 

@@ -45,13 +45,19 @@ def read(
         entry: the member name inside an archive or folder.
 
     Yields:
-        A `RawRecord` per `<Trial>` (payload: the element), and a `Failure`
-        naming file, position and reason if the file cannot be read to its end.
+        A `RawRecord` per `<Trial>` (payload: the element); a `Failure` for
+        any other element under the root, and one naming file, position and
+        reason if the file cannot be read to its end.
     """
     index = -1
     try:
-        for index, trial in enumerate(iter_children(stream, tag=TRIAL)):
-            yield RawRecord(FORMAT, trial, path=path, entry=entry, index=index)
+        for child in iter_children(stream, root=ROOT):
+            if child.tag != TRIAL:
+                yield Failure(path, f"unexpected <{child.tag}> in the export, not read",
+                              f"{entry or ''}#{index + 1}")
+                continue
+            index += 1
+            yield RawRecord(FORMAT, child, path=path, entry=entry, index=index)
     except XMLReadError as exc:
         where = f"{entry or ''}#{index + 1}" if index >= 0 else entry
         yield Failure(path, f"{exc} (after {index + 1} trials)", where)

@@ -113,37 +113,38 @@ def parse_bytes(data: bytes) -> ET.Element:
         raise XMLReadError(describe_parse_error(exc)) from None
 
 
-def iter_children(stream: BinaryIO, *, tag: str) -> Iterator[ET.Element]:
-    """Stream the `tag` children of the root element of a large document.
+def iter_children(stream: BinaryIO, *, root: Optional[str] = None) -> Iterator[ET.Element]:
+    """Stream the children of the root element of a large document.
 
     Each child is yielded complete and removed from the tree afterwards, so
     memory stays bounded by one child.
 
     Args:
         stream: a binary stream positioned at the start of the document.
-        tag: the element name of the records (other children are skipped).
+        root: the expected name of the root element (None: any).
 
     Yields:
-        Each complete `tag` element directly under the root.
+        Each complete element directly under the root, in document order.
 
     Raises:
         UnsafeXMLError: the document declares a DTD.
-        XMLReadError: the document breaks off or is malformed; the children
-            already yielded stay valid.
+        XMLReadError: the root element is not `root`, or the document breaks
+            off or is malformed; the children already yielded stay valid.
     """
     parser = ET.XMLPullParser(events=("start", "end"))
     head = _read_head(stream)
     check_prolog(head)
     depth = 0
-    root = None
+    top = None
     chunk = head
     while chunk:
         for event, elem in _feed(parser, chunk):
-            depth, root, done = _track(event, elem, depth, root)
-            if done is not None and done.tag == tag:
-                yield done
+            if top is None and root is not None and elem.tag != root:
+                raise XMLReadError(f"root element is <{elem.tag}>, expected <{root}>")
+            depth, top, done = _track(event, elem, depth, top)
             if done is not None:
-                root.remove(done)
+                yield done
+                top.remove(done)
         chunk = stream.read(CHUNK_SIZE)
     _close(parser)
 
