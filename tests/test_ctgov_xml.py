@@ -168,6 +168,20 @@ def test_ctgov_xml_keeps_every_unmapped_element_in_extra(path):
     assert [s.heading for s in record.sections][:1] == ["Brief Summary"]
 
 
+@pytest.mark.parametrize("element,added,key", [
+    (b"<intervention>", b"<dose_unit>mg</dose_unit>", "intervention.dose_unit"),
+    (b"<arm_group>", b"<arm_group_note>n</arm_group_note>", "arm_group.arm_group_note"),
+    (b"<primary_outcome>", b"<safety_issue>No</safety_issue>", "primary_outcome.safety_issue"),
+    (b"<clinical_study>", b"<future_element>x</future_element>", "future_element"),
+])
+def test_ctgov_xml_keeps_unknown_children_of_mapped_elements(element, added, key):
+    data = (XML_DIR / "NCT00002597.xml").read_bytes().replace(element, element + added, 1)
+    (raw,) = ctgov_xml.read(io.BytesIO(data), path="NCT00002597.xml")
+    record = parse_record(raw)
+    assert record.extra[key] == added.split(b">")[1].split(b"<")[0].decode()
+    assert record.trial_id == "NCT00002597"
+
+
 @pytest.mark.parametrize("text,table,expected", [
     ("Active, not recruiting", "status", "ACTIVE_NOT_RECRUITING"),
     ("Enrolling by invitation", "status", "ENROLLING_BY_INVITATION"),

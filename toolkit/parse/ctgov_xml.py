@@ -65,6 +65,9 @@ def to_record(raw: RawRecord) -> TrialRecord:
     state = _State()
     for child in root:
         _HANDLERS.get(child.tag, _keep)(child, state)
+        known = _CHILD_TAGS.get(child.tag)
+        if known is not None:
+            _keep_unknown_children(child, known, state)
     if not state.fields.get("trial_id"):
         raise InputError(raw.path, "no <id_info><nct_id> in <clinical_study>", raw.where())
     return state.build(raw)
@@ -114,6 +117,13 @@ class _State:
             registry="ctgov", arms=arms, eligibility=eligibility, extra=self.extra,
             source=source, **self.fields, **lists,
         )
+
+
+def _keep_unknown_children(elem: ET.Element, known: frozenset, state: _State) -> None:
+    """Keep in `extra` the children a handler does not read ("arm_group.x")."""
+    for child in elem:
+        if child.tag not in known:
+            state.keep(f"{elem.tag}.{child.tag}", as_json(child))
 
 
 def _text(elem: Optional[ET.Element]) -> Optional[str]:
@@ -285,8 +295,9 @@ def _eligibility(elem: ET.Element, state: _State) -> None:
 def _person(role: str, elem: ET.Element, affiliation: Optional[str] = None) -> Investigator:
     phone = _child(elem, "phone")
     ext = _child(elem, "phone_ext")
+    names = (_child(elem, "first_name"), _child(elem, "middle_name"), _child(elem, "last_name"))
     return Investigator(
-        name=_child(elem, "last_name"), role=role,
+        name=" ".join(filter(None, names)) or None, role=role,
         affiliation=_child(elem, "affiliation") or affiliation, degree=_child(elem, "degree"),
         email=_child(elem, "email"), phone=f"{phone} ext {ext}" if phone and ext else phone,
     )
@@ -436,3 +447,20 @@ _HANDLERS: Dict[str, Callable[[ET.Element, _State], None]] = {
 
 # Elements of <clinical_study> mapped to fields; all others are kept in `extra`.
 MAPPED_ELEMENTS = frozenset(_HANDLERS)
+
+# Children each structured handler reads; any other child is kept in `extra`.
+_PERSON = frozenset({"first_name", "middle_name", "last_name", "degree", "role", "affiliation",
+                     "phone", "phone_ext", "email"})
+_OUTCOME = frozenset({"measure", "time_frame", "description"})
+_CHILD_TAGS = {
+    "arm_group": frozenset({"arm_group_label", "arm_group_type", "description"}),
+    "intervention": frozenset({"intervention_type", "intervention_name", "description",
+                               "arm_group_label", "other_name"}),
+    "primary_outcome": _OUTCOME, "secondary_outcome": _OUTCOME, "other_outcome": _OUTCOME,
+    "overall_official": _PERSON, "overall_contact": _PERSON, "overall_contact_backup": _PERSON,
+    "link": frozenset({"url", "description"}),
+    "reference": frozenset({"citation", "PMID"}),
+    "results_reference": frozenset({"citation", "PMID"}),
+    "condition_browse": frozenset({"mesh_term"}),
+    "intervention_browse": frozenset({"mesh_term"}),
+}
