@@ -19,7 +19,7 @@ from toolkit.index.analysis import analyze
 from toolkit.index.synonyms import default_synonyms
 
 ENGINES = ("whoosh", "tantivy")
-SHARED_SLICE = 300
+SHARED_SLICE = 200
 
 
 @pytest.fixture(scope="module")
@@ -310,3 +310,16 @@ def test_index_interrupted_rebuild_keeps_the_old_index(records, tmp_path, engine
 def test_index_missing_says_how_to_build(tmp_path, engine):
     with pytest.raises(SearchIndexError, match="run `ptk index`"):
         SearchIndex(tmp_path, engine=engine).check_usable()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_index_malformed_record_is_reported_and_the_others_indexed(records, tmp_path, engine):
+    good = [r for r in records if r.eligibility and r.eligibility.min_age][:6]
+    broken_age = dataclasses.replace(good[0].eligibility.min_age, years="eighteen")
+    broken = dataclasses.replace(good[0], eligibility=dataclasses.replace(good[0].eligibility, min_age=broken_age))
+    index = SearchIndex(tmp_path, engine=engine)
+    meta = index.rebuild([broken] + good[1:])
+    assert meta["trials"] == 5
+    assert len(meta["last_batch"]["failed"]) == 1
+    assert meta["last_batch"]["failed"][0].startswith(f"{good[0].registry}:{good[0].trial_id}: ValueError")
+    index.close()

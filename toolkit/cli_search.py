@@ -56,6 +56,8 @@ def index(rebuild, index_dir, engine, store_path, quiet):
             meta, action = target.meta(), ("up to date" if status.current else f"updated: {status.describe()}")
         target.close()
     seconds = time.perf_counter() - started
+    for failure in meta.get("last_batch", {}).get("failed", []):
+        message(f"failed: {failure}")
     if not quiet:
         message(f"{target.engine_name} index {target.path} {action}: {meta['trials']:,} trials,"
                 f" {meta['criteria']:,} criteria in {seconds:.1f}s")

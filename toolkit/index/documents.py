@@ -40,6 +40,7 @@ def trial_document(record: TrialRecord, shared: Optional[dict] = None) -> dict:
         condition=join_values(record.conditions + record.condition_mesh),
         drug=join_values(_intervention_names(record)),
         content_hash=record.content_hash or content_hash(record),  # as the store keys it
+        dates_raw=_dates(record),
     )
     return doc
 
@@ -104,6 +105,12 @@ def _trial_fields(record: TrialRecord) -> dict:
         "min_age": [_age_years(eligibility, "min_age", AGE_UNBOUNDED[0])],
         "max_age": [_age_years(eligibility, "max_age", AGE_UNBOUNDED[1])],
     }
+
+
+def _dates(record: TrialRecord) -> str:
+    """Start, primary completion, completion and last update dates, as `name=date; ...`."""
+    names = ("start_date", "primary_completion_date", "completion_date", "last_updated")
+    return "; ".join(f"{name}={getattr(record, name)}" for name in names if getattr(record, name))
 
 
 def _keywords(field: str, values) -> List[str]:

@@ -279,7 +279,7 @@ class SearchIndex:
 def _write_batches(engine: Engine, records: Iterable[TrialRecord], *, vocabulary: set, replace: bool,
                    progress=None, remove: Tuple[str, ...] = ()) -> dict:
     """Write records in batches of `BATCH_TRIALS` trials, one commit each."""
-    counts = {"trials": 0, "documents": 0, "removed": len(remove)}
+    counts = {"trials": 0, "documents": 0, "removed": len(remove), "failed": []}
     batch: Dict[str, TrialRecord] = {}
     pending_remove = list(remove)
     written: set = set()
@@ -297,7 +297,12 @@ def _write_batches(engine: Engine, records: Iterable[TrialRecord], *, vocabulary
 
 def _flush(engine, batch, remove, vocabulary, replace, counts, progress) -> None:
     """Write one batch; `replace` is True (delete every key first) or the keys written before."""
-    documents = [doc for record in batch.values() for doc in record_documents(record)]
+    documents = []
+    for key, record in batch.items():
+        try:
+            documents.extend(record_documents(record))
+        except Exception as exc:  # a malformed record must not stop the others
+            counts["failed"].append(f"{key}: {type(exc).__name__}: {exc}")
     for doc in documents:
         if doc["kind"] == ["criterion"]:
             vocabulary.update(_vocabulary_words(doc["text_raw"]))

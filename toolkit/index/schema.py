@@ -18,7 +18,7 @@ __all__ = [
     "normalize_keyword",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Stand-ins for an absent age limit, so a range filter needs no special case.
 AGE_UNBOUNDED = (0.0, 999.0)
@@ -68,7 +68,7 @@ def indexed_fields(kind: str) -> tuple:
 STORED = (
     "doc_id", "trial_key", "kind", "trial_id", "registry", "version", "criterion_id",
     "polarity_raw", "category_raw", "text_raw", "title_raw", "status_raw", "phases_raw",
-    "countries_raw", "content_hash",
+    "countries_raw", "content_hash", "dates_raw",
 )
 
 # Names a user may write before a colon -> index field.
