@@ -31,7 +31,8 @@ _BULLET = re.compile(
 # First characters a bullet marker can start with (letters only with "." or ")" next).
 _MARKER_FIRST = frozenset("\\-*+•·▪◦‣●○■□➢►–—(0123456789oivx")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
-_LINE_SPLIT = re.compile(r"(\r\n|\r|\n)")
+# What str.splitlines ends a line with.
+_LINE_BREAKS = "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 
 
 @dataclass(slots=True)
@@ -70,6 +71,9 @@ class Line:
 def split_lines(text: str) -> List[Line]:
     """Cut `text` into lines with offsets, indentation and bullet markers.
 
+    Lines end where `str.splitlines` ends them (\n, \r\n, \r and the other
+    Unicode line breaks).
+
     Args:
         text: an eligibility text.
 
@@ -80,14 +84,9 @@ def split_lines(text: str) -> List[Line]:
     lines = []
     blank = False
     pos = 0
-    separator, step = _separator(text)
-    raws = text.split(separator) if separator else _LINE_SPLIT.split(text)
-    for raw in raws:
-        if step == 0 and raw in ("\r\n", "\r", "\n"):  # mixed endings: separators listed
-            pos += len(raw)
-            continue
-        line = _line(text, raw, pos) if raw else None
-        pos += len(raw) + step
+    for piece in text.splitlines(True):
+        line = _line(text, piece.rstrip(_LINE_BREAKS), pos)
+        pos += len(piece)
         if line is None:
             blank = True
             continue
@@ -97,17 +96,8 @@ def split_lines(text: str) -> List[Line]:
     return lines
 
 
-def _separator(text: str) -> tuple:
-    """The one line ending a text uses ("\n" or "\r\n") and its length; (None, 0) when mixed."""
-    carriage = text.count("\r")
-    if carriage == 0:
-        return "\n", 1
-    if carriage == text.count("\r\n") == text.count("\n"):
-        return "\r\n", 2
-    return None, 0
-
-
 def _line(text: str, raw: str, start: int) -> Optional[Line]:
+    """The `Line` of `raw` (a line without its line break) at offset `start`, None if blank."""
     body = raw.lstrip()
     if not body:
         return None

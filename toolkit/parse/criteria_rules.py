@@ -54,6 +54,7 @@ class HeadingRule:
     pattern: re.Pattern
     polarity: Optional[str] = None
     needs: Tuple[str, ...] = ()
+    needs_pattern: Optional[re.Pattern] = None
 
     @classmethod
     def from_dict(cls, kind: str, data: Mapping[str, Any]) -> "HeadingRule":
@@ -75,7 +76,8 @@ class HeadingRule:
         if "head" not in pattern.groupindex:
             raise RuleError(f"criteria rule {data['name']!r}: no 'head' group")
         needs = tuple(word.lower() for word in data.get("needs", ()))
-        return cls(name=data["name"], kind=kind, pattern=pattern, polarity=polarity, needs=needs)
+        needs_pattern = re.compile("|".join(map(re.escape, needs))) if needs else None
+        return cls(data["name"], kind, pattern, polarity, needs, needs_pattern)
 
     def match(self, text: str, pos: int, end: int) -> Optional[HeadingMatch]:
         """Match this rule against text[pos:end]."""
@@ -146,7 +148,7 @@ class RuleSet:
         """The first rule matching text[pos:end], or None."""
         lowered = text[pos:end].lower()
         for rule in self.rules:
-            if rule.needs and not any(word in lowered for word in rule.needs):
+            if rule.needs_pattern is not None and rule.needs_pattern.search(lowered) is None:
                 continue
             found = rule.match(text, pos, end)
             if found is not None:
