@@ -429,3 +429,18 @@ def test_page_mapper_payload(payload, expected):
             to_record(raw)
     else:
         assert to_record(raw).trial_id == expected
+
+
+@pytest.mark.parametrize("name", ["../../../corpus/seed/NCT06054113.txt", "missing_headings.txt",
+                                  "crlf_unknown_heading.txt", "other_registry.txt"])
+def test_page_records_follow_the_json_schema(name):
+    import json
+
+    import jsonschema
+
+    from toolkit.parse import parse_record
+
+    path = (FIXTURES / name).resolve()
+    (raw,) = list(page_reader.read(io.BytesIO(path.read_bytes()), path=str(path)))
+    schema = json.loads((Path(__file__).parents[1] / "toolkit" / "schema" / "record.schema.json").read_text())
+    jsonschema.validate(parse_record(raw).to_dict(), schema)
