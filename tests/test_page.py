@@ -444,3 +444,14 @@ def test_page_records_follow_the_json_schema(name):
     (raw,) = list(page_reader.read(io.BytesIO(path.read_bytes()), path=str(path)))
     schema = json.loads((Path(__file__).parents[1] / "toolkit" / "schema" / "record.schema.json").read_text())
     jsonschema.validate(parse_record(raw).to_dict(), schema)
+
+
+@pytest.mark.parametrize("extra,results_text", [
+    ({"has_results": True}, "Results are posted for this trial in its registry."),
+    ({"has_results": False}, ""),
+    ({}, ""),
+])
+def test_page_render_notes_posted_results(seed, extra, results_text):
+    record = dataclasses.replace(seed, extra=extra, source=None)
+    sections = {s.heading: s.text for s in _round_trip(record).sections}
+    assert sections["Study Results"] == results_text

@@ -274,6 +274,12 @@ def _sponsors(record: TrialRecord) -> List[str]:
     return out
 
 
+def _results(record: TrialRecord) -> List[str]:
+    """A note when the source has posted results (the page does not show them)."""
+    posted = isinstance(record.extra, dict) and record.extra.get("has_results") is True
+    return ["Results are posted for this trial in its registry."] if posted else []
+
+
 def _responsible_party(record: TrialRecord) -> List[str]:
     """The kind of responsible party, when the source kept it (`SPONSOR` ...); the
     person, if any, is listed under Principal Investigators."""
@@ -352,6 +358,7 @@ def _identifiers(record: TrialRecord) -> List[str]:
 
 
 BODIES: Dict[str, Callable[[TrialRecord], List[str]]] = {
+    "results": _results,
     "basic": _basic,
     "brief_summary": _text("brief_summary"),
     "detailed_description": _text("detailed_description"),
