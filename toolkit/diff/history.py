@@ -32,7 +32,7 @@ def history_rows(versions: Sequence[TrialRecord]) -> List[dict]:
             "enrollment": enrollment.count if enrollment else None,
             "enrollment_type": enrollment.type if enrollment else None,
             "changed": _changed(diff),
-            "events": len(diff.events) if diff is not None else 0,
+            "events": [e.kind for e in diff.events] if diff is not None else [],
         })
         previous = record
     return rows
