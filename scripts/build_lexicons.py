@@ -172,7 +172,25 @@ def build(data_dir: Path, *, use_learned: bool = True) -> dict:
     entries = {key: row for key, row in entries.items() if row is not None}
     if use_learned:
         add_learned(entries, tokenizer)
+    add_number_variants(entries, [key for key, row in entries.items() if row[2] is None], dropped)
     return entries
+
+
+def add_number_variants(entries: dict, keys, dropped: set) -> None:
+    """Add the singular or plural of forms without an id ("ace inhibitor" <-> "ace inhibitors").
+
+    The vocabularies with ids list their own plurals; curated, learned and
+    harvested forms often carry only one.
+    """
+    for key in keys:
+        words = key.split(" ")
+        last = words[-1]
+        if len(last) <= 3 or not last.isalpha():
+            continue
+        other = last[:-1] if last.endswith("s") and not last.endswith("ss") else last + "s"
+        variant = " ".join(words[:-1] + [other])
+        if variant not in entries and variant not in dropped:
+            entries[variant] = list(entries[key])
 
 
 def add_learned(entries: dict, tokenizer) -> None:

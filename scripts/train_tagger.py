@@ -7,7 +7,7 @@ folds into the shipped lexicon:
   that label at least `MIN_PRECISION` of the time;
 - `drop`: surface forms of the vocabularies that match in the training
   documents at least `MIN_SEEN` times but overlap an annotation of their label
-  less than `MIN_PRECISION` of the time ("alt" matching as a drug, "control"),
+  less than `DROP_BELOW` of the time ("alt" matching as a drug, "control"),
   or less than `MIN_PRECISION_CODED` for forms that carry a DrugBank/MeSH id.
   Norms in `PROTECTED` stay whatever Chia says: criteria search needs them.
 
@@ -37,8 +37,9 @@ import build_lexicons  # noqa: E402
 from toolkit.nlp.chia import LABELS, iter_documents, line_spans  # noqa: E402
 from toolkit.nlp.lexicon import DATA_DIR, Lexicon, lexicon_key  # noqa: E402
 
-MIN_PRECISION = 0.5
+MIN_PRECISION = 0.5  # to add an annotated form
 MIN_SEEN = 3
+DROP_BELOW = 0.35  # a vocabulary form this imprecise costs more F1 than it brings
 MIN_PRECISION_CODED = 0.25  # forms with a DrugBank/MeSH id need stronger evidence to drop
 TERM_LABELS = ("drug", "condition")
 PROTECTED = {
@@ -92,7 +93,7 @@ def match_stats(docs, tokenizer, lexicon: Lexicon) -> dict:
 
 def _imprecise(row, precision: float) -> bool:
     coded = row[2] is not None
-    return precision < (MIN_PRECISION_CODED if coded else MIN_PRECISION)
+    return precision < (MIN_PRECISION_CODED if coded else DROP_BELOW)
 
 
 def learn(data: Path, shared: Path) -> dict:

@@ -15,6 +15,7 @@ from toolkit.nlp.lexicon import Entry, Lexicon, Match, doc_lowers, doc_text, lex
 from toolkit.records import Tag
 
 _MIN_SHORT_FORM = 2
+_SHORT_WORD = 3
 
 
 def term_tags(doc, lexicon: Lexicon) -> List[Tag]:
@@ -24,7 +25,13 @@ def term_tags(doc, lexicon: Lexicon) -> List[Tag]:
         return []
     starts = doc.to_array(IDX).tolist()
     text = doc_text(doc)
-    return [_tag_of(text, starts, match) for match in matches]
+    tags = (_tag_of(text, starts, match) for match in matches)
+    return [tag for tag in tags if not _short_lowercase_word(tag)]
+
+
+def _short_lowercase_word(tag: Tag) -> bool:
+    """'met', 'art', 'all' in lower case are words; as names they are written MET, ART, ALL."""
+    return len(tag.text) <= _SHORT_WORD and tag.text.isalpha() and tag.text.islower()
 
 
 def _tag_of(text: str, starts: List[int], match: Match) -> Tag:
