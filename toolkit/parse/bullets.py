@@ -85,11 +85,12 @@ def split_lines(text: str) -> List[Line]:
     blank = False
     pos = 0
     for piece in text.splitlines(True):
-        line = _line(text, piece.rstrip(_LINE_BREAKS), pos)
-        pos += len(piece)
-        if line is None:
+        if piece.isspace():
+            pos += len(piece)
             blank = True
             continue
+        line = _line(text, piece.rstrip(_LINE_BREAKS), pos)
+        pos += len(piece)
         line.blank_before = blank
         lines.append(line)
         blank = False

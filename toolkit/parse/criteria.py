@@ -23,6 +23,7 @@ Every non-blank line lands in exactly one criterion or heading span; the test
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
@@ -64,11 +65,12 @@ HEADING_MAX_CHARS = 160
 BARE_HEADING_MAX_CHARS = 100
 SUBHEADING_MAX_WORDS = 8
 
-# Words one of which every heading rule needs; searched in the lower-cased text.
-_HEADING_HINT = re.compile(
-    r"inclu|exclu|eligib|enrol|must|allowed|required|permitted|recommended|prohibited"
-    r"|characteristic|therapy|--"
+# Words one of which every heading rule needs; found in the lower-cased text.
+HEADING_WORDS = (
+    "inclu", "exclu", "eligib", "enrol", "must", "allowed", "required", "permitted",
+    "recommended", "prohibited", "characteristic", "therapy", "following", "--",
 )
+_HEADING_HINT = re.compile("|".join(HEADING_WORDS))
 _HEADING_HINT_ANY_CASE = re.compile(_HEADING_HINT.pattern, re.IGNORECASE)
 # Headings without a colon are short and name the criteria ("Inclusion Criteria", "--Disease--").
 _BARE_HEADING_HINT = re.compile(r"inclu|exclu|eligib|following|--")
@@ -129,6 +131,10 @@ class _Parser:
         self.hint_text = lowered if same else text
         self.hint = _HEADING_HINT if same else _HEADING_HINT_ANY_CASE
         self.bare_hint = _BARE_HEADING_HINT if same else _BARE_HEADING_HINT_ANY_CASE
+        # where heading words occur: most lines hold none and skip the heading rules
+        self.hint_offsets = _word_offsets(lowered, HEADING_WORDS) if same else [
+            found.start() for found in self.hint.finditer(text)
+        ]
         self.rules = load_rules()
         self.width = _wrap_width(self.lines)
         self.roots: List[_Node] = []
@@ -211,12 +217,16 @@ class _Parser:
 
     def match_heading(self, line: Line) -> Optional[HeadingMatch]:
         """A heading rule matching the line (after bullet and emphasis marks)."""
+        offsets = self.hint_offsets
+        first = bisect_left(offsets, line.content)
+        if first == len(offsets) or offsets[first] >= line.end:
+            return None
         pos, end = strip_emphasis(self.text, line.text_start, line.end)
         colon = find_colon(self.text, pos, min(end, pos + HEADING_MAX_CHARS))
         if colon >= 0:
             if self.text[end - 1] in ":：" and end - pos <= BARE_HEADING_MAX_CHARS:
                 colon = end  # "AS PER AMENDMENT 1/10/97: Excluded:"
-            found = self.hint.search(self.hint_text, pos, colon)
+            found = offsets[first] < colon
         elif end - pos <= BARE_HEADING_MAX_CHARS:
             found = self.bare_hint.search(self.hint_text, pos, end)
         else:
@@ -396,6 +406,18 @@ def _wrap_width(lines: List[Line]) -> int:
     return width if MIN_WRAP_WIDTH <= width <= MAX_WRAP_WIDTH else 0
 
 
+def _word_offsets(text: str, words: Tuple[str, ...]) -> List[int]:
+    """Sorted offsets of every occurrence of `words` in `text` (str.find: faster than a regex)."""
+    offsets = []
+    for word in words:
+        at = text.find(word)
+        while at >= 0:
+            offsets.append(at)
+            at = text.find(word, at + 1)
+    offsets.sort()
+    return offsets
+
+
 def _leading_unknown(criteria: Tuple[Criterion, ...]) -> int:
     count = 0
     for criterion in criteria:
@@ -420,7 +442,7 @@ def _criterion(text: str, node: _Node, ident: str) -> Criterion:
     children = tuple(
         _criterion(text, child, f"{ident}.{number}")
         for number, child in enumerate(node.children, start=1)
-    )
+    ) if node.children else ()
     return Criterion(
         id=ident,
         polarity=node.polarity if node.polarity in PREFIXES else "unknown",
