@@ -165,10 +165,13 @@ def build(data_dir: Path, *, use_learned: bool = True) -> dict:
     for rows, curated in sources:
         for label, surface, norm, code in rows:
             surface = (surface or "").strip()
-            key = lexicon_key(tok.text for tok in tokenizer(surface)) if surface else ""
+            tokens = [tok.text for tok in tokenizer(surface)] if surface else []
+            key = lexicon_key(tokens)
             if key in entries or not _keep(surface, key, curated):
                 continue
             entries[key] = [label, norm or surface, code]
+            spaced = lexicon_key(" ".join(tokens).replace("-", " ").split())
+            entries.setdefault(spaced, entries[key])
     entries = {key: row for key, row in entries.items() if row is not None}
     if use_learned:
         add_learned(entries, tokenizer)

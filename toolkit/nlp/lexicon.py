@@ -18,7 +18,8 @@ from toolkit.errors import ToolkitError
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LEXICON_PATH = DATA_DIR / "lexicon.json.gz"
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "–": "-", "—": "-"})
+# key space: curly quotes straightened, hyphens inside words dropped ("anti-coagulant" = "anticoagulant")
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "–": "", "—": "", "-": ""})
 
 
 class LexiconError(ToolkitError):
@@ -45,7 +46,8 @@ class Match:
 
 def lexicon_key(tokens: Iterable[str]) -> str:
     """The lookup key of a run of token texts."""
-    return " ".join(tok.lower().translate(_QUOTES) for tok in tokens if tok.strip())
+    words = (tok.lower().translate(_QUOTES) for tok in tokens if tok.strip())
+    return " ".join(word for word in words if word)
 
 
 class Lexicon:
