@@ -58,7 +58,7 @@ NOTE_PREAMBLE = "{} criteria before the first inclusion/exclusion heading: polar
 
 # Texts longer than this were not hard-wrapped; no wrap test is made on them.
 MAX_WRAP_WIDTH = 120
-MIN_WRAP_WIDTH = 60
+MIN_WRAP_WIDTH = 70
 SUBHEADING_MAX_CHARS = 60
 # A heading is at most this long, up to its colon when text follows it.
 HEADING_MAX_CHARS = 160

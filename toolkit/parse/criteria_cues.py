@@ -25,8 +25,12 @@ DANGLING = re.compile(
     r"|before|during|such|e\.g\.|i\.e\.)|[,(/&+-])[ \t]*$",
     re.IGNORECASE,
 )
-# Remarks read like titles but introduce the text under them: they stay criteria.
-NOT_A_TITLE = re.compile(r"(?:notes?|n\.?b\.?|remarks?|comments?|examples?)\b", re.IGNORECASE)
+# Remarks read like titles but introduce the text under them, and a lone "OR"
+# joins two items (EudraCT texts): they stay criteria.
+NOT_A_TITLE = re.compile(
+    r"(?:notes?|n\.?b\.?|remarks?|comments?|examples?)\b|(?:or|and|and/or|either)\s*:?$",
+    re.IGNORECASE,
+)
 _SMALL_WORDS = frozenset("a an and or of the for in on to with at by vs per from".split())
 
 
