@@ -6,6 +6,7 @@ import collections
 import functools
 import io
 import re
+import tracemalloc
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -234,6 +235,19 @@ def test_ictrp_xml_trial_without_id_fails_alone_in_the_pipeline(tmp_path):
         "ChiCTR2000029953", None, "ChiCTR2000029935"]
     failure = outcomes[1].failure
     assert "no <TrialID>" in failure.reason and failure.path == str(path) and failure.record == "#1"
+
+
+def test_ictrp_xml_streams_the_export_in_bounded_memory():
+    path = shared_path(*EXPORT)
+    tracemalloc.start()
+    try:
+        with open(path, "rb") as stream:
+            count = sum(1 for item in ictrp_xml.read(stream, path=str(path)) if isinstance(item, RawRecord))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == 578
+    assert peak < path.stat().st_size / 2  # the whole tree would take about 3x the file
 
 
 def test_ictrp_xml_sample_is_found_in_its_folder():
