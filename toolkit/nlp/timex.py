@@ -28,16 +28,17 @@ def _patterns() -> Tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern, re.Patt
     amount = rf"(?:{NUMBER}|\b(?:{words})\b)"
     units = "|".join(sorted(rules.unit_of_form, key=len, reverse=True))
     window = re.compile(
-        rf"(?<![\w.])(?P<low>{amount})(?:\s*(?:-|–|to|or)\s*(?P<high>{amount}))?"
+        rf"(?<![\w./])(?P<low>{amount})(?:\s*(?:-|–|to|or)\s*(?P<high>{amount}))?"
         rf"\s*-?\s*(?P<unit>{units})\b\.?"
-        rf"(?:\s+(?P<dir>{alternation(rules.directions)})\b)?",
+        rf"(?:(?:\s*\([^()]{{1,25}}\))?,?\s+(?P<dir>{alternation(rules.directions)})\b)?",
         re.IGNORECASE,
     )
     relation = re.compile(rf"(?<!\w)(?:{alternation(rules.relations)})\s*$", re.IGNORECASE)
     anchor = re.compile(rf"[\s-]*(?:{alternation(rules.anchors)})(?!\w)", re.IGNORECASE)
     temporal = re.compile(rf"\b(?:{alternation(rules.temporal)})\b", re.IGNORECASE)
     age_before = re.compile(
-        rf"\b(?:aged?|ages)\b[^.;,]{{0,25}}$|\b(?:{'|'.join(rules.age_cues)})\s*(?:of\s*)?(?:\w+\s*)?$", re.I
+        rf"\b(?:aged?|ages|older than|younger than|(?:over|under) the age of)\b[^.;,]{{0,35}}$"
+        rf"|\b(?:{'|'.join(rules.age_cues)})\s*(?:of\s*)?(?:\w+\s*)?$", re.I
     )
     return window, relation, anchor, temporal, age_before
 
@@ -58,7 +59,7 @@ def find_time_windows(text: str) -> List[Tag]:
     for match in window.finditer(text):
         relation = relation_re.search(text, max(0, match.start() - _RELATION_REACH), match.start())
         start = relation.start() if relation else match.start()
-        if not _is_age(text, start, match, age_before):
+        if not _is_age(text, start, match, age_before) and not _is_compound_adjective(text, match):
             tags.append(_window_tag(text, start, match, anchor_re, rules))
     return [tag for tag in tags if tag is not None]
 
@@ -68,6 +69,16 @@ def _is_age(text: str, start: int, match: re.Match, age_before: re.Pattern) -> b
         return False
     before = text[max(0, start - 30):start]
     return bool(age_before.search(before) or AGE_AFTER.match(text, match.end()))
+
+
+_COMPOUND = re.compile(r"\d+-[a-z]+ (?!period|window|interval|washout|course|wash-out|follow)[a-z]", re.I)
+
+
+def _is_compound_adjective(text: str, match: re.Match) -> bool:
+    """'6-minute walk', '24-hour urine': an amount-unit compound naming a test, not a window."""
+    if match.group("dir") or match.group("high"):
+        return False
+    return bool(_COMPOUND.match(text, match.start()))
 
 
 def _window_tag(text: str, start: int, match: re.Match, anchor_re: re.Pattern, rules: Rules) -> Optional[Tag]:
@@ -80,6 +91,7 @@ def _window_tag(text: str, start: int, match: re.Match, anchor_re: re.Pattern, r
         return None
     per_unit = rules.unit_days[unit]
     end, anchor = _anchor_after(text, match, anchor_re, rules)
+    anchor = anchor or _implied_anchor(match.group("dir"))
     direction = classify(match.group("dir"), rules.directions) if match.group("dir") else None
     relation_text = text[start:match.start()]
     relation = _relation(relation_text, rules)
@@ -139,6 +151,15 @@ def _anchor_after(text: str, match: re.Match, anchor_re: re.Pattern, rules: Rule
     if found is None:
         return match.end(), None
     return found.end(), classify(found.group().strip(" -\t\r\n"), rules.anchors) or None
+
+
+_IMPLIED_ANCHORS = (("partum", "delivery"), ("operative", "surgery"), ("surgery", "surgery"))
+
+
+def _implied_anchor(direction_text: Optional[str]) -> Optional[str]:
+    """'postpartum' is after delivery, 'pre-operative' before surgery."""
+    lowered = (direction_text or "").lower()
+    return next((anchor for cue, anchor in _IMPLIED_ANCHORS if cue in lowered), None)
 
 
 def _round(value: float) -> float:
