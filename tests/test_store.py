@@ -55,6 +55,8 @@ def test_store_changed_record_adds_a_version(tmp_path, sample_records):
         assert store.get("NCT06054113", version=seed.content_hash[:8]) == seed
         assert store.get("NCT06054113", version="2025-12-31") == seed
         assert store.get("NCT06054113", version="2026-01-05") == newer
+        assert store.get("NCT06054113", version="2025") == seed
+        assert store.get("NCT06054113", version="2026-01") == newer
 
 
 def test_store_orders_versions_by_date_not_arrival(tmp_path, sample_records):

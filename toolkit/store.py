@@ -461,7 +461,8 @@ def _pick_version(infos: list, wanted: str) -> VersionInfo:
         return infos[int(wanted) - 1]
     as_date = _iso_date(wanted)
     if as_date:
-        dated = [i for i in infos if i.version_date and i.version_date <= as_date]
+        # "2024" or "2024-06": the version in force at the end of that year or month
+        dated = [i for i in infos if i.version_date and i.version_date[:len(as_date)] <= as_date]
         if dated:
             return dated[-1]
     by_hash = [i for i in infos if len(wanted) >= 4 and i.content_hash.startswith(wanted.lower())]
