@@ -75,9 +75,9 @@ def test_query_empty_is_an_error():
 def test_query_compile_resolves_words(query, expected):
     node = compile_query(query)
     rendered = render(node)
-    assert rendered.startswith("(kind:criterion AND ")
+    assert rendered.startswith("(NOT kind:trial AND ")
     if expected is not None:
-        assert rendered == f"(kind:criterion AND {expected})"
+        assert rendered == f"(NOT kind:trial AND {expected})"
 
 
 @pytest.mark.parametrize("query,variant", [
@@ -121,7 +121,7 @@ def test_query_filters_become_ranges_and_keywords():
     node = compile_query("rituximab", Filters(polarity="exclusion", status=("recruiting", "Not yet recruiting"),
                                              phase=("2",), age_years=10, window_max_days=28))
     assert render(node) == (
-        "(kind:criterion AND text:rituximab AND polarity:exclusion AND "
+        "(NOT kind:trial AND text:rituximab AND polarity:exclusion AND "
         "(status:recruiting OR status:not_yet_recruiting) AND phase:phase2 AND "
         "min_age:[* TO 10] AND max_age:[10 TO *] AND window:[* TO 28])")
 

@@ -126,7 +126,7 @@ def test_search_cli_limit(env):
 def test_search_cli_show_query_stops(env):
     result = ptk(env, "--show-query", "--polarity", "exclusion", "--window-max", "4w", 'drug:"CAR T"')
     assert result.exit_code == 0
-    assert result.stdout.strip().startswith("(kind:criterion AND (drug:\"car t\" OR ")
+    assert result.stdout.strip().startswith("(NOT kind:trial AND (drug:\"car t\" OR ")
     assert "polarity:exclusion" in result.stdout and "window:[* TO 28]" in result.stdout
 
 

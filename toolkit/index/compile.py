@@ -19,9 +19,10 @@ from toolkit.index.query import (
 from toolkit.index.schema import FIELDS, normalize_keyword
 from toolkit.index.synonyms import SynonymTable, default_synonyms
 
-__all__ = ["Filters", "compile_query", "compile_node", "parse_duration", "parse_age", "query_terms"]
+__all__ = ["CRITERIA_ONLY", "Filters", "compile_query", "compile_node", "parse_duration", "parse_age", "query_terms"]
 
 DEFAULT_FIELD = "text"
+CRITERIA_ONLY = Not(Word("kind", "trial"))
 
 _UNIT_DAYS = {"d": 1.0, "w": 7.0, "m": 30.4375, "y": 365.25, "h": 1 / 24}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$")
@@ -76,7 +77,9 @@ def compile_query(
         QueryError: on bad syntax or a term with nothing searchable.
     """
     synonyms = synonyms or default_synonyms()
-    parts = [Word("kind", "criterion")]
+    # "not a trial document" rather than "a criterion document": the same set, and
+    # engines then walk the (short) trial list instead of every criterion's
+    parts = [CRITERIA_ONLY]
     if text and text.strip():
         parts.append(compile_node(parse_query(text), synonyms=synonyms))
     parts.extend(_filter_nodes(filters, synonyms))
