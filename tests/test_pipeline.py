@@ -146,3 +146,16 @@ def test_pipeline_version_history_numbers_versions_by_date(tmp_path):
         dates = [i.version_date for i in infos]
         assert dates == sorted(dates)
         assert [i.latest for i in infos] == [False] * (len(infos) - 1) + [True]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("parts, trials, versions", [
+    (("multiregistry", "ctrdata_versions.jsonl.gz"), 102, 179),  # README: 102 trials, 179 versions
+])
+def test_pipeline_multiregistry_versions_match_the_source(tmp_path, parts, trials, versions):
+    with Store(tmp_path, create=True) as store:
+        summary = run_parse([shared_path(*parts)], store=store)
+        stats = store.stats()
+    assert summary.ok
+    assert (stats.trials, stats.versions) == (trials, versions)
+    assert len(stats.by_registry) > 1
