@@ -89,3 +89,22 @@ def test_nlp_pipeline_tags_every_shipped_record_with_valid_offsets(sample_record
                 assert criterion.text[tag.start:tag.end] == tag.text, (record.trial_id, criterion.id)
             tagged_criteria += bool(criterion.tags)
     assert tagged_criteria > 100
+
+
+@pytest.mark.slow
+def test_nlp_pipeline_tags_shared_api_v2_records_with_valid_offsets():
+    from conftest import shared_path
+    from toolkit.pipeline import iter_parsed
+
+    path = shared_path("ctgov-v2", "dgg32_clinical-trials-public__ctg-studies5.json")
+    labels = set()
+    records = 0
+    for outcome in iter_parsed([str(path)]):
+        assert outcome.record is not None, outcome.failure
+        records += 1
+        for criterion in tag_record(outcome.record).all_criteria():
+            for tag in criterion.tags:
+                assert criterion.text[tag.start:tag.end] == tag.text, (outcome.record.trial_id, criterion.id, tag)
+                labels.add(tag.label)
+    assert records >= 50
+    assert {"drug", "condition", "time_window", "temporal", "value", "negation"} <= labels
