@@ -140,6 +140,37 @@ def test_criteria_mentions_of_criteria_are_not_headings(line):
 
 
 @pytest.mark.parametrize(
+    "line,before,after",
+    [
+        # NCT00668135
+        ("* Stable heterosexual relationship Exclusion Criteria:", "Stable heterosexual relationship", None),
+        # NCT00461565 (legacy XML)
+        ("Hepatitis C at screening Exclusion Criteria:- Any unstable medical disorder",
+         "Hepatitis C at screening", "Any unstable medical disorder"),
+    ],
+)
+def test_criteria_heading_inside_a_line_starts_a_block(line, before, after):
+    result = parse_criteria(f"Inclusion Criteria:\n{line}\n* Pregnancy")
+    assert result.headings == ("Inclusion Criteria:", "Exclusion Criteria:")
+    assert [(c.polarity, c.text) for c in result.criteria] == [
+        ("inclusion", before), *([("exclusion", after)] if after else []), ("exclusion", "Pregnancy")
+    ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "D) Other Exclusion Criteria:",  # NCT00657033: a heading of its own
+        "Imaging studies are not done in patients that have the following exclusion criteria:",  # NCT00004847
+        "3. other inclusion criteria: good compliance",  # ChiCTR2000029569
+    ],
+)
+def test_criteria_heading_words_inside_a_line_not_cut(line):
+    result = parse_criteria(f"Inclusion Criteria:\n{line}")
+    assert all(c.polarity == "inclusion" for c in result.criteria)
+
+
+@pytest.mark.parametrize(
     "text,rest",
     [
         ("Inclusion criteria: 1) Any age;\n2) Meet the diagnostic standard of COVID-19;", "Any age;"),  # ChiCTR2000030219

@@ -38,8 +38,10 @@ from toolkit.parse.bullets import (
 )
 from toolkit.parse.criteria_cues import (
     DANGLING,
+    MIDLINE_HEADING,
     NOT_A_TITLE,
     block_category,
+    ends_criterion,
     find_colon,
     list_goes_on,
     opens_list,
@@ -159,8 +161,17 @@ class _Parser:
         criteria = _freeze(self.text, self.roots)
         return CriteriaResult(criteria, tuple(self.headings), self.notes(criteria), tuple(self.spans))
 
-    def read_line(self, index: int, line: Line) -> None:
-        """Apply the line rules in order (see the module docstring)."""
+    def read_line(self, index: int, line: Line, *, whole: bool = True) -> None:
+        """Apply the line rules in order (see the module docstring).
+
+        `whole` is False for the part of a line before a heading inside it,
+        which is never a sub-heading.
+        """
+        cut = self.midline_heading(line)
+        if cut is not None:
+            self.read_line(index, cut[0], whole=False)
+            self.prev = cut[0]
+            return self.read_line(index, cut[1])
         if self.continues_deeper(line):
             return self.extend(line)
         heading = self.match_heading(line)
@@ -168,7 +179,7 @@ class _Parser:
             return self.apply_heading(line, heading)
         if self.continues_wrapped(line):
             return self.extend(line)
-        if self.is_subheading(index, line):
+        if whole and self.is_subheading(index, line):
             return self.apply_subheading(line)
         self.start_item(line, line.indent, line.style, line.text_start)
 
@@ -232,6 +243,25 @@ class _Parser:
         else:
             return None
         return self.rules.match(self.text, pos, end) if found else None
+
+    def midline_heading(self, line: Line) -> Optional[Tuple[Line, Line]]:
+        """Cut a line before an "Exclusion Criteria:" that follows criterion text.
+
+        "* Stable heterosexual relationship Exclusion Criteria:- Primary ..."
+        (NCT00668135): the text before stays a criterion, the rest starts a block.
+        """
+        offsets = self.hint_offsets
+        first = bisect_left(offsets, line.text_start + 1)
+        if first == len(offsets) or offsets[first] >= line.end:
+            return None
+        found = MIDLINE_HEADING.search(self.text, line.text_start + 1, line.end)
+        if found is None or not ends_criterion(self.text, line.text_start, found.start()):
+            return None
+        before = self.text[line.start:found.start()].rstrip()
+        head = Line(line.start, line.start + len(before), line.indent, line.content,
+                    line.text_start, line.style, line.blank_before)
+        tail = Line(found.start(), line.end, line.indent, found.start(), found.start())
+        return head, tail
 
     def apply_heading(self, line: Line, heading: HeadingMatch) -> None:
         head_start = strip_emphasis(self.text, line.text_start, line.end)[0]

@@ -12,7 +12,7 @@ from typing import List, Optional, Tuple
 from toolkit.parse.bullets import marker_rank
 
 __all__ = [
-    "DANGLING", "NOT_A_TITLE", "block_category", "find_colon", "list_goes_on",
+    "DANGLING", "MIDLINE_HEADING", "NOT_A_TITLE", "block_category", "ends_criterion", "find_colon", "list_goes_on",
     "opens_list", "restarts", "strip_emphasis", "title_words",
 ]
 
@@ -25,6 +25,12 @@ DANGLING = re.compile(
     r"|before|during|such|e\.g\.|i\.e\.)|[,(/&+-])[ \t]*$",
     re.IGNORECASE,
 )
+# A capitalised block heading inside a line ("... relationship Exclusion Criteria:- Primary").
+MIDLINE_HEADING = re.compile(r"(?:Inclusion|Exclusion|INCLUSION|EXCLUSION)\s+(?:Criteria|CRITERIA|criteria)\s*:")
+# Words that make the text before such a heading part of the heading ("Other Exclusion Criteria:").
+_HEADING_PREFIX_WORDS = frozenset(
+    "other key main major general specific additional further the following of for list all".split()
+)
 # Remarks read like titles but introduce the text under them, and a lone "OR"
 # joins two items (EudraCT texts): they stay criteria.
 NOT_A_TITLE = re.compile(
@@ -32,6 +38,12 @@ NOT_A_TITLE = re.compile(
     re.IGNORECASE,
 )
 _SMALL_WORDS = frozenset("a an and or of the for in on to with at by vs per from".split())
+
+
+def ends_criterion(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is criterion text (3+ words, not a heading prefix)."""
+    words = text[start:end].split()
+    return len(words) >= 3 and words[-1].strip("-:,(").lower() not in _HEADING_PREFIX_WORDS
 
 
 def title_words(title: str) -> Tuple[int, int]:
