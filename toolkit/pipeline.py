@@ -4,8 +4,9 @@
 `toolkit.parse.parse_record`, optionally tags it, and writes batches to the
 store, one transaction per batch. A record that cannot be read, parsed or
 tagged becomes a `Failure` naming file, record and reason; the run goes on
-(unless `strict`). With `jobs > 1` parsing runs in worker processes while
-reading and store writes stay in this process; results keep source order.
+(unless `strict`). With `jobs > 1` this process walks files and archives and
+writes the store; worker processes read each file or archive entry, parse
+and tag it; results keep source order.
 """
 
 from __future__ import annotations
