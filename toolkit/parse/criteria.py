@@ -1,8 +1,9 @@
 """The eligibility criteria tree: one pass over the lines of any registry's text.
 
 `parse_criteria(text)` reads API v2 markdown, legacy hard-wrapped XML
-textblocks, ICTRP/DRKS free text and rendered trial pages alike. Each line is,
-in this order of rules:
+textblocks, ICTRP/DRKS free text and rendered trial pages alike. A line holding
+a capitalised "Exclusion Criteria:" after criterion text is first cut in two.
+Each line is, in this order of rules:
 
 1. a continuation of the current criterion (indented deeper, or a hard-wrapped
    line whose first word would not have fitted on the line before);
@@ -104,17 +105,15 @@ class _Node:
     end: int
     indent: int
     style: str
-    last_line: Line
     restarts: bool = False
     children: List["_Node"] = field(default_factory=list)
 
 
 @dataclass
 class _Level:
-    """A run of sibling items at one indentation and bullet style."""
+    """A run of sibling items at one indentation (their bullet styles in `styles`)."""
 
     indent: int
-    style: str
     items: List[_Node]
     implicit: bool = False
     last: Optional[_Node] = None
@@ -222,7 +221,6 @@ class _Parser:
 
     def extend(self, line: Line) -> None:
         self.current.end = line.end
-        self.current.last_line = line
 
     # --- headings ---------------------------------------------------------------
 
@@ -318,7 +316,7 @@ class _Parser:
 
     def start_item(self, line: Line, indent: int, style: str, text_start: int) -> None:
         first = marker_rank(style) < 3 and restarts(self.text[line.content:text_start])
-        node = _Node(self.polarity, self.category, text_start, line.end, indent, style, line, first)
+        node = _Node(self.polarity, self.category, text_start, line.end, indent, style, first)
         self.place(node)
         self.current = node
 
@@ -385,7 +383,7 @@ class _Parser:
             stack.pop()
 
     def push(self, node: _Node, items: List[_Node], *, implicit: bool = False) -> None:
-        level = _Level(node.indent, node.style, items, implicit)
+        level = _Level(node.indent, items, implicit)
         self.stack.append(level)
         self.append(level, node)
 
