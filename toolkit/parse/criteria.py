@@ -185,7 +185,11 @@ class _Parser:
     # --- continuation lines ---------------------------------------------------
 
     def continues_deeper(self, line: Line) -> bool:
-        """An unbulleted line indented deeper than the current item's marker."""
+        """A line indented deeper than the current item's marker and not a new item.
+
+        Unbulleted lines continue the item (after a blank line only under a
+        bullet); a deeper "(16) unless ..." continues it when hard-wrapped.
+        """
         node = self.current
         if node is None or line.indent <= node.indent:
             return False
@@ -196,10 +200,10 @@ class _Parser:
     def continues_wrapped(self, line: Line) -> bool:
         """A same-indent unbulleted line that is the rest of the line before.
 
-    Either the text is hard-wrapped and the line's first word would not have
-    fitted before, or the line starts in lower case after a dangling word
-    ("... is possible if" / "extensive search ...").
-    """
+        Either the text is hard-wrapped and the line's first word would not have
+        fitted before, or the line starts in lower case after a dangling word
+        ("... is possible if" / "extensive search ...").
+        """
         if self.current is None or line.blank_before or line.bulleted:
             return False
         if self.wrapped(line):
