@@ -37,7 +37,7 @@ import build_lexicons  # noqa: E402
 from toolkit.nlp.chia import LABELS, iter_documents, line_spans  # noqa: E402
 from toolkit.nlp.lexicon import DATA_DIR, Lexicon, lexicon_key  # noqa: E402
 
-MIN_PRECISION = 0.5  # to add an annotated form
+MIN_PRECISION = 0.35  # to add an annotated form
 MIN_SEEN = 3
 DROP_BELOW = 0.35  # a vocabulary form this imprecise costs more F1 than it brings
 MIN_PRECISION_CODED = 0.25  # forms with a DrugBank/MeSH id need stronger evidence to drop
