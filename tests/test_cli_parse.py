@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 
@@ -226,3 +227,28 @@ def test_cli_parse_reads_stdin(store_dir, seed_path):
     assert result.exit_code == 0, result.stderr
     assert "read 1 records: 1 new trials" in result.stderr
     assert json.loads(ptk("show", SEED_ID, "--json").stdout)["trial_id"] == SEED_ID
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("stream, quiet, drawn", [
+    (_Terminal, False, True),
+    (_Terminal, True, False),
+    (io.StringIO, False, False),  # not a terminal: stderr stays clean for logs
+])
+def test_output_progress_only_on_a_terminal(stream, quiet, drawn):
+    from toolkit.output import Progress
+
+    out = stream()
+    with Progress("parsing", quiet=quiet, stream=out, interval=0) as progress:
+        for _ in range(3):
+            progress.update()
+        progress.update(0, failed=1)
+    text = out.getvalue()
+    assert bool(text) == drawn
+    if drawn:
+        assert text.endswith("\n")
+        assert "parsing: 3 records" in text and "/s" in text and "1 failed" in text
