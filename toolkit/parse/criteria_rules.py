@@ -54,7 +54,6 @@ class HeadingRule:
     pattern: re.Pattern
     polarity: Optional[str] = None
     needs: Tuple[str, ...] = ()
-    needs_pattern: Optional[re.Pattern] = None
 
     @classmethod
     def from_dict(cls, kind: str, data: Mapping[str, Any]) -> "HeadingRule":
@@ -76,8 +75,7 @@ class HeadingRule:
         if "head" not in pattern.groupindex:
             raise RuleError(f"criteria rule {data['name']!r}: no 'head' group")
         needs = tuple(word.lower() for word in data.get("needs", ()))
-        needs_pattern = re.compile("|".join(map(re.escape, needs))) if needs else None
-        return cls(data["name"], kind, pattern, polarity, needs, needs_pattern)
+        return cls(data["name"], kind, pattern, polarity, needs)
 
     def match(self, text: str, pos: int, end: int) -> Optional[HeadingMatch]:
         """Match this rule against text[pos:end]."""
@@ -128,6 +126,7 @@ class RuleSet:
     """All heading rules, tried in order: block, cue, category."""
 
     rules: Tuple[HeadingRule, ...]
+    words: Tuple[str, ...] = ()  # every word some rule needs
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "RuleSet":
@@ -142,13 +141,14 @@ class RuleSet:
         rules = tuple(
             HeadingRule.from_dict(kind, item) for kind in KINDS for item in data.get(kind, ())
         )
-        return cls(rules)
+        return cls(rules, tuple(sorted({word for rule in rules for word in rule.needs})))
 
     def match(self, text: str, pos: int, end: int) -> Optional[HeadingMatch]:
         """The first rule matching text[pos:end], or None."""
         lowered = text[pos:end].lower()
+        present = {word for word in self.words if word in lowered}
         for rule in self.rules:
-            if rule.needs_pattern is not None and rule.needs_pattern.search(lowered) is None:
+            if rule.needs and present.isdisjoint(rule.needs):
                 continue
             found = rule.match(text, pos, end)
             if found is not None:
