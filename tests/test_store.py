@@ -223,3 +223,9 @@ def test_store_cannot_create_under_a_file(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(StoreError, match="cannot open the corpus store"):
         Store(blocker / "store", create=True)
+
+
+def test_store_migration_that_lost_the_race_does_nothing(tmp_path, sample_records):
+    with Store(tmp_path, create=True) as store:
+        store._migrate(0)  # a second creator that read user_version 0 before the first committed
+        assert store.put(sample_records[0]).new_trials == 1

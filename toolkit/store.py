@@ -270,6 +270,8 @@ class Store:
     def _migrate(self, user_version: int) -> None:
         """Bring the schema from `user_version` up to `SCHEMA_VERSION`."""
         with self._transaction():
+            # another process may have migrated while this one waited for the lock
+            user_version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if user_version < 1:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
