@@ -14,7 +14,7 @@ from toolkit.nlp.lexicon import DATA_DIR
 RULES_PATH = DATA_DIR / "rules.json"
 _KEYS = {
     "units", "number_words", "relations", "directions", "anchors", "temporal",
-    "negation_cues", "exception_cues", "comparators", "value_units", "age_cues",
+    "negation_cues", "exception_cues", "comparators", "value_units", "age_cues", "context_filters",
 }
 
 
@@ -38,6 +38,8 @@ class Rules:
     comparators: Tuple[Tuple[Pattern, str], ...]
     value_units: Tuple[str, ...]
     age_cues: Tuple[str, ...]
+    # (label, "prev" | "next", words): a term with one of these words right before/after it is dropped
+    context_filters: Tuple[Tuple[str, str, frozenset], ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict) -> "Rules":
@@ -58,7 +60,18 @@ class Rules:
             comparators=_compile(data["comparators"]),
             value_units=tuple(data["value_units"]),
             age_cues=tuple(data["age_cues"]),
+            context_filters=_context_filters(data["context_filters"]),
         )
+
+
+def _context_filters(rows: List[dict]) -> Tuple[Tuple[str, str, frozenset], ...]:
+    out = []
+    for row in rows:
+        unknown = set(row) - {"label", "prev", "next", "why"}
+        if unknown or "label" not in row:
+            raise RulesError(f"context filter {row!r}: unknown keys {sorted(unknown)} or no label")
+        out.extend((row["label"], side, frozenset(row[side])) for side in ("prev", "next") if side in row)
+    return tuple(out)
 
 
 def _compile(rows: List[list]) -> Tuple[Tuple[Pattern, str], ...]:

@@ -12,6 +12,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 from spacy.attrs import IDX
 
 from toolkit.nlp.lexicon import Entry, Lexicon, Match, doc_lowers, doc_text, lexicon_key
+from toolkit.nlp.rules import load_rules
 from toolkit.records import Tag
 
 _MIN_SHORT_FORM = 2
@@ -26,7 +27,26 @@ def term_tags(doc, lexicon: Lexicon) -> List[Tag]:
     starts = doc.to_array(IDX).tolist()
     text = doc_text(doc)
     tags = (_tag_of(text, starts, match) for match in matches)
-    return [tag for tag in tags if not _short_lowercase_word(tag)]
+    filters = load_rules().context_filters
+    return [tag for tag in tags if not _short_lowercase_word(tag) and not _bad_context(text, tag, filters)]
+
+
+_WORD_BEFORE = re.compile(r"([A-Za-z]+)[^A-Za-z]{0,2}$")
+_WORD_AFTER = re.compile(r"[^A-Za-z]{0,2}([A-Za-z]+)")
+
+
+def _bad_context(text: str, tag: Tag, filters) -> bool:
+    """Whether the word right before or after a term marks it as something else ("pregnancy test")."""
+    for label, side, words in filters:
+        if label != tag.label:
+            continue
+        if side == "next":
+            found = _WORD_AFTER.match(text, tag.end)
+        else:
+            found = _WORD_BEFORE.search(text, max(0, tag.start - 30), tag.start)
+        if found and found.group(1).lower() in words:
+            return True
+    return False
 
 
 def _short_lowercase_word(tag: Tag) -> bool:
