@@ -133,8 +133,11 @@ def record_entries(folder: Path) -> list:
                     out.append(("drug", name, item.get("name"), None))
         derived = study.get("derivedSection", {})
         for module, label in (("conditionBrowseModule", "condition"), ("interventionBrowseModule", "drug")):
-            for mesh in derived.get(module, {}).get("meshes", []):
+            browse = derived.get(module, {})
+            for mesh in browse.get("meshes", []) + browse.get("ancestors", []):
                 out.append((label, mesh.get("term", ""), mesh.get("term"), mesh.get("id")))
+            for leaf in browse.get("browseLeaves", []):
+                out.append((label, leaf.get("name", ""), leaf.get("name"), None))
     return out
 
 

@@ -44,6 +44,7 @@ def test_nlp_timex_table_is_large_enough_to_measure():
     "Children 6 years old",
     "older than 18 years (of both sexes)",
     "Age greater than or equal to 18 years",
+    "Age >= 65 years, < 90 years;",
 ])
 def test_nlp_timex_leaves_ages_to_values(text):
     assert find_time_windows(text) == []

@@ -16,6 +16,7 @@ from toolkit.nlp.rules import Rules, alternation, classify, load_rules
 from toolkit.records import Tag
 
 NUMBER = r"\d+(?:[.,]\d+)?"
+_AGE_JOIN = re.compile(r"\s*(?:,|and|or|to|-|–)?\s*")
 _RELATION_REACH = 40  # characters before an amount searched for its relation ("within the past")
 AGE_AFTER = re.compile(r"\s*(?:of age|old|or older|or younger|and older|and over|of life)\b", re.I)
 
@@ -56,16 +57,33 @@ def find_time_windows(text: str) -> List[Tag]:
     rules = load_rules()
     window, relation_re, anchor_re, _, age_before = _patterns()
     tags = []
+    age_end = -1
     for match in window.finditer(text):
         relation = relation_re.search(text, max(0, match.start() - _RELATION_REACH), match.start())
         start = relation.start() if relation else match.start()
-        if not _is_age(text, start, match, age_before) and not _is_compound_adjective(text, match):
+        if _is_age(text, start, match, age_before) or _continues_age(text, age_end, start):
+            age_end = match.end()
+        elif not _is_compound_adjective(text, match):
             tags.append(_window_tag(text, start, match, anchor_re, rules))
     return [tag for tag in tags if tag is not None]
 
 
+def _continues_age(text: str, age_end: int, start: int) -> bool:
+    """'Age >= 65 years, < 90 years': the second limit is an age too."""
+    return age_end >= 0 and bool(_AGE_JOIN.fullmatch(text, age_end, start))
+
+
+_COMPARATIVE = re.compile(r"[<>≥≤=/]|more|less|greater|fewer|older|younger|at least|at most|over|under|above|below", re.I)
+
+
 def _is_age(text: str, start: int, match: re.Match, age_before: re.Pattern) -> bool:
-    if match.group("dir"):
+    """'aged > 1 month', 'patients ≥ 16 years', '18 years of age': an age, not a window.
+
+    A duration with a temporal relation ('patients during the first 12 hours')
+    or a direction ('3 months prior to') stays a window.
+    """
+    relation_text = text[start:match.start()]
+    if match.group("dir") or (relation_text.strip() and not _COMPARATIVE.search(relation_text)):
         return False
     before = text[max(0, start - 30):start]
     return bool(age_before.search(before) or AGE_AFTER.match(text, match.end()))
@@ -132,11 +150,13 @@ _LOOKING_BACK = re.compile(r"\b(?:last|past|previous|preceding|prior)\b", re.I)
 
 
 def _implied_direction(relation: Optional[str], relation_text: Optional[str]) -> Optional[str]:
-    """'since 2 weeks' looks forward from an event; 'within the last 6 months' looks back."""
+    """'since 2 weeks', 'the first 12 hours' look forward from an event; 'within the last 6 months' looks back."""
     if relation == "since":
         return "after"
     if relation_text and _LOOKING_BACK.search(relation_text):
         return "before"
+    if relation_text and "first" in relation_text.lower():
+        return "after"  # 'within the first 12 hours of symptom onset'
     return None
 
 
