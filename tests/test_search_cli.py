@@ -197,3 +197,24 @@ def test_search_cli_facets_after_hits(env):
     rows = list(csv.DictReader(io.StringIO(ptk(env, "AZT", "--count", "--csv").stdout)))
     assert rows[0] == {"facet": "total", "value": "", "criteria": str(len(flat))}
     assert ptk(env, "AZT", "--facets", "--csv").exit_code == 2
+
+
+def test_search_cli_index_rebuild_and_update(env, tmp_path):
+    runner = CliRunner()
+    fresh = dict(env, PTK_STORE=str(tmp_path / "store"), PTK_INDEX=str(tmp_path / "ix"))
+    assert runner.invoke(main, ["parse", "-q", "--no-tag", str(CORPUS / "seed")], env=fresh).exit_code == 0
+    first = runner.invoke(main, ["index", "--engine", "tantivy"], env=fresh)
+    assert first.exit_code == 0 and "built: 1 trials" in first.stderr
+    again = runner.invoke(main, ["index", "--engine", "tantivy"], env=fresh)
+    assert again.exit_code == 0 and "up to date" in again.stderr
+    rebuilt = runner.invoke(main, ["index", "--rebuild", "--engine", "tantivy"], env=fresh)
+    assert rebuilt.exit_code == 0 and "built: 1 trials" in rebuilt.stderr
+    hits = hits_of(ptk(fresh, "GvHD", "--jsonl"))  # untagged: the text, via synonyms; tantivy is the index there
+    assert [(h["trial_id"], h["criterion_id"]) for h in hits] == [("NCT06054113", "E11")]
+
+
+def test_search_cli_index_without_store_says_how_to_make_one(env, tmp_path):
+    fresh = dict(env, PTK_STORE=str(tmp_path / "nostore"), PTK_INDEX=str(tmp_path / "ix"))
+    result = CliRunner().invoke(main, ["index"], env=fresh)
+    assert result.exit_code == 1
+    assert "ptk parse" in result.output
