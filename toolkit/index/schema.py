@@ -73,7 +73,7 @@ STORED = (
 
 # Names a user may write before a colon -> index field.
 QUERY_FIELDS: Dict[str, str] = {
-    "text": "text", "context": "context", "category": "category", "title": "title",
+    "text": "text", "context": "context", "category": "category",
     "drug": "drug", "condition": "condition", "measurement": "measurement",
     "sponsor": "sponsor", "country": "country", "polarity": "polarity",
     "status": "status", "phase": "phase", "type": "type", "trial": "trial",
