@@ -106,6 +106,7 @@ def test_cli_show_text_has_fields_and_criteria(parsed_store):
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith(f"{SEED_ID}  [")
     assert "Status:" in result.stdout and "ACTIVE_NOT_RECRUITING" in result.stdout
+    assert "Eligibility: min age 1 Month, max age 204 Months, sex ALL" in result.stdout
     assert "Criteria:" in result.stdout
     assert "I1 [inclusion]" in result.stdout
     assert "[exclusion]" in result.stdout

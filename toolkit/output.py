@@ -233,8 +233,9 @@ def _record_fields(record) -> list:
 def _eligibility_lines(eligibility) -> list:
     if eligibility is None:
         return []
-    ages = " - ".join(a.text or "" for a in (eligibility.min_age, eligibility.max_age) if a)
-    facts = [f"ages {ages}" if ages else "", f"sex {eligibility.sex}" if eligibility.sex else "",
+    low, high = (age.text if age else None for age in (eligibility.min_age, eligibility.max_age))
+    facts = [f"min age {low}" if low else "", f"max age {high}" if high else "",
+             f"sex {eligibility.sex}" if eligibility.sex else "",
              "healthy volunteers" if eligibility.healthy_volunteers else ""]
     lines = ["Eligibility: " + ", ".join(f for f in facts if f)]
     if eligibility.criteria:
