@@ -2,8 +2,9 @@
 
 The held-out part is the fixed split of `toolkit.nlp.chia.is_held_out` (one
 trial in five, by a hash of the NCT id). Each non-blank line of a document is
-tagged as one criterion (the lines of one document as one batch, so
-abbreviations defined on one line expand on the others). Chia types map to
+tagged as one criterion; the lines of a trial's inclusion and exclusion
+documents are tagged as one batch, as `tag_record` tags one record, so
+abbreviations defined in one criterion expand in the others. Chia types map to
 labels: Drug -> drug, Condition -> condition, Temporal -> time_window or
 temporal, Value -> value.
 
@@ -34,10 +35,18 @@ ANCHORS = {"drug": (0.866, 0.713), "condition": (0.883, 0.742), "temporal": (0.7
 TARGETS = {"drug": 0.87, "condition": 0.88, "temporal": 0.73, "value": 0.82}
 
 
-def predict(doc) -> list:
-    """(label, start, end) of the tagger's tags on a document, in document offsets."""
+def predict(doc, companions=()) -> list:
+    """(label, start, end) of the tagger's tags on a document, in document offsets.
+
+    Args:
+        doc: the document scored.
+        companions: the other documents of the same trial (its inclusion or
+            exclusion part), tagged in the same batch as `tag_record` tags a
+            whole record, so an abbreviation defined there expands here.
+    """
     spans = list(line_spans(doc.text))
-    results = tag_texts([doc.text[s:e] for s, e in spans])
+    extra = [d.text[s:e] for d in companions for s, e in line_spans(d.text)]
+    results = tag_texts([doc.text[s:e] for s, e in spans] + extra)
     out = []
     for (offset, _), tags in zip(spans, results):
         out.extend((PREDICTED[t.label], t.start + offset, t.end + offset) for t in tags if t.label in PREDICTED)
@@ -109,9 +118,13 @@ def main() -> None:
     score = Score()
     started = time.perf_counter()
     docs = 0
+    by_trial = collections.defaultdict(list)
     for doc in iter_documents(args.data, split=args.split):
-        score.add(doc, predict(doc), gold(doc))
-        docs += 1
+        by_trial[doc.trial_id].append(doc)
+    for trial_docs in by_trial.values():
+        for doc in trial_docs:
+            score.add(doc, predict(doc, [d for d in trial_docs if d is not doc]), gold(doc))
+            docs += 1
     print(f"Chia {args.split}: {docs} documents, {time.perf_counter() - started:.1f} s")
     print_table(score)
     for label in ("drug", "condition", "temporal", "value")[: 4 if args.errors else 0]:
