@@ -16,6 +16,7 @@ from toolkit.errors import Failure, UnknownFormatError
 from toolkit.readers import FORMATS, READERS, available_formats, containers, iter_records, jsonstream
 from toolkit.readers.base import RawRecord
 from toolkit.readers.detect import HEAD_SIZE, detect
+from toolkit.parse import parse_record
 
 URO_ZIP = "Marc-Morcos_urology__ctg-studies.json.zip"
 SMALL_ARRAY = "dgg32_clinical-trials-public__ctg-studies.json"
@@ -68,6 +69,18 @@ def test_readers_folder_is_walked_recursively_sorted_without_dot_files(tmp_path)
     ids = [r.payload["protocolSection"]["identificationModule"]["nctId"] for r in found]
     assert ids == ["NCT01130532", "NCT03596047", "NCT04396795"]
     assert found[2].path == str(tmp_path / "b" / "a" / "NCT04396795.json") and found[2].entry is None
+
+
+def test_readers_folder_walk_passes_over_a_store_beside_the_dumps(tmp_path):
+    from toolkit.store import Store
+
+    (tmp_path / "NCT01130532.json").write_text(_zip_text("NCT01130532.json"))
+    with Store(tmp_path / "ptk.sqlite", create=True) as store:
+        store.put_many(parse_record(r) for r in iter_records(tmp_path / "NCT01130532.json"))
+        assert sorted(p.name for p in tmp_path.iterdir())[0] == "NCT01130532.json"
+        found = list(iter_records(tmp_path))
+    assert [type(r).__name__ for r in found] == ["RawRecord"]
+    assert list(iter_records(tmp_path / "ptk.sqlite"))[0].reason.startswith("unknown format")
 
 
 def test_readers_reads_archives_nested_in_archives(tmp_path):

@@ -184,7 +184,7 @@ def iter_members(source: Union[str, os.PathLike]) -> Iterator[Union[Member, Fail
 
     Args:
         source: a file, a folder (walked recursively, sorted, dot-files
-            skipped), an archive or compressed file, or `-` for stdin.
+            and SQLite store files skipped), an archive or compressed file, or `-` for stdin.
 
     Yields:
         `Member`s, and a `Failure` for each thing that cannot be opened.
@@ -202,8 +202,13 @@ def iter_members(source: Union[str, os.PathLike]) -> Iterator[Union[Member, Fail
         yield Failure(str(path), "no such file or directory")
 
 
+# A corpus store (and its SQLite journals) often sits beside the dumps it was
+# built from, e.g. corpus/ptk.sqlite: a folder walk passes over it.
+_STORE_FILE = re.compile(r"\.(sqlite|sqlite3|db)(-wal|-shm|-journal)?$", re.IGNORECASE)
+
+
 def _walk(folder: Path) -> Iterator[Path]:
-    files = (p for p in folder.rglob("*") if p.is_file())
+    files = (p for p in folder.rglob("*") if p.is_file() and not _STORE_FILE.search(p.name))
     visible = (p for p in files if not any(part.startswith(".") for part in p.relative_to(folder).parts))
     return iter(sorted(visible))
 
