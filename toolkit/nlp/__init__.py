@@ -56,18 +56,20 @@ def tag_texts(texts: Sequence[str]) -> List[List[Tag]]:
     for doc in docs:
         for short, long_form in terms.abbreviation_table(doc).items():
             table.setdefault(short, long_form)
-    return [_with_record_abbreviations(doc, table) for doc in docs]
+    short_forms = terms.ShortForms(table)
+    return [_with_record_abbreviations(doc, short_forms) for doc in docs]
 
 
-def _with_record_abbreviations(doc, table) -> List[Tag]:
+def _with_record_abbreviations(doc, short_forms) -> List[Tag]:
+    """The doc's tags plus uses of short forms defined in the other texts of the batch."""
     from toolkit.nlp import cues, pipeline, terms
 
     tags = pipeline.doc_tags(doc)
-    missing = {s: l for s, l in table.items() if s not in terms.abbreviation_table(doc)}
-    if not missing:
+    if short_forms.pattern is None:
         return tags
+    own = frozenset(terms.ShortForms(terms.abbreviation_table(doc)).forms)
     lexicon = pipeline.get_nlp().get_pipe("trial_terms").lexicon
-    extra = terms.abbreviation_tags(doc, missing, lexicon, terms.covered(tags, ("drug", "condition")))
+    extra = short_forms.tags(doc, lexicon, terms.covered(tags, ("drug", "condition")), skip=own)
     if not extra:
         return tags
     found = [tag for tag in tags if tag.label in ("negation", "exception")]

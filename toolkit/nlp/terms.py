@@ -75,32 +75,47 @@ def abbreviation_table(doc) -> Dict[str, Tuple[str, ...]]:
     return table
 
 
-def abbreviation_tags(doc, table: Dict[str, Tuple[str, ...]], lexicon: Lexicon, taken: Iterable[Tuple[int, int]]) -> List[Tag]:
-    """Tags for the uses of defined short forms.
+class ShortForms:
+    """Defined short forms and one compiled pattern finding their uses.
 
-    Each use gets an `abbreviation` tag whose `norm` is the long form and, when
-    the long form is a lexicon term, a drug/condition tag normalised like it.
     Short forms match whole words as written, or with a capital first letter
     ("alloHSCT" also matches "AlloHSCT"; "ALL" never matches "all").
-
-    Args:
-        doc: the tokenised criterion.
-        table: short form -> long-form tokens (from this doc or the whole record).
-        lexicon: the drug/condition lexicon.
-        taken: character ranges already tagged as drug/condition.
     """
-    if not table:
-        return []
-    forms = {}
-    for short, long_form in table.items():
-        forms[short] = long_form
-        forms.setdefault(short[:1].upper() + short[1:], long_form)
-    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, sorted(forms, key=len, reverse=True))) + r")(?![\w-])")
-    occupied = list(taken)
-    tags: List[Tag] = []
-    for found in pattern.finditer(doc_text(doc)):
-        tags.extend(_expand(found, forms[found.group()], lexicon, occupied))
-    return tags
+
+    def __init__(self, table: Dict[str, Tuple[str, ...]]):
+        self.forms: Dict[str, Tuple[str, ...]] = {}
+        for short, long_form in table.items():
+            self.forms[short] = long_form
+            self.forms.setdefault(short[:1].upper() + short[1:], long_form)
+        alternatives = "|".join(map(re.escape, sorted(self.forms, key=len, reverse=True)))
+        self.pattern = re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])") if self.forms else None
+
+    def tags(self, doc, lexicon: Lexicon, taken: Iterable[Tuple[int, int]], *, skip=frozenset()) -> List[Tag]:
+        """Tags for the uses of the short forms in a doc.
+
+        Each use gets an `abbreviation` tag whose `norm` is the long form and,
+        when the long form is a lexicon term, a drug/condition tag normalised
+        like it.
+
+        Args:
+            doc: the tokenised criterion.
+            lexicon: the drug/condition lexicon.
+            taken: character ranges already tagged as drug/condition.
+            skip: short forms whose uses were tagged already (defined in this doc).
+        """
+        if self.pattern is None:
+            return []
+        occupied = list(taken)
+        tags: List[Tag] = []
+        for found in self.pattern.finditer(doc_text(doc)):
+            if found.group() not in skip:
+                tags.extend(_expand(found, self.forms[found.group()], lexicon, occupied))
+        return tags
+
+
+def abbreviation_tags(doc, table: Dict[str, Tuple[str, ...]], lexicon: Lexicon, taken: Iterable[Tuple[int, int]]) -> List[Tag]:
+    """Tags for the uses of the short forms a table defines (see `ShortForms.tags`)."""
+    return ShortForms(table).tags(doc, lexicon, taken) if table else []
 
 
 def _expand(found: re.Match, long_tokens: Tuple[str, ...], lexicon: Lexicon, occupied: list) -> List[Tag]:
