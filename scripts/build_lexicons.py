@@ -250,13 +250,27 @@ def add_learned(entries: dict, tokenizer) -> None:
             entries[key] = [label, surface, None]
 
 
+def compact(entries: dict) -> dict:
+    """The file form: distinct rows once, keys pointing at them, the longest-form tables."""
+    index: dict = {}
+    norms: list = []
+    keys = {}
+    for key, row in entries.items():
+        position = index.setdefault(tuple(row), len(norms))
+        if position == len(norms):
+            norms.append(row)
+        keys[key] = position
+    return {"norms": norms, "entries": keys, "max_len": first_token_lengths(entries),
+            "max_len2": first_bigram_lengths(entries)}
+
+
 def main() -> None:
     """Build and write the lexicon."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     args = parser.parse_args()
     entries = build(args.data)
-    payload = {"entries": entries, "max_len": first_token_lengths(entries), "max_len2": first_bigram_lengths(entries)}
+    payload = compact(entries)
     blob = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     with gzip.open(LEXICON_PATH, "wt", encoding="utf-8", compresslevel=9) as handle:
         handle.write(blob)

