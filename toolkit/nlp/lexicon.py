@@ -155,8 +155,19 @@ def doc_lowers(doc) -> List[str]:
     """
     from spacy.attrs import LOWER
 
-    strings = doc.vocab.strings
-    return [strings[key].translate(_QUOTES) for key in doc.to_array(LOWER).tolist()]
+    keys = doc.to_array(LOWER).tolist()
+    cache = _KEY_OF_LOWER
+    out = [cache.get(key) for key in keys]
+    if None in out:
+        strings = doc.vocab.strings
+        for position, key in enumerate(keys):
+            if out[position] is None:
+                out[position] = cache[key] = strings[key].translate(_QUOTES)
+    return out
+
+
+# LOWER hash -> key-space word; grows with the vocabulary seen (as spaCy's own vocab does)
+_KEY_OF_LOWER: Dict[int, str] = {}
 
 
 def doc_text(doc) -> str:
