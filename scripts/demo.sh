@@ -18,7 +18,7 @@ step "$ptk" index
 step "$ptk" stats
 step "$ptk" show NCT06054113
 step "$ptk" search 'drug:rituximab' --polarity exclusion
-step "$ptk" search '"informed consent" AND pregnan*' --polarity exclusion --group-by trial --limit 5
+step "$ptk" search '(pregnan* OR breastfeed*) AND contracept*' --polarity exclusion --group-by trial --limit 5
 step "$ptk" search 'condition:GvHD OR drug:"CAR T"' --limit 5
 step "$ptk" history NCT02007772
 step "$ptk" diff NCT02007772 --from 4 --to 5
