@@ -13,7 +13,7 @@ from typing import BinaryIO, Iterator, Optional, Union
 
 from toolkit.errors import Failure
 from toolkit.readers.base import RawRecord
-from toolkit.readers.jsonstream import Problem, iter_json
+from toolkit.readers.jsonstream import iter_version_lines
 
 __all__ = ["FORMAT", "sniff", "read"]
 
@@ -40,12 +40,11 @@ def read(
         A `RawRecord` per line (payload: the line's object), or a `Failure`
         for a line that is not JSON or lacks `_id`, `ctrname` or `record`.
     """
-    for item in iter_json(stream):
-        if isinstance(item, Problem):
-            yield Failure(path, item.reason, f"{entry or ''}#{item.index} (line {item.line})")
-            continue
-        line = item.value
-        if not isinstance(line, dict) or not isinstance(line.get("record"), dict) or not line.get("ctrname"):
-            yield Failure(path, "ctrdata line without _id, ctrname or record", f"{entry or ''}#{item.index}")
-        else:
-            yield RawRecord(FORMAT, line, path=path, entry=entry, index=item.index)
+    return iter_version_lines(
+        stream, fmt=FORMAT, path=path, entry=entry, is_version=_is_version,
+        invalid_reason="ctrdata line without _id, ctrname or record",
+    )
+
+
+def _is_version(line) -> bool:
+    return isinstance(line, dict) and isinstance(line.get("record"), dict) and bool(line.get("ctrname"))

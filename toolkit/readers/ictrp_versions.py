@@ -12,7 +12,7 @@ from typing import BinaryIO, Iterator, Optional, Union
 
 from toolkit.errors import Failure
 from toolkit.readers.base import RawRecord
-from toolkit.readers.jsonstream import Problem, iter_json
+from toolkit.readers.jsonstream import iter_version_lines
 
 __all__ = ["FORMAT", "sniff", "read"]
 
@@ -39,10 +39,11 @@ def read(
         A `RawRecord` per line (payload: the line's object), or a `Failure`
         for a line that is not JSON or lacks `TrialID`/`record`.
     """
-    for item in iter_json(stream):
-        if isinstance(item, Problem):
-            yield Failure(path, item.reason, f"{entry or ''}#{item.index} (line {item.line})")
-        elif not isinstance(item.value, dict) or not isinstance(item.value.get("record"), dict):
-            yield Failure(path, "version line without a 'record' object", f"{entry or ''}#{item.index}")
-        else:
-            yield RawRecord(FORMAT, item.value, path=path, entry=entry, index=item.index)
+    return iter_version_lines(
+        stream, fmt=FORMAT, path=path, entry=entry, is_version=_is_version,
+        invalid_reason="version line without a 'record' object",
+    )
+
+
+def _is_version(line) -> bool:
+    return isinstance(line, dict) and isinstance(line.get("record"), dict)
