@@ -9,12 +9,11 @@ for every format.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 
 from toolkit.errors import InputError
 from toolkit.readers.base import RawRecord
-from toolkit.records import TrialRecord, with_hash
+from toolkit.records import TrialRecord, replace_fields, with_hash
 
 # format name -> mapper module under toolkit.parse
 MAPPERS = {
@@ -47,10 +46,10 @@ def attach_criteria(record: TrialRecord) -> TrialRecord:
     if eligibility is None or not eligibility.text.strip():
         return record
     result = parse_criteria(eligibility.text)
-    eligibility = dataclasses.replace(
+    eligibility = replace_fields(
         eligibility, criteria=result.criteria, headings=result.headings, notes=result.notes
     )
-    return dataclasses.replace(record, eligibility=eligibility)
+    return replace_fields(record, eligibility=eligibility)
 
 
 def _mapper(raw: RawRecord):
