@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 
 import pytest
 
 from toolkit.errors import RecordError
-from toolkit.records import Tag, TrialRecord, content_hash, walk_criteria
+from toolkit.records import Tag, TrialRecord, compact_json, content_hash, walk_criteria
 
 
 def test_records_round_trip_through_json_is_lossless(sample_records):
@@ -61,3 +62,35 @@ def test_records_from_dict_rejects_bad_shapes(sample_records, change, message):
     change(data)
     with pytest.raises(RecordError, match=message):
         TrialRecord.from_dict(data)
+
+
+def _json_bytes(data, *, sort_keys=False) -> bytes:
+    return json.dumps(data, sort_keys=sort_keys, ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8")
+
+
+@pytest.mark.parametrize("sort_keys", [False, True])
+def test_records_compact_json_matches_json_module_on_real_records(sample_records, sort_keys):
+    for record in sample_records:
+        data = record.to_dict()
+        assert compact_json(data, sort_keys=sort_keys) == _json_bytes(data, sort_keys=sort_keys)
+
+
+@pytest.mark.parametrize("value", [
+    1e-05, 1.9e-06, 5e-05, 0.0001, 18.0, 0.5, 1e16, 1.5e+17, 1e22, float("nan"), float("inf"),
+    None, {"b": 1, "a": [None, True]}, {2: "int key"}, 2 ** 70, "Süß ≥ 18 \u2028 \x00 \\ \"",
+    {"z": {"y": 1, "x": "0.00001 mg"}},
+])
+def test_records_compact_json_matches_json_module_on_odd_values(value):
+    data = {"value": value, "list": [value]}
+    assert compact_json(data, sort_keys=True) == _json_bytes(data, sort_keys=True)
+    assert compact_json(data) == _json_bytes(data)
+
+
+def test_records_hash_and_store_json_of_seed_are_stable(sample_records):
+    seed = next(r for r in sample_records if r.trial_id == "NCT06054113")
+    source = dataclasses.replace(seed, content_hash=None, source=None,
+                                 eligibility=dataclasses.replace(seed.eligibility, criteria=(),
+                                                                 headings=(), notes=()))
+    blob = _json_bytes(source.to_dict(), sort_keys=True)
+    assert content_hash(seed) == hashlib.sha256(blob).hexdigest()[:20] == seed.content_hash

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional, Union
 
 from toolkit.errors import StoreError
-from toolkit.records import TrialRecord, content_hash, to_dict
+from toolkit.records import TrialRecord, compact_json, content_hash, to_dict
 
 __all__ = [
     "DEFAULT_STORE", "STORE_FILENAME", "PutSummary", "Store", "StoreStats",
@@ -186,7 +186,7 @@ def _iso_date(text: Optional[str]) -> Optional[str]:
 
 def _encode(record: TrialRecord) -> tuple:
     """(body_hash, codec, body) of a record's compact JSON."""
-    blob = json.dumps(to_dict(record), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    blob = compact_json(to_dict(record))
     body_hash = hashlib.sha1(blob).hexdigest()
     packed = zlib.compress(blob, ZLIB_LEVEL)
     if len(packed) < len(blob):

@@ -42,6 +42,9 @@ MAX_DEPTH = 3
 MAGIC_SIZE = 512
 SPOOL_IN_MEMORY = 64 * 1024 * 1024
 MAX_SALVAGED_ENTRY = 512 * 1024 * 1024
+# Tar members up to this size are read whole into memory: one copy instead
+# of a chain of small buffered reads (a registry file is a few kilobytes).
+READ_WHOLE_MEMBER = 4 * 1024 * 1024
 
 # Errors a damaged archive or compressed stream raises while being read.
 READ_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile, tarfile.TarError,
@@ -122,6 +125,11 @@ def peek(stream: BinaryIO, size: int) -> Tuple[bytes, BinaryIO]:
         (head, stream): the first bytes and a buffered stream that still
         starts at the beginning.
     """
+    if type(stream) is io.BytesIO:
+        start = stream.tell()
+        head = stream.read(size)
+        stream.seek(start)
+        return head, stream
     chunks, missing = [], size
     while missing > 0:
         chunk = stream.read(missing)
@@ -407,4 +415,41 @@ def _tar_member(path, name, archive, info, depth) -> Iterator[Union[Member, Fail
         yield Failure(path, f"refused: {problem}", name)
         return
     member = archive.extractfile(info)
+    if info.size <= READ_WHOLE_MEMBER:
+        member = _read_whole(member, info.size)
     yield from _expand(path, name, member, depth + 1)
+
+
+def _read_whole(member: BinaryIO, size: int) -> BinaryIO:
+    """A small tar member read at once into memory (one copy, no buffer layers).
+
+    A read error (truncated archive) is kept for the first read past the
+    bytes that could be read, as `_Prefixed` does.
+    """
+    data = bytearray(size)
+    view = memoryview(data)
+    got = 0
+    try:
+        while got < size:
+            count = member.readinto(view[got:])
+            if not count:
+                break
+            got += count
+    except READ_ERRORS as exc:
+        view.release()
+        return io.BufferedReader(_Prefixed(bytes(data[:got]), _Failing(exc)))
+    view.release()
+    return io.BytesIO(bytes(data[:got]) if got < size else data)
+
+
+class _Failing(io.RawIOBase):
+    """A stream whose every read raises the error it was given."""
+
+    def __init__(self, error: BaseException):
+        self._error = error
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        raise self._error
