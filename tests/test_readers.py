@@ -11,9 +11,10 @@ import zipfile
 
 import pytest
 
-from conftest import shared_path
+from conftest import CORPUS, shared_path
 from toolkit.errors import Failure, UnknownFormatError
-from toolkit.readers import FORMATS, READERS, available_formats, containers, iter_records, jsonstream
+from toolkit.readers import (FORMATS, READERS, available_formats, containers, iter_records, jsonstream,
+                             read_member)
 from toolkit.readers.base import RawRecord
 from toolkit.readers.detect import HEAD_SIZE, detect
 from toolkit.parse import parse_record
@@ -191,3 +192,55 @@ def test_readers_archives_from_a_pipe_on_stdin(monkeypatch, build):
     found = list(iter_records("-"))
     assert [(r.path, r.entry) for r in found] == [(None, f"{nct}.json") for nct in ids]
     assert [r.payload["protocolSection"]["identificationModule"]["nctId"] for r in found] == ids
+
+
+XML_SAMPLE = sorted((CORPUS / "ctgov-xml").glob("*.xml"))[:4]
+
+
+@pytest.mark.parametrize("format", [None, "ctgov_xml"])
+def test_readers_read_member_reads_one_entry_like_iter_records(format):
+    path = XML_SAMPLE[0]
+    member = containers.Member(str(path), None, io.BytesIO(path.read_bytes()))
+    alone = [parse_record(r) for r in read_member(member, format=format)]
+    walked = [parse_record(r) for r in iter_records(path)]
+    assert len(alone) == 1 and alone == walked
+
+
+def test_readers_read_member_rejects_an_unknown_format():
+    member = containers.Member("x.xml", None, io.BytesIO(XML_SAMPLE[0].read_bytes()))
+    with pytest.raises(UnknownFormatError):
+        list(read_member(member, format="no_such_format"))
+
+
+def _tar_gz_of_files(paths, *, cut: int = 0) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for path in paths:
+            archive.add(path, arcname=path.name)
+    data = buffer.getvalue()
+    return data[: len(data) - cut] if cut else data
+
+
+@pytest.mark.parametrize("limit", [0, 1024, containers.READ_WHOLE_MEMBER])
+def test_readers_tar_members_read_whole_or_streamed_alike(tmp_path, monkeypatch, limit):
+    dump = tmp_path / "dump.tar.gz"
+    dump.write_bytes(_tar_gz_of_files(XML_SAMPLE))
+    monkeypatch.setattr(containers, "READ_WHOLE_MEMBER", limit)
+    found = [parse_record(r) for r in iter_records(dump)]
+    expected = [parse_record(r) for path in XML_SAMPLE for r in iter_records(path)]
+    assert [(r.trial_id, r.content_hash) for r in found] == [
+        (r.trial_id, r.content_hash) for r in expected]
+    assert [r.source.entry for r in found] == [p.name for p in XML_SAMPLE]
+
+
+@pytest.mark.parametrize("limit", [0, containers.READ_WHOLE_MEMBER])
+def test_readers_truncated_tar_member_fails_whole_or_streamed(tmp_path, monkeypatch, limit):
+    dump = tmp_path / "dump.tar.gz"
+    dump.write_bytes(_tar_gz_of_files(XML_SAMPLE, cut=3000))
+    monkeypatch.setattr(containers, "READ_WHOLE_MEMBER", limit)
+    found = list(iter_records(dump))
+    good = [r for r in found if isinstance(r, RawRecord)]
+    failures = [f for f in found if isinstance(f, Failure)]
+    assert 1 <= len(good) < len(XML_SAMPLE)
+    assert failures and all(f.path == str(dump) for f in failures)
+    assert any("truncated" in f.reason or "corrupt" in f.reason for f in failures)

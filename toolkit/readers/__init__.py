@@ -20,7 +20,7 @@ from toolkit.errors import Failure, ToolkitError
 from toolkit.readers import containers, detect
 from toolkit.readers.base import RawRecord
 
-__all__ = ["READERS", "FORMATS", "RawRecord", "iter_records", "available_formats"]
+__all__ = ["READERS", "FORMATS", "RawRecord", "iter_records", "read_member", "available_formats"]
 
 # Detection order: cheap exact sniffs first (ctgov_json refuses the JSON Lines
 # history formats that wrap a study: `TrialID`/`version_index`, `ctrname`);
@@ -66,6 +66,25 @@ def iter_records(paths: Union[PathLike, Iterable[PathLike]], *, format: Optional
                 yield member
             else:
                 yield from _read_member(member, forced)
+
+
+def read_member(member: containers.Member, *, format: Optional[str] = None
+                ) -> Iterator[Union[RawRecord, Failure]]:
+    """The raw records of one member (a file or archive entry), as `iter_records` reads them.
+
+    Args:
+        member: from `containers.iter_members`, or built over a byte stream.
+        format: force this format instead of detecting it from the content.
+
+    Yields:
+        `RawRecord`s, and a `Failure` naming file, entry and reason for what
+        cannot be read.
+
+    Raises:
+        UnknownFormatError: `format` names no installed reader.
+    """
+    forced = detect.load_reader(format, READERS) if format else None
+    return _read_member(member, forced)
 
 
 def _sources(paths) -> list:
