@@ -328,23 +328,47 @@ def to_dict(obj: Any) -> Any:
         return obj
     if kind is tuple or kind is list:
         return [v if type(v) in _PLAIN else to_dict(v) for v in obj]
-    names = _json_names(kind)
-    if names is not None:
-        return _model_dict(obj, names)
-    return _other_to_dict(obj)
+    if kind is dict:
+        return {k: v if type(v) in _PLAIN else to_dict(v) for k, v in obj.items()}
+    convert = _CONVERTERS.get(kind)
+    if convert is None:
+        convert = _CONVERTERS[kind] = _converter(kind)
+    return convert(obj)
 
 
 # Exact types returned as they are (subclasses take the general path).
 _PLAIN = frozenset((str, int, float, bool, type(None)))
-_NO_VALUES: dict = {}
+_CONVERTERS: dict = {}
+
+# One field of a model in the generated converter: a plain value is kept
+# unless None; anything else unless it is an empty tuple, list or dict.
+_FIELD_CODE = """
+    value = obj.{name}
+    if type(value) in PLAIN:
+        if value is not None:
+            out[{key!r}] = value
+    elif value or not isinstance(value, CONTAINERS):
+        out[{key!r}] = to_dict(value)"""
 
 
-def _model_dict(obj: Any, names: tuple) -> dict:
+def _converter(cls: type):
+    """The `to_dict` function of one type: generated code for a dataclass
+    (one unrolled block per field, as `dataclasses` builds `__init__`)."""
+    names = _json_names(cls)
+    if names is None or not all(name.isidentifier() for name, _ in names):
+        return _other_to_dict if names is None else functools.partial(_model_dict, names=names)
+    body = "".join(_FIELD_CODE.format(name=name, key=key) for name, key in names)
+    source = f"def convert(obj):\n    out = {{}}{body}\n    return out\n"
+    scope = {"PLAIN": _PLAIN, "CONTAINERS": (tuple, list, dict), "to_dict": to_dict}
+    exec(compile(source, f"<to_dict of {cls.__name__}>", "exec"), scope)
+    return scope["convert"]
+
+
+def _model_dict(obj: Any, *, names: tuple) -> dict:
     """The JSON form of one dataclass instance: None and empty containers left out."""
     out = {}
-    values = getattr(obj, "__dict__", _NO_VALUES)
     for name, key in names:
-        value = values[name] if name in values else getattr(obj, name)
+        value = getattr(obj, name)
         if type(value) in _PLAIN:
             if value is not None:
                 out[key] = value
