@@ -19,6 +19,7 @@ step "$ptk" stats
 step "$ptk" show NCT06054113
 step "$ptk" search 'drug:rituximab' --polarity exclusion
 step "$ptk" search '(pregnan* OR breastfeed*) AND contracept*' --polarity exclusion --group-by trial --limit 5
-step "$ptk" search 'condition:GvHD OR drug:"CAR T"' --limit 5
+step "$ptk" search --status recruiting --phase 2 --polarity exclusion 'drug:"CAR T"'
+step "$ptk" search condition:GvHD --limit 5
 step "$ptk" history NCT02007772
 step "$ptk" diff NCT02007772 --from 4 --to 5
