@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+
+import numpy as np
 
 from whoosh import fields as wf
 from whoosh import index as windex
@@ -11,6 +13,7 @@ from whoosh.analysis import SpaceSeparatedTokenizer
 
 from toolkit.errors import SearchIndexError
 from toolkit.index.engines.base import Engine, Hit
+from toolkit.index.engines.whoosh_filters import FilterCache, MaskSet, hundredths, split_filters
 from toolkit.index.query import All, And, Fuzzy, Node, Not, Or, Phrase, Prefix, Range, Word
 from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, keyword_term
 
@@ -25,7 +28,7 @@ def build_schema() -> wf.Schema:
     kinds = {
         "id": lambda: wf.ID(unique=True),
         "text": lambda: wf.TEXT(analyzer=spaces, phrase=True),
-        "number": lambda: wf.NUMERIC(int, bits=32, signed=True, shift_step=8),
+        "number": lambda: wf.NUMERIC(int, bits=32, signed=True, shift_step=32),  # ranges: whoosh_filters
     }
     spec = {name: kinds[kind]() for name, kind in FIELDS.items() if kind != "keyword"}
     spec[KEYS_FIELD] = wf.KEYWORD(scorable=True)  # a length column spares Whoosh a stat() per posting
@@ -46,6 +49,7 @@ class WhooshEngine(Engine):
         super().__init__(path)
         self._index = None
         self._searcher = None
+        self._filters = None
 
     def exists(self) -> bool:
         return self.path.is_dir() and windex.exists_in(str(self.path), indexname=INDEX_NAME)
@@ -83,25 +87,57 @@ class WhooshEngine(Engine):
         return self._searcher
 
     def search(self, node: Node, *, limit: Optional[int] = 10) -> List[Hit]:
-        results = self._search_with().search(translate(node), limit=limit)
+        searcher = self._search_with()
+        query, allowed = self._plan(node)
+        if allowed is not None and not allowed:
+            return []
+        if query is None:  # filters only: every allowed document, in index order
+            docnums = np.flatnonzero(allowed.mask)[:limit].tolist()
+            return [Hit(1.0, dict(searcher.stored_fields(d))) for d in docnums]
+        results = searcher.search(query, limit=limit, filter=allowed)
         return [Hit(hit.score or 0.0, dict(hit.fields())) for hit in results]
 
     def count(self, node: Node) -> int:
-        return sum(1 for _ in translate(node).docs(self._search_with()))
+        return sum(1 for _ in self._docnums(node))
 
     def stored_values(self, node: Node, names: Iterable[str]) -> List[Dict[str, str]]:
         searcher = self._search_with()
         names = list(names)
         out = []
-        for docnum in translate(node).docs(searcher):
+        for docnum in self._docnums(node):
             stored = searcher.stored_fields(docnum)
             out.append({n: stored.get(n, "") for n in names})
         return out
+
+    def _plan(self, node: Node) -> Tuple[Optional[wq.Query], Optional[MaskSet]]:
+        """(scored Whoosh query or None, allowed documents or None) of a tree.
+
+        Filter clauses (see `whoosh_filters`) become a cached document mask;
+        the rest is translated and scored as before.
+        """
+        scored, filters = split_filters(node)
+        if not filters:
+            return translate(node), None
+        if self._filters is None:
+            self._filters = FilterCache(self._search_with())
+        allowed = MaskSet(self._filters.mask(filters))
+        if not scored:
+            return None, allowed
+        return translate(scored[0] if len(scored) == 1 else And(tuple(scored))), allowed
+
+    def _docnums(self, node: Node) -> Iterator[int]:
+        query, allowed = self._plan(node)
+        if allowed is None:
+            return query.docs(self._search_with())
+        if query is None:
+            return iter(allowed)
+        return (d for d in query.docs(self._search_with()) if d in allowed)
 
     def _drop_searcher(self) -> None:
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None
+        self._filters = None
 
     def close(self) -> None:
         self._drop_searcher()
@@ -154,9 +190,7 @@ def translate(node: Node) -> wq.Query:
     raise TypeError(f"cannot translate {node!r}")
 
 
-def _hundredths(value):
-    """Numbers are indexed as integer hundredths: small, exact, fast ranges."""
-    return None if value is None else int(round(float(value) * 100))
+_hundredths = hundredths
 
 
 ENGINE = WhooshEngine
