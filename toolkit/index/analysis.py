@@ -24,6 +24,8 @@ SEPARATOR = "_"
 # letters/digits are one token, a decimal part staying with its number ("2.5").
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _TOKEN = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W_])+(?:[.,]\d+)?")
+# The same tokens for a folded ASCII text (no CJK, no look-ahead): several times faster.
+_ASCII_TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)?")
 
 
 def fold(text: str) -> str:
@@ -64,11 +66,14 @@ def analyze(text: str) -> List[str]:
     Returns:
         The stems, in text order.
     """
-    return [stem(word) for word in words(text)]
+    stems = _STEMS.get
+    return [stems(word) or stem(word) for word in words(text)]
 
 
 def words(text: str) -> List[str]:
     """The folded words of a text, in order (no offsets: faster than `tokens_with_offsets`)."""
+    if text.isascii():  # NFKC leaves ASCII alone and casefold is lower
+        return _ASCII_TOKEN.findall(text.lower())
     return _TOKEN.findall(fold(text))
 
 

@@ -8,6 +8,7 @@ onto every criterion document so a filtered query is a one-document test.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Iterator, List, Optional
 
 from toolkit.index.analysis import analyze, join_values
@@ -49,16 +50,18 @@ def criterion_documents(record: TrialRecord, shared: Optional[dict] = None) -> I
     """Yield one document per criterion of the tree, parents before children."""
     shared = shared if shared is not None else _trial_fields(record)
     criteria = record.eligibility.criteria if record.eligibility else ()
-    yield from _walk(criteria, parent=None, shared=shared)
+    yield from _walk(criteria, context="", shared=shared)
 
 
-def _walk(criteria, *, parent: Optional[Criterion], shared: dict) -> Iterator[dict]:
+def _walk(criteria, *, context: str, shared: dict) -> Iterator[dict]:
+    """Documents of criteria and their children; `context` is the parent's analyzed text."""
     for criterion in criteria:
-        yield _criterion_document(criterion, parent, shared)
-        yield from _walk(criterion.children, parent=criterion, shared=shared)
+        doc = _criterion_document(criterion, context, shared)
+        yield doc
+        yield from _walk(criterion.children, context=doc["text"], shared=shared)
 
 
-def _criterion_document(criterion: Criterion, parent: Optional[Criterion], shared: dict) -> dict:
+def _criterion_document(criterion: Criterion, context: str, shared: dict) -> dict:
     doc = dict(shared)
     del doc["title"]  # searchable on the trial document; shown from `title_raw`
     doc.update(
@@ -67,17 +70,23 @@ def _criterion_document(criterion: Criterion, parent: Optional[Criterion], share
         criterion_id=criterion.id,
         polarity=_keywords("polarity", [criterion.polarity]),
         polarity_raw=criterion.polarity,
-        category=" ".join(analyze(criterion.category or "")),
+        category=_analyzed_label(criterion.category or ""),
         category_raw=criterion.category or "",
         text=" ".join(analyze(criterion.text)),
         text_raw=criterion.text,
-        context=" ".join(analyze(parent.text)) if parent is not None else "",
+        context=context,
         drug=join_values(_tag_values(criterion, "drug")),
         condition=join_values(_tag_values(criterion, "condition")),
         measurement=join_values(_measurements(criterion)),
         window=_window_days(criterion),
     )
     return doc
+
+
+@lru_cache(maxsize=4096)
+def _analyzed_label(label: str) -> str:
+    """Analyzed form of a short label from a small closed set (criterion categories)."""
+    return " ".join(analyze(label))
 
 
 def _trial_fields(record: TrialRecord) -> dict:
