@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
+import base64
 from typing import Iterable, List, Optional
 
+import orjson
 import tantivy
 
 from toolkit.errors import SearchIndexError
@@ -70,7 +71,7 @@ class TantivyEngine(Engine):
             for key in delete_keys:
                 writer.delete_documents_by_term("trial_key", key)
             for doc in documents:
-                writer.add_document(_tantivy_document(doc))
+                writer.add_json(_tantivy_json(doc).decode("utf-8"))
                 added += 1
         except BaseException:
             writer.rollback()
@@ -108,26 +109,25 @@ _KEYWORD_FIELDS = tuple(n for n, k in FIELDS.items() if k == "keyword")
 _NUMBER_FIELDS = tuple(n for n, k in FIELDS.items() if k == "number")
 
 
-def _tantivy_document(doc: dict) -> tantivy.Document:
-    out = tantivy.Document()
-    for name in _TEXT_FIELDS:
-        value = doc.get(name)
-        if value:
-            out.add_text(name, value)
-    for name in _KEYWORD_FIELDS:
-        for item in doc.get(name) or ():
-            out.add_text(KEYS_FIELD, keyword_term(name, item))
+def _tantivy_json(doc: dict) -> bytes:
+    """A document as the JSON tantivy's `add_json` reads (bytes fields in base64).
+
+    One JSON text per document is about twice as fast to build from Python as
+    a `tantivy.Document` filled field by field.
+    """
+    out = {name: doc[name] for name in _TEXT_FIELDS if doc.get(name)}
+    out[KEYS_FIELD] = [keyword_term(name, item) for name in _KEYWORD_FIELDS for item in doc.get(name) or ()]
     for name in _NUMBER_FIELDS:
-        for number in doc.get(name) or ():
-            out.add_float(name, float(number))
+        if doc.get(name):
+            out[name] = [float(number) for number in doc[name]]
     stored = {name: doc[name] for name in STORED if doc.get(name)}
     stored["kind"] = doc["kind"][0]
-    out.add_bytes(BLOB, json.dumps(stored, ensure_ascii=False).encode("utf-8"))
-    return out
+    out[BLOB] = base64.b64encode(orjson.dumps(stored)).decode("ascii")
+    return orjson.dumps(out)
 
 
 def _stored(document: tantivy.Document) -> dict:
-    return json.loads(bytes(document[BLOB][0]).decode("utf-8"))
+    return orjson.loads(bytes(document[BLOB][0]))
 
 
 def translate(node: Node, schema) -> tantivy.Query:
