@@ -53,6 +53,10 @@ def tokens_with_offsets(text: str) -> Iterator[Tuple[str, int, int]]:
     Offsets index the text as given; folding happens per word, so offsets
     stay valid for highlighting.
     """
+    if text.isascii():  # lower() keeps every offset of an ASCII text
+        for match in _ASCII_TOKEN.finditer(text.lower()):
+            yield match.group(), match.start(), match.end()
+        return
     for match in _TOKEN.finditer(text):
         yield fold(match.group()), match.start(), match.end()
 

@@ -132,16 +132,16 @@ def group_by_trial(hits: Sequence[CriterionHit]) -> List[TrialGroup]:
 
 def highlight(text: str, terms: QueryTerms) -> Tuple[Tuple[int, int], ...]:
     """Spans of the words and phrases of `text` the query asks for, neighbours merged."""
-    tokens = [(stem(word), word, start, end) for word, start, end in tokens_with_offsets(text)]
-    wanted = [_wanted(stemmed, word, terms) for stemmed, word, _, _ in tokens]
-    stems = [t[0] for t in tokens]
+    tokens = list(tokens_with_offsets(text))
+    stems = [stem(word) for word, _, _ in tokens]
+    wanted = _wanted_flags(stems, [word for word, _, _ in tokens], terms)
     for phrase in terms.phrases or ():
-        n = len(phrase)
+        n, first = len(phrase), phrase[0]
         for i in range(len(stems) - n + 1):
-            if tuple(stems[i:i + n]) == phrase:
+            if stems[i] == first and tuple(stems[i:i + n]) == phrase:
                 wanted[i:i + n] = [True] * n
     spans: List[Tuple[int, int]] = []
-    for (_, _, start, end), keep in zip(tokens, wanted):
+    for (_, start, end), keep in zip(tokens, wanted):
         if not keep:
             continue
         if spans and not text[spans[-1][1]:start].strip(" -/"):
@@ -149,6 +149,13 @@ def highlight(text: str, terms: QueryTerms) -> Tuple[Tuple[int, int], ...]:
         else:
             spans.append((start, end))
     return tuple(spans)
+
+
+def _wanted_flags(stems: List[str], words: List[str], terms: QueryTerms) -> List[bool]:
+    """Per token: is it one of the query's stems, prefixes or fuzzy terms?"""
+    if not terms.prefixes and not terms.fuzzy:  # the common case: a set lookup per token
+        return [stemmed in terms.stems for stemmed in stems]
+    return [_wanted(stemmed, word, terms) for stemmed, word in zip(stems, words)]
 
 
 def _wanted(stemmed: str, word: str, terms: QueryTerms) -> bool:
