@@ -95,12 +95,14 @@ def bench_one(engine: str, records: List[TrialRecord], criteria: int, *, repeat:
     for node in compiled:  # warm up caches and readers
         run_search(index, node, limit=20)
     latencies, cpu_latencies, hits = [], [], 0
+    per_query: dict = {q: [] for q, _ in QUERIES}
     for _ in range(repeat):
-        for node in compiled:
+        for (text, _), node in zip(QUERIES, compiled):
             t0, c0 = time.perf_counter(), time.process_time()
             hits += len(run_search(index, node, limit=20))
             latencies.append((time.perf_counter() - t0) * 1000)
             cpu_latencies.append((time.process_time() - c0) * 1000)
+            per_query[text].append(cpu_latencies[-1])
     row = {
         "engine": engine, "criteria": meta["criteria"], "trials": meta["trials"],
         "build_s": round(build, 1), "criteria_per_s": round(meta["criteria"] / build),
@@ -110,10 +112,17 @@ def bench_one(engine: str, records: List[TrialRecord], criteria: int, *, repeat:
         "size_mb": round(dir_size(index.path) / 1e6, 1),
         "p50_ms": round(percentile(latencies, 50), 2), "p95_ms": round(percentile(latencies, 95), 2),
         "queries": len(latencies), "hits": hits,
+        "slowest_cpu_ms": _slowest(per_query),
     }
     index.close()
     shutil.rmtree(root, ignore_errors=True)
     return row
+
+
+def _slowest(per_query: dict, count: int = 3) -> dict:
+    """The `count` queries with the highest median CPU ms: where a p95 comes from."""
+    medians = {query: round(statistics.median(times), 2) for query, times in per_query.items()}
+    return dict(sorted(medians.items(), key=lambda kv: -kv[1])[:count])
 
 
 def print_table(rows: List[dict]) -> None:
