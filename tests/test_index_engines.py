@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import CORPUS, shared_path
 from toolkit.errors import SearchIndexError
-from toolkit.index import Filters, SearchIndex, build_index, compile_query, refresh, run_search
+from toolkit.index import Filters, SearchIndex, build_index, compile_query, count_hits, refresh, run_search
 from toolkit.index.analysis import analyze
 from toolkit.index.synonyms import default_synonyms
 
@@ -161,6 +161,10 @@ FILTER_CASES = [
     ("condition", "condition:infection", Filters(),
      lambda r, c: any(_contains(t, ("infect",)) for t in _tag_tokens(c, "condition"))),
     ("category", "category:medication", Filters(), lambda r, c: "medic" in analyze(c.category or "")),
+    ("status prefix", "status:comp*", Filters(), lambda r, c: (r.status or "").lower().startswith("comp")),
+    ("not status", "NOT status:completed", Filters(), lambda r, c: r.status != "COMPLETED"),
+    ("status or phase", "status:withdrawn OR phase:2", Filters(),
+     lambda r, c: r.status == "WITHDRAWN" or "PHASE2" in r.phases),
 ]
 
 
@@ -170,6 +174,18 @@ def test_index_field_filter_equals_records(indexes, records, engine, name, query
     expected = scan(records, keep)
     assert expected, f"the case {name!r} selects nothing in the records"
     assert hit_ids(indexes[engine], query, filters) == expected
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("query,filters", [
+    ("prior", Filters(age_years=10)), ("", Filters(polarity="exclusion")), ("chemotherapy", Filters()),
+    ("hepat* NOT status:completed", Filters(window_max_days=28)),
+])
+def test_index_count_equals_hits(indexes, engine, query, filters):
+    node = compile_query(query, filters)
+    hits = run_search(indexes[engine], node, limit=None)
+    assert hits
+    assert count_hits(indexes[engine], node) == len(hits)
 
 
 # --- both engines agree, synonyms, highlights ------------------------------------
