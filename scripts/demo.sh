@@ -21,5 +21,8 @@ step "$ptk" search 'drug:rituximab' --polarity exclusion
 step "$ptk" search '(pregnan* OR breastfeed*) AND contracept*' --polarity exclusion --group-by trial --limit 5
 step "$ptk" search --status recruiting --phase 2 --polarity exclusion 'drug:"CAR T"'
 step "$ptk" search condition:GvHD --limit 5
+criterion="No rituximab or other anti-CD20 therapy within 4 weeks prior to enrollment"
+printf '\n\033[1m$ echo "%s" | ptk tag -\033[0m\n' "$criterion" >&2
+echo "$criterion" | "$ptk" tag -
 step "$ptk" history NCT02007772
 step "$ptk" diff NCT02007772 --from 4 --to 5
