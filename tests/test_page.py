@@ -72,7 +72,7 @@ SEED_FIELDS = [
     ("locations.6.facility", "Institute of Hematology & Blood Diseases Hospital, Chinese Academy of Medical Sciences"),
     ("locations.6.city", "Tianjin"),
     ("links", (Link(label="AmgenTrials clinical trials website"),)),
-    ("secondary_ids", (Identifier(id="20190359", type=None, source="org_study_id"),)),
+    ("secondary_ids", (Identifier(id="20190359", type="ORG_STUDY_ID", source=None),)),
 ]
 
 

@@ -261,9 +261,24 @@ def _other_names(lines, context) -> dict:
         hit = next(((i, key) for i, key in keys if line.startswith(key + ": ")), None)
         if hit is not None:
             others.setdefault(hit[0], []).append(line[len(hit[1]) + 2:])
+        elif _owner_of_bare_name(interventions, line) is not None:
+            others.setdefault(_owner_of_bare_name(interventions, line), []).append(line)
     for i, extra in others.items():
         interventions[i] = dataclasses.replace(interventions[i], other_names=tuple(extra))
     return {"interventions": tuple(interventions)}
+
+
+def _owner_of_bare_name(interventions, other: str) -> Optional[int]:
+    """The intervention a bare other-name line (the site's form) belongs to: the
+    only intervention, else the one whose name or description alone mentions it;
+    `None` when that is not clear (the line stays in the section text)."""
+    if len(interventions) == 1:
+        return 0
+    needle = other.lower()
+    owners = [i for i, item in enumerate(interventions)
+              if needle in item.name.lower() or item.name.lower() in needle
+              or needle in (item.description or "").lower()]
+    return owners[0] if len(owners) == 1 else None
 
 
 OUTCOME_KINDS = {"primary outcome": "primary", "secondary outcome": "secondary", "other outcome": "other"}

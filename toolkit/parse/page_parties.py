@@ -86,11 +86,14 @@ def _is_person_label(line: str) -> bool:
 
 
 SITE_STATUSES = set(VALUES["status"])
+COMMA_COUNTRIES = set(VALUES["comma_countries"])
 
 
 def _place(line: str) -> dict:
     """`city, [state], [zip], country` -> Location fields; `-` parts are missing."""
     parts = [p.strip() for p in line.split(", ")]
+    if len(parts) > 2 and ", ".join(parts[-2:]) in COMMA_COUNTRIES:
+        parts[-2:] = [", ".join(parts[-2:])]
     if len(parts) == 1:
         return {"country": missing_to_none(parts[0])}
     place = {"city": missing_to_none(parts[0]), "country": missing_to_none(parts[-1])}
@@ -145,7 +148,13 @@ def links(lines, context) -> dict:
 IDENTIFIER_LABELS = {"identifier type": "type", "identifier source": "source"}
 
 
+# The site writes the sponsor's own study id with this source and no type.
+ORG_STUDY_SOURCE = "org_study_id"
+
+
 def identifiers(lines, context) -> dict:
+    """Id lines, each followed by `Identifier Type:` / `Identifier Source:` lines;
+    the site's `org_study_id` source with no type is the sponsor's own id."""
     found: List[dict] = []
     for line in values(lines):
         pair = labelled(line, IDENTIFIER_LABELS)
@@ -153,4 +162,7 @@ def identifiers(lines, context) -> dict:
             found[-1][pair[0]] = missing_to_none(pair[1])
         else:
             found.append({"id": line})
+    for item in found:
+        if item.get("source") == ORG_STUDY_SOURCE and item.get("type") is None:
+            item.update(type="ORG_STUDY_ID", source=None)
     return {"secondary_ids": tuple(Identifier(**item) for item in found)}

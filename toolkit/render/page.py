@@ -23,6 +23,7 @@ from toolkit.parse.page_layout import (
     AGE, CONTINUATION, DATE, MISSING, RULES, URL, VALUES, escape_lines, labelled,
 )
 from toolkit.parse.page_parties import LINK_LABELS, looks_like_degree
+from toolkit.render.page_faithful import ORG_STUDY_SOURCE, render_faithful_page
 from toolkit.records import Age, Eligibility, Intervention, TrialRecord
 
 __all__ = ["render_page"]
@@ -34,10 +35,12 @@ ID_LABELS = {"ctgov": "NCT ID"}
 PAGE_ONLY = ("results", "responsible_party", "countries")
 
 
-def render_page(record: TrialRecord) -> str:
+def render_page(record: TrialRecord, *, faithful: bool = False) -> str:
     """Write a record as a trial page.
 
-    A record read from a page also gets back what only the page held: its
+    With `faithful`, write only what the real site's page shows, the site's
+    way (see `toolkit.render.page_faithful`): not lossless, but what real
+    pages look like. Otherwise a record read from a page also gets back what only the page held: its
     preamble lines, the text of Study Results, Responsible Party and
     Countries, and its unknown sections (at the end, in source order).
 
@@ -47,6 +50,8 @@ def render_page(record: TrialRecord) -> str:
     Returns:
         The page text, lines joined with `\\n`, no trailing newline (as the seed).
     """
+    if faithful:
+        return render_faithful_page(record)
     own = _own_sections(record)
     lines = _header(record) + own.pop("", [])
     for entry in RULES["headings"]:
@@ -352,9 +357,14 @@ def _links(record: TrialRecord) -> List[str]:
 
 
 def _identifiers(record: TrialRecord) -> List[str]:
-    return [line for ident in record.secondary_ids
-            for line in (_continued(ident.id), f"Identifier Type: {ident.type or MISSING}",
-                         f"Identifier Source: {ident.source or MISSING}")]
+    """Id, type and source lines; the sponsor's own id without a source the site's way."""
+    out = []
+    for ident in record.secondary_ids:
+        kind, source = ident.type or MISSING, ident.source or MISSING
+        if ident.type == "ORG_STUDY_ID" and not ident.source:
+            kind, source = MISSING, ORG_STUDY_SOURCE
+        out += [_continued(ident.id), f"Identifier Type: {kind}", f"Identifier Source: {source}"]
+    return out
 
 
 BODIES: Dict[str, Callable[[TrialRecord], List[str]]] = {

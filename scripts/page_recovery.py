@@ -1,0 +1,64 @@
+"""Per-field recovery of the page reader on site-faithful pages of real studies.
+
+Every ClinicalTrials.gov API v2 study of the shared arrays is mapped with the
+JSON mapper, written as the real site shows it (`render_page(faithful=True)`),
+read back with the page reader, and compared field by field
+(`toolkit.render.page_faithful.page_fields`). A field counts for a study when
+the source has it; the rate is the share of those read back exactly.
+
+Usage: python scripts/page_recovery.py [DATA_DIR] [--show FIELD]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from collections import Counter
+from pathlib import Path
+
+from toolkit.parse import parse_record
+from toolkit.readers import page as page_reader
+from toolkit.readers.base import RawRecord
+from toolkit.render.page import render_page
+from toolkit.render.page_faithful import page_fields
+
+ARRAYS = [
+    "UserZetsu_dtx-analysis__ctg-studies.json",
+    "dgg32_clinical-trials-public__ctg-studies.json",
+    "dgg32_clinical-trials-public__ctg-studies2.json",
+    "dgg32_clinical-trials-public__ctg-studies5.json",
+    "dgg32_graph_bigquery__ctg-studies.json",
+    "scampbe3_my-website__ctg-studies.json",
+]
+
+
+def read_back(text: str):
+    (raw,) = list(page_reader.read(io.BytesIO(text.encode("utf-8")), path="page.txt"))
+    return parse_record(raw)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("data", nargs="?", default="/work/shared/data/ctgov-v2")
+    parser.add_argument("--show", help="print the first mismatches of this field")
+    args = parser.parse_args()
+    have, same, shown = Counter(), Counter(), 0
+    for name in ARRAYS:
+        for study in json.loads((Path(args.data) / name).read_text("utf-8")):
+            record = parse_record(RawRecord("ctgov_json", study, path=name))
+            want, got = page_fields(record), page_fields(read_back(render_page(record, faithful=True)))
+            for field, value in want.items():
+                if value not in (None, (), "", (None,) * 4):
+                    have[field] += 1
+                    same[field] += got[field] == value
+                    if field == args.show and got[field] != value and shown < 5:
+                        shown += 1
+                        print(record.trial_id, "\n  want", value, "\n  got ", got[field])
+    print(f"{'field':28} {'studies':>7} {'exact':>7}")
+    for field in have:
+        print(f"{field:28} {have[field]:7d} {same[field] / have[field]:7.1%}")
+
+
+if __name__ == "__main__":
+    main()
