@@ -55,30 +55,77 @@ def _name_degree(pending: List[str]) -> Tuple[Optional[str], Optional[str]]:
 
 
 def investigators(lines, context) -> dict:
-    people: List[dict] = []
-    pending: List[str] = []
+    """People: [name], [degree], `Role: ROLE`, [affiliation], [`Email:` / `Phone:`].
+
+    The lines between two `Role:` lines hold the affiliation of the one person
+    and the name and degree of the next (`_split_between`); a page written the
+    site's way leaves out whatever is missing, so their split goes by shape.
+    """
     items = values(lines)
-    i = 0
-    while i < len(items):
-        line = items[i]
-        contact = labelled(line, CONTACT_LABELS)
-        if line.startswith("Role:"):
-            name, degree = _name_degree(pending)
-            pending = []
-            affiliation = items[i + 1] if i + 1 < len(items) and not _is_person_label(items[i + 1]) else None
-            people.append({"name": name, "degree": degree, "role": missing_to_none(line[5:].strip()),
-                           "affiliation": missing_to_none(affiliation)})
-            i += 2 if affiliation is not None else 1
-            continue
-        if contact and people and not pending:
-            people[-1][contact[0]] = contact[1]
-        else:
-            pending.append(line)
-        i += 1
-    if pending:
-        name, degree = _name_degree(pending)
+    roles = [i for i, line in enumerate(items) if line.startswith("Role:")]
+    bounds = roles + [len(items)]
+    name, degree = _name_degree(items[:bounds[0]])
+    people: List[dict] = []
+    for n, at in enumerate(roles):
+        person = {"name": name, "degree": degree, "role": missing_to_none(items[at][5:].strip())}
+        segment = items[at + 1:bounds[n + 1]]
+        last = n + 1 == len(roles)
+        affiliation, contacts, following = _split_between(segment, last=last, role=person["role"],
+                                                          context=context)
+        person.update(contacts, affiliation=missing_to_none(affiliation))
+        people.append(person)
+        name, degree = _name_degree(following)
+        if last and following:
+            people.append({"name": name, "degree": degree})
+    if not roles and items:
         people.append({"name": name, "degree": degree})
     return {"investigators": tuple(Investigator(**p) for p in people)}
+
+
+# Roles the registry gives no affiliation (ctgov central contacts).
+UNAFFILIATED_ROLES = {"CENTRAL_CONTACT"}
+ORGANISATION = re.compile(r"\b(universit|hospital|cent(er|re)|institut|clinic|college|inc\b|ltd|llc|gmbh|"
+                          r"foundation|pharma|therapeutics|research|health|medical|school|department|"
+                          r"corporation|company|group|council|ministry|agency|trust)", re.IGNORECASE)
+
+
+def _looks_like_organisation(line: str, context) -> bool:
+    sponsors = {s.name for s in context.get("sponsors", ())}
+    return line in sponsors or bool(ORGANISATION.search(line))
+
+
+def _split_between(segment: List[str], *, last: bool, role: Optional[str],
+                   context) -> Tuple[Optional[str], dict, List[str]]:
+    """(affiliation, contacts, lines of the next person) of the lines after a `Role:` line."""
+    labels = [i for i, line in enumerate(segment) if labelled(line, CONTACT_LABELS)]
+    if labels:
+        contacts = dict(labelled(segment[i], CONTACT_LABELS) for i in labels)
+        head = segment[:labels[0]]
+        return ("\n".join(head) or None), contacts, segment[labels[-1] + 1:]
+    if last:
+        return (segment[0] if segment else None), {}, segment[1:]
+    if role in UNAFFILIATED_ROLES and len(segment) == 1:
+        return None, {}, segment
+    return _affiliation_and_next(segment, context)
+
+
+def _affiliation_and_next(segment: List[str], context) -> Tuple[Optional[str], dict, List[str]]:
+    """Split lines between two people: of three or more, the first is the
+    affiliation and the rest the next person's name and degree; of two, the
+    next person takes a trailing degree and the name before it, or one name
+    line; a single line that reads as an organisation is an affiliation."""
+    if not segment:
+        return None, {}, []
+    if len(segment) == 1:
+        only = segment[0]
+        organisation = _looks_like_organisation(only, context) and not looks_like_degree(only)
+        return (only, {}, []) if organisation else (None, {}, [only])
+    if len(segment) > 2:
+        return segment[0], {}, segment[1:]
+    degree = looks_like_degree(segment[-1]) and not _looks_like_organisation(segment[-2], context)
+    tail = 2 if degree else 1
+    head = segment[:-tail]
+    return ("\n".join(head) or None), {}, segment[-tail:]
 
 
 def _is_person_label(line: str) -> bool:

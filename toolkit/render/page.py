@@ -301,7 +301,7 @@ def _person_names(name: Optional[str], degree: Optional[str]) -> List[str]:
         return [name, MISSING] if looks_like_degree(name) else [name]
     if degree:
         return [degree] if looks_like_degree(degree) else [MISSING, degree]
-    return []
+    return [MISSING]
 
 
 def _investigators(record: TrialRecord) -> List[str]:
