@@ -176,7 +176,7 @@ INTERVENTION_TYPE = "Intervention Type: "
 def _interventions(lines, context) -> dict:
     """Name and description pairs, each optionally followed by `Intervention Type:`
     (a type outside the enum) and `Arm Group:` lines."""
-    items = values(lines)
+    items = values(lines, paragraphs=True)
     found, explicit, i = [], set(), 0
     while i < len(items):
         kind, name = _typed(items[i], TYPE_PREFIX)
@@ -218,7 +218,7 @@ def _arms(lines, context) -> dict:
     of Interventions. An arm whose label is directly followed by such a pair
     has no description line.
     """
-    items = values(lines) + [MISSING, MISSING]
+    items = values(lines, paragraphs=True) + [MISSING, MISSING]
     typed_page = any(_typed(line, TYPE_PREFIX)[0] for line in items)
     known = _known_intervention_pairs(context, typed=typed_page)
     arms: List[dict] = []

@@ -194,15 +194,36 @@ def free_text(lines) -> str:
     return "\n".join(_unescape(line) for line in lines)
 
 
-def values(lines) -> List[str]:
-    """Value lines of a structured section: continuations folded, blanks skipped."""
+def values(lines, *, paragraphs: bool = False) -> List[str]:
+    """Value lines of a structured section: continuations folded, blanks skipped.
+
+    Args:
+        lines: the section's lines.
+        paragraphs: a line after a blank line continues the value before it as
+            a new paragraph (the site writes multi-paragraph descriptions so),
+            unless the section is double-spaced (a blank before every line).
+
+    Returns:
+        One string per value.
+    """
     out: List[str] = []
+    blank = False
+    paragraphs = paragraphs and not _double_spaced(lines)
     for line in lines:
         if line.startswith(CONTINUATION) and out:
             out[-1] += "\n" + line[len(CONTINUATION):]
+        elif line.strip() and paragraphs and blank and out:
+            out[-1] += "\n\n" + _unescape(line.strip())
         elif line.strip():
             out.append(_unescape(line.strip()))
+        blank = not line.strip()
     return out
+
+
+def _double_spaced(lines) -> bool:
+    """Whether every filled line but the first follows a blank line."""
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    return len(filled) > 1 and all(not lines[i - 1].strip() for i in filled[1:])
 
 
 def missing_to_none(text: Optional[str]) -> Optional[str]:
