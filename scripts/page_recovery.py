@@ -52,7 +52,7 @@ def main() -> None:
                 if value not in (None, (), "", (None,) * 4):
                     have[field] += 1
                     same[field] += got[field] == value
-                    if field == args.show and got[field] != value and shown < 5:
+                    if field == args.show and got[field] != value and shown < 12:
                         shown += 1
                         print(record.trial_id, "\n  want", value, "\n  got ", got[field])
     print(f"{'field':28} {'studies':>7} {'exact':>7}")

@@ -215,18 +215,25 @@ def _arms(lines, context) -> dict:
     A line is one of the arm's interventions when it carries an intervention
     type prefix (`Drug: x`), or, on a page whose study groups show no such
     prefix (the seed's bare form), when it and the next line repeat an entry
-    of Interventions. An arm whose label is directly followed by such a pair
-    has no description line.
+    of Interventions, or it repeats the name of an intervention without a
+    description (the site then writes the name alone). An arm whose label is
+    directly followed by such a pair has no description line.
     """
     items = values(lines, paragraphs=True) + [MISSING, MISSING]
     typed_page = any(_typed(line, TYPE_PREFIX)[0] for line in items)
     known = _known_intervention_pairs(context, typed=typed_page)
     arms: List[dict] = []
     i, end = 0, len(items) - 2
+    bare_names = set() if typed_page else {item.name for item in context.get("interventions", ())
+                                           if not item.description}
     while i < end:
         if arms and _is_arm_intervention(items[i], items[i + 1], known):
             arms[-1]["interventions"].append(items[i])
             i += 2
+            continue
+        if arms and items[i] in bare_names:
+            arms[-1]["interventions"].append(items[i])
+            i += 1
             continue
         kind, label = _typed(items[i], ARM_TYPES)
         bare = i + 1 < end and (items[i + 1], items[i + 2]) in known

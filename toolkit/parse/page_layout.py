@@ -194,6 +194,10 @@ def free_text(lines) -> str:
     return "\n".join(_unescape(line) for line in lines)
 
 
+# A list item inside a description: `* x`, `- x`, `• x`, `1. x`, `2) x`.
+LIST_ITEM = re.compile(r"^\s*(?:[*•-]|\d{1,2}[.)])\s+\S")
+
+
 def values(lines, *, paragraphs: bool = False) -> List[str]:
     """Value lines of a structured section: continuations folded, blanks skipped.
 
@@ -201,22 +205,25 @@ def values(lines, *, paragraphs: bool = False) -> List[str]:
         lines: the section's lines.
         paragraphs: a line after a blank line continues the value before it as
             a new paragraph (the site writes multi-paragraph descriptions so),
-            unless the section is double-spaced (a blank before every line).
+            and a list item after a list item or a line ending in `:`
+            continues it as a new line; unless the section is double-spaced (a blank before every line).
 
     Returns:
         One string per value.
     """
     out: List[str] = []
-    blank = False
+    blank = listed = False
     paragraphs = paragraphs and not _double_spaced(lines)
     for line in lines:
         if line.startswith(CONTINUATION) and out:
             out[-1] += "\n" + line[len(CONTINUATION):]
         elif line.strip() and paragraphs and blank and out:
             out[-1] += "\n\n" + _unescape(line.strip())
+        elif paragraphs and LIST_ITEM.match(line) and out and (listed or out[-1].endswith(":")):
+            out[-1] += "\n" + _unescape(line.strip())
         elif line.strip():
             out.append(_unescape(line.strip()))
-        blank = not line.strip()
+        blank, listed = not line.strip(), bool(LIST_ITEM.match(line))
     return out
 
 
