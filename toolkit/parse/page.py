@@ -34,12 +34,16 @@ Layout rules (the renderer in `toolkit.render.page` writes exactly these):
     known) and a description line, then per intervention a name line and a
     description line. A line is one of the arm's interventions when it has a
     title-case type prefix (`Drug: x`) or when it and the next line repeat an
-    entry of Interventions.
+    entry of Interventions (or it repeats the name of one without a
+    description). On the site's pages a line after a blank line, or a list
+    item after a list item or a `:` line, continues a description.
   * Interventions: name (`Drug: name` when typed) and description pairs, each
     followed by `Intervention Type:` for a type outside the enum, and by
     `Arm Group: label` lines only when the study groups do not give its arm
     labels in order. Other Intervention Names: `name: other`
-    lines (`name [n]: other` when interventions share a name).
+    lines (`name [n]: other` when interventions share a name); the site's
+    bare lines go to the only intervention or the one mentioning them, else
+    stay in the section text only.
   * Eligibility Criteria: the criteria text as written (`\\>` escapes kept),
     ending with four lines: minimum age, maximum age, sex, healthy volunteers
     (`-` if absent), or `Minimum Age:` ... lines when one is out of shape.
@@ -51,12 +55,16 @@ Layout rules (the renderer in `toolkit.render.page` writes exactly these):
     others collaborators, unless each pair is followed by a `Role:` line.
   * Principal Investigators: [name], [degree], `Role: ROLE`, affiliation,
     then optional `Email:` / `Phone:` lines; a lone line before `Role:` is a
-    degree when it reads as one (`MD`), else a name.
+    degree when it reads as one (`MD`), else a name. The site leaves out
+    what is missing: lines between two `Role:` lines split into affiliation
+    and next name/degree by count and shape (`page_parties`).
   * Locations: facility, `city, [state], [zip], country` (or `City:` ...
-    lines when a part holds a comma), optional site status.
+    lines when a part holds a comma; a country holding one, such as
+    `Korea, Republic of`, stays whole), optional site status.
   * Countries: derived from the sites, not read back.
   * Related Links: label, then optional URL / `PMID:` / `Type:` lines.
-  * Other Identifiers: id, `Identifier Type:`, `Identifier Source:`.
+  * Other Identifiers: id, `Identifier Type:`, `Identifier Source:` (the
+    site writes the sponsor's own id as type `-`, source `org_study_id`).
 """
 
 from __future__ import annotations

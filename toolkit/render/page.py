@@ -38,14 +38,15 @@ PAGE_ONLY = ("results", "responsible_party", "countries")
 def render_page(record: TrialRecord, *, faithful: bool = False) -> str:
     """Write a record as a trial page.
 
-    With `faithful`, write only what the real site's page shows, the site's
-    way (see `toolkit.render.page_faithful`): not lossless, but what real
-    pages look like. Otherwise a record read from a page also gets back what only the page held: its
+    A record read from a page also gets back what only the page held: its
     preamble lines, the text of Study Results, Responsible Party and
     Countries, and its unknown sections (at the end, in source order).
 
     Args:
         record: the record to write.
+        faithful: write only what the real site's page shows, the site's way
+            (`toolkit.render.page_faithful`): not lossless, but what real
+            pages look like.
 
     Returns:
         The page text, lines joined with `\\n`, no trailing newline (as the seed).

@@ -44,7 +44,8 @@ def _split(text: Optional[str]) -> List[str]:
 
 
 def _header(record: TrialRecord) -> List[str]:
-    lines = _split(record.title) + [f"NCT ID: {record.trial_id}"]
+    label = "NCT ID" if record.registry == "ctgov" else "Trial ID"
+    lines = _split(record.title) + [f"{label}: {record.trial_id}"]
     if record.last_updated:
         lines.append(f"Last Updated: {record.last_updated}")
     return lines
