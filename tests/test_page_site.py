@@ -69,8 +69,8 @@ RECOVERY_FLOORS = [
     ("title", 1.0), ("trial_id", 1.0), ("last_updated", 1.0), ("status", 1.0), ("phases", 1.0),
     ("enrollment", 1.0), ("study_type", 1.0), ("start_date", 1.0), ("primary_completion_date", 1.0),
     ("completion_date", 1.0), ("brief_summary", 1.0), ("detailed_description", 0.99),
-    ("conditions", 1.0), ("keywords", 1.0), ("design", 1.0), ("arms", 0.96), ("interventions", 0.99),
-    ("other_names", 0.32), ("sponsors", 1.0), ("investigators", 0.97), ("locations", 0.98),
+    ("conditions", 1.0), ("keywords", 1.0), ("design", 1.0), ("arms", 0.96), ("interventions", 0.98),
+    ("other_names", 0.31), ("sponsors", 1.0), ("investigators", 0.97), ("locations", 0.98),
     ("links", 1.0), ("secondary_ids", 1.0), ("eligibility.text", 0.99), ("eligibility.min_age", 0.99),
     ("eligibility.max_age", 0.96), ("eligibility.sex", 1.0), ("eligibility.healthy_volunteers", 1.0),
 ]
@@ -178,6 +178,10 @@ GOLDEN = [
      Investigator(degree="MD", role="STUDY_DIRECTOR", affiliation="Amgen")),
     ("bare_interventions_and_ages.txt", "locations.1", Location(facility="Research Site", city="Tokyo",
                                                                 country="Japan")),
+    ("legacy_drug_list.txt", "interventions.0.name", "thalidomide"),
+    ("legacy_drug_list.txt", "interventions.0.description", None),
+    ("legacy_drug_list.txt", "interventions.1.name", "dacarbazine"),
+    ("legacy_drug_list.txt", "arms", ()),
     ("bare_interventions_and_ages.txt", "secondary_ids.1", Identifier(id="2017-000001-11", type="EUDRACT_NUMBER")),
 ]
 

@@ -185,11 +185,14 @@ def _interventions(lines, context) -> dict:
     """Name and description pairs, each optionally followed by `Intervention Type:`
     (a type outside the enum) and `Arm Group:` lines."""
     items = values(lines, paragraphs=True)
+    bare = _bare_list(items)
+    group_lines = context.get("group_lines", [])
     found, explicit, i = [], set(), 0
     while i < len(items):
         kind, name = _typed(items[i], TYPE_PREFIX)
-        description = missing_to_none(items[i + 1]) if i + 1 < len(items) else None
-        i += 2
+        described = i + 1 < len(items) and (not bare or _is_description(items[i], items[i + 1], group_lines))
+        description = missing_to_none(items[i + 1]) if described else None
+        i += 2 if described else 1
         labels = []
         while i < len(items) and items[i].startswith((ARM_GROUP, INTERVENTION_TYPE)):
             if items[i].startswith(INTERVENTION_TYPE):
@@ -202,6 +205,28 @@ def _interventions(lines, context) -> dict:
         arm_labels = tuple(label for label in labels if label != MISSING)
         found.append(Intervention(name=name, type=kind, description=description, arm_labels=arm_labels))
     return {"interventions": tuple(found), "explicit_arm_labels": explicit}
+
+
+def _bare_list(items: List[str]) -> bool:
+    """Whether Interventions is written the site's way: no type prefix, no `-`
+    filler, no labelled line (then a missing description is left out)."""
+    return not any(line == MISSING or _typed(line, TYPE_PREFIX)[0] or line.startswith((ARM_GROUP, INTERVENTION_TYPE))
+                   for line in items)
+
+
+def _is_description(name: str, line: str, group_lines: List[str]) -> bool:
+    """On a bare Interventions list, whether `line` after `name` is its description:
+    Study Groups pair them, or (with study groups) it is no line of them, or
+    (without) it does not read as a name."""
+    if any(group_lines[k:k + 2] == [name, line] for k in range(len(group_lines) - 1)):
+        return True
+    return line not in group_lines if group_lines else not _reads_as_name(line)
+
+
+def _reads_as_name(line: str) -> bool:
+    """A short line that is no sentence: on a bare page without study groups,
+    the next intervention's name rather than a description."""
+    return "\n" not in line and len(line.split()) <= 4 and not line.endswith((".", ":", ")"))
 
 
 def _known_intervention_pairs(context, *, typed: bool) -> set:
@@ -383,9 +408,11 @@ def _fields(layout: PageLayout) -> dict:
     by_field: Dict[str, List[PageSection]] = {}
     for section in layout.sections:
         by_field.setdefault(section.field, []).append(section)
+    context["group_lines"] = [line for s in by_field.get("arms", ()) for line in values(s.lines, paragraphs=True)]
     for name in HANDLER_ORDER:
         for section in by_field.get(name, ()):
             context.update(HANDLERS[name](section.lines, context))
+    context.pop("group_lines")
     population = context.pop("population", None)
     if population:
         eligibility = context.get("eligibility") or Eligibility()
