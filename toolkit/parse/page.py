@@ -223,6 +223,11 @@ def _is_description(name: str, line: str, group_lines: List[str]) -> bool:
     return line not in group_lines if group_lines else not _reads_as_name(line)
 
 
+def _reads_as_sentence(line: str) -> bool:
+    """A line of eight or more words ending a sentence: text, not a label."""
+    return len(line.split()) >= 8 and line.endswith((".", ".)"))
+
+
 def _reads_as_name(line: str) -> bool:
     """A short line that is no sentence: on a bare page without study groups,
     the next intervention's name rather than a description."""
@@ -250,7 +255,9 @@ def _arms(lines, context) -> dict:
     prefix (the seed's bare form), when it and the next line repeat an entry
     of Interventions, or it repeats the name of an intervention without a
     description (the site then writes the name alone). An arm whose label is
-    directly followed by such a pair has no description line.
+    directly followed by such a pair has no description line. On a site page
+    (no prefix, no `-` filler) a sentence line after an arm's description,
+    before its interventions, continues the description.
     """
     items = values(lines, paragraphs=True) + [MISSING, MISSING]
     typed_page = any(_typed(line, TYPE_PREFIX)[0] for line in items)
@@ -259,6 +266,7 @@ def _arms(lines, context) -> dict:
     i, end = 0, len(items) - 2
     bare_names = set() if typed_page else {item.name for item in context.get("interventions", ())
                                            if not item.description}
+    site_page = not typed_page and MISSING not in items[:end]
     while i < end:
         if arms and _is_arm_intervention(items[i], items[i + 1], known):
             arms[-1]["interventions"].append(items[i])
@@ -266,6 +274,11 @@ def _arms(lines, context) -> dict:
             continue
         if arms and items[i] in bare_names:
             arms[-1]["interventions"].append(items[i])
+            i += 1
+            continue
+        if site_page and arms and arms[-1]["description"] and not arms[-1]["interventions"] \
+                and _reads_as_sentence(items[i]):
+            arms[-1]["description"] += "\n" + items[i]
             i += 1
             continue
         kind, label = _typed(items[i], ARM_TYPES)
