@@ -11,6 +11,15 @@ CORPUS = REPO / "corpus"
 SHARED = REPO.parent / "shared"
 SHARED_DATA = SHARED / "data"
 SEED = SHARED / "seed" / "NCT06054113.txt"
+# The API v2 "Download JSON" arrays of ../shared/data/ctgov-v2 (377 studies).
+V2_ARRAYS = (
+    "UserZetsu_dtx-analysis__ctg-studies.json",
+    "dgg32_clinical-trials-public__ctg-studies.json",
+    "dgg32_clinical-trials-public__ctg-studies2.json",
+    "dgg32_clinical-trials-public__ctg-studies5.json",
+    "dgg32_graph_bigquery__ctg-studies.json",
+    "scampbe3_my-website__ctg-studies.json",
+)
 
 
 def shared_path(*parts: str) -> Path:

@@ -22,7 +22,7 @@ from typing import Iterator, List, Tuple
 
 import pytest
 
-from conftest import shared_path
+from conftest import V2_ARRAYS, shared_path
 from toolkit.parse import parse_record
 from toolkit.readers import page as page_reader
 from toolkit.readers.base import RawRecord
@@ -30,14 +30,7 @@ from toolkit.records import TrialRecord
 from toolkit.render.page import render_page
 
 NOT_ON_THE_PAGE = ("source", "sections", "extra", "content_hash")
-ARRAYS = [
-    "UserZetsu_dtx-analysis__ctg-studies.json",
-    "dgg32_clinical-trials-public__ctg-studies.json",
-    "dgg32_clinical-trials-public__ctg-studies2.json",
-    "dgg32_clinical-trials-public__ctg-studies5.json",
-    "dgg32_graph_bigquery__ctg-studies.json",
-    "scampbe3_my-website__ctg-studies.json",
-]
+ARRAYS = list(V2_ARRAYS)
 URO_ZIP = "Marc-Morcos_urology__ctg-studies.json.zip"
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import shared_path
+from conftest import V2_ARRAYS, shared_path
 from toolkit.parse import parse_record
 from toolkit.readers import page as page_reader
 from toolkit.readers.base import RawRecord
@@ -25,14 +25,7 @@ from toolkit.render.page import render_page
 from toolkit.render.page_faithful import page_fields
 
 SITE_PAGES = Path(__file__).parent / "fixtures" / "page" / "site"
-ARRAYS = [
-    "UserZetsu_dtx-analysis__ctg-studies.json",
-    "dgg32_clinical-trials-public__ctg-studies.json",
-    "dgg32_clinical-trials-public__ctg-studies2.json",
-    "dgg32_clinical-trials-public__ctg-studies5.json",
-    "dgg32_graph_bigquery__ctg-studies.json",
-    "scampbe3_my-website__ctg-studies.json",
-]
+ARRAYS = list(V2_ARRAYS)
 ABSENT = (None, (), "", (None,) * 4)
 
 
