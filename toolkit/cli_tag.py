@@ -14,6 +14,7 @@ import click
 
 from toolkit.cli import library_errors
 from toolkit.errors import InputError
+from toolkit.nlp.chia import line_spans
 from toolkit.output import emit, emit_jsonl, message
 
 __all__ = ["tag", "file_tags"]
@@ -65,12 +66,9 @@ def _read(path: str) -> str:
 
 
 def _lines(text: str) -> Iterator[Tuple[int, str]]:
-    pos = 0
-    for line in text.splitlines(keepends=True):
-        body = line.rstrip("\r\n")
-        if body.strip():
-            yield pos, body
-        pos += len(line)
+    """(offset, body) of each non-blank line, without its line break."""
+    for start, end in line_spans(text):
+        yield start, text[start:end]
 
 
 def file_tags(text: str) -> List:
