@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import sqlite3
 import zlib
 from collections import Counter
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional, Union
 
 from toolkit.errors import StoreError
+from toolkit.parse.fields import iso_date
 from toolkit.records import TrialRecord, compact_json, content_hash, to_dict
 
 __all__ = [
@@ -146,41 +146,15 @@ def resolve_store_path(path: Union[str, os.PathLike, None] = None) -> Path:
     return chosen
 
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
-_ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?(?:[T ].*)?$")
-_WORD_DATE = re.compile(r"^([A-Za-z]{3})[a-z]*\.?\s+(?:(\d{1,2}),?\s+)?(\d{4})$")
-_DMY_DATE = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
-
-
 def version_date(record: TrialRecord) -> Optional[str]:
     """The ISO date (YYYY-MM-DD, or shorter) a version is dated by.
 
     The version label when it reads as a date, else the last-update date.
     """
     for text in (record.version, record.last_updated):
-        iso = _iso_date(text)
+        iso = iso_date(text)
         if iso:
             return iso
-    return None
-
-
-def _iso_date(text: Optional[str]) -> Optional[str]:
-    """ISO form of `2023-09-14`, `September 14, 2023`, `Sep 2023`, `14/09/2023`."""
-    if not text:
-        return None
-    text = text.strip()
-    match = _ISO_DATE.match(text)
-    if match:
-        return "-".join(p if i == 0 else p.zfill(2) for i, p in enumerate(match.groups()) if p)
-    match = _WORD_DATE.match(text)
-    if match and match.group(1).lower() in _MONTHS:
-        month = f"{_MONTHS[match.group(1).lower()]:02d}"
-        day = f"-{int(match.group(2)):02d}" if match.group(2) else ""
-        return f"{match.group(3)}-{month}{day}"
-    match = _DMY_DATE.match(text)
-    if match:
-        return f"{match.group(3)}-{int(match.group(2)):02d}-{int(match.group(1)):02d}"
     return None
 
 
@@ -461,7 +435,7 @@ def _pick_version(infos: list, wanted: str) -> VersionInfo:
         return by_label[-1]
     if wanted.isdigit() and 1 <= int(wanted) <= len(infos):
         return infos[int(wanted) - 1]
-    as_date = _iso_date(wanted)
+    as_date = iso_date(wanted)
     if as_date:
         # "2024" or "2024-06": the version in force at the end of that year or month
         dated = [i for i in infos if i.version_date and i.version_date[:len(as_date)] <= as_date]
