@@ -168,9 +168,7 @@ def _measurement(text: str, start: int, unit: Optional[str], previous: List[Tag]
     if previous and re.fullmatch(r"\s*(?:and|or|to|,|\(|\[)?\s*", text[previous[-1].end:start]):
         return previous[-1].measurement
     words = re.findall(r"[A-Za-z][\w'’-]*(?:\s*\([^)]{1,15}\))?", re.split(r"[.;,:()\[\]]", before)[-1])
-    while words and words[0].lower() in _LEAD_WORDS:
-        words.pop(0)
-    words = [w for w in words[-4:]]
+    words = words[-4:]
     while words and words[0].lower() in _LEAD_WORDS:
         words.pop(0)
     while words and words[-1].lower() in _LEAD_WORDS:
