@@ -25,11 +25,9 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from rapidfuzz import fuzz, process, utils
-
 from toolkit.diff.model import CriterionChange
 from toolkit.diff.tags import tag_changes
-from toolkit.diff.text import _MARKER, comparison_key, word_ops
+from toolkit.diff.text import _MARKER, best_pairs, comparison_key, word_ops
 from toolkit.records import Criterion, TrialRecord
 
 __all__ = ["MATCH_THRESHOLD", "Item", "criteria_items", "diff_criteria"]
@@ -199,23 +197,9 @@ def _squash(text: str) -> str:
 
 
 def _fuzzy_pairs(old, new, rest_old, rest_new, threshold) -> Dict[int, Tuple[int, float]]:
-    if not rest_old or not rest_new:
-        return {}
-    a = [old[i].norm for i in rest_old]
-    b = [new[j].norm for j in rest_new]
-    scores = process.cdist(a, b, scorer=fuzz.ratio, processor=utils.default_process)
-    scores += process.cdist(a, b, scorer=fuzz.token_set_ratio, processor=utils.default_process)
-    scores /= 2
-    candidates = [(float(scores[x, y]), x, y) for x in range(len(a)) for y in range(len(b))
-                  if scores[x, y] >= threshold]
-    candidates.sort(key=lambda c: (-c[0], abs(rest_old[c[1]] - rest_new[c[2]])))
-    pairs, taken = {}, set()
-    for score, x, y in candidates:
-        i, j = rest_old[x], rest_new[y]
-        if i not in pairs and j not in taken:
-            pairs[i] = (j, round(score, 1))
-            taken.add(j)
-    return pairs
+    found = best_pairs([old[i].norm for i in rest_old], [new[j].norm for j in rest_new], threshold=threshold,
+                       rank=lambda score, x, y: (-score, abs(rest_old[x] - rest_new[y])))
+    return {rest_old[x]: (rest_new[y], score) for x, (y, score) in found.items()}
 
 
 def _in_order(pairs: Dict[int, int]) -> set:

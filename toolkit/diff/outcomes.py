@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from typing import List, Sequence, Tuple
 
-from rapidfuzz import fuzz, process, utils
-
 from toolkit.diff.model import OutcomeChange
-from toolkit.diff.text import comparison_key, normalize, word_ops
+from toolkit.diff.text import best_pairs, comparison_key, normalize, word_ops
 from toolkit.records import Outcome
 
 __all__ = ["MATCH_THRESHOLD", "diff_outcomes"]
@@ -63,22 +61,9 @@ def _fuzzy(old, new, pairs, threshold) -> dict:
     rest_old = [i for i in range(len(old)) if i not in pairs]
     taken = {j for j, _ in pairs.values()}
     rest_new = [j for j in range(len(new)) if j not in taken]
-    if not rest_old or not rest_new:
-        return {}
-    a = [normalize(old[i].measure) for i in rest_old]
-    b = [normalize(new[j].measure) for j in rest_new]
-    scores = process.cdist(a, b, scorer=fuzz.ratio, processor=utils.default_process)
-    scores += process.cdist(a, b, scorer=fuzz.token_set_ratio, processor=utils.default_process)
-    scores /= 2
-    found, used = {}, set()
-    ranked = sorted(((float(scores[x, y]), x, y) for x in range(len(rest_old))
-                     for y in range(len(rest_new)) if scores[x, y] >= threshold), reverse=True)
-    for score, x, y in ranked:
-        i, j = rest_old[x], rest_new[y]
-        if i not in found and j not in used:
-            found[i] = (j, round(score, 1))
-            used.add(j)
-    return found
+    found = best_pairs([normalize(old[i].measure) for i in rest_old], [normalize(new[j].measure) for j in rest_new],
+                       threshold=threshold, rank=lambda score, x, y: (-score, -x, -y))
+    return {rest_old[x]: (rest_new[y], score) for x, (y, score) in found.items()}
 
 
 def _pair(a: Outcome, b: Outcome, score: float) -> OutcomeChange:

@@ -12,13 +12,14 @@ import difflib
 import functools
 import html
 import re
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import ftfy
-from typing import Optional, Tuple
+from rapidfuzz import fuzz, process, utils
 
 from toolkit.diff.model import WordOp
 
-__all__ = ["normalize", "comparison_key", "word_ops", "similarity"]
+__all__ = ["normalize", "comparison_key", "word_ops", "similarity", "best_pairs"]
 
 _DEBRIS = re.compile(r"_x000[dD]_|<br\s*/?>|</?(?:p|div|span|li|ul|ol|b|i|u|strong|em)\b[^>]*>", re.I)
 _ESCAPE = re.compile(r"\\([<>\[\]()*_#+\-.!~`|])")
@@ -94,6 +95,36 @@ def word_ops(old: Optional[str], new: Optional[str]) -> Tuple[WordOp, ...]:
 
 def similarity(old: Optional[str], new: Optional[str]) -> float:
     """rapidfuzz ratio (0-100) of the normalised texts, rounded to 0.1."""
-    from rapidfuzz import fuzz
-
     return round(fuzz.ratio(normalize(old), normalize(new)), 1)
+
+
+def best_pairs(a: Sequence[str], b: Sequence[str], *, threshold: float,
+               rank: Callable[[float, int, int], tuple]) -> Dict[int, Tuple[int, float]]:
+    """Pair texts of `a` with texts of `b`, best fuzzy score first, each at most once.
+
+    The score is the mean of rapidfuzz's ratio and token-set ratio (0-100).
+
+    Args:
+        a: old texts.
+        b: new texts.
+        threshold: lowest score a pair may have.
+        rank: sort key of a candidate (score, index in a, index in b); ties keep a-major order.
+
+    Returns:
+        Index in `a` -> (index in `b`, score rounded to one decimal).
+    """
+    if not a or not b:
+        return {}
+    scores = process.cdist(a, b, scorer=fuzz.ratio, processor=utils.default_process)
+    scores += process.cdist(a, b, scorer=fuzz.token_set_ratio, processor=utils.default_process)
+    scores /= 2
+    candidates = [(float(scores[x, y]), x, y) for x in range(len(a)) for y in range(len(b))
+                  if scores[x, y] >= threshold]
+    candidates.sort(key=lambda c: rank(*c))
+    pairs: Dict[int, Tuple[int, float]] = {}
+    taken = set()
+    for score, x, y in candidates:
+        if x not in pairs and y not in taken:
+            pairs[x] = (y, round(score, 1))
+            taken.add(y)
+    return pairs
