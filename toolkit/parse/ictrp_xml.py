@@ -12,17 +12,15 @@ Every field not mapped is kept in `extra`.
 
 from __future__ import annotations
 
-import functools
 import html
-import json
 import re
 import xml.etree.ElementTree as ET
 from itertools import zip_longest
-from importlib import resources
 from typing import Dict, Mapping, Optional, Tuple
 
 from toolkit.errors import InputError, RecordError
 from toolkit.parse import fields
+from toolkit.parse.registries import registry_of
 from toolkit.parse.xmltext import age_limit, block_text, design_from, enum_value
 from toolkit.readers.base import RawRecord
 from toolkit.records import (
@@ -56,30 +54,6 @@ MAPPED = {
     "Inclusion_Criteria", "Exclusion_Criteria", "Condition", "Intervention",
     "Primary_outcome", "Secondary_outcome", "results_url_link",
 }
-
-
-@functools.lru_cache(maxsize=1)
-def _prefixes() -> Tuple[Tuple[str, str], ...]:
-    text = resources.files("toolkit.parse").joinpath("registries.json").read_text("utf-8")
-    table = json.loads(text)["prefixes"]
-    return tuple(sorted(table.items(), key=lambda item: -len(item[0])))
-
-
-def registry_of(trial_id: str) -> str:
-    """The registry of an ICTRP TrialID, from its prefix.
-
-    Args:
-        trial_id: e.g. "ChiCTR2000029953", "EUCTR2020-000890-25-FR".
-
-    Returns:
-        The registry name ("chictr", "euctr" ...); for an unknown prefix the
-        lower-case leading letters of the id.
-    """
-    for prefix, registry in _prefixes():
-        if trial_id.startswith(prefix) and not trial_id[len(prefix):len(prefix) + 1].isalpha():
-            return registry
-    letters = re.match(r"[A-Za-z]*", trial_id).group()
-    return letters.lower() or "unknown"
 
 
 def to_record(raw: RawRecord) -> TrialRecord:

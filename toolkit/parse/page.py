@@ -70,9 +70,6 @@ Layout rules (the renderer in `toolkit.render.page` writes exactly these):
 from __future__ import annotations
 
 import dataclasses
-import json
-import re
-from importlib import resources
 from typing import Dict, List, Optional, Tuple
 
 from toolkit.errors import InputError
@@ -81,6 +78,7 @@ from toolkit.parse.page_layout import (
     DATE, ENROLLMENT, MISSING, VALUES, PageLayout, PageSection, free_text, labelled,
     missing_to_none, split_page, values,
 )
+from toolkit.parse.registries import registry_of
 from toolkit.readers.base import RawRecord
 from toolkit.records import (
     Arm, Design, Eligibility, Enrollment, Intervention, Outcome, Section, Source, TrialRecord,
@@ -395,25 +393,6 @@ HANDLER_ORDER = ("interventions",) + tuple(name for name in HANDLERS if name != 
 
 
 # --- the record -------------------------------------------------------------------
-
-
-_REGISTRIES = json.loads(resources.files("toolkit.parse").joinpath("registries.json").read_text("utf-8"))
-REGISTRY_PREFIXES = sorted(_REGISTRIES["prefixes"].items(), key=lambda pair: -len(pair[0]))
-EUDRACT_NUMBER = re.compile(r"^\d{4}-\d{6}-\d{2}")
-
-
-def registry_of(trial_id: str) -> str:
-    """The registry an id belongs to, from its prefix (`NCT...` -> `ctgov`).
-
-    Uses the shared prefix table `registries.json`; a bare EudraCT number is
-    `euctr`; an unknown prefix gives the id's lower-case leading letters.
-    """
-    for prefix, registry in REGISTRY_PREFIXES:
-        if trial_id.startswith(prefix) and not trial_id[len(prefix):len(prefix) + 1].isalpha():
-            return registry
-    if EUDRACT_NUMBER.match(trial_id):
-        return "euctr"
-    return re.match(r"[A-Za-z]*", trial_id).group().lower() or "unknown"
 
 
 def _fields(layout: PageLayout) -> dict:
