@@ -81,6 +81,27 @@ def _compile(rows: List[list]) -> Tuple[Tuple[Pattern, str], ...]:
         raise RulesError(f"bad rule regex: {exc}") from None
 
 
+NUMBER = r"\d+(?:[.,]\d+)?"
+
+
+def amount_range(amount: str, *, joiner: str) -> str:
+    """Regex of an amount or a range of two ("2-4", "2 to 4", "2 <joiner> 4"), groups `low` and `high`."""
+    return rf"(?P<low>{amount})(?:\s*(?:-|–|to|{joiner})\s*(?P<high>{amount}))?"
+
+
+def lead_start(lead: Pattern, text: str, match: re.Match, *, reach: int) -> int:
+    """Start of a match widened to the lead-in (relation, comparator) ending right before it.
+
+    Args:
+        lead: a pattern anchored at its end (`...\\s*$`).
+        text: the searched text.
+        match: the core match.
+        reach: how many characters before the match the lead-in may start.
+    """
+    found = lead.search(text, max(0, match.start() - reach), match.start())
+    return found.start() if found else match.start()
+
+
 def alternation(rows) -> str:
     """One regex alternative of every pattern of an ordered (regex, value) table."""
     return "|".join(f"(?:{pattern.pattern})" for pattern, _ in rows)

@@ -12,10 +12,9 @@ import re
 from functools import lru_cache
 from typing import List, Optional, Sequence, Tuple
 
-from toolkit.nlp.rules import Rules, alternation, classify, load_rules
+from toolkit.nlp.rules import NUMBER, Rules, alternation, amount_range, classify, lead_start, load_rules
 from toolkit.records import Tag
 
-NUMBER = r"\d+(?:[.,]\d+)?"
 _AGE_JOIN = re.compile(r"\s*(?:,|and|or|to|-|–)?\s*")
 _RELATION_REACH = 40  # characters before an amount searched for its relation ("within the past")
 AGE_AFTER = re.compile(r"\s*(?:of age|old|or older|or younger|and older|and over|of life)\b", re.I)
@@ -29,7 +28,7 @@ def _patterns() -> Tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern, re.Patt
     amount = rf"(?:{NUMBER}|\b(?:{words})\b)"
     units = "|".join(sorted(rules.unit_of_form, key=len, reverse=True))
     window = re.compile(
-        rf"(?<![\w./])(?P<low>{amount})(?:\s*(?:-|–|to|or)\s*(?P<high>{amount}))?"
+        rf"(?<![\w./]){amount_range(amount, joiner='or')}"
         rf"\s*-?\s*(?P<unit>{units})\b\.?"
         rf"(?:(?:\s*\([^()]{{1,25}}\))?,?\s+(?P<dir>{alternation(rules.directions)})\b)?",
         re.IGNORECASE,
@@ -59,8 +58,7 @@ def find_time_windows(text: str) -> List[Tag]:
     tags = []
     age_end = -1
     for match in window.finditer(text):
-        relation = relation_re.search(text, max(0, match.start() - _RELATION_REACH), match.start())
-        start = relation.start() if relation else match.start()
+        start = lead_start(relation_re, text, match, reach=_RELATION_REACH)
         if _is_age(text, start, match, age_before) or _continues_age(text, age_end, start):
             age_end = match.end()
         elif not _is_compound_adjective(text, match):

@@ -12,10 +12,9 @@ import re
 from functools import lru_cache
 from typing import List, Optional, Sequence, Tuple
 
-from toolkit.nlp.rules import alternation, classify, load_rules
+from toolkit.nlp.rules import NUMBER, alternation, amount_range, classify, lead_start, load_rules
 from toolkit.records import Tag
 
-NUMBER = r"\d+(?:[.,]\d+)?"
 QUALITATIVE = re.compile(
     r"\b(?:positive|negative|normal|abnormal|elevated|detectable|undetectable|non-reactive|"
     r"seropositive|seronegative|decreased)\b",
@@ -48,7 +47,7 @@ def _patterns() -> Tuple[re.Pattern, re.Pattern, re.Pattern]:
     rules = load_rules()
     units = "|".join(rules.value_units)
     value = re.compile(
-        rf"(?<![\w.])(?P<low>{NUMBER})(?:\s*(?:-|–|to|and)\s*(?P<high>{NUMBER}))?"
+        rf"(?<![\w.]){amount_range(NUMBER, joiner='and')}"
         rf"(?:\s*(?P<unit>(?:{units})(?![\w/])))?"
         rf"(?:\s*(?P<after>or (?:more|greater|higher|above|older|less|lower|below|younger)|and (?:above|older|below)))?",
         re.IGNORECASE,
@@ -74,8 +73,7 @@ def find_values(text: str, taken: Sequence[Tuple[int, int]] = ()) -> List[Tag]:
     for match in between_re.finditer(text):
         tags.append(_range_tag(text, match, spans))
     for match in value_re.finditer(text):
-        comparator = comparator_re.search(text, max(0, match.start() - _COMPARATOR_REACH), match.start())
-        start = comparator.start() if comparator else match.start()
+        start = lead_start(comparator_re, text, match, reach=_COMPARATOR_REACH)
         if _overlaps(start, match.end(), spans):
             continue
         tag = _value_tag(text, start, match, tags)
