@@ -123,12 +123,11 @@ class SearchIndex:
     def trial_hashes(self) -> Dict[str, str]:
         """{trial_key: content_hash} of every indexed trial."""
         with engine_errors(self.path):
-            rows = self.engine.stored_values(Word("kind", "trial"), ("trial_key", "content_hash"))
-        return {row["trial_key"]: row["content_hash"] for row in rows}
+            return _trial_hashes(self.engine)
 
     def status(self, store) -> IndexStatus:
         """Compare the indexed trials with the store's latest versions."""
-        wanted = {trial_key(r, t): h for (r, t), h in store.latest_hashes().items()}
+        wanted = _store_hashes(store)
         have = self.trial_hashes() if self.exists() else {}
         return IndexStatus(
             missing=tuple(sorted(k for k in wanted if k not in have)),
@@ -210,8 +209,7 @@ class SearchIndex:
 
     def is_stale(self, store) -> bool:
         """True when the store's latest versions differ from what is indexed (cheap check)."""
-        return self.meta().get("fingerprint") != fingerprint(
-            {trial_key(r, t): h for (r, t), h in store.latest_hashes().items()})
+        return self.meta().get("fingerprint") != fingerprint(_store_hashes(store))
 
     # --- helpers -------------------------------------------------------------
 
@@ -257,7 +255,6 @@ class SearchIndex:
     def _write_meta(self, path: Path, counts: dict, vocabulary: set, *, source: Optional[str]) -> dict:
         old = self.meta() if path == self.path else {}
         engine = open_engine(self.engine_name, path) if path != self.path else self.engine
-        hashes = engine.stored_values(Word("kind", "trial"), ("trial_key", "content_hash"))
         meta = {
             "schema_version": SCHEMA_VERSION,
             "engine": self.engine_name,
@@ -267,13 +264,24 @@ class SearchIndex:
             "built": old.get("built") or datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "last_batch": counts,
             "store": source,
-            "fingerprint": fingerprint({row["trial_key"]: row["content_hash"] for row in hashes}),
+            "fingerprint": fingerprint(_trial_hashes(engine)),
         }
         if engine is not self.engine:
             engine.close()
         _atomic_write(path / VOCABULARY_FILE, "\n".join(sorted(vocabulary)) + "\n")
         _atomic_write(path / META_FILE, json.dumps(meta, indent=1) + "\n")
         return meta
+
+
+def _trial_hashes(engine: Engine) -> Dict[str, str]:
+    """{trial_key: content_hash} of every trial document in an engine."""
+    rows = engine.stored_values(Word("kind", "trial"), ("trial_key", "content_hash"))
+    return {row["trial_key"]: row["content_hash"] for row in rows}
+
+
+def _store_hashes(store) -> Dict[str, str]:
+    """{trial_key: content_hash} of the store's latest versions."""
+    return {trial_key(r, t): h for (r, t), h in store.latest_hashes().items()}
 
 
 def _write_batches(engine: Engine, records: Iterable[TrialRecord], *, vocabulary: set, replace: bool,
