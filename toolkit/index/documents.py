@@ -37,7 +37,7 @@ def trial_document(record: TrialRecord, shared: Optional[dict] = None) -> dict:
     doc.update(
         doc_id=key,
         kind=["trial"],
-        text=" ".join(analyze(" ".join(filter(None, (record.brief_summary,))))),
+        text=" ".join(analyze(record.brief_summary or "")),
         condition=join_values(record.conditions + record.condition_mesh),
         drug=join_values(_intervention_names(record)),
         content_hash=record.content_hash or content_hash(record),  # as the store keys it
