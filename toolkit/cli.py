@@ -131,17 +131,11 @@ def show(trial_id, version, registry, view, as_json, store_path):
     if as_json or view == "json":
         emit_json(record.to_dict())
     elif view == "page":
-        click.echo(_render_page(record))
+        from toolkit.render.page import render_page
+
+        click.echo(render_page(record))
     else:
         click.echo(format_record(record, versions=versions))
-
-
-def _render_page(record) -> str:
-    try:
-        from toolkit.render.page import render_page
-    except ImportError:
-        raise click.ClickException("the page renderer (toolkit.render.page) is not installed")
-    return render_page(record)
 
 
 # --- ptk stats ------------------------------------------------------------------

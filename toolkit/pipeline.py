@@ -72,13 +72,11 @@ class ParseSummary:
         return data
 
 
-def default_tagger() -> Optional[Tagger]:
-    """`toolkit.nlp.tag_record` when the NLP layer provides it, else None."""
-    try:
-        from toolkit import nlp
-    except ImportError:
-        return None
-    return getattr(nlp, "tag_record", None)
+def default_tagger() -> Tagger:
+    """`toolkit.nlp.tag_record`, imported only when tagging is asked for (spaCy loads late)."""
+    from toolkit.nlp import tag_record
+
+    return tag_record
 
 
 # --- one record --------------------------------------------------------------
