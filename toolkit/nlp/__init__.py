@@ -48,26 +48,27 @@ def tag_texts(texts: Sequence[str]) -> List[List[Tag]]:
     Returns:
         One sorted tag list per text.
     """
-    from toolkit.nlp import pipeline, terms
+    from toolkit.nlp import terms
 
     nlp = get_nlp()
     docs = list(nlp.pipe(texts, batch_size=_BATCH))
+    own_tables = [terms.abbreviation_table(doc) for doc in docs]
     table: Dict[str, Tuple[str, ...]] = {}
-    for doc in docs:
-        for short, long_form in terms.abbreviation_table(doc).items():
+    for own in own_tables:
+        for short, long_form in own.items():
             table.setdefault(short, long_form)
     short_forms = terms.ShortForms(table)
-    return [_with_record_abbreviations(doc, short_forms) for doc in docs]
+    return [_with_record_abbreviations(doc, own, short_forms) for doc, own in zip(docs, own_tables)]
 
 
-def _with_record_abbreviations(doc, short_forms) -> List[Tag]:
+def _with_record_abbreviations(doc, own_table, short_forms) -> List[Tag]:
     """The doc's tags plus uses of short forms defined in the other texts of the batch."""
     from toolkit.nlp import cues, pipeline, terms
 
     tags = pipeline.doc_tags(doc)
     if short_forms.pattern is None:
         return tags
-    own = frozenset(terms.ShortForms(terms.abbreviation_table(doc)).forms)
+    own = frozenset(terms.ShortForms(own_table).forms)
     lexicon = pipeline.get_nlp().get_pipe("trial_terms").lexicon
     extra = short_forms.tags(doc, lexicon, terms.covered(tags, ("drug", "condition")), skip=own)
     if not extra:
