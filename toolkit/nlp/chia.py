@@ -3,8 +3,8 @@
 Chia: Kury et al. 2020, Sci Data 7:281, doi:10.1038/s41597-020-00620-0,
 CC BY 4.0. Its `.txt` files mostly use CRLF and the `.ann` offsets count the
 `\\r`, so texts are read with `newline=""`. Spans may be discontinuous
-(`start end;start end`); lines of an `.ann` that do not start with a known
-record type are continuation lines and are skipped.
+(`start end;start end`); only entity (`T`) lines of an `.ann` are read, other
+record types and continuation lines are skipped.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from toolkit.errors import InputError
 
 # Chia entity type -> toolkit tag label (Temporal maps to both time labels)
 LABELS = {"Drug": "drug", "Condition": "condition", "Temporal": "temporal", "Value": "value"}
-_RECORD_TYPES = ("T", "R", "A", "E", "*", "#", "N")
 HELD_OUT_SHARE = 5  # one trial in five is held out
 
 
