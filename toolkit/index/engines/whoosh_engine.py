@@ -155,7 +155,7 @@ def _whoosh_fields(doc: dict) -> dict:
         if kind == "keyword":
             keys.extend(keyword_term(name, item) for item in value)
         elif kind == "number":
-            out[name] = [_hundredths(v) for v in value]
+            out[name] = [hundredths(v) for v in value]
         else:
             out[name] = value
     out[KEYS_FIELD] = " ".join(keys)
@@ -186,11 +186,8 @@ def translate(node: Node) -> wq.Query:
     if isinstance(node, Fuzzy):
         return wq.FuzzyTerm(node.field, node.text, maxdist=node.distance, prefixlength=1)
     if isinstance(node, Range):
-        return wq.NumericRange(node.field, _hundredths(node.low), _hundredths(node.high))
+        return wq.NumericRange(node.field, hundredths(node.low), hundredths(node.high))
     raise TypeError(f"cannot translate {node!r}")
-
-
-_hundredths = hundredths
 
 
 ENGINE = WhooshEngine
