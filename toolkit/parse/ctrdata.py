@@ -29,6 +29,13 @@ __all__ = ["to_record"]
 _REGISTRY = {"CTGOV": "ctgov", "CTGOV2": "ctgov", "EUCTR": "euctr", "ISRCTN": "isrctn", "CTIS": "ctis"}
 _CTIS_INFO = "authorizedPartI.trialDetails.trialInformation"
 _CTIS_INFO_NEW = "authorizedApplication." + _CTIS_INFO  # CTIS records since 2024
+
+
+def _ctis_info(path: str) -> Tuple[str, str]:
+    """A path under CTIS trial information, in the old and the since-2024 shape."""
+    return f"{_CTIS_INFO}.{path}", f"{_CTIS_INFO_NEW}.{path}"
+
+
 _PATHS = {
     "CTGOV": {
         "trial_id": "id_info.nct_id", "title": "brief_title", "official_title": "official_title",
@@ -67,11 +74,11 @@ _PATHS = {
         "trial_id": "ctNumber", "title": "title", "status": ("ctPublicStatus", "ctStatus"), "phases": "trialPhase",
         "start_date": "trialStartDate", "last_updated": "lastUpdated", "sex": "gender",
         "enrollment": "totalNumberEnrolled",
-        "inclusion": (f"{_CTIS_INFO}.eligibilityCriteria.principalInclusionCriteria.principalInclusionCriteria", f"{_CTIS_INFO_NEW}.eligibilityCriteria.principalInclusionCriteria.principalInclusionCriteria"),
-        "exclusion": (f"{_CTIS_INFO}.eligibilityCriteria.principalExclusionCriteria.principalExclusionCriteria", f"{_CTIS_INFO_NEW}.eligibilityCriteria.principalExclusionCriteria.principalExclusionCriteria"),
-        "primary": (f"{_CTIS_INFO}.endPoint.primaryEndPoints.endPoint", f"{_CTIS_INFO_NEW}.endPoint.primaryEndPoints.endPoint"),
-        "secondary": (f"{_CTIS_INFO}.endPoint.secondaryEndPoints.endPoint", f"{_CTIS_INFO_NEW}.endPoint.secondaryEndPoints.endPoint"),
-        "conditions": (f"{_CTIS_INFO}.medicalCondition.partIMedicalConditions.medicalCondition", f"{_CTIS_INFO_NEW}.medicalCondition.partIMedicalConditions.medicalCondition"),
+        "inclusion": _ctis_info("eligibilityCriteria.principalInclusionCriteria.principalInclusionCriteria"),
+        "exclusion": _ctis_info("eligibilityCriteria.principalExclusionCriteria.principalExclusionCriteria"),
+        "primary": _ctis_info("endPoint.primaryEndPoints.endPoint"),
+        "secondary": _ctis_info("endPoint.secondaryEndPoints.endPoint"),
+        "conditions": _ctis_info("medicalCondition.partIMedicalConditions.medicalCondition"),
         "lead_sponsor": "primarySponsor.organisation.name",
     },
 }
@@ -186,10 +193,9 @@ def _values(data: Any, path: str) -> List[Any]:
     out = []
     for value in current:
         for element in (value if isinstance(value, list) else [value]):
-            if isinstance(element, dict):
-                out.append(element)
-            elif _clean(element) is not None:
-                out.append(_clean(element))
+            cleaned = element if isinstance(element, dict) else _clean(element)
+            if cleaned is not None:
+                out.append(cleaned)
     return out
 
 
@@ -244,9 +250,8 @@ def _outcomes(register: str, rec: dict, get: dict) -> Tuple[Outcome, ...]:
 
 
 def _sponsors(get: dict) -> Tuple[Sponsor, ...]:
-    lead = [Sponsor(name, "lead") for name in dict.fromkeys(v for v in get.get("lead_sponsor") or () if isinstance(v, str))]
-    others = [Sponsor(name, "collaborator") for name in dict.fromkeys(
-        v for v in get.get("collaborators") or () if isinstance(v, str))]
+    lead = [Sponsor(name, "lead") for name in _texts(get.get("lead_sponsor"))]
+    others = [Sponsor(name, "collaborator") for name in _texts(get.get("collaborators"))]
     return tuple(lead + others)
 
 
