@@ -158,10 +158,13 @@ def _implied_direction(relation: Optional[str], relation_text: Optional[str]) ->
     return None
 
 
+_ANCHOR_LINKER = re.compile(r"\s+(?:of|from)\b", re.I)
+
+
 def _anchor_after(text: str, match: re.Match, anchor_re: re.Pattern, rules: Rules) -> Tuple[int, Optional[str]]:
     pos = match.end()
     if not match.group("dir"):
-        linker = re.compile(r"\s+(?:of|from)\b", re.I).match(text, pos)
+        linker = _ANCHOR_LINKER.match(text, pos)
         if linker is None:
             return pos, None
         pos = linker.end()
