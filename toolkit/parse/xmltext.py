@@ -48,16 +48,11 @@ def enum_value(text: Optional[str], table: Optional[str] = None) -> Optional[str
     Returns:
         The enum spelling, or None for a blank value.
     """
+    text = fields.clean_text(text)
     if text is None:
         return None
-    text = text.strip()
-    if not text:
-        return None
     special = ENUMS.get(table, {}).get(text) if table else None
-    if special is not None:
-        return special
-    chars = [c if c.isalnum() else " " for c in text.upper()]
-    return "_".join("".join(chars).split())
+    return special if special is not None else fields.enum_token(text)
 
 
 def block_text(text: Optional[str]) -> str:
