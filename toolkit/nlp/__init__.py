@@ -75,7 +75,7 @@ def _with_record_abbreviations(doc, own_table, short_forms) -> List[Tag]:
         return tags
     found = [tag for tag in tags if tag.label in ("negation", "exception")]
     extra = cues.apply_cues(extra, found)
-    return sorted(tags + extra, key=lambda tag: (tag.start, -tag.end, tag.label))
+    return pipeline.sorted_tags(tags + extra)
 
 
 def tag_record(record: TrialRecord) -> TrialRecord:

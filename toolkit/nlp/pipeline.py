@@ -47,9 +47,14 @@ def current_tags(doc: Doc) -> List[Tag]:
     return doc.user_data.get(_TAGS_KEY) or []
 
 
+def sorted_tags(tags: List[Tag]) -> List[Tag]:
+    """Tags by start offset, the longer first at one start, then by label."""
+    return sorted(tags, key=lambda tag: (tag.start, -tag.end, tag.label))
+
+
 def doc_tags(doc: Doc) -> List[Tag]:
     """The tags the trial components put on a doc, sorted by offset."""
-    return sorted(current_tags(doc), key=lambda tag: (tag.start, -tag.end, tag.label))
+    return sorted_tags(current_tags(doc))
 
 
 def _extend(doc: Doc, tags: List[Tag]) -> None:
