@@ -3,8 +3,8 @@
 `iter_records(paths)` streams the raw records of any supported input; the
 format of each file or archive entry is detected from its content. One
 module per format lives here (`toolkit.readers.<name>`), exposing `FORMAT`,
-`sniff(head, name)` and `read(stream, *, path, entry)`; a format listed in
-`READERS` whose module does not exist yet is skipped.
+`sniff(head, name)` and `read(stream, *, path, entry)`; a reader module that
+fails to import is skipped with a warning, so the other formats still read.
 
 Mapping raw records to `TrialRecord`s is `toolkit.parse.parse_record`;
 `toolkit.pipeline` chains the two and turns a record the mapper rejects
