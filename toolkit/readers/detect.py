@@ -24,18 +24,13 @@ HEAD_SIZE = 16 * 1024
 
 @functools.lru_cache(maxsize=None)
 def _import(name: str) -> Optional[ModuleType]:
-    """The reader module of a format, or None when it does not exist or cannot load.
+    """The reader module of a format, or None when it cannot load.
 
     A reader that fails to import is skipped with a warning, so one broken
     reader does not stop the others from reading their formats.
     """
-    module_name = f"toolkit.readers.{name}"
     try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            warnings.warn(f"reader {name!r} cannot be loaded: {exc}", RuntimeWarning, stacklevel=2)
-        return None
+        return importlib.import_module(f"toolkit.readers.{name}")
     except Exception as exc:  # a broken reader module must not break the other formats
         warnings.warn(f"reader {name!r} cannot be loaded: {exc}", RuntimeWarning, stacklevel=2)
         return None
