@@ -7,6 +7,7 @@ adds the option filters and restricts the search to criterion documents.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence, Tuple
@@ -175,15 +176,15 @@ _HIGHLIGHT_FIELDS = (DEFAULT_FIELD, "drug", "condition", "measurement")
 class QueryTerms:
     """What a tree asks of the criterion text, for highlighting."""
 
-    stems: set
-    prefixes: list
-    fuzzy: list  # (stem, distance)
-    phrases: list = None  # tuples of stems that count only together
+    stems: set = dataclasses.field(default_factory=set)
+    prefixes: list = dataclasses.field(default_factory=list)
+    fuzzy: list = dataclasses.field(default_factory=list)  # (stem, distance)
+    phrases: list = dataclasses.field(default_factory=list)  # tuples of stems that count only together
 
 
 def query_terms(node: Node) -> QueryTerms:
     """Stems, prefixes and fuzzy terms a tree asks of the text (NOT branches left out)."""
-    terms = QueryTerms(set(), [], [], [])
+    terms = QueryTerms()
     _collect(node, terms)
     return terms
 

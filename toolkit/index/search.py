@@ -135,7 +135,7 @@ def highlight(text: str, terms: QueryTerms) -> Tuple[Tuple[int, int], ...]:
     tokens = list(tokens_with_offsets(text))
     stems = [stem(word) for word, _, _ in tokens]
     wanted = _wanted_flags(stems, [word for word, _, _ in tokens], terms)
-    for phrase in terms.phrases or ():
+    for phrase in terms.phrases:
         n, first = len(phrase), phrase[0]
         for i in range(len(stems) - n + 1):
             if stems[i] == first and tuple(stems[i:i + n]) == phrase:
