@@ -29,14 +29,9 @@ from toolkit.readers.base import RawRecord
 from toolkit.render.page import render_page
 from toolkit.render.page_faithful import page_fields
 
-ARRAYS = [
-    "UserZetsu_dtx-analysis__ctg-studies.json",
-    "dgg32_clinical-trials-public__ctg-studies.json",
-    "dgg32_clinical-trials-public__ctg-studies2.json",
-    "dgg32_clinical-trials-public__ctg-studies5.json",
-    "dgg32_graph_bigquery__ctg-studies.json",
-    "scampbe3_my-website__ctg-studies.json",
-]
+# The API v2 "Download JSON" arrays (not the metadata tree beside them).
+ARRAYS_GLOB = "*ctg-studies*.json"
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ctgov-v2"
 
 
 def read_back(text: str):
@@ -50,14 +45,14 @@ def records(args):
         raws = itertools.islice(iter_records(args.source), args.limit)
         yield from (parse_record(raw) for raw in raws if not isinstance(raw, Failure))
         return
-    for name in ARRAYS:
-        for study in json.loads((Path(args.data) / name).read_text("utf-8")):
-            yield parse_record(RawRecord("ctgov_json", study, path=name))
+    for path in sorted(Path(args.data).glob(ARRAYS_GLOB)):
+        for study in json.loads(path.read_text("utf-8")):
+            yield parse_record(RawRecord("ctgov_json", study, path=path.name))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("data", nargs="?", default="/work/shared/data/ctgov-v2")
+    parser.add_argument("data", nargs="?", default=str(DEFAULT_DATA))
     parser.add_argument("--source", help="read records from this dump instead of the v2 arrays")
     parser.add_argument("--limit", type=int, default=1000, help="records read from --source")
     parser.add_argument("--show", help="print the first mismatches of this field")
