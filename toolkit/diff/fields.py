@@ -148,15 +148,15 @@ def _item_changes(name: str, part: str, a, b) -> List[FieldChange]:
     keys = _IDENTITY.get(name)
     if keys is None:
         return _set_change(name, part, [_show(v) for v in a], [_show(v) for v in b])
-    old = {_identity(v, keys): v for v in a}
-    new = {_identity(v, keys): v for v in b}
-    added = tuple(_show(new[k]) for k in new if k not in old)
-    removed = tuple(_show(old[k]) for k in old if k not in new)
-    changed = [k for k in old if k in new and comparison_key(_show(old[k])) != comparison_key(_show(new[k]))]
+    old = {_identity(v, keys): _show(v) for v in a}
+    new = {_identity(v, keys): _show(v) for v in b}
+    added = tuple(new[k] for k in new if k not in old)
+    removed = tuple(old[k] for k in old if k not in new)
+    changed = [k for k in old if k in new and comparison_key(old[k]) != comparison_key(new[k])]
     if not (added or removed or changed):
         return []
-    before = [_show(old[k]) for k in changed] or None
-    after = [_show(new[k]) for k in changed] or None
+    before = [old[k] for k in changed] or None
+    after = [new[k] for k in changed] or None
     return [FieldChange(name, part, before, after, added=added, removed=removed)]
 
 
