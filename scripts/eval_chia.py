@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 
 from toolkit.nlp import tag_texts
-from toolkit.nlp.chia import iter_documents, line_spans
+from toolkit.nlp.chia import LABELS, iter_documents, line_spans
 
-GOLD = {"Drug": "drug", "Condition": "condition", "Temporal": "temporal", "Value": "value"}
+GOLD = LABELS  # Chia type -> scored label
 PREDICTED = {"drug": "drug", "condition": "condition", "time_window": "temporal", "temporal": "temporal", "value": "value"}
 # Tian et al. 2021, fine-tuned BERT-base on Chia: (relaxed F1, strict F1)
 ANCHORS = {"drug": (0.866, 0.713), "condition": (0.883, 0.742), "temporal": (0.725, 0.563), "value": (0.814, 0.653)}
