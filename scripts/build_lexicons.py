@@ -68,21 +68,22 @@ def classes_entries() -> list:
     ]
 
 
-def learned_entries() -> list:
-    """Surface forms learned from the training part of Chia, if built."""
+def _learned() -> dict:
+    """`learned.json` (empty terms and drops when it is not built)."""
     path = DATA_DIR / "learned.json"
     if not path.exists():
-        return []
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return [(label, surface, None, None) for label, forms in data["terms"].items() for surface in forms]
+        return {"terms": {}, "drop": []}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def learned_entries() -> list:
+    """Surface forms learned from the training part of Chia, if built."""
+    return [(label, surface, None, None) for label, forms in _learned()["terms"].items() for surface in forms]
 
 
 def learned_drops() -> set:
     """Keys the training part of Chia showed to be mostly wrong."""
-    path = DATA_DIR / "learned.json"
-    if not path.exists():
-        return set()
-    return set(json.loads(path.read_text(encoding="utf-8"))["drop"])
+    return set(_learned()["drop"])
 
 
 def drug_package_entries() -> list:
