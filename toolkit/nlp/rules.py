@@ -84,6 +84,11 @@ def _compile(rows: List[list]) -> Tuple[Tuple[Pattern, str], ...]:
 NUMBER = r"\d+(?:[.,]\d+)?"
 
 
+def number_value(text: str) -> float:
+    """The number a `NUMBER` match spells ("1,5" reads as 1.5)."""
+    return float(text.replace(",", "."))
+
+
 def amount_range(amount: str, *, joiner: str) -> str:
     """Regex of an amount or a range of two ("2-4", "2 to 4", "2 <joiner> 4"), groups `low` and `high`."""
     return rf"(?P<low>{amount})(?:\s*(?:-|–|to|{joiner})\s*(?P<high>{amount}))?"

@@ -12,7 +12,9 @@ import re
 from functools import lru_cache
 from typing import List, Optional, Sequence, Tuple
 
-from toolkit.nlp.rules import NUMBER, Rules, alternation, amount_range, classify, lead_start, load_rules
+from toolkit.nlp.rules import (
+    NUMBER, Rules, alternation, amount_range, classify, lead_start, load_rules, number_value,
+)
 from toolkit.records import Tag
 
 _AGE_JOIN = re.compile(r"\s*(?:,|and|or|to|-|–)?\s*")
@@ -103,8 +105,6 @@ def _window_tag(text: str, start: int, match: re.Match, anchor_re: re.Pattern, r
         return None
     low = _amount(match.group("low"), rules)
     high = _amount(match.group("high"), rules) if match.group("high") else None
-    if low is None:
-        return None
     per_unit = rules.unit_days[unit]
     end, anchor = _anchor_after(text, match, anchor_re, rules)
     anchor = anchor or _implied_anchor(match.group("dir"))
@@ -128,14 +128,12 @@ def _implausible_unit(match: re.Match) -> bool:
     return len(unit) <= 2 and unit.lower() in {"d", "h", "w", "y", "mo"} and not match.group("low")[-1].isdigit()
 
 
-def _amount(text: str, rules: Rules) -> Optional[float]:
+def _amount(text: str, rules: Rules) -> float:
+    """The amount a number or number word ("two") spells."""
     word = text.lower()
     if word in rules.number_words:
         return float(rules.number_words[word])
-    try:
-        return float(word.replace(",", "."))
-    except ValueError:
-        return None
+    return number_value(word)
 
 
 def _relation(text: Optional[str], rules: Rules) -> Optional[str]:

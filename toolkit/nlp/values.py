@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 from typing import List, Optional, Sequence, Tuple
 
-from toolkit.nlp.rules import NUMBER, alternation, amount_range, classify, lead_start, load_rules
+from toolkit.nlp.rules import NUMBER, alternation, amount_range, classify, lead_start, load_rules, number_value
 from toolkit.records import Tag
 
 QUALITATIVE = re.compile(
@@ -137,13 +137,7 @@ def _glued(text: str, end: int) -> bool:
 
 
 def _number(text: Optional[str]) -> Optional[float]:
-    if not text:
-        return None
-    head = re.split(r"\s*(?:x|×)", text)[0]
-    try:
-        return float(head.replace(",", "."))
-    except ValueError:
-        return None
+    return number_value(text) if text else None
 
 
 def normalise_unit(unit: Optional[str]) -> Optional[str]:
