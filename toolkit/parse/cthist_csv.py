@@ -78,7 +78,7 @@ def _source(raw: RawRecord) -> Source:
 
 
 def _extra(row: dict, columns) -> dict:
-    return {c: _value(row.get(c)) for c in columns if _value(row.get(c)) is not None}
+    return {c: value for c in columns if (value := _value(row.get(c))) is not None}
 
 
 # --- ClinicalTrials.gov rows --------------------------------------------------
@@ -252,7 +252,7 @@ def _drks_contact_details(items: Any) -> dict:
     """Fax numbers and web pages of the contacts, which the model has no field for."""
     details = []
     for item in items if isinstance(items, list) else []:
-        kept = {k: _value(item.get(k)) for k in ("fax", "url") if _value(item.get(k))}
+        kept = {k: value for k in ("fax", "url") if (value := _value(item.get(k)))}
         if kept:
             details.append({"label": _value(item.get("label")), **kept})
     return {"contact_details": details} if details else {}
