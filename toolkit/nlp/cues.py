@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from functools import lru_cache
-from typing import List, Sequence, Tuple
+from typing import List, Sequence
 
 from toolkit.nlp.rules import load_rules
 from toolkit.records import Tag
@@ -94,8 +94,3 @@ def _mark(tag: Tag, cue: Tag) -> Tag:
     if cue.label == "negation":
         return dataclasses.replace(tag, negated=True, cue=cue.text)
     return dataclasses.replace(tag, cue=cue.text, attrs={**tag.attrs, "exception": True})
-
-
-def spans_of(tags: Sequence[Tag]) -> List[Tuple[int, int]]:
-    """Character ranges of tags."""
-    return [(tag.start, tag.end) for tag in tags]

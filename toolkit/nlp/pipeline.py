@@ -109,7 +109,8 @@ class TimeWindowTagger:
 
     def __call__(self, doc: Doc) -> Doc:
         windows = timex.find_time_windows(doc_text(doc))
-        found = windows + (timex.find_temporal(doc_text(doc), cues.spans_of(windows)) if self.temporal else [])
+        taken = terms.covered(windows, ("time_window",))
+        found = windows + (timex.find_temporal(doc_text(doc), taken) if self.temporal else [])
         _extend(doc, found)
         return doc
 
