@@ -37,10 +37,9 @@ MATCH_THRESHOLD = 60.0
 
 @dataclass(frozen=True)
 class Item:
-    """A criterion prepared for alignment: its place and comparison text."""
+    """A criterion prepared for alignment, with its comparison text."""
 
     criterion: Criterion
-    position: int
     norm: str
 
     @property
@@ -61,7 +60,7 @@ def criteria_items(record: TrialRecord) -> List[Item]:
     for criterion in criteria:
         norm = comparison_key(criterion.text)
         if norm:
-            items.append(Item(criterion, len(items), norm))
+            items.append(Item(criterion, norm))
     return items
 
 
@@ -125,8 +124,9 @@ def diff_criteria(old: Sequence[Item], new: Sequence[Item], *,
     used_new = set(exact.values())
     rest_new = [j for j in range(len(new)) if j not in used_new]
     regrouped = _regrouped(old, new, rest_old, rest_new)
-    rest_old = [i for i in rest_old if i not in {i for i, _ in regrouped}]
-    rest_new = [j for j in rest_new if j not in {j for _, j in regrouped}]
+    regrouped_old, regrouped_new = {i for i, _ in regrouped}, {j for _, j in regrouped}
+    rest_old = [i for i in rest_old if i not in regrouped_old]
+    rest_new = [j for j in rest_new if j not in regrouped_new]
     fuzzy = _fuzzy_pairs(old, new, rest_old, rest_new, threshold)
     pairs = {**exact, **{i: j for i, (j, _) in fuzzy.items()}}
     in_order = _in_order(pairs)
@@ -135,8 +135,8 @@ def diff_criteria(old: Sequence[Item], new: Sequence[Item], *,
         score = fuzzy[i][1] if i in fuzzy else 100.0
         changes.append((j, i, _pair_change(old[i], new[j], score, i in fuzzy, i in in_order)))
     changes += [(j, i, _pair_change(old[i], new[j], 100.0, False, True)) for i, j in regrouped]
-    paired_new = set(pairs.values()) | {j for _, j in regrouped}
-    paired_old = set(pairs) | {i for i, _ in regrouped}
+    paired_new = set(pairs.values()) | regrouped_new
+    paired_old = set(pairs) | regrouped_old
     changes += [(j, -1, _added(new[j])) for j in range(len(new)) if j not in paired_new]
     changes += [(_anchor(i, pairs), i, _removed(old[i])) for i in range(len(old)) if i not in paired_old]
     changes.sort(key=lambda c: (c[0], c[1]))
