@@ -111,23 +111,23 @@ class Lexicon:
 
 def first_bigram_lengths(entries: Dict[str, Sequence]) -> Dict[str, int]:
     """First two tokens -> the most tokens of a key starting with them (keys of 2+ tokens)."""
-    lengths: Dict[str, int] = {}
-    for key in entries:
-        words = key.split(" ")
-        if len(words) > 1:
-            bigram = f"{words[0]} {words[1]}"
-            if lengths.get(bigram, 0) < len(words):
-                lengths[bigram] = len(words)
-    return lengths
+    return _longest_by_prefix(entries, 2)
 
 
 def first_token_lengths(entries: Dict[str, Sequence]) -> Dict[str, int]:
     """First token -> the most tokens of a key starting with it."""
+    return _longest_by_prefix(entries, 1)
+
+
+def _longest_by_prefix(entries: Dict[str, Sequence], size: int) -> Dict[str, int]:
+    """First `size` tokens -> the most tokens of a key starting with them (keys of `size`+ tokens)."""
     lengths: Dict[str, int] = {}
     for key in entries:
         words = key.split(" ")
-        if lengths.get(words[0], 0) < len(words):
-            lengths[words[0]] = len(words)
+        if len(words) >= size:
+            prefix = " ".join(words[:size])
+            if lengths.get(prefix, 0) < len(words):
+                lengths[prefix] = len(words)
     return lengths
 
 
