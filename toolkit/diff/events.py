@@ -127,14 +127,11 @@ def _collection(added_kind: str, removed_kind: str, noun: str):
     return handler
 
 
-def _phases(f: FieldChange) -> Iterator[Event]:
-    yield Event("phase_changed", f"phases changed: -{list(f.removed)} +{list(f.added)}",
-                f.field, list(f.removed), list(f.added))
-
-
-def _sponsors(f: FieldChange) -> Iterator[Event]:
-    yield Event("sponsor_changed", f"sponsors changed: -{list(f.removed)} +{list(f.added)}",
-                f.field, list(f.removed), list(f.added))
+def _set_changed(kind: str, noun: str):
+    def handler(f: FieldChange) -> Iterator[Event]:
+        yield Event(kind, f"{noun} changed: -{list(f.removed)} +{list(f.added)}",
+                    f.field, list(f.removed), list(f.added))
+    return handler
 
 
 _FIELD_HANDLERS = {
@@ -142,7 +139,7 @@ _FIELD_HANDLERS = {
     **{name: _date for name in _DATES},
     "sex": _simple("sex_changed", "sex"),
     "healthy_volunteers": _simple("healthy_volunteers_changed", "healthy volunteers"),
-    "phases": _phases, "sponsors": _sponsors,
+    "phases": _set_changed("phase_changed", "phases"), "sponsors": _set_changed("sponsor_changed", "sponsors"),
     "locations": _collection("sites_added", "sites_removed", "site(s)"),
     "interventions": _collection("intervention_added", "intervention_removed", "intervention(s)"),
 }
