@@ -3,7 +3,7 @@
 `diff_records(old, new)` is the entry point; it returns a `RecordDiff`
 whose JSON form is documented in `toolkit/schema/diff.schema.json`.
 Renderers: `toolkit.diff.render_text`, `toolkit.diff.render_html`; whole
-dumps: `toolkit.diff.summary`.
+dumps: `toolkit.diff.history`.
 """
 
 from __future__ import annotations
