@@ -22,7 +22,7 @@ from toolkit.parse.fields import (
 from toolkit.readers.base import RawRecord
 from toolkit.records import (
     Arm, Design, Eligibility, Enrollment, Identifier, Intervention, Investigator, Link,
-    Location, Outcome, Section, Source, Sponsor, TrialRecord,
+    Location, Outcome, Section, Sponsor, TrialRecord,
 )
 
 __all__ = ["to_record", "REGISTRY"]
@@ -376,5 +376,5 @@ def _build(out: _Out, raw: RawRecord) -> TrialRecord:
     fields = {name: tuple(value) if isinstance(value, list) else value for name, value in out.fields.items()}
     return TrialRecord(
         registry=REGISTRY, sections=tuple(out.sections), extra=out.extra,
-        source=Source(raw.format, raw.path, raw.entry, raw.index), **fields,
+        source=raw.source(), **fields,
     )

@@ -22,7 +22,7 @@ from toolkit.readers.base import RawRecord
 from toolkit.readers.xmlsafe import XMLReadError, parse_bytes
 from toolkit.records import (
     Arm, Eligibility, Enrollment, Identifier, Intervention, Investigator,
-    Link, Location, Outcome, Section, Source, Sponsor, TrialRecord,
+    Link, Location, Outcome, Section, Sponsor, TrialRecord,
 )
 
 __all__ = ["to_record", "MAPPED_ELEMENTS"]
@@ -112,7 +112,7 @@ class _State:
         lists = {k: tuple(v) for k, v in self.lists.items()}
         arms = _link_arms(lists.pop("arms", ()), lists.get("interventions", ()))
         eligibility = Eligibility(**self.eligibility) if self.eligibility else None
-        source = Source("ctgov_xml", path=raw.path, entry=raw.entry, index=raw.index)
+        source = raw.source()
         return TrialRecord(
             registry="ctgov", arms=arms, eligibility=eligibility, extra=self.extra,
             source=source, **self.fields, **lists,

@@ -19,7 +19,7 @@ from toolkit.parse.ages import parse_age
 from toolkit.parse.fields import as_int, enrollment_type, iso_date, sex_enum, status_enum, yes_no
 from toolkit.readers.base import RawRecord
 from toolkit.records import (
-    Eligibility, Enrollment, Investigator, Outcome, Source, Sponsor, TrialRecord,
+    Eligibility, Enrollment, Investigator, Outcome, Sponsor, TrialRecord,
 )
 
 __all__ = ["to_record"]
@@ -73,10 +73,6 @@ def _json(row: dict, column: str, raw: RawRecord) -> Any:
         raise InputError(raw.path, f"column {column!r} is not JSON: {exc}", raw.where()) from None
 
 
-def _source(raw: RawRecord) -> Source:
-    return Source(raw.format, raw.path, raw.entry, raw.index)
-
-
 def _extra(row: dict, columns) -> dict:
     return {c: value for c in columns if (value := _value(row.get(c))) is not None}
 
@@ -102,7 +98,7 @@ def _ctgov(row: dict, raw: RawRecord) -> TrialRecord:
         last_updated=iso_date(_value(row.get("version_date"))),
         outcomes=tuple(_ctgov_outcomes(outcomes)),
         sponsors=sponsors, investigators=responsible + tuple(_ctgov_contacts(_json(row, "contacts", raw))),
-        eligibility=eligibility, extra={**_extra(row, _CTGOV_EXTRA), **note}, source=_source(raw),
+        eligibility=eligibility, extra={**_extra(row, _CTGOV_EXTRA), **note}, source=raw.source(),
     )
 
 
@@ -210,7 +206,7 @@ def _drks(row: dict, raw: RawRecord) -> TrialRecord:
         completion_date=iso_date(_value(row.get("closing_date"))),
         last_updated=iso_date(_value(row.get("version_date"))),
         outcomes=tuple(outcomes), sponsors=sponsors, investigators=investigators,
-        eligibility=eligibility, extra={**_extra(row, _DRKS_EXTRA), **details}, source=_source(raw),
+        eligibility=eligibility, extra={**_extra(row, _DRKS_EXTRA), **details}, source=raw.source(),
     )
 
 

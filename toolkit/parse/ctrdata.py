@@ -21,7 +21,7 @@ from toolkit.parse.ages import parse_age
 from toolkit.parse.fields import as_int, iso_date, phase_list, sex_enum, status_enum
 from toolkit.readers.base import RawRecord
 from toolkit.records import (
-    Eligibility, Enrollment, Location, Outcome, Source, Sponsor, TrialRecord,
+    Eligibility, Enrollment, Location, Outcome, Sponsor, TrialRecord,
 )
 
 __all__ = ["to_record"]
@@ -105,7 +105,7 @@ def to_record(raw: RawRecord) -> TrialRecord:
              "ctrdata_id": line.get("_id")}
     return dataclasses.replace(record, version=_snapshot_date(line.get("first_snapshot")),
                                extra={k: v for k, v in extra.items() if v not in (None, "", [])},
-                               source=Source(raw.format, raw.path, raw.entry, raw.index))
+                               source=raw.source())
 
 
 def _snapshot_date(value: Any) -> Optional[str]:

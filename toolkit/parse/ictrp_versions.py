@@ -20,7 +20,7 @@ from toolkit.parse.fields import as_int, iso_date, phase_list, sex_enum, status_
 from toolkit.readers.base import RawRecord
 from toolkit.records import (
     Design, Eligibility, Enrollment, Intervention, Investigator, Link, Location, Outcome,
-    Section, Source, Sponsor, TrialRecord,
+    Section, Sponsor, TrialRecord,
 )
 
 __all__ = ["to_record", "REGISTRIES", "clean"]
@@ -84,7 +84,7 @@ def to_record(raw: RawRecord) -> TrialRecord:
         investigators=_contact(rec), locations=tuple(Location(country=c) for c in _split(rec.get("Countries"))),
         links=(Link(url=url, kind="registry"),) if (url := clean(rec.get("web address"))) else (),
         eligibility=_eligibility(rec), extra=_extra(line, rec),
-        source=Source(raw.format, raw.path, raw.entry, raw.index),
+        source=raw.source(),
     )
 
 

@@ -71,7 +71,7 @@ def to_record(raw: RawRecord) -> TrialRecord:
     values = _values(raw)
     if not values.get("TrialID"):
         raise InputError(raw.path, "no <TrialID> in <Trial>", raw.where())
-    return record_from_fields(values, source=Source("ictrp_xml", raw.path, raw.entry, raw.index))
+    return record_from_fields(values, source=raw.source())
 
 
 def record_from_fields(values: Mapping[str, Optional[str]], *, source: Optional[Source] = None

@@ -81,7 +81,7 @@ from toolkit.parse.page_layout import (
 from toolkit.parse.registries import registry_of
 from toolkit.readers.base import RawRecord
 from toolkit.records import (
-    Arm, Design, Eligibility, Enrollment, Intervention, Outcome, Section, Source, TrialRecord,
+    Arm, Design, Eligibility, Enrollment, Intervention, Outcome, Section, TrialRecord,
 )
 
 __all__ = [
@@ -466,6 +466,6 @@ def to_record(raw: RawRecord) -> TrialRecord:
     return TrialRecord(
         registry=registry, trial_id=trial_id, version=version,
         title=layout.title, sections=_sections(layout),
-        source=Source(format="page", path=raw.path, entry=raw.entry, index=raw.index),
+        source=raw.source(),
         **header, **_fields(layout),
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from toolkit.records import Source
+
 
 @dataclass(frozen=True)
 class RawRecord:
@@ -32,3 +34,7 @@ class RawRecord:
         if self.entry:
             return self.entry
         return f"#{self.index}" if self.index is not None else ""
+
+    def source(self) -> Source:
+        """The record model's `Source`: format, file, entry and position."""
+        return Source(self.format, self.path, self.entry, self.index)
