@@ -19,7 +19,7 @@ import json
 import sys
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Tuple
+from typing import Any, Callable, Mapping, Optional, Tuple
 
 from toolkit.errors import RecordError
 
@@ -404,14 +404,14 @@ def from_dict(cls: type, data: Mapping[str, Any]) -> Any:
     """
     if not isinstance(data, Mapping):
         raise RecordError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
-    hints = _hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
+    fields = _decoders(cls)
     kwargs = {}
     for key, value in data.items():
-        name = _UNRENAMED.get(key, key)
-        if name not in names:
+        decoder = fields.get(key)
+        if decoder is None:
             raise RecordError(f"{cls.__name__}: unknown key {key!r}")
-        kwargs[name] = _convert(hints[name], value, f"{cls.__name__}.{key}")
+        name, convert = decoder
+        kwargs[name] = value if value is None else convert(value, f"{cls.__name__}.{key}")
     try:
         return cls(**kwargs)
     except TypeError as exc:
@@ -419,27 +419,44 @@ def from_dict(cls: type, data: Mapping[str, Any]) -> Any:
 
 
 @functools.lru_cache(maxsize=None)
-def _hints(cls: type) -> dict:
-    return typing.get_type_hints(cls, vars(sys.modules[__name__]))
+def _decoders(cls: type) -> dict:
+    """{JSON key or field name: (field name, converter)} of a dataclass, built once."""
+    hints = typing.get_type_hints(cls, vars(sys.modules[__name__]))
+    out = {}
+    for f in dataclasses.fields(cls):
+        decoder = (f.name, _decoder_of(hints[f.name]))
+        out[f.name] = decoder
+        out[_RENAMED.get(f.name, f.name)] = decoder
+    return out
 
 
-def _convert(hint: Any, value: Any, where: str) -> Any:
-    """Convert one JSON value to the annotated Python type."""
-    if value is None:
-        return None
+@functools.lru_cache(maxsize=None)
+def _decoder_of(hint: Any) -> Callable[[Any, str], Any]:
+    """A function converting a (non-null) JSON value to the annotated Python type."""
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin is typing.Union:
-        inner = [a for a in args if a is not type(None)]
-        return _convert(inner[0], value, where)
+        return _decoder_of(next(a for a in args if a is not type(None)))  # None is handled by callers
     if origin in (tuple, Tuple):
+        return _tuple_decoder(_decoder_of(args[0]))
+    if dataclasses.is_dataclass(hint):
+        return lambda value, where: from_dict(hint, value)
+    return _same
+
+
+def _tuple_decoder(item: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    """A converter of a JSON list to a tuple of `item`-converted values (None stays None)."""
+    def convert(value, where):
         if not isinstance(value, (list, tuple)):
             raise RecordError(f"{where}: expected a list")
-        return tuple(_convert(args[0], v, where) for v in value)
-    if dataclasses.is_dataclass(hint):
-        return from_dict(hint, value)
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return value
+        if item is _same:
+            return tuple(value)
+        return tuple(None if v is None else item(v, where) for v in value)
+    return convert
+
+
+def _same(value: Any, where: str) -> Any:
+    """The converter of a JSON scalar: the value itself."""
     return value
 
 
