@@ -20,6 +20,7 @@ from toolkit.parse import fields
 from toolkit.parse.ctgov_json import to_record
 from toolkit.readers import iter_records
 from toolkit.readers.base import RawRecord
+from toolkit.records import TrialRecord
 
 URO_ZIP = "Marc-Morcos_urology__ctg-studies.json.zip"
 ARRAY_COUNTS = [

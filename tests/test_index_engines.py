@@ -339,3 +339,75 @@ def test_index_malformed_record_is_reported_and_the_others_indexed(records, tmp_
     assert len(meta["last_batch"]["failed"]) == 1
     assert meta["last_batch"]["failed"][0].startswith(f"{good[0].registry}:{good[0].trial_id}: ValueError")
     index.close()
+
+
+# --- facets, and building from the store over several processes ----------------
+
+def _record_facets(records, keep):
+    """{facet: {value: criteria}} counted straight from the records."""
+    from collections import Counter
+
+    counts = {"status": Counter(), "phase": Counter(), "polarity": Counter(), "country": Counter()}
+    for record in records:
+        countries = sorted({loc.country for loc in record.locations if loc.country}) or ["(none)"]
+        for criterion in record.all_criteria():
+            if not keep(record, criterion):
+                continue
+            counts["status"][record.status or "(none)"] += 1
+            counts["phase"].update(record.phases or ["(none)"])
+            counts["polarity"][criterion.polarity or "(none)"] += 1
+            counts["country"].update(countries)
+    return {facet: dict(counter) for facet, counter in counts.items()}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("query,filters,keep", [
+    ("", Filters(), lambda r, c: True),
+    ("", Filters(polarity="exclusion"), lambda r, c: c.polarity == "exclusion"),
+])
+def test_index_facets_equal_record_counts(indexes, records, engine, query, filters, keep):
+    from toolkit.index import facet_counts
+
+    expected = _record_facets(records, keep)
+    assert any("," in country for country in expected["country"]), "no country name with a comma to test"
+    assert facet_counts(indexes[engine], compile_query(query, filters)) == expected
+
+
+def _stored(records, path):
+    from toolkit.store import Store
+
+    store = Store(path, create=True)
+    store.put_many(records)
+    return store
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_index_built_by_worker_processes_equals_a_serial_build(records, tmp_path, engine):
+    with _stored(records, tmp_path / "store") as store:
+        serial = build_index(store, index_dir=tmp_path / "one", engine=engine, jobs=1)
+        parallel = build_index(store, index_dir=tmp_path / "two", engine=engine, jobs=2)
+    assert (parallel["trials"], parallel["criteria"]) == (serial["trials"], serial["criteria"]) == (
+        len(records), sum(1 for r in records for _ in r.all_criteria()))
+    assert parallel["fingerprint"] == serial["fingerprint"]
+    one, two = SearchIndex(tmp_path / "one", engine=engine), SearchIndex(tmp_path / "two", engine=engine)
+    for query in ("chemotherapy", '"informed consent"', "hepat* NOT status:completed", ""):
+        assert hit_ids(two, query) == hit_ids(one, query)
+    assert two.vocabulary() == one.vocabulary()
+    one.close(), two.close()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_index_undecodable_stored_record_is_reported_and_the_others_indexed(records, tmp_path, jobs):
+    import sqlite3
+
+    with _stored(records[:12], tmp_path / "store") as store:
+        path = store.path
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE versions SET codec='json', body=? WHERE trial_id=?", (b'{"trial_id": ', records[4].trial_id))
+    from toolkit.store import Store
+
+    with Store(path) as store:
+        meta = build_index(store, index_dir=tmp_path / "ix", jobs=jobs)
+    assert meta["trials"] == 11
+    (failure,) = meta["last_batch"]["failed"]
+    assert failure.startswith(f"{records[4].registry}:{records[4].trial_id}: JSONDecodeError")

@@ -36,11 +36,13 @@ def index_options(command):
 
 @click.command("index")
 @click.option("--rebuild", is_flag=True, help="Rebuild from scratch instead of updating what changed.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes building documents during a rebuild (the index itself is written by one).")
 @index_options
 @store_option
 @quiet_option
 @library_errors
-def index(rebuild, index_dir, engine, store_path, quiet):
+def index(rebuild, jobs, index_dir, engine, store_path, quiet):
     """Build or update the search index from the corpus store (latest versions)."""
     from toolkit.store import Store
 
@@ -49,7 +51,7 @@ def index(rebuild, index_dir, engine, store_path, quiet):
         target = SearchIndex(index_dir, engine=engine)
         done = _Progressed(progress)
         if rebuild or not target.exists() or target.meta().get("schema_version") != SCHEMA_VERSION:
-            meta = build_index(store, index_dir=index_dir, engine=target.engine_name, progress=done)
+            meta = build_index(store, index_dir=index_dir, engine=target.engine_name, progress=done, jobs=jobs)
             action = "built"
         else:
             status = target.refresh(store, progress=done)

@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Union
+from typing import Iterable, Iterator, NamedTuple, Optional, Union
 
 from toolkit.errors import StoreError
 from toolkit.parse.fields import iso_date
@@ -28,7 +28,7 @@ from toolkit.records import TrialRecord, compact_json, content_hash, to_dict
 
 __all__ = [
     "DEFAULT_STORE", "STORE_FILENAME", "PutSummary", "Store", "StoreStats",
-    "VersionInfo", "resolve_store_path", "version_date",
+    "StoredBody", "VersionInfo", "decode_body", "resolve_store_path", "version_date",
 ]
 
 STORE_FILENAME = "ptk.sqlite"
@@ -168,7 +168,17 @@ def _encode(record: TrialRecord) -> tuple:
     return body_hash, "json", blob
 
 
-def _decode(codec: str, body: bytes) -> TrialRecord:
+class StoredBody(NamedTuple):
+    """One stored version as the store keeps it: compact JSON, maybe compressed."""
+
+    registry: str
+    trial_id: str
+    codec: str
+    body: bytes
+
+
+def decode_body(codec: str, body: bytes) -> TrialRecord:
+    """The record of a stored body (see `Store.iter_latest_bodies`)."""
     blob = zlib.decompress(body) if codec == "zlib" else body
     return TrialRecord.from_dict(json.loads(blob))
 
@@ -378,7 +388,7 @@ class Store:
         row = self._query(
             "SELECT codec, body FROM versions WHERE registry=? AND trial_id=? AND content_hash=?",
             (chosen.registry, trial_id, chosen.content_hash))[0]
-        return _decode(*row)
+        return decode_body(*row)
 
     def iter_latest(self, *, registry: Optional[str] = None) -> Iterator[TrialRecord]:
         """Yield the latest version of every trial, by registry and trial id."""
@@ -389,7 +399,20 @@ class Store:
         try:
             cursor = self._db.execute(sql + " ORDER BY registry, trial_id", params)
             for codec, body in cursor:
-                yield _decode(codec, body)
+                yield decode_body(codec, body)
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+
+    def iter_latest_bodies(self) -> Iterator[StoredBody]:
+        """Yield the latest version of every trial undecoded, as a `StoredBody`.
+
+        For work spread over processes: bodies are cheap to send, and
+        `decode_body` turns one into its record where it is needed.
+        """
+        sql = "SELECT registry, trial_id, codec, body FROM versions WHERE latest=1 ORDER BY registry, trial_id"
+        try:
+            for row in self._db.execute(sql):
+                yield StoredBody(*row)
         except sqlite3.DatabaseError as exc:
             raise self._error(exc) from None
 

@@ -30,8 +30,11 @@ __all__ = [
 
 
 def build_index(store, *, index_dir=None, engine: Optional[str] = None,
-                progress: Optional[Callable[[int], None]] = None) -> dict:
+                progress: Optional[Callable[[int], None]] = None, jobs: int = 1) -> dict:
     """Rebuild the index from the latest version of every stored trial.
+
+    `jobs` processes decode the stored records and build their documents
+    while this one writes the index.
 
     Returns:
         The index metadata (engine, trials, criteria, ...).
@@ -41,7 +44,8 @@ def build_index(store, *, index_dir=None, engine: Optional[str] = None,
     """
     index = SearchIndex(index_dir, engine=engine)
     try:
-        return index.rebuild(store.iter_latest(), source=_store_path(store), progress=progress)
+        return index.rebuild(store.iter_latest_bodies(), source=_store_path(store), progress=progress,
+                             jobs=jobs)
     finally:
         index.close()
 

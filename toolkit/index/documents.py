@@ -15,7 +15,9 @@ from toolkit.index.analysis import analyze, join_values
 from toolkit.index.schema import AGE_UNBOUNDED, normalize_keyword
 from toolkit.records import Criterion, TrialRecord, content_hash
 
-__all__ = ["trial_key", "record_documents", "trial_document", "criterion_documents"]
+__all__ = ["COUNTRY_SEPARATOR", "trial_key", "record_documents", "trial_document", "criterion_documents"]
+
+COUNTRY_SEPARATOR = "; "
 
 
 def trial_key(registry: str, trial_id: str) -> str:
@@ -110,7 +112,7 @@ def _trial_fields(record: TrialRecord) -> dict:
         "title_raw": record.title or record.official_title or "",
         "sponsor": join_values(s.name for s in record.sponsors),
         "country": join_values(countries),
-        "countries_raw": ", ".join(countries),
+        "countries_raw": COUNTRY_SEPARATOR.join(countries),  # names may hold commas: "Korea, Republic of"
         "min_age": [_age_years(eligibility, "min_age", AGE_UNBOUNDED[0])],
         "max_age": [_age_years(eligibility, "max_age", AGE_UNBOUNDED[1])],
     }

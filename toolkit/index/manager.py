@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, Optional, Tuple
 
 from toolkit.errors import SearchIndexError
-from toolkit.index.analysis import words
-from toolkit.index.documents import record_documents, trial_key
+from toolkit.index.batches import encoded_units
+from toolkit.index.documents import trial_key
 from toolkit.index.engines import DEFAULT_ENGINE, ENGINES, Engine, open_engine
-from toolkit.index.query import And, Word
+from toolkit.index.query import Word
 from toolkit.index.schema import SCHEMA_VERSION
 from toolkit.records import TrialRecord
 
@@ -142,14 +142,16 @@ class SearchIndex:
 
     # --- writing -------------------------------------------------------------
 
-    def rebuild(self, records: Iterable[TrialRecord], *, source: Optional[str] = None,
-                progress: Optional[Callable[[int], None]] = None) -> dict:
+    def rebuild(self, records: Iterable, *, source: Optional[str] = None,
+                progress: Optional[Callable[[int], None]] = None, jobs: int = 1) -> dict:
         """Index `records` into a fresh index and swap it in atomically.
 
         Args:
-            records: the latest version of every trial.
+            records: the latest version of every trial, as records or as the
+                store's undecoded rows (`Store.iter_latest_bodies`).
             source: the store the records come from (kept in the metadata).
             progress: called with the number of records done after each batch.
+            jobs: processes building documents (worth it for stored bodies).
 
         Returns:
             The new index's metadata.
@@ -162,7 +164,8 @@ class SearchIndex:
                 fresh = open_engine(self.engine_name, staging / "index")
                 fresh.create()
                 vocabulary: set = set()
-                counts = _write_batches(fresh, records, vocabulary=vocabulary, replace=False, progress=progress)
+                counts = _write_batches(fresh, records, vocabulary=vocabulary, replace=False,
+                                        progress=progress, jobs=jobs)
                 fresh.close()
                 meta = self._write_meta(staging / "index", counts, vocabulary, source=source)
                 self._swap_in(staging / "index")
@@ -193,7 +196,7 @@ class SearchIndex:
             The status before the refresh (what was done).
         """
         if self.exists() and self.meta().get("schema_version") != SCHEMA_VERSION:
-            self.rebuild(store.iter_latest(), source=_store_path(store), progress=progress)
+            self.rebuild(store.iter_latest_bodies(), source=_store_path(store), progress=progress)
             return IndexStatus(missing=(), changed=tuple(sorted(self.trial_hashes())), removed=())
         before = self.status(store)
         if before.current and self.exists():
@@ -284,46 +287,41 @@ def _store_hashes(store) -> Dict[str, str]:
     return {trial_key(r, t): h for (r, t), h in store.latest_hashes().items()}
 
 
-def _write_batches(engine: Engine, records: Iterable[TrialRecord], *, vocabulary: set, replace: bool,
-                   progress=None, remove: Tuple[str, ...] = ()) -> dict:
-    """Write records in batches of `BATCH_TRIALS` trials, one commit each."""
+def _write_batches(engine: Engine, items: Iterable, *, vocabulary: set, replace: bool,
+                   progress=None, remove: Tuple[str, ...] = (), jobs: int = 1) -> dict:
+    """Write records (or stored bodies) in commits of `BATCH_TRIALS` trials.
+
+    Documents are built by `toolkit.index.batches`, over `jobs` processes;
+    a trial met twice keeps its last version.
+    """
     counts = {"trials": 0, "documents": 0, "removed": len(remove), "failed": []}
-    batch: Dict[str, TrialRecord] = {}
+    batch: Dict[str, list] = {}
     pending_remove = list(remove)
     written: set = set()
-    for record in records:
-        batch[trial_key(record.registry, record.trial_id)] = record  # last version wins
+    for unit in encoded_units(engine.name, items, jobs=jobs):
+        counts["failed"].extend(unit.failed)
+        vocabulary.update(unit.vocabulary)
+        for key, documents in unit.trials:
+            batch.pop(key, None)  # last version wins, in input order
+            batch[key] = documents
         if len(batch) >= BATCH_TRIALS:
-            _flush(engine, batch, pending_remove, vocabulary, replace or written, counts, progress)
+            _flush(engine, batch, pending_remove, replace or written, counts, progress)
             written.update(batch)
             batch.clear()
             pending_remove = []
     if batch or pending_remove:
-        _flush(engine, batch, pending_remove, vocabulary, replace or written, counts, progress)
+        _flush(engine, batch, pending_remove, replace or written, counts, progress)
     return counts
 
 
-def _flush(engine, batch, remove, vocabulary, replace, counts, progress) -> None:
+def _flush(engine, batch, remove, replace, counts, progress) -> None:
     """Write one batch; `replace` is True (delete every key first) or the keys written before."""
-    documents = []
-    for key, record in batch.items():
-        try:
-            documents.extend(record_documents(record))
-        except Exception as exc:  # a malformed record must not stop the others
-            counts["failed"].append(f"{key}: {type(exc).__name__}: {exc}")
-    for doc in documents:
-        if doc["kind"] == ["criterion"]:
-            vocabulary.update(_vocabulary_words(doc["text_raw"]))
     again = list(batch) if replace is True else [key for key in batch if key in (replace or ())]
-    deletes = list(remove) + again
-    counts["documents"] += engine.write(documents, delete_keys=deletes)
+    documents = (doc for docs in batch.values() for doc in docs)
+    counts["documents"] += engine.write(documents, delete_keys=list(remove) + again)
     counts["trials"] += len(batch)
     if progress is not None:
         progress(counts["trials"])
-
-
-def _vocabulary_words(text: str) -> Iterator[str]:
-    return (word for word in words(text) if len(word) >= 3 and word.isalpha())
 
 
 def _records_for(store, keys: set) -> Iterator[TrialRecord]:

@@ -11,6 +11,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from toolkit.index.analysis import stem, tokens_with_offsets
 from toolkit.index.compile import QueryTerms, query_terms
+from toolkit.index.documents import COUNTRY_SEPARATOR
 from toolkit.index.query import And, Node, Word
 from toolkit.index.manager import SearchIndex, engine_errors
 
@@ -22,7 +23,8 @@ __all__ = [
 FACETS = ("status", "phase", "polarity", "country")
 _FACET_SOURCE = {"status": "status_raw", "phase": "phases_raw", "polarity": "polarity_raw",
                  "country": "countries_raw"}
-_LIST_FACETS = ("phase", "country")
+# facets holding several values per trial, and what separates them in the stored field
+_LIST_FACETS = {"phase": ",", "country": COUNTRY_SEPARATOR.strip()}
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def facet_counts(index: SearchIndex, node: Node, facets: Sequence[str] = FACETS)
         counter: Counter = Counter()
         for row in rows:
             value = row.get(_FACET_SOURCE[facet]) or ""
-            values = [v.strip() for v in value.split(",")] if facet in _LIST_FACETS else [value]
+            values = [v.strip() for v in value.split(_LIST_FACETS[facet])] if facet in _LIST_FACETS else [value]
             counter.update(v or "(none)" for v in values)
         out[facet] = dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from toolkit.index.query import Node
 
@@ -41,8 +41,13 @@ class Engine:
         """Make an empty index in `path` (which must be empty or absent)."""
         raise NotImplementedError
 
-    def write(self, documents: Iterable[dict], *, delete_keys: Iterable[str] = ()) -> int:
-        """Delete the documents of the trials `delete_keys`, add `documents`, commit.
+    @staticmethod
+    def encode(document: dict) -> Any:
+        """A document in the form `write` takes (built where documents are built: picklable)."""
+        return document
+
+    def write(self, documents: Iterable[Any], *, delete_keys: Iterable[str] = ()) -> int:
+        """Delete the documents of the trials `delete_keys`, add encoded `documents`, commit.
 
         Returns:
             The number of documents added.

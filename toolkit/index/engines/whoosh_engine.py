@@ -65,6 +65,10 @@ class WhooshEngine(Engine):
             self._index = windex.open_dir(str(self.path), indexname=INDEX_NAME)
         return self._index
 
+    @staticmethod
+    def encode(document: dict) -> dict:
+        return _whoosh_fields(document)
+
     def write(self, documents: Iterable[dict], *, delete_keys: Iterable[str] = ()) -> int:
         self._drop_searcher()
         writer = self._open().writer(limitmb=256)
@@ -73,7 +77,7 @@ class WhooshEngine(Engine):
             for key in delete_keys:
                 writer.delete_by_term("trial_key", key)
             for doc in documents:
-                writer.add_document(**_whoosh_fields(doc))
+                writer.add_document(**doc)
                 added += 1
         except BaseException:
             writer.cancel()
