@@ -7,12 +7,19 @@ and answers a fixed set of realistic queries.
 
 Usage:
     python scripts/bench_search.py [--scales 10000,100000,1000000]
-        [--engines whoosh,tantivy] [--source PATH ...] [--repeat 5] [--json OUT]
+        [--engines whoosh,tantivy] [--jobs 1,2] [--from records|store]
+        [--source PATH ...] [--repeat 5] [--json OUT]
 
-Prints a Markdown table: engine, criteria, build seconds, criteria/s, size MB,
-query p50/p95 ms (top 20 hits, highlights included). Rates and latencies are
-given in wall-clock time and in CPU time of this process: on a shared machine
-the CPU figures are the ones to compare.
+`--from records` (default) builds from parsed records held in memory: the cost
+of documents and engine. `--from store` first writes the replicated records
+into a corpus store (not timed) and builds as `ptk index --rebuild --jobs N`
+does: decoding stored records is then part of the build.
+
+Prints a Markdown table: engine, jobs, criteria, build seconds, criteria/s,
+size MB, query p50/p95 ms (top 20 hits, highlights included). Rates and
+latencies are given in wall-clock time and in CPU time (the build's: this
+process and its workers); on a shared machine the CPU figures are the ones to
+compare for one job, the wall-clock ones for several.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import resource
 import shutil
 import statistics
 import sys
@@ -28,8 +36,9 @@ import time
 from pathlib import Path
 from typing import Iterator, List
 
-from toolkit.index import Filters, SearchIndex, compile_query, run_search
+from toolkit.index import Filters, SearchIndex, build_index, compile_query, run_search
 from toolkit.records import TrialRecord
+from toolkit.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -84,13 +93,35 @@ def percentile(values: List[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
 
-def bench_one(engine: str, records: List[TrialRecord], criteria: int, *, repeat: int, workdir: Path) -> dict:
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished child processes."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def stored_copy(records: List[TrialRecord], criteria: int, workdir: Path) -> Store:
+    """A corpus store holding the replicated records (built once per scale)."""
+    path = workdir / f"store-{criteria}.sqlite"
+    if path.exists():
+        return Store(path)
+    store = Store(path, create=True)
+    store.put_many(replicated(records, criteria))
+    return store
+
+
+def bench_one(engine: str, records: List[TrialRecord], criteria: int, *, jobs: int, source: str,
+              repeat: int, workdir: Path) -> dict:
     """Build one index and time the query set."""
-    root = workdir / f"{engine}-{criteria}"
+    root = workdir / f"{engine}-{criteria}-{jobs}"
     index = SearchIndex(root, engine=engine)
-    started, cpu_started = time.perf_counter(), time.process_time()
-    meta = index.rebuild(replicated(records, criteria))
-    build, build_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    store = stored_copy(records, criteria, workdir) if source == "store" else None
+    started, cpu_started = time.perf_counter(), cpu_seconds()
+    if store is not None:
+        meta = build_index(store, index_dir=root, engine=engine, jobs=jobs)
+        store.close()
+    else:
+        meta = index.rebuild(replicated(records, criteria), jobs=jobs)
+    build, build_cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     compiled = [compile_query(q, f) for q, f in QUERIES]
     for node in compiled:  # warm up caches and readers
         run_search(index, node, limit=20)
@@ -104,7 +135,7 @@ def bench_one(engine: str, records: List[TrialRecord], criteria: int, *, repeat:
             cpu_latencies.append((time.process_time() - c0) * 1000)
             per_query[text].append(cpu_latencies[-1])
     row = {
-        "engine": engine, "criteria": meta["criteria"], "trials": meta["trials"],
+        "engine": engine, "jobs": jobs, "from": source, "criteria": meta["criteria"], "trials": meta["trials"],
         "build_s": round(build, 1), "criteria_per_s": round(meta["criteria"] / build),
         "criteria_per_cpu_s": round(meta["criteria"] / build_cpu),
         "p50_cpu_ms": round(percentile(cpu_latencies, 50), 2),
@@ -126,7 +157,7 @@ def _slowest(per_query: dict, count: int = 3) -> dict:
 
 
 def print_table(rows: List[dict]) -> None:
-    columns = ["engine", "criteria", "trials", "build_s", "criteria_per_s", "criteria_per_cpu_s", "size_mb",
+    columns = ["engine", "from", "jobs", "criteria", "trials", "build_s", "criteria_per_s", "criteria_per_cpu_s", "size_mb",
                "p50_ms", "p95_ms", "p50_cpu_ms", "p95_cpu_ms"]
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
@@ -138,6 +169,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="10000,100000,1000000")
     parser.add_argument("--engines", default="whoosh,tantivy")
+    parser.add_argument("--jobs", default="1", help="Comma-separated process counts to build with.")
+    parser.add_argument("--from", dest="source_kind", choices=["records", "store"], default="records")
     parser.add_argument("--source", nargs="*", default=[str(REPO / "corpus")])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", dest="json_out")
@@ -150,9 +183,11 @@ def main(argv=None) -> int:
     rows = []
     for scale in (int(s) for s in args.scales.split(",")):
         for engine in args.engines.split(","):
-            row = bench_one(engine, records, scale, repeat=args.repeat, workdir=workdir)
-            print(json.dumps(row), file=sys.stderr, flush=True)
-            rows.append(row)
+            for jobs in (int(j) for j in args.jobs.split(",")):
+                row = bench_one(engine, records, scale, jobs=jobs, source=args.source_kind,
+                                repeat=args.repeat, workdir=workdir)
+                print(json.dumps(row), file=sys.stderr, flush=True)
+                rows.append(row)
     print_table(rows)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(rows, indent=1) + "\n")

@@ -33,18 +33,25 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-_STEMS: dict = {}
 _STEM_CACHE_SIZE = 500_000
+
+
+class _StemCache(dict):
+    """word -> stem; a miss stems the word (and remembers it while there is room)."""
+
+    def __missing__(self, word: str) -> str:
+        stemmed = word if len(word) <= 2 or not word.isalpha() else _porter_stem(word)
+        if len(self) < _STEM_CACHE_SIZE:
+            self[word] = stemmed
+        return stemmed
+
+
+_STEMS = _StemCache()
 
 
 def stem(word: str) -> str:
     """Porter stem of a folded word; numbers and short words stay as they are."""
-    stemmed = _STEMS.get(word)
-    if stemmed is None:
-        stemmed = word if len(word) <= 2 or not word.isalpha() else _porter_stem(word)
-        if len(_STEMS) < _STEM_CACHE_SIZE:
-            _STEMS[word] = stemmed
-    return stemmed
+    return _STEMS[word]
 
 
 def tokens_with_offsets(text: str) -> Iterator[Tuple[str, int, int]]:
@@ -70,8 +77,7 @@ def analyze(text: str) -> List[str]:
     Returns:
         The stems, in text order.
     """
-    stems = _STEMS.get
-    return [stems(word) or stem(word) for word in words(text)]
+    return list(map(_STEMS.__getitem__, words(text)))
 
 
 def words(text: str) -> List[str]:

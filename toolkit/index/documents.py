@@ -39,6 +39,7 @@ def trial_document(record: TrialRecord, shared: Optional[dict] = None) -> dict:
     doc.update(
         doc_id=key,
         kind=["trial"],
+        title=" ".join(analyze(record.title or record.official_title or "")),
         text=" ".join(analyze(record.brief_summary or "")),
         condition=join_values(record.conditions + record.condition_mesh),
         drug=join_values(_intervention_names(record)),
@@ -64,25 +65,47 @@ def _walk(criteria, *, context: str, shared: dict) -> Iterator[dict]:
 
 
 def _criterion_document(criterion: Criterion, context: str, shared: dict) -> dict:
-    doc = dict(shared)
-    del doc["title"]  # searchable on the trial document; shown from `title_raw`
-    doc.update(
-        doc_id=f"{shared['trial_key']}#{criterion.id}",
-        kind=["criterion"],
-        criterion_id=criterion.id,
-        polarity=_keywords("polarity", [criterion.polarity]),
-        polarity_raw=criterion.polarity,
-        category=_analyzed_label(criterion.category or ""),
-        category_raw=criterion.category or "",
-        text=" ".join(analyze(criterion.text)),
-        text_raw=criterion.text,
-        context=context,
-        drug=join_values(_tag_values(criterion, "drug")),
-        condition=join_values(_tag_values(criterion, "condition")),
-        measurement=join_values(_measurements(criterion)),
-        window=_window_days(criterion),
-    )
-    return doc
+    tags = _TagFields(criterion.tags)
+    return {
+        **shared,
+        "doc_id": f"{shared['trial_key']}#{criterion.id}",
+        "kind": ["criterion"],
+        "criterion_id": criterion.id,
+        "polarity": _polarity(criterion.polarity),
+        "polarity_raw": criterion.polarity,
+        "category": _analyzed_label(criterion.category or ""),
+        "category_raw": criterion.category or "",
+        "text": " ".join(analyze(criterion.text)),
+        "text_raw": criterion.text,
+        "context": context,
+        "drug": join_values(tags.drug),
+        "condition": join_values(tags.condition),
+        "measurement": join_values(tags.measurement),
+        "window": tags.window,
+    }
+
+
+class _TagFields:
+    """The tag values a criterion document indexes, read in one pass over its tags."""
+
+    __slots__ = ("drug", "condition", "measurement", "window")
+
+    def __init__(self, tags):
+        self.drug, self.condition, self.measurement, self.window = [], [], [], []
+        for tag in tags:
+            label = tag.label
+            if label == "drug" or label == "condition":
+                values = self.drug if label == "drug" else self.condition
+                values.append(tag.text)  # surface and normalised name
+                if tag.norm and tag.norm.lower() != tag.text.lower():
+                    values.append(tag.norm)
+            elif label == "value":
+                if tag.measurement:
+                    self.measurement.append(tag.measurement)
+            elif label == "time_window":
+                days = _window_days(tag)
+                if days is not None:
+                    self.window.append(days)
 
 
 @lru_cache(maxsize=4096)
@@ -91,8 +114,21 @@ def _analyzed_label(label: str) -> str:
     return " ".join(analyze(label))
 
 
+@lru_cache(maxsize=64)
+def _polarity_keywords(polarity: Optional[str]) -> tuple:
+    return tuple(_keywords("polarity", [polarity]))
+
+
+def _polarity(polarity: Optional[str]) -> List[str]:
+    """The polarity keyword list (a fresh list: documents are plain data)."""
+    return list(_polarity_keywords(polarity))
+
+
 def _trial_fields(record: TrialRecord) -> dict:
-    """Fields shared by the trial document and every criterion document."""
+    """Fields shared by the trial document and every criterion document.
+
+    The title is searched on the trial document only (hits show `title_raw`).
+    """
     eligibility = record.eligibility
     countries = sorted({loc.country for loc in record.locations if loc.country})
     return {
@@ -108,7 +144,6 @@ def _trial_fields(record: TrialRecord) -> dict:
         "type": _keywords("type", [record.study_type]),
         "sex": _keywords("sex", [eligibility.sex if eligibility else None]),
         "healthy": _keywords("healthy", [_yes_no(eligibility.healthy_volunteers if eligibility else None)]),
-        "title": " ".join(analyze(record.title or record.official_title or "")),
         "title_raw": record.title or record.official_title or "",
         "sponsor": join_values(s.name for s in record.sponsors),
         "country": join_values(countries),
@@ -150,28 +185,7 @@ def _intervention_names(record: TrialRecord) -> List[str]:
     return names + list(record.intervention_mesh)
 
 
-def _tag_values(criterion: Criterion, label: str) -> List[str]:
-    """Surface and normalised name of every tag with that label."""
-    values = []
-    for tag in criterion.tags:
-        if tag.label == label:
-            values.append(tag.text)
-            if tag.norm and tag.norm.lower() != tag.text.lower():
-                values.append(tag.norm)
-    return values
-
-
-def _measurements(criterion: Criterion) -> List[str]:
-    return [tag.measurement for tag in criterion.tags if tag.label == "value" and tag.measurement]
-
-
-def _window_days(criterion: Criterion) -> List[float]:
-    """One number of days per time window: its days, else its upper or lower bound."""
-    days = []
-    for tag in criterion.tags:
-        if tag.label != "time_window":
-            continue
-        value = next((v for v in (tag.days, tag.high_days, tag.low_days) if v is not None), None)
-        if value is not None:
-            days.append(round(float(value), 2))
-    return days
+def _window_days(tag) -> Optional[float]:
+    """A time window's number of days: its days, else its upper or lower bound."""
+    value = next((v for v in (tag.days, tag.high_days, tag.low_days) if v is not None), None)
+    return None if value is None else round(float(value), 2)
