@@ -411,3 +411,48 @@ def test_index_undecodable_stored_record_is_reported_and_the_others_indexed(reco
     assert meta["trials"] == 11
     (failure,) = meta["last_batch"]["failed"]
     assert failure.startswith(f"{records[4].registry}:{records[4].trial_id}: JSONDecodeError")
+
+
+def _whoosh_postings(path, schema, documents, codec=None):
+    """Every (field, term) -> [(doc, weight, value)] and every field length of a Whoosh index."""
+    from whoosh import index as windex
+
+    ix = windex.create_in(str(path), schema)
+    writer = ix.writer(codec=codec) if codec is not None else ix.writer()
+    for doc in documents:
+        writer.add_document(**doc)
+    writer.commit()
+    with ix.reader() as reader:
+        postings = {(field, term): _term_postings(reader, field, term) for field, term in reader.all_terms()}
+        lengths = [(field, doc, reader.doc_field_length(doc, field)) for field in schema.scorable_names()
+                   for doc in range(reader.doc_count_all())]
+    return postings, lengths
+
+
+def _term_postings(reader, field, term):
+    """A term's statistics, and per posting: document, weight, value and its block's length range."""
+    info = reader.term_info(field, term)
+    matcher, out = reader.postings(field, term), [(info.min_length(), info.max_length(), info.max_weight())]
+    while matcher.is_active():
+        out.append((matcher.id(), matcher.weight(), matcher.value(),
+                    matcher.block_min_length(), matcher.block_max_length()))
+        matcher.next()
+    return out
+
+
+def test_whoosh_fast_write_path_gives_the_stock_postings(records, tmp_path):
+    from whoosh import fields as wf
+
+    from toolkit.index.documents import record_documents
+    from toolkit.index.engines.whoosh_codec import WriteCodec
+    from toolkit.index.engines.whoosh_engine import WhooshEngine, build_schema
+
+    fast = build_schema()
+    stock = wf.Schema(**{name: (wf.KEYWORD(scorable=True) if name == "keys" else
+                                wf.TEXT(analyzer=field.analyzer, phrase=True) if isinstance(field, wf.TEXT) else field)
+                         for name, field in fast.items()})
+    assert type(fast["text"]) is not wf.TEXT and type(stock["text"]) is wf.TEXT
+    documents = [WhooshEngine.encode(doc) for record in records[:60] for doc in record_documents(record)]
+    (tmp_path / "fast").mkdir(), (tmp_path / "stock").mkdir()
+    assert _whoosh_postings(tmp_path / "fast", fast, documents, WriteCodec()) == \
+        _whoosh_postings(tmp_path / "stock", stock, documents)

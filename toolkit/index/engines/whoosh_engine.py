@@ -13,6 +13,8 @@ from whoosh.analysis import SpaceSeparatedTokenizer
 
 from toolkit.errors import SearchIndexError
 from toolkit.index.engines.base import Engine, Hit
+from toolkit.index.engines.whoosh_codec import WriteCodec
+from toolkit.index.engines.whoosh_fields import PreAnalyzedText, PreSplitKeywords
 from toolkit.index.engines.whoosh_filters import FilterCache, MaskSet, hundredths, split_filters
 from toolkit.index.query import All, And, Fuzzy, Node, Not, Or, Phrase, Prefix, Range, Word
 from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, keyword_term
@@ -27,11 +29,11 @@ def build_schema() -> wf.Schema:
     spaces = SpaceSeparatedTokenizer()
     kinds = {
         "id": lambda: wf.ID(unique=True),
-        "text": lambda: wf.TEXT(analyzer=spaces, phrase=True),
+        "text": lambda: PreAnalyzedText(analyzer=spaces, phrase=True),
         "number": lambda: wf.NUMERIC(int, bits=32, signed=True, shift_step=32),  # ranges: whoosh_filters
     }
     spec = {name: kinds[kind]() for name, kind in FIELDS.items() if kind != "keyword"}
-    spec[KEYS_FIELD] = wf.KEYWORD(scorable=True)  # a length column spares Whoosh a stat() per posting
+    spec[KEYS_FIELD] = PreSplitKeywords(scorable=True)  # a length column spares Whoosh a stat() per posting
     for name in STORED:
         spec.setdefault(name, wf.STORED())
     spec["doc_id"] = wf.ID(unique=True, stored=True)
@@ -71,7 +73,7 @@ class WhooshEngine(Engine):
 
     def write(self, documents: Iterable[dict], *, delete_keys: Iterable[str] = ()) -> int:
         self._drop_searcher()
-        writer = self._open().writer(limitmb=256)
+        writer = self._open().writer(limitmb=256, codec=WriteCodec())
         added = 0
         try:
             for key in delete_keys:
