@@ -14,11 +14,12 @@ from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
-from typing import Iterable, Iterator, List, Tuple
+from typing import Dict, Iterable, Iterator, List, Tuple
 
 from toolkit.index.analysis import words
 from toolkit.index.documents import record_documents, trial_key
 from toolkit.index.engines import engine_class
+from toolkit.index.terms import document_terms
 from toolkit.records import TrialRecord
 
 __all__ = ["EncodedUnit", "encode_unit", "encoded_units", "UNIT_TRIALS"]
@@ -33,6 +34,7 @@ class EncodedUnit:
 
     trials: List[Tuple[str, list]] = field(default_factory=list)  # (trial key, encoded documents)
     vocabulary: set = field(default_factory=set)
+    terms: Dict[str, set] = field(default_factory=dict)  # text field -> its terms (see toolkit.index.terms)
     failed: List[str] = field(default_factory=list)
 
 
@@ -57,6 +59,8 @@ def encode_unit(engine_name: str, items: List, first: int = 0) -> EncodedUnit:
             unit.failed.append(f"{key}: {type(exc).__name__}: {exc}")
             continue
         unit.trials.append((key, [encode(doc) for doc in documents]))
+        for doc in documents:
+            document_terms(doc, unit.terms)
         for doc in documents[1:]:  # criterion documents (the first is the trial's)
             unit.vocabulary.update(vocabulary_words(doc["text_raw"]))
     return unit

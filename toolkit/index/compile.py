@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence, Tuple
 
 from toolkit.errors import QueryError
-from toolkit.index.analysis import analyze, fold
+from toolkit.index.analysis import analyze, words as words_of
 from toolkit.index.query import (
     All, And, Fuzzy, Node, Not, Or, Phrase, Prefix, Range, Word, parse_query,
 )
@@ -129,7 +129,7 @@ def _text_node(node: Node, field: str, synonyms: SynonymTable) -> Node:
     if isinstance(node, Prefix):
         if len(words) != 1:
             raise QueryError(f"prefix* applies to one word, not {raw!r}")
-        return Prefix(field, fold(raw))
+        return Prefix(field, words_of(raw)[0])  # folded, not stemmed: stems are matched by prefix
     if isinstance(node, Fuzzy):
         if len(words) != 1:
             raise QueryError(f"fuzzy~ applies to one word, not {raw!r}")

@@ -27,8 +27,9 @@ from toolkit.errors import SearchIndexError
 from toolkit.index.batches import encoded_units
 from toolkit.index.documents import trial_key
 from toolkit.index.engines import DEFAULT_ENGINE, ENGINES, Engine, open_engine
-from toolkit.index.query import Word
+from toolkit.index.query import Node, Word
 from toolkit.index.schema import SCHEMA_VERSION
+from toolkit.index.terms import TermLists, resolve_fuzzy
 from toolkit.records import TrialRecord
 
 __all__ = ["DEFAULT_INDEX_DIR", "IndexStatus", "SearchIndex", "resolve_index_dir", "resolve_engine"]
@@ -90,6 +91,7 @@ class SearchIndex:
         self.path = self.root / self.engine_name
         self.lock_timeout = lock_timeout
         self._engine: Optional[Engine] = None
+        self._terms: Optional[TermLists] = None
 
     # --- state ---------------------------------------------------------------
 
@@ -120,6 +122,12 @@ class SearchIndex:
                 f"the search index at {self.path} has schema version {version}, this ptk needs "
                 f"{SCHEMA_VERSION}: run `ptk index --rebuild`")
 
+    def resolve(self, node: Node) -> Node:
+        """A compiled tree as the engines run it: fuzzy words resolved to indexed terms."""
+        if self._terms is None:
+            self._terms = TermLists(self.path)
+        return resolve_fuzzy(node, self._terms)
+
     def trial_hashes(self) -> Dict[str, str]:
         """{trial_key: content_hash} of every indexed trial."""
         with engine_errors(self.path):
@@ -136,6 +144,7 @@ class SearchIndex:
         )
 
     def close(self) -> None:
+        self._terms = None
         if self._engine is not None:
             self._engine.close()
             self._engine = None
@@ -164,9 +173,11 @@ class SearchIndex:
                 fresh = open_engine(self.engine_name, staging / "index")
                 fresh.create()
                 vocabulary: set = set()
-                counts = _write_batches(fresh, records, vocabulary=vocabulary, replace=False,
+                terms: Dict[str, set] = {}
+                counts = _write_batches(fresh, records, vocabulary=vocabulary, terms=terms, replace=False,
                                         progress=progress, jobs=jobs)
                 fresh.close()
+                TermLists(staging / "index").write(terms)
                 meta = self._write_meta(staging / "index", counts, vocabulary, source=source)
                 self._swap_in(staging / "index")
             finally:
@@ -184,9 +195,13 @@ class SearchIndex:
             return self.rebuild(records, source=source, progress=progress)
         with self._locked():
             vocabulary = self._read_vocabulary()
+            terms: Dict[str, set] = {}
             with engine_errors(self.path):
-                counts = _write_batches(self.engine, records, vocabulary=vocabulary, replace=True,
+                counts = _write_batches(self.engine, records, vocabulary=vocabulary, terms=terms, replace=True,
                                         progress=progress, remove=tuple(remove))
+            lists = TermLists(self.path)
+            lists.write({field: values | lists.read(field) for field, values in terms.items()})
+            self._terms = None
             return self._write_meta(self.path, counts, vocabulary, source=source or self.meta().get("store"))
 
     def refresh(self, store, *, progress: Optional[Callable[[int], None]] = None) -> IndexStatus:
@@ -287,7 +302,7 @@ def _store_hashes(store) -> Dict[str, str]:
     return {trial_key(r, t): h for (r, t), h in store.latest_hashes().items()}
 
 
-def _write_batches(engine: Engine, items: Iterable, *, vocabulary: set, replace: bool,
+def _write_batches(engine: Engine, items: Iterable, *, vocabulary: set, terms: Dict[str, set], replace: bool,
                    progress=None, remove: Tuple[str, ...] = (), jobs: int = 1) -> dict:
     """Write records (or stored bodies) in commits of `BATCH_TRIALS` trials.
 
@@ -301,6 +316,8 @@ def _write_batches(engine: Engine, items: Iterable, *, vocabulary: set, replace:
     for unit in encoded_units(engine.name, items, jobs=jobs):
         counts["failed"].extend(unit.failed)
         vocabulary.update(unit.vocabulary)
+        for field, values in unit.terms.items():
+            terms.setdefault(field, set()).update(values)
         for key, documents in unit.trials:
             batch.pop(key, None)  # last version wins, in input order
             batch[key] = documents

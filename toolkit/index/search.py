@@ -78,6 +78,7 @@ class TrialGroup:
 
 def run_search(index: SearchIndex, node: Node, *, limit: Optional[int] = 20) -> List[CriterionHit]:
     """The best `limit` criterion hits of a compiled query (`None`: all)."""
+    node = index.resolve(node)
     terms = query_terms(node)
     with engine_errors(index.path):
         hits = index.engine.search(node, limit=limit)
@@ -104,13 +105,13 @@ def _registry(fields) -> str:
 def count_hits(index: SearchIndex, node: Node) -> int:
     """How many criteria match."""
     with engine_errors(index.path):
-        return index.engine.count(node)
+        return index.engine.count(index.resolve(node))
 
 
 def facet_counts(index: SearchIndex, node: Node, facets: Sequence[str] = FACETS) -> Dict[str, Dict[str, int]]:
     """{facet: {value: number of matching criteria}} for status, phase, polarity, country."""
     with engine_errors(index.path):
-        rows = index.engine.stored_values(node, [_FACET_SOURCE[f] for f in facets])
+        rows = index.engine.stored_values(index.resolve(node), [_FACET_SOURCE[f] for f in facets])
     out = {}
     for facet in facets:
         counter: Counter = Counter()

@@ -184,8 +184,8 @@ def _bound(value: Optional[float]) -> Optional[float]:
 
 
 def _escape_regex(text: str) -> str:
-    """Escape the characters tantivy's regex syntax treats specially."""
-    return "".join("\\" + c if c in r".+*?()|[]{}^$\#&~-\"<>@" else c for c in text)
+    """Escape the characters tantivy's regex syntax treats specially (`\\<` and `\\>` would be word boundaries)."""
+    return "".join("\\" + c if c in r".+*?()|[]{}^$\#&~-\"@" else c for c in text)
 
 
 ENGINE = TantivyEngine
