@@ -164,8 +164,8 @@ def _window_days(criterion):
 
 FILTER_CASES = [
     ("status completed", "", Filters(status=("completed",)), lambda r, c: r.status == "COMPLETED"),
-    ("status recruiting", "", Filters(status=("RECRUITING", "active, not recruiting")),
-     lambda r, c: r.status in ("RECRUITING",)),
+    ("status recruiting", "", Filters(status=("RECRUITING", "Active, not recruiting")),  # as the site writes it
+     lambda r, c: r.status in ("RECRUITING", "ACTIVE_NOT_RECRUITING")),
     ("phase 2", "", Filters(phase=("2",)), lambda r, c: "PHASE2" in r.phases),
     ("phase field", "phase:2 prior", Filters(), lambda r, c: "PHASE2" in r.phases
      and "prior" in analyze(c.text)),

@@ -132,7 +132,7 @@ def test_query_filters_become_ranges_and_keywords():
 @pytest.mark.parametrize("field,value,expected", [
     ("phase", "PHASE1", "phase1"), ("phase", "Phase 2", "phase2"), ("phase", "EARLY_PHASE1", "early_phase1"),
     ("phase", "NA", "na"), ("status", "ACTIVE_NOT_RECRUITING", "active_not_recruiting"),
-    ("status", "Active, not recruiting", "active,_not_recruiting"), ("polarity", "Inclusion", "inclusion"),
+    ("status", "Active, not recruiting", "active_not_recruiting"), ("polarity", "Inclusion", "inclusion"),
     ("healthy", "true", "yes"), ("sex", "ALL", "all"), ("status", "  ", None),
 ])
 def test_query_normalize_keyword(field, value, expected):

@@ -87,13 +87,14 @@ def normalize_keyword(field: str, value: str) -> Optional[str]:
     """The indexed spelling of a keyword value, the same for documents and queries.
 
     `phase:2`, `phase:"Phase 2"` and `PHASE2` all give `phase2`;
-    `status:"not yet recruiting"` gives `not_yet_recruiting`;
+    `status:"not yet recruiting"` and `--status "Active, not recruiting"` give
+    `not_yet_recruiting` and `active_not_recruiting`;
     `polarity:exc` gives `exclusion`.
 
     Returns:
         The normalised value, or None when nothing is left.
     """
-    text = re.sub(r"[\s\-/]+", "_", value.strip().lower()).strip("_")
+    text = re.sub(r"[\s\-/,;]+", "_", value.strip().lower()).strip("_")
     if not text:
         return None
     if field == "phase":
