@@ -130,11 +130,13 @@ def test_search_cli_show_query_stops(env):
     assert "polarity:exclusion" in result.stdout and "window:[* TO 28]" in result.stdout
 
 
-def test_search_cli_no_results_suggests_close_terms(env):
-    result = ptk(env, "zidovudne")
+@pytest.mark.parametrize("extra", [[], ["--count"]])
+def test_search_cli_no_results_suggests_close_terms(env, extra):
+    result = ptk(env, "zidovudne", *extra)
     assert result.exit_code == 0
     assert "no criteria match" in result.stderr
     assert "zidovudine" in result.stderr
+    assert "facet" not in result.stdout
 
 
 @pytest.mark.parametrize("args,needle", [

@@ -126,7 +126,8 @@ def search(query, polarity, status, phase, age, window_min, window_max, drug, co
     _warn_if_stale(target, store_path)
     try:
         if count_only:
-            _print_counts(target, node, fmt=fmt)
+            if not _print_counts(target, node, fmt=fmt):
+                _no_results(target, text)
             return
         hits = run_search(target, node, limit=None if group_by else limit)
         counts = facet_counts(target, node) if facets else None
@@ -153,7 +154,8 @@ def _warn_if_stale(target: SearchIndex, store_path) -> None:
         message(f"warning: the search index is behind the store {path}: run `ptk index`")
 
 
-def _print_counts(target: SearchIndex, node, *, fmt: str) -> None:
+def _print_counts(target: SearchIndex, node, *, fmt: str) -> int:
+    """Print the number of matching criteria and the facet counts; return the number."""
     total = count_hits(target, node)
     counts = facet_counts(target, node)
     if fmt == "json":
@@ -162,9 +164,12 @@ def _print_counts(target: SearchIndex, node, *, fmt: str) -> None:
         emit_jsonl([{"count": total, "facets": counts}])
     elif fmt == "csv":
         emit([{"facet": "total", "value": "", "criteria": total}] + _facet_rows(counts), fmt=fmt)
-    else:
+    elif total:
         click.echo(f"{total:,} criteria\n")
         emit(_facet_rows(counts), fmt=fmt, columns=["facet", "value", "criteria"])
+    else:
+        click.echo("0 criteria")
+    return total
 
 
 def _facet_rows(counts: dict) -> list:
