@@ -479,3 +479,21 @@ def test_whoosh_fast_write_path_gives_the_stock_postings(records, tmp_path):
     (tmp_path / "fast").mkdir(), (tmp_path / "stock").mkdir()
     assert _whoosh_postings(tmp_path / "fast", fast, documents, WriteCodec()) == \
         _whoosh_postings(tmp_path / "stock", stock, documents)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_index_refresh_of_many_trials_reads_only_their_rows(records, tmp_path, jobs):
+    """Over 200 new trials: the refresh scans the store's rows and decodes only those it indexes."""
+    assert len(records) > 230
+    with _stored(records[:20], tmp_path / "store") as store:
+        build_index(store, index_dir=tmp_path / "ix", engine="tantivy")
+        store.put_many(records[20:])
+        status = refresh(store, index_dir=tmp_path / "ix", quiet=True, jobs=jobs)
+        build_index(store, index_dir=tmp_path / "full", engine="tantivy")
+        assert len(status.missing) == len(records) - 20
+        refreshed, full = SearchIndex(tmp_path / "ix"), SearchIndex(tmp_path / "full")
+        assert refreshed.status(store).current
+        assert refreshed.meta()["trials"] == len(records)
+        for query in ("chemotherapy", "hiv~", ""):
+            assert hit_ids(refreshed, query) == hit_ids(full, query)
+        refreshed.close(), full.close()

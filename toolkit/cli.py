@@ -80,7 +80,7 @@ def parse(paths, format_, store_path, jsonl_out, strict, quiet, jobs, no_tag):
             on_failure=lambda failure: progress.update(0, failed=1))
         _report_parse(summary, store_path=store.path, quiet=quiet)
         from toolkit.index import refresh  # keeps an existing search index current
-        refresh(store, quiet=quiet)
+        refresh(store, quiet=quiet, jobs=jobs)
     if not summary.ok:
         raise SystemExit(1)
 

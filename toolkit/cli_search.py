@@ -37,7 +37,7 @@ def index_options(command):
 @click.command("index")
 @click.option("--rebuild", is_flag=True, help="Rebuild from scratch instead of updating what changed.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Processes building documents during a rebuild (the index itself is written by one).")
+              help="Processes building documents (the index itself is written by one).")
 @index_options
 @store_option
 @quiet_option
@@ -54,7 +54,7 @@ def index(rebuild, jobs, index_dir, engine, store_path, quiet):
             meta = build_index(store, index_dir=index_dir, engine=target.engine_name, progress=done, jobs=jobs)
             action = "built"
         else:
-            status = target.refresh(store, progress=done)
+            status = target.refresh(store, progress=done, jobs=jobs)
             meta, action = target.meta(), ("up to date" if status.current else f"updated: {status.describe()}")
         target.close()
     seconds = time.perf_counter() - started

@@ -51,7 +51,7 @@ def build_index(store, *, index_dir=None, engine: Optional[str] = None,
 
 
 def refresh(store, *, index_dir=None, engine: Optional[str] = None,
-            quiet: bool = False) -> Optional[IndexStatus]:
+            quiet: bool = False, jobs: int = 1) -> Optional[IndexStatus]:
     """Keep existing indexes current with their store: index new and changed
     trials, drop removed ones.
 
@@ -65,22 +65,23 @@ def refresh(store, *, index_dir=None, engine: Optional[str] = None,
         index_dir: index root (default `$PTK_INDEX` or `indexes/`).
         engine: whoosh or tantivy (default: every engine built there).
         quiet: print no summary line on stderr.
+        jobs: processes building documents (see `build_index`).
 
     Returns:
         What was out of date before the refresh (of the first index refreshed),
         or None when nothing was done.
     """
     root = resolve_index_dir(index_dir)
-    statuses = [_refresh_one(store, root, name, quiet=quiet) for name in ([engine] if engine else ENGINES)]
+    statuses = [_refresh_one(store, root, name, quiet=quiet, jobs=jobs) for name in ([engine] if engine else ENGINES)]
     return next((status for status in statuses if status is not None), None)
 
 
-def _refresh_one(store, root, engine: str, *, quiet: bool) -> Optional[IndexStatus]:
+def _refresh_one(store, root, engine: str, *, quiet: bool, jobs: int) -> Optional[IndexStatus]:
     index = SearchIndex(root, engine=engine)
     try:
         if not index.exists() or not index.built_from(store):
             return None
-        status = index.refresh(store)
+        status = index.refresh(store, jobs=jobs)
     finally:
         index.close()
     if not quiet:

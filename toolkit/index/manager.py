@@ -30,7 +30,6 @@ from toolkit.index.engines import DEFAULT_ENGINE, ENGINES, Engine, open_engine
 from toolkit.index.query import Node, Word
 from toolkit.index.schema import SCHEMA_VERSION
 from toolkit.index.terms import TermLists, resolve_fuzzy
-from toolkit.records import TrialRecord
 
 __all__ = ["DEFAULT_INDEX_DIR", "IndexStatus", "SearchIndex", "resolve_index_dir", "resolve_engine"]
 
@@ -184,41 +183,41 @@ class SearchIndex:
                 shutil.rmtree(staging, ignore_errors=True)
         return meta
 
-    def update(self, records: Iterable[TrialRecord], *, remove: Iterable[str] = (),
-               source: Optional[str] = None, progress: Optional[Callable[[int], None]] = None) -> dict:
+    def update(self, records: Iterable, *, remove: Iterable[str] = (), source: Optional[str] = None,
+               progress: Optional[Callable[[int], None]] = None, jobs: int = 1) -> dict:
         """Replace the documents of `records`' trials and drop the trials `remove`.
 
         A record's trial loses every document of its previous version first, so
         nothing is indexed twice. Creates the index when there is none.
         """
         if not self.exists():
-            return self.rebuild(records, source=source, progress=progress)
+            return self.rebuild(records, source=source, progress=progress, jobs=jobs)
         with self._locked():
             vocabulary = self._read_vocabulary()
             terms: Dict[str, set] = {}
             with engine_errors(self.path):
                 counts = _write_batches(self.engine, records, vocabulary=vocabulary, terms=terms, replace=True,
-                                        progress=progress, remove=tuple(remove))
+                                        progress=progress, remove=tuple(remove), jobs=jobs)
             lists = TermLists(self.path)
             lists.write({field: values | lists.read(field) for field, values in terms.items()})
             self._terms = None
             return self._write_meta(self.path, counts, vocabulary, source=source or self.meta().get("store"))
 
-    def refresh(self, store, *, progress: Optional[Callable[[int], None]] = None) -> IndexStatus:
+    def refresh(self, store, *, progress: Optional[Callable[[int], None]] = None, jobs: int = 1) -> IndexStatus:
         """Bring the index level with the store (only what changed).
 
         Returns:
             The status before the refresh (what was done).
         """
         if self.exists() and self.meta().get("schema_version") != SCHEMA_VERSION:
-            self.rebuild(store.iter_latest_bodies(), source=_store_path(store), progress=progress)
+            self.rebuild(store.iter_latest_bodies(), source=_store_path(store), progress=progress, jobs=jobs)
             return IndexStatus(missing=(), changed=tuple(sorted(self.trial_hashes())), removed=())
         before = self.status(store)
         if before.current and self.exists():
             return before
         keys = set(before.missing) | set(before.changed)
         self.update(_records_for(store, keys), remove=before.removed, source=_store_path(store),
-                    progress=progress)
+                    progress=progress, jobs=jobs)
         return before
 
     def built_from(self, store) -> bool:
@@ -341,14 +340,14 @@ def _flush(engine, batch, remove, replace, counts, progress) -> None:
         progress(counts["trials"])
 
 
-def _records_for(store, keys: set) -> Iterator[TrialRecord]:
-    """The latest stored version of each trial key (a full scan when many)."""
+def _records_for(store, keys: set) -> Iterator:
+    """The latest stored version of each trial key: records, or undecoded rows of a full scan when many."""
     if not keys:
         return
     if len(keys) > 200:
-        for record in store.iter_latest():
-            if trial_key(record.registry, record.trial_id) in keys:
-                yield record
+        for body in store.iter_latest_bodies():
+            if trial_key(body.registry, body.trial_id) in keys:
+                yield body
         return
     for key in sorted(keys):
         registry, trial_id = key.split(":", 1)
