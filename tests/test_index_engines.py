@@ -497,3 +497,21 @@ def test_index_refresh_of_many_trials_reads_only_their_rows(records, tmp_path, j
         for query in ("chemotherapy", "hiv~", ""):
             assert hit_ids(refreshed, query) == hit_ids(full, query)
         refreshed.close(), full.close()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_index_rebuild_keeps_the_last_version_across_batches(records, tmp_path, monkeypatch, engine):
+    """A trial met again in a later batch of a rebuild ends with its last version only."""
+    from toolkit.index import manager
+
+    monkeypatch.setattr(manager, "BATCH_TRIALS", 4)
+    monkeypatch.setattr("toolkit.index.batches.UNIT_TRIALS", 3)
+    subset = [r for r in records if r.eligibility and r.eligibility.criteria][:12]
+    again = _new_version(subset[1], "vvqmarker")
+    index = SearchIndex(tmp_path, engine=engine)
+    meta = index.rebuild(subset + [again])
+    assert meta["trials"] == 12
+    assert meta["criteria"] == sum(1 for r in subset for _ in r.all_criteria())
+    assert hit_ids(index, "vvqmarker") == [(again.trial_id, again.eligibility.criteria[0].id)]
+    assert index.trial_hashes()[f"{again.registry}:{again.trial_id}"] == "hash-vvqmarker"
+    index.close()
