@@ -329,16 +329,17 @@ def test_index_second_writer_fails_cleanly(records, tmp_path, engine):
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_index_interrupted_rebuild_keeps_the_old_index(records, tmp_path, engine):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_index_interrupted_rebuild_keeps_the_old_index(records, tmp_path, engine, jobs):
     index = SearchIndex(tmp_path, engine=engine)
     index.rebuild(records[:10])
 
     def failing():
-        yield from records[10:30]
+        yield from records[10:330]
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        index.rebuild(failing())
+        index.rebuild(failing(), jobs=jobs)
     assert index.meta()["trials"] == 10
     assert hit_ids(index, "") == scan(records[:10], lambda r, c: True)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(f".{engine}-")]

@@ -10,6 +10,7 @@ travel to workers cheaply, records do not.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
@@ -111,7 +112,15 @@ def _numbered_chunks(items: Iterable, size: int) -> Iterator[Tuple[int, list]]:
 
 
 def _pool(jobs: int):
-    """A process pool; forked where the platform allows (workers start at once)."""
+    """A process pool; forked where the platform allows (workers start at once).
+
+    Workers ignore Ctrl-C: the interrupted parent stops them, and the
+    rebuild it was running leaves the old index as it was.
+    """
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return context.Pool(jobs)
+    return context.Pool(jobs, initializer=_ignore_interrupts)
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
