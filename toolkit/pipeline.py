@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import pickle
+import signal
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Union
@@ -225,6 +226,7 @@ def _run_task(task: tuple, tagger: Optional[Tagger], format: Optional[str]) -> L
 
 
 def _init_worker(tagger: Optional[Tagger], format: Optional[str]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the workers
     _WORKER["tagger"] = tagger
     _WORKER["format"] = format
 
