@@ -1,7 +1,8 @@
 """One search index on disk: where it lives, locking, building, keeping current.
 
 Layout: `<root>/<engine>/` holds the engine's files plus `ptk-index.json`
-(schema version, counts) and `vocabulary.txt` (words for suggestions).
+(schema version, counts), `vocabulary.txt` (words for suggestions) and
+`terms/` (each text field's terms, for fuzzy words: `toolkit.index.terms`).
 Every write holds `<root>/.<engine>.lock`; a second writer waits up to
 `lock_timeout` seconds and then fails with `SearchIndexError`. A rebuild
 writes a fresh directory and swaps it in, so an interrupted rebuild leaves
