@@ -516,3 +516,11 @@ def test_index_rebuild_keeps_the_last_version_across_batches(records, tmp_path, 
     assert hit_ids(index, "vvqmarker") == [(again.trial_id, again.eligibility.criteria[0].id)]
     assert index.trial_hashes()[f"{again.registry}:{again.trial_id}"] == "hash-vvqmarker"
     index.close()
+
+
+def test_whoosh_segments_are_separate_files(indexes):
+    """A compound segment is copied whole into memory by every process that opens it (BytesIO over
+    the file): at 1M criteria, a gigabyte per `ptk search`. Separate files are read as needed."""
+    files = [p.name for p in indexes["whoosh"].path.iterdir()]
+    assert not [name for name in files if name.endswith(".seg")]
+    assert [name for name in files if name.endswith(".pst")]

@@ -73,7 +73,8 @@ class WhooshEngine(Engine):
 
     def write(self, documents: Iterable[dict], *, delete_keys: Iterable[str] = ()) -> int:
         self._drop_searcher()
-        writer = self._open().writer(limitmb=256, codec=WriteCodec())
+        # compound=False: Whoosh reads a compound segment whole into memory on every open
+        writer = self._open().writer(limitmb=256, codec=WriteCodec(), compound=False)
         added = 0
         try:
             for key in delete_keys:
