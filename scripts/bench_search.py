@@ -16,7 +16,9 @@ into a corpus store (not timed) and builds as `ptk index --rebuild --jobs N`
 does: decoding stored records is then part of the build.
 
 Prints a Markdown table: engine, jobs, criteria, build seconds, criteria/s,
-size MB, query p50/p95 ms (top 20 hits, highlights included). Rates and
+size MB, query p50/p95 ms (top 20 hits, highlights included), and what a
+`ptk search` process pays first: opening the index and answering one query in
+a fresh process (ms, peak RSS MB). Rates and
 latencies are given in wall-clock time and in CPU time (the build's: this
 process and its workers); on a shared machine the CPU figures are the ones to
 compare for one job, the wall-clock ones for several.
@@ -29,6 +31,7 @@ import dataclasses
 import json
 import resource
 import shutil
+import subprocess
 import statistics
 import sys
 import tempfile
@@ -146,8 +149,32 @@ def bench_one(engine: str, records: List[TrialRecord], criteria: int, *, jobs: i
         "slowest_cpu_ms": _slowest(per_query),
     }
     index.close()
+    row["first_query_ms"], row["first_query_rss_mb"] = first_query(root, engine)
     shutil.rmtree(root, ignore_errors=True)
     return row
+
+
+FIRST_QUERY = """
+import json, sys, time
+started = time.perf_counter()
+from toolkit.index import SearchIndex, compile_query, run_search
+index = SearchIndex(sys.argv[1], engine=sys.argv[2])
+run_search(index, compile_query("chemotherapy"), limit=20)
+peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print(json.dumps([(time.perf_counter() - started) * 1000, peak / 1024]))
+"""
+
+
+def first_query(root: Path, engine: str) -> tuple:
+    """(ms, peak RSS MB) of a fresh process importing the search code, opening the index, answering one query.
+
+    The peak is /proc's VmHWM, which starts afresh at exec (getrusage's
+    maxrss would count this process's memory, inherited through fork).
+    """
+    out = subprocess.run([sys.executable, "-c", FIRST_QUERY, str(root), engine], capture_output=True, text=True,
+                         check=True)
+    ms, rss = json.loads(out.stdout)
+    return round(ms), round(rss)
 
 
 def _slowest(per_query: dict, count: int = 3) -> dict:
@@ -158,7 +185,7 @@ def _slowest(per_query: dict, count: int = 3) -> dict:
 
 def print_table(rows: List[dict]) -> None:
     columns = ["engine", "from", "jobs", "criteria", "trials", "build_s", "criteria_per_s", "criteria_per_cpu_s", "size_mb",
-               "p50_ms", "p95_ms", "p50_cpu_ms", "p95_cpu_ms"]
+               "p50_ms", "p95_ms", "p50_cpu_ms", "p95_cpu_ms", "first_query_ms", "first_query_rss_mb"]
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
     for row in rows:
