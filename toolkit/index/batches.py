@@ -56,10 +56,11 @@ def encode_unit(engine_name: str, items: List, first: int = 0) -> EncodedUnit:
             record = item if isinstance(item, TrialRecord) else decode_body(item.codec, item.body)
             key = trial_key(record.registry, record.trial_id)
             documents = list(record_documents(record))
+            encoded = [encode(doc) for doc in documents]
         except Exception as exc:  # a malformed record must not stop the others
             unit.failed.append(f"{key}: {type(exc).__name__}: {exc}")
             continue
-        unit.trials.append((key, [encode(doc) for doc in documents]))
+        unit.trials.append((key, encoded))
         for doc in documents:
             document_terms(doc, unit.terms)
         for doc in documents[1:]:  # criterion documents (the first is the trial's)
