@@ -10,9 +10,9 @@ spaCy loads on first use, once per process.
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Iterable, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
-from toolkit.records import Criterion, Tag, TrialRecord
+from toolkit.records import Criterion, Tag, TrialRecord, walk_criteria
 
 __all__ = ["tag_text", "tag_texts", "tag_record", "get_nlp"]
 
@@ -86,18 +86,12 @@ def tag_record(record: TrialRecord) -> TrialRecord:
     """
     if record.eligibility is None or not record.eligibility.criteria:
         return record
-    criteria = list(_walk(record.eligibility.criteria))
+    criteria = list(walk_criteria(record.eligibility.criteria))
     tag_lists = tag_texts([criterion.text for criterion in criteria])
     by_id = {id(c): tuple(tags) for c, tags in zip(criteria, tag_lists)}
     tree = tuple(_retag(criterion, by_id) for criterion in record.eligibility.criteria)
     eligibility = dataclasses.replace(record.eligibility, criteria=tree)
     return dataclasses.replace(record, eligibility=eligibility)
-
-
-def _walk(criteria: Iterable[Criterion]):
-    for criterion in criteria:
-        yield criterion
-        yield from _walk(criterion.children)
 
 
 def _retag(criterion: Criterion, by_id: dict) -> Criterion:
