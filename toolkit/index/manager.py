@@ -176,10 +176,10 @@ class SearchIndex:
                 terms: Dict[str, set] = {}
                 counts = _write_batches(fresh, records, vocabulary=vocabulary, terms=terms, replace=False,
                                         progress=progress, jobs=jobs)
+                TermLists(fresh.path).write(terms)
+                meta = self._write_meta(fresh, counts, vocabulary, source=source)
                 fresh.close()
-                TermLists(staging / "index").write(terms)
-                meta = self._write_meta(staging / "index", counts, vocabulary, source=source)
-                self._swap_in(staging / "index")
+                self._swap_in(fresh.path)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         return meta
@@ -202,7 +202,7 @@ class SearchIndex:
             lists = TermLists(self.path)
             lists.write({field: values | lists.read(field) for field, values in terms.items()})
             self._terms = None
-            return self._write_meta(self.path, counts, vocabulary, source=source or self.meta().get("store"))
+            return self._write_meta(self.engine, counts, vocabulary, source=source or self.meta().get("store"))
 
     def refresh(self, store, *, progress: Optional[Callable[[int], None]] = None, jobs: int = 1) -> IndexStatus:
         """Bring the index level with the store (only what changed).
@@ -270,9 +270,9 @@ class SearchIndex:
         """Words seen in indexed criteria (for "did you mean" suggestions)."""
         return sorted(self._read_vocabulary())
 
-    def _write_meta(self, path: Path, counts: dict, vocabulary: set, *, source: Optional[str]) -> dict:
-        old = self.meta() if path == self.path else {}
-        engine = open_engine(self.engine_name, path) if path != self.path else self.engine
+    def _write_meta(self, engine: Engine, counts: dict, vocabulary: set, *, source: Optional[str]) -> dict:
+        """Write the metadata and vocabulary of the index `engine` holds (ours, or a fresh one)."""
+        old = self.meta() if engine.path == self.path else {}
         meta = {
             "schema_version": SCHEMA_VERSION,
             "engine": self.engine_name,
@@ -284,10 +284,8 @@ class SearchIndex:
             "store": source,
             "fingerprint": fingerprint(_trial_hashes(engine)),
         }
-        if engine is not self.engine:
-            engine.close()
-        _atomic_write(path / VOCABULARY_FILE, "\n".join(sorted(vocabulary)) + "\n")
-        _atomic_write(path / META_FILE, json.dumps(meta, indent=1) + "\n")
+        _atomic_write(engine.path / VOCABULARY_FILE, "\n".join(sorted(vocabulary)) + "\n")
+        _atomic_write(engine.path / META_FILE, json.dumps(meta, indent=1) + "\n")
         return meta
 
 
