@@ -68,7 +68,7 @@ def _with_record_abbreviations(doc, own_table, short_forms) -> List[Tag]:
     tags = pipeline.doc_tags(doc)
     if short_forms.pattern is None:
         return tags
-    own = frozenset(terms.ShortForms(own_table).forms)
+    own = frozenset(terms.short_form_variants(own_table))
     lexicon = pipeline.get_nlp().get_pipe("trial_terms").lexicon
     extra = short_forms.tags(doc, lexicon, terms.covered(tags, ("drug", "condition")), skip=own)
     if not extra:

@@ -75,6 +75,15 @@ def abbreviation_table(doc) -> Dict[str, Tuple[str, ...]]:
     return table
 
 
+def short_form_variants(table: Dict[str, Tuple[str, ...]]) -> Dict[str, Tuple[str, ...]]:
+    """Each short form as written and with a capital first letter -> its long-form tokens."""
+    forms: Dict[str, Tuple[str, ...]] = {}
+    for short, long_form in table.items():
+        forms[short] = long_form
+        forms.setdefault(short[:1].upper() + short[1:], long_form)
+    return forms
+
+
 class ShortForms:
     """Defined short forms and one compiled pattern finding their uses.
 
@@ -83,10 +92,7 @@ class ShortForms:
     """
 
     def __init__(self, table: Dict[str, Tuple[str, ...]]):
-        self.forms: Dict[str, Tuple[str, ...]] = {}
-        for short, long_form in table.items():
-            self.forms[short] = long_form
-            self.forms.setdefault(short[:1].upper() + short[1:], long_form)
+        self.forms = short_form_variants(table)
         alternatives = "|".join(map(re.escape, sorted(self.forms, key=len, reverse=True)))
         self.pattern = re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])") if self.forms else None
 
