@@ -167,10 +167,11 @@ def _list(name: str):
 
 def _id_info(elem: ET.Element, state: _State) -> None:
     for child in elem:
+        text = _text(child)
         if child.tag == "nct_id":
-            state.fields["trial_id"] = _text(child)
-        elif _text(child):
-            state.add("secondary_ids", Identifier(_text(child), type=child.tag))
+            state.fields["trial_id"] = text
+        elif text:
+            state.add("secondary_ids", Identifier(text, type=child.tag))
 
 
 def _sponsors(elem: ET.Element, state: _State) -> None:
@@ -275,7 +276,7 @@ def _eligibility(elem: ET.Element, state: _State) -> None:
     for child in elem:
         tag = child.tag
         if tag in ("criteria", "study_pop"):
-            _textblock(None)(child, state)
+            _section(child, state)
             key = "text" if tag == "criteria" else "study_population"
             out[key] = state.lists["sections"][-1].text
         elif tag == "gender":
@@ -327,16 +328,16 @@ def _location(elem: ET.Element, state: _State) -> None:
     name = city = region = zip_code = country = None
     facility = elem.find("facility")
     if facility is not None:
-        name = _clean(facility.findtext("name"))
+        name = _child(facility, "name")
         address = facility.find("address")
         if address is not None:
-            city, region = _clean(address.findtext("city")), _clean(address.findtext("state"))
-            zip_code, country = _clean(address.findtext("zip")), _clean(address.findtext("country"))
+            city, region = _child(address, "city"), _child(address, "state")
+            zip_code, country = _child(address, "zip"), _child(address, "country")
     state.add("locations", Location(
         facility=name, city=city, state=region, zip=zip_code, country=country,
         status=enum_value(elem.findtext("status")),
     ))
-    if len(elem) > 2 or elem.find("facility") is None:
+    if len(elem) > 2 or facility is None:
         _site_people(elem, name, state)
 
 
@@ -352,16 +353,13 @@ def _site_people(elem: ET.Element, facility: Optional[str], state: _State) -> No
             state.keep(f"location.{child.tag}", as_json(child))
 
 
-def _clean(text: Optional[str]) -> Optional[str]:
-    return (text.strip() or None) if text else None
+def _web_link(elem: ET.Element, state: _State) -> None:
+    state.add("links", Link(label=_child(elem, "description"), url=_child(elem, "url"), kind="link"))
 
 
-def _link(kind: str):
+def _reference(kind: str):
     def handler(elem: ET.Element, state: _State) -> None:
-        if kind == "link":
-            state.add("links", Link(label=_child(elem, "description"), url=_child(elem, "url"), kind=kind))
-        else:
-            state.add("links", Link(label=_child(elem, "citation"), kind=kind, pmid=_child(elem, "PMID")))
+        state.add("links", Link(label=_child(elem, "citation"), kind=kind, pmid=_child(elem, "PMID")))
     return handler
 
 
@@ -372,22 +370,26 @@ def _mesh(name: str):
     return handler
 
 
+def _date_or_text(text: Optional[str]) -> Optional[str]:
+    return iso_date(text) or text
+
+
 def _last_update(elem: ET.Element, state: _State) -> None:
-    date = iso_date(_text(elem)) or _text(elem)
+    date = _date_or_text(_text(elem))
     state.fields["last_updated"] = date
     state.fields["version"] = date
     _date_type(elem, state)
 
 
 def _lastchanged(elem: ET.Element, state: _State) -> None:
-    date = iso_date(_text(elem)) or _text(elem)
+    date = _date_or_text(_text(elem))
     state.fields.setdefault("last_updated", date)
     state.fields.setdefault("version", date)
     state.extra["lastchanged_date"] = date
 
 
 def _extra_date(elem: ET.Element, state: _State) -> None:
-    state.keep(elem.tag, iso_date(_text(elem)) or _text(elem))
+    state.keep(elem.tag, _date_or_text(_text(elem)))
     _date_type(elem, state)
 
 
@@ -398,8 +400,7 @@ def _results(elem: ET.Element, state: _State) -> None:
     state.extra["clinical_results"] = marker
 
 
-def _date_or_text(text: Optional[str]) -> Optional[str]:
-    return iso_date(text) or text
+_section = _textblock(None)  # a titled text block kept as a section only
 
 
 _HANDLERS: Dict[str, Callable[[ET.Element, _State], None]] = {
@@ -410,7 +411,7 @@ _HANDLERS: Dict[str, Callable[[ET.Element, _State], None]] = {
     "sponsors": _sponsors,
     "brief_summary": _textblock("brief_summary"),
     "detailed_description": _textblock("detailed_description"),
-    "biospec_descr": _textblock(None),
+    "biospec_descr": _section,
     "overall_status": _status,
     "why_stopped": _field("why_stopped"),
     "phase": _phase,
@@ -436,9 +437,9 @@ _HANDLERS: Dict[str, Callable[[ET.Element, _State], None]] = {
     "overall_contact_backup": _contact("CONTACT_BACKUP"),
     "responsible_party": _responsible_party,
     "location": _location,
-    "link": _link("link"),
-    "reference": _link("reference"),
-    "results_reference": _link("results_reference"),
+    "link": _web_link,
+    "reference": _reference("reference"),
+    "results_reference": _reference("results_reference"),
     "condition_browse": _mesh("condition_mesh"),
     "intervention_browse": _mesh("intervention_mesh"),
     "clinical_results": _results,
