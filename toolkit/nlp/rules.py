@@ -107,6 +107,11 @@ def lead_start(lead: Pattern, text: str, match: re.Match, *, reach: int) -> int:
     return found.start() if found else match.start()
 
 
+def overlaps(start: int, end: int, spans) -> bool:
+    """Whether [start, end) overlaps any of the (start, end) ranges."""
+    return any(s < end and start < e for s, e in spans)
+
+
 def alternation(rows) -> str:
     """One regex alternative of every pattern of an ordered (regex, value) table."""
     return "|".join(f"(?:{pattern.pattern})" for pattern, _ in rows)

@@ -12,7 +12,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 from spacy.attrs import IDX
 
 from toolkit.nlp.lexicon import Entry, Lexicon, Match, doc_lowers, doc_text, lexicon_key
-from toolkit.nlp.rules import load_rules
+from toolkit.nlp.rules import load_rules, overlaps
 from toolkit.records import Tag
 
 _MIN_SHORT_FORM = 2
@@ -129,7 +129,7 @@ def _expand(found: re.Match, long_tokens: Tuple[str, ...], lexicon: Lexicon, occ
     long_form = " ".join(long_tokens)
     tags = [Tag("abbreviation", found.group(), start, end, norm=long_form)]
     entry = _long_form_entry(long_tokens, lexicon)
-    if entry is not None and not any(s < end and start < e for s, e in occupied):
+    if entry is not None and not overlaps(start, end, occupied):
         tags.append(Tag(entry.label, found.group(), start, end, norm=entry.norm, code=entry.code,
                         attrs={"expansion": long_form}))
         occupied.append((start, end))

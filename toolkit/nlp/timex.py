@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import List, Optional, Sequence, Tuple
 
 from toolkit.nlp.rules import (
-    NUMBER, Rules, alternation, amount_range, classify, lead_start, load_rules, number_value,
+    NUMBER, Rules, alternation, amount_range, classify, lead_start, load_rules, number_value, overlaps,
 )
 from toolkit.records import Tag
 
@@ -199,7 +199,7 @@ def find_temporal(text: str, taken: Sequence[Tuple[int, int]] = ()) -> List[Tag]
     temporal = _patterns()[3]
     tags = []
     for match in temporal.finditer(text):
-        if any(s < match.end() and match.start() < e for s, e in taken):
+        if overlaps(match.start(), match.end(), taken):
             continue
         norm = classify(match.group(), rules.temporal)
         tags.append(Tag("temporal", match.group(), match.start(), match.end(), norm=norm or None))

@@ -12,7 +12,9 @@ import re
 from functools import lru_cache
 from typing import List, Optional, Sequence, Tuple
 
-from toolkit.nlp.rules import NUMBER, alternation, amount_range, classify, lead_start, load_rules, number_value
+from toolkit.nlp.rules import (
+    NUMBER, alternation, amount_range, classify, lead_start, load_rules, number_value, overlaps,
+)
 from toolkit.records import Tag
 
 QUALITATIVE = re.compile(
@@ -74,7 +76,7 @@ def find_values(text: str, taken: Sequence[Tuple[int, int]] = ()) -> List[Tag]:
         tags.append(_range_tag(text, match, spans))
     for match in value_re.finditer(text):
         start = lead_start(comparator_re, text, match, reach=_COMPARATOR_REACH)
-        if _overlaps(start, match.end(), spans):
+        if overlaps(start, match.end(), spans):
             continue
         tag = _value_tag(text, start, match, tags)
         if tag is not None:
@@ -90,16 +92,12 @@ def _graded(text: str, spans: list) -> List[Tag]:
     out = []
     for match in GRADED.finditer(text):
         start, end = match.span("value")
-        if _overlaps(start, end, spans):
+        if overlaps(start, end, spans):
             continue
         spans.append((start, end))
         out.append(Tag("value", match.group("value"), start, end, norm=match.group("value").upper(),
                        measurement=match.group("what").lower()))
     return out
-
-
-def _overlaps(start: int, end: int, spans) -> bool:
-    return any(s < end and start < e for s, e in spans)
 
 
 def _range_tag(text: str, match: re.Match, spans: list) -> Tag:
@@ -173,5 +171,5 @@ def _qualitative(text: str, spans) -> List[Tag]:
     return [
         Tag("value", m.group(), m.start(), m.end(), norm=m.group().lower())
         for m in QUALITATIVE.finditer(text)
-        if not _overlaps(m.start(), m.end(), spans)
+        if not overlaps(m.start(), m.end(), spans)
     ]
