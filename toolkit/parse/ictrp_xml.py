@@ -35,7 +35,7 @@ _INCLUSION_HEAD = re.compile(r"^\s*(?:key\s+)?inclusion\s+criteria\s*[:：.]?[ \
 _EXCLUSION_HEAD = re.compile(r"^\s*(?:key\s+)?exclusion\s+criteria\s*[:：.]?[ \t]*\n?", re.IGNORECASE)
 _EXCLUSION_INSIDE = re.compile(r"^\s*(?:key\s+)?exclusion\s+criteria\b", re.IGNORECASE | re.MULTILINE)
 _DESIGN_PARTS = re.compile(r"[.,]\s+(?=[A-Z][A-Za-z ]*:)")
-_PHASE_NUMBERS = {"0": "EARLY_PHASE1", "1": "PHASE1", "2": "PHASE2", "3": "PHASE3", "4": "PHASE4"}
+_KNOWN_PHASES = frozenset({"EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4", "NA"})
 _STUDY_TYPES = {"interventional": "INTERVENTIONAL", "observational": "OBSERVATIONAL",
                 "expanded access": "EXPANDED_ACCESS"}
 # ClinicalTrials.gov intervention types, as ICTRP writes them before a colon.
@@ -97,6 +97,7 @@ def record_from_fields(values: Mapping[str, Optional[str]], *, source: Optional[
     if not trial_id:
         raise RecordError("ICTRP record without TrialID")
     refreshed = _date(values.get("Last_Refreshed_on"))
+    criteria = _criteria(values)
     return TrialRecord(
         registry=registry_of(trial_id), trial_id=trial_id, version=refreshed,
         title=values.get("Public_title"), official_title=values.get("Scientific_title"),
@@ -109,7 +110,8 @@ def record_from_fields(values: Mapping[str, Optional[str]], *, source: Optional[
         interventions=tuple(_intervention(i) for i in _split(_decoded(values.get("Intervention")))),
         outcomes=_outcomes(values), sponsors=_sponsors(values), investigators=_contacts(values),
         locations=tuple(Location(country=c) for c in dict.fromkeys(_split(values.get("Countries")))),
-        links=_links(values), sections=_sections(values), eligibility=_eligibility(values),
+        links=_links(values), sections=_sections(values, criteria),
+        eligibility=_eligibility(values, criteria),
         extra=_extra(values), source=source,
     )
 
@@ -151,8 +153,7 @@ def phases_of(text: Optional[str]) -> Tuple[str, ...]:
     if not text:
         return ()
     found = fields.phase_list(text)
-    known = set(_PHASE_NUMBERS.values()) | {"NA"}
-    return found if found and all(phase in known for phase in found) else ()
+    return found if found and all(phase in _KNOWN_PHASES for phase in found) else ()
 
 
 def _study_type(text: Optional[str]) -> Optional[str]:
@@ -271,7 +272,11 @@ def eligibility_text(inclusion: Optional[str], exclusion: Optional[str]) -> str:
         left out when its field is empty); an inclusion field that already
         holds an exclusion block, with no exclusion field, is kept as written.
     """
-    inc, exc = unbreak(inclusion), unbreak(exclusion)
+    return _joined_criteria(unbreak(inclusion), unbreak(exclusion))
+
+
+def _joined_criteria(inc: str, exc: str) -> str:
+    """`eligibility_text` of fields whose line breaks are already restored."""
     if inc and not exc and _EXCLUSION_INSIDE.search(inc):
         return inc
     blocks = []
@@ -284,22 +289,28 @@ def eligibility_text(inclusion: Optional[str], exclusion: Optional[str]) -> str:
     return "\n\n".join(blocks)
 
 
-def _eligibility(values: Dict[str, str]) -> Eligibility:
+def _criteria(values: Dict[str, str]) -> Dict[str, str]:
+    """The inclusion and exclusion fields with line breaks restored (see `unbreak`)."""
+    return {name: unbreak(values.get(name)) for name in ("Inclusion_Criteria", "Exclusion_Criteria")}
+
+
+def _eligibility(values: Dict[str, str], criteria: Dict[str, str]) -> Eligibility:
     return Eligibility(
-        text=eligibility_text(values.get("Inclusion_Criteria"), values.get("Exclusion_Criteria")),
+        text=_joined_criteria(criteria["Inclusion_Criteria"], criteria["Exclusion_Criteria"]),
         min_age=age_limit(values.get("Inclusion_agemin")),
         max_age=age_limit(values.get("Inclusion_agemax")),
         sex=fields.sex_enum(values.get("Inclusion_gender")),
     )
 
 
-def _sections(values: Dict[str, str]) -> Tuple[Section, ...]:
+def _sections(values: Dict[str, str], criteria: Dict[str, str]) -> Tuple[Section, ...]:
     sections = []
-    for name, heading in (("Study_design", "Study Design"),
-                          ("Inclusion_Criteria", "Inclusion Criteria"),
+    if values.get("Study_design"):
+        sections.append(Section("Study Design", unbreak(values["Study_design"])))
+    for name, heading in (("Inclusion_Criteria", "Inclusion Criteria"),
                           ("Exclusion_Criteria", "Exclusion Criteria")):
         if values.get(name):
-            sections.append(Section(heading, unbreak(values[name])))
+            sections.append(Section(heading, criteria[name]))
     return tuple(sections)
 
 
