@@ -392,26 +392,22 @@ class Store:
 
     def iter_latest(self, *, registry: Optional[str] = None) -> Iterator[TrialRecord]:
         """Yield the latest version of every trial, by registry and trial id."""
-        sql = "SELECT codec, body FROM versions WHERE latest=1"
-        params = ()
-        if registry:
-            sql, params = sql + " AND registry=?", (registry,)
-        try:
-            cursor = self._db.execute(sql + " ORDER BY registry, trial_id", params)
-            for codec, body in cursor:
-                yield decode_body(codec, body)
-        except sqlite3.DatabaseError as exc:
-            raise self._error(exc) from None
+        for stored in self.iter_latest_bodies(registry=registry):
+            yield decode_body(stored.codec, stored.body)
 
-    def iter_latest_bodies(self) -> Iterator[StoredBody]:
-        """Yield the latest version of every trial undecoded, as a `StoredBody`.
+    def iter_latest_bodies(self, *, registry: Optional[str] = None) -> Iterator[StoredBody]:
+        """Yield the latest version of every trial (of one registry if given) undecoded,
+        as a `StoredBody`, by registry and trial id.
 
         For work spread over processes: bodies are cheap to send, and
         `decode_body` turns one into its record where it is needed.
         """
-        sql = "SELECT registry, trial_id, codec, body FROM versions WHERE latest=1 ORDER BY registry, trial_id"
+        sql = "SELECT registry, trial_id, codec, body FROM versions WHERE latest=1"
+        params = ()
+        if registry:
+            sql, params = sql + " AND registry=?", (registry,)
         try:
-            for row in self._db.execute(sql):
+            for row in self._db.execute(sql + " ORDER BY registry, trial_id", params):
                 yield StoredBody(*row)
         except sqlite3.DatabaseError as exc:
             raise self._error(exc) from None
