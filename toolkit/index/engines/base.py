@@ -23,7 +23,8 @@ class Engine:
     """A search index in one directory.
 
     Documents come from `toolkit.index.documents`; queries are compiled trees
-    from `toolkit.index.compile`. Implementations translate both to their
+    from `toolkit.index.compile` with their fuzzy words resolved to indexed
+    terms (`SearchIndex.resolve`). Implementations translate both to their
     library and nothing else: locking, atomic rebuilds and metadata are done
     once, in `toolkit.index.manager`.
     """

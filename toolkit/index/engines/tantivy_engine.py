@@ -10,7 +10,7 @@ import tantivy
 
 from toolkit.errors import SearchIndexError
 from toolkit.index.engines.base import Engine, Hit
-from toolkit.index.query import All, And, Fuzzy, Node, Not, Or, Phrase, Prefix, Range, Word
+from toolkit.index.query import All, And, Node, Not, Or, Phrase, Prefix, Range, Word
 from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, keyword_term
 
 __all__ = ["TantivyEngine", "ENGINE"]
@@ -135,7 +135,7 @@ def _stored(document: tantivy.Document) -> dict:
 
 
 def translate(node: Node, schema) -> tantivy.Query:
-    """A compiled query tree as a tantivy query."""
+    """A resolved query tree (`SearchIndex.resolve`: no fuzzy words) as a tantivy query."""
     Q = tantivy.Query
     if isinstance(node, (And, Or)):
         return _boolean(node, schema)
@@ -154,10 +154,6 @@ def translate(node: Node, schema) -> tantivy.Query:
         return Q.phrase_query(schema, node.field, list(node.words))
     if isinstance(node, Prefix):
         return Q.regex_query(schema, node.field, _escape_regex(node.text) + ".*")
-    if isinstance(node, Fuzzy):  # the first letter is kept, as Whoosh's prefixlength=1
-        return Q.boolean_query([
-            (tantivy.Occur.Must, Q.fuzzy_term_query(schema, node.field, node.text, distance=node.distance)),
-            (tantivy.Occur.Must, Q.regex_query(schema, node.field, _escape_regex(node.text[:1]) + ".*"))])
     if isinstance(node, Range):
         return Q.range_query(schema, node.field, tantivy.FieldType.Float,
                              _bound(node.low), _bound(node.high))

@@ -16,7 +16,7 @@ from toolkit.index.engines.base import Engine, Hit
 from toolkit.index.engines.whoosh_codec import WriteCodec
 from toolkit.index.engines.whoosh_fields import PreAnalyzedText, PreSplitKeywords
 from toolkit.index.engines.whoosh_filters import FilterCache, MaskSet, hundredths, split_filters
-from toolkit.index.query import All, And, Fuzzy, Node, Not, Or, Phrase, Prefix, Range, Word
+from toolkit.index.query import All, And, Node, Not, Or, Phrase, Prefix, Range, Word
 from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, keyword_term
 
 __all__ = ["WhooshEngine", "ENGINE"]
@@ -171,7 +171,7 @@ def _whoosh_fields(doc: dict) -> dict:
 
 
 def translate(node: Node) -> wq.Query:
-    """A compiled query tree as a Whoosh query."""
+    """A resolved query tree (`SearchIndex.resolve`: no fuzzy words) as a Whoosh query."""
     if isinstance(node, And):
         return wq.And([translate(item) for item in node.items])
     if isinstance(node, Or):
@@ -190,8 +190,6 @@ def translate(node: Node) -> wq.Query:
         return wq.Phrase(node.field, list(node.words))
     if isinstance(node, Prefix):
         return wq.Prefix(node.field, node.text)
-    if isinstance(node, Fuzzy):
-        return wq.FuzzyTerm(node.field, node.text, maxdist=node.distance, prefixlength=1)
     if isinstance(node, Range):
         return wq.NumericRange(node.field, hundredths(node.low), hundredths(node.high))
     raise TypeError(f"cannot translate {node!r}")
