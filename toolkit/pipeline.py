@@ -122,10 +122,15 @@ def _read(paths: Sequence, *, format: Optional[str]) -> Iterator[Union[RawRecord
     for path in paths:
         try:
             yield from iter_records([path], format=format)
-        except InputError as exc:
-            yield Failure(exc.path or str(path), exc.reason, exc.record)
-        except Exception as exc:  # a reader bug: report it, go on with the next path
-            yield Failure(str(path), f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # a reader breaks down or has a bug: go on with the next path
+            yield _path_failure(path, exc)
+
+
+def _path_failure(path, exc: Exception) -> Failure:
+    """The Failure of a path whose reading stopped on `exc`."""
+    if isinstance(exc, InputError):
+        return Failure(exc.path or str(path), exc.reason, exc.record)
+    return Failure(str(path), f"{type(exc).__name__}: {exc}")
 
 
 def iter_parsed(paths: Sequence, *, format: Optional[str] = None, tagger: Optional[Tagger] = None,
@@ -182,10 +187,8 @@ def _tasks(paths: Sequence, *, format: Optional[str]) -> Iterator[tuple]:
                     yield ("item", member)
                 else:
                     yield from _member_tasks(member, format)
-        except InputError as exc:
-            yield ("item", Failure(exc.path or str(path), exc.reason, exc.record))
-        except Exception as exc:  # a reader bug: report it, go on with the next path
-            yield ("item", Failure(str(path), f"{type(exc).__name__}: {exc}"))
+        except Exception as exc:  # a reader breaks down or has a bug: go on with the next path
+            yield ("item", _path_failure(path, exc))
 
 
 def _member_tasks(member, format: Optional[str]) -> Iterator[tuple]:
