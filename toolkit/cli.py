@@ -7,12 +7,12 @@ usage errors are click's exit code 2.
 from __future__ import annotations
 
 import functools
-import json
 
 import click
 
 from toolkit import __version__
 from toolkit.errors import ToolkitError
+from toolkit.records import compact_json
 from toolkit.output import (
     Progress, emit, emit_json, format_record, message, quiet_option,
 )
@@ -91,8 +91,7 @@ def _record_sink(jsonl_out, progress):
     def on_record(record):
         progress.update()
         if jsonl_out is not None:
-            jsonl_out.write(json.dumps(record.to_dict(), ensure_ascii=False,
-                                       separators=(",", ":")) + "\n")
+            jsonl_out.write(compact_json(record.to_dict()).decode("utf-8") + "\n")
 
     return on_record
 
