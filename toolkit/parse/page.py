@@ -122,8 +122,8 @@ def _basic(lines, context) -> dict:
             out["phases"].append(line)
         elif line in VALUES["study_type"]:
             out["study_type"] = line
-        elif _enrollment(line):
-            out["enrollment"] = _enrollment(line)
+        elif enrollment := _enrollment(line):
+            out["enrollment"] = enrollment
         elif DATE.match(line):
             dates.append(line)
     out.update(_bare_dates(dates))
@@ -312,8 +312,8 @@ def _other_names(lines, context) -> dict:
         hit = next(((i, key) for i, key in keys if line.startswith(key + ": ")), None)
         if hit is not None:
             others.setdefault(hit[0], []).append(line[len(hit[1]) + 2:])
-        elif _owner_of_bare_name(interventions, line) is not None:
-            others.setdefault(_owner_of_bare_name(interventions, line), []).append(line)
+        elif (owner := _owner_of_bare_name(interventions, line)) is not None:
+            others.setdefault(owner, []).append(line)
     for i, extra in others.items():
         interventions[i] = dataclasses.replace(interventions[i], other_names=tuple(extra))
     return {"interventions": tuple(interventions)}
