@@ -355,26 +355,13 @@ def _converter(cls: type):
     """The `to_dict` function of one type: generated code for a dataclass
     (one unrolled block per field, as `dataclasses` builds `__init__`)."""
     names = _json_names(cls)
-    if names is None or not all(name.isidentifier() for name, _ in names):
-        return _other_to_dict if names is None else functools.partial(_model_dict, names=names)
+    if names is None:
+        return _other_to_dict
     body = "".join(_FIELD_CODE.format(name=name, key=key) for name, key in names)
     source = f"def convert(obj):\n    out = {{}}{body}\n    return out\n"
     scope = {"PLAIN": _PLAIN, "CONTAINERS": (tuple, list, dict), "to_dict": to_dict}
     exec(compile(source, f"<to_dict of {cls.__name__}>", "exec"), scope)
     return scope["convert"]
-
-
-def _model_dict(obj: Any, *, names: tuple) -> dict:
-    """The JSON form of one dataclass instance: None and empty containers left out."""
-    out = {}
-    for name, key in names:
-        value = getattr(obj, name)
-        if type(value) in _PLAIN:
-            if value is not None:
-                out[key] = value
-        elif value or not isinstance(value, (tuple, list, dict)):
-            out[key] = to_dict(value)
-    return out
 
 
 def _other_to_dict(obj: Any) -> Any:
