@@ -178,12 +178,11 @@ class QueryTerms:
 
     stems: set = dataclasses.field(default_factory=set)
     prefixes: list = dataclasses.field(default_factory=list)
-    fuzzy: list = dataclasses.field(default_factory=list)  # (stem, distance)
     phrases: list = dataclasses.field(default_factory=list)  # tuples of stems that count only together
 
 
 def query_terms(node: Node) -> QueryTerms:
-    """Stems, prefixes and fuzzy terms a tree asks of the text (NOT branches left out)."""
+    """Stems, phrases and prefixes a resolved tree (no fuzzy words) asks of the text (NOT branches left out)."""
     terms = QueryTerms()
     _collect(node, terms)
     return terms
@@ -201,5 +200,3 @@ def _collect(node: Node, terms: QueryTerms) -> None:
         terms.phrases.append(node.words)
     elif isinstance(node, Prefix):
         terms.prefixes.append(node.text)
-    elif isinstance(node, Fuzzy):
-        terms.fuzzy.append((node.text, node.distance))

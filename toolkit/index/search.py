@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from rapidfuzz import fuzz, process, utils
-from rapidfuzz.distance import DamerauLevenshtein
 
 from toolkit.index.analysis import stem, tokens_with_offsets
 from toolkit.index.compile import QueryTerms, query_terms
@@ -155,18 +154,14 @@ def highlight(text: str, terms: QueryTerms) -> Tuple[Tuple[int, int], ...]:
 
 
 def _wanted_flags(stems: List[str], words: List[str], terms: QueryTerms) -> List[bool]:
-    """Per token: is it one of the query's stems, prefixes or fuzzy terms?"""
-    if not terms.prefixes and not terms.fuzzy:  # the common case: a set lookup per token
+    """Per token: is it one of the query's stems, or does it start with one of its prefixes?"""
+    if not terms.prefixes:  # the common case: a set lookup per token
         return [stemmed in terms.stems for stemmed in stems]
     return [_wanted(stemmed, word, terms) for stemmed, word in zip(stems, words)]
 
 
 def _wanted(stemmed: str, word: str, terms: QueryTerms) -> bool:
-    if stemmed in terms.stems:
-        return True
-    if any(stemmed.startswith(p) or word.startswith(p) for p in terms.prefixes):
-        return True
-    return any(DamerauLevenshtein.distance(stemmed, t, score_cutoff=d) <= d for t, d in terms.fuzzy)
+    return stemmed in terms.stems or any(stemmed.startswith(p) or word.startswith(p) for p in terms.prefixes)
 
 
 def mark(text: str, spans, before: str, after: str) -> str:
