@@ -13,7 +13,7 @@ from typing import Optional
 
 from toolkit.records import Age
 
-__all__ = ["parse_age", "UNIT_YEARS"]
+__all__ = ["parse_age", "in_years", "UNIT_YEARS"]
 
 # unit -> length in years (a year of 365.25 days, a month of 1/12 year)
 UNIT_YEARS = {
@@ -41,6 +41,12 @@ _AGE = re.compile(
     r"|or\s+(?:older|more|over|above|less|under|younger)|\+))?\s*$",
     re.IGNORECASE,
 )
+_BARE_NUMBER = re.compile(r"\d+(\.\d+)?")
+
+
+def in_years(text: str) -> str:
+    """A bare number written out as years ("18" -> "18 Years"); other text as is."""
+    return f"{text} Years" if _BARE_NUMBER.fullmatch(text) else text
 
 
 def parse_age(text: Optional[str]) -> Optional[Age]:

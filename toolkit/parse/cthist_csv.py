@@ -15,7 +15,7 @@ import re
 from typing import Any, List, Optional, Tuple
 
 from toolkit.errors import InputError
-from toolkit.parse.ages import parse_age
+from toolkit.parse.ages import in_years, parse_age
 from toolkit.parse.fields import as_int, enrollment_type, iso_date, sex_enum, status_enum, yes_no
 from toolkit.readers.base import RawRecord
 from toolkit.records import (
@@ -114,7 +114,7 @@ def _ctgov_age(text: Any):
     value = _value(text)
     if value is None:
         return None
-    return parse_age(f"{value} Years" if re.fullmatch(r"\d+(\.\d+)?", value) else value)
+    return parse_age(in_years(value))
 
 
 def _enrollment(row: dict) -> Optional[Enrollment]:

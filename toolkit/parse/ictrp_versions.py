@@ -15,7 +15,7 @@ import re
 from typing import Any, List, Optional, Tuple
 
 from toolkit.errors import InputError
-from toolkit.parse.ages import parse_age
+from toolkit.parse.ages import in_years, parse_age
 from toolkit.parse.fields import as_int, iso_date, phase_list, sex_enum, status_enum
 from toolkit.readers.base import RawRecord
 from toolkit.records import (
@@ -202,7 +202,7 @@ def _age(value: Any) -> Optional[str]:
     text = clean(value)
     if text is None or text in ("None", "N/A"):
         return None
-    return f"{text} Years" if re.fullmatch(r"\d+(\.\d+)?", text) else text
+    return in_years(text)
 
 
 def _sex(text: Optional[str]) -> Optional[str]:
