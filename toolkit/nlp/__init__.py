@@ -48,7 +48,7 @@ def tag_texts(texts: Sequence[str]) -> List[List[Tag]]:
     Returns:
         One sorted tag list per text.
     """
-    from toolkit.nlp import terms
+    from toolkit.nlp import pipeline, terms
 
     nlp = get_nlp()
     docs = list(nlp.pipe(texts, batch_size=_BATCH))
@@ -58,18 +58,18 @@ def tag_texts(texts: Sequence[str]) -> List[List[Tag]]:
         for short, long_form in own.items():
             table.setdefault(short, long_form)
     short_forms = terms.ShortForms(table)
-    return [_with_record_abbreviations(doc, own, short_forms) for doc, own in zip(docs, own_tables)]
+    if short_forms.pattern is None:
+        return [pipeline.doc_tags(doc) for doc in docs]
+    lexicon = nlp.get_pipe("trial_terms").lexicon
+    return [_with_record_abbreviations(doc, own, short_forms, lexicon) for doc, own in zip(docs, own_tables)]
 
 
-def _with_record_abbreviations(doc, own_table, short_forms) -> List[Tag]:
+def _with_record_abbreviations(doc, own_table, short_forms, lexicon) -> List[Tag]:
     """The doc's tags plus uses of short forms defined in the other texts of the batch."""
     from toolkit.nlp import cues, pipeline, terms
 
     tags = pipeline.doc_tags(doc)
-    if short_forms.pattern is None:
-        return tags
     own = frozenset(terms.short_form_variants(own_table))
-    lexicon = pipeline.get_nlp().get_pipe("trial_terms").lexicon
     extra = short_forms.tags(doc, lexicon, terms.covered(tags, ("drug", "condition")), skip=own)
     if not extra:
         return tags
