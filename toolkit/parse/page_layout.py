@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, utils
 
 __all__ = [
     "RULES", "HEADINGS", "VALUES", "CONTINUATION", "MISSING", "DATE", "AGE", "URL", "ENROLLMENT",
-    "PageSection", "PageLayout", "split_page", "is_heading_line", "escape_lines", "free_text",
+    "PageSection", "PageLayout", "split_page", "page_header", "is_heading_line", "escape_lines", "free_text",
     "values", "missing_to_none", "labelled", "trim",
 ]
 
@@ -112,9 +112,21 @@ def _is_caption(heading: Optional[dict], line: str) -> bool:
     return score >= CAPTION_CUTOFF
 
 
+def _page_lines(text: str) -> List[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def page_header(text: str) -> Dict[str, str]:
+    """The header labels of a page (`id`, `last_updated` ...), as `split_page`
+    finds them, without reading the sections after the first heading."""
+    lines = _page_lines(text)
+    first = next((i for i in range(len(lines)) if is_heading_line(lines, i)), len(lines))
+    return _split_header(lines[:first])[1]
+
+
 def split_page(text: str) -> PageLayout:
     """Split a page into title, header labels, preamble lines and sections."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = _page_lines(text)
     starts = [i for i in range(len(lines)) if is_heading_line(lines, i)]
     head = lines[: starts[0]] if starts else lines
     title, header, preamble = _split_header(head)

@@ -13,7 +13,7 @@ import codecs
 from typing import BinaryIO, Iterator, Optional, TextIO, Union
 
 from toolkit.errors import Failure
-from toolkit.parse.page_layout import HEADINGS, split_page
+from toolkit.parse.page_layout import HEADINGS, page_header
 from toolkit.readers.base import RawRecord
 
 __all__ = ["FORMAT", "sniff", "read", "decode"]
@@ -51,11 +51,11 @@ def sniff(head: bytes, name: str) -> bool:
     except UnicodeDecodeError as exc:  # the head may cut a character in two
         text = head[: exc.start].decode("utf-8-sig", errors="ignore")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    layout = split_page("\n".join(lines[:ID_LINES]))
+    header = page_header("\n".join(lines[:ID_LINES]))
     known = {line.rstrip(":").lower() for line in lines} & set(HEADINGS)
-    if "id" in layout.header:
+    if "id" in header:
         nct_label = any(line.upper().startswith("NCT ID:") for line in lines[:ID_LINES])
-        return bool(known) or "last_updated" in layout.header or nct_label
+        return bool(known) or "last_updated" in header or nct_label
     return len(known) >= MIN_HEADINGS
 
 
@@ -83,8 +83,7 @@ def read(
     if not text.strip():
         yield Failure(path, "empty page", where)
         return
-    layout = split_page(text)
-    if "id" not in layout.header:
+    if "id" not in page_header(text):
         yield Failure(path, "page has no trial id line (like 'NCT ID: NCT...') before its first heading",
                       where)
         return
