@@ -20,6 +20,8 @@ order of pairs, is "moved" (a modified criterion can be moved too).
 from __future__ import annotations
 
 import dataclasses
+import functools
+import re
 from bisect import bisect_left
 from collections import defaultdict, deque
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ from toolkit.records import Criterion, TrialRecord
 __all__ = ["MATCH_THRESHOLD", "Item", "criteria_items", "diff_criteria"]
 
 MATCH_THRESHOLD = 60.0
+_NOT_ALNUM = re.compile(r"[\W_]+")  # what `str.isalnum` rejects
 
 
 @dataclass(frozen=True)
@@ -192,8 +195,10 @@ def _run(target: str, start: int, squashed: dict, free: set) -> List[int]:
     return []
 
 
+@functools.lru_cache(maxsize=65536)
 def _squash(text: str) -> str:
-    return "".join(ch for ch in text if ch.isalnum())
+    """The letters and digits of a text (cached: `_regrouped` squashes each text both ways)."""
+    return _NOT_ALNUM.sub("", text)
 
 
 def _fuzzy_pairs(old, new, rest_old, rest_new, threshold) -> Dict[int, Tuple[int, float]]:
