@@ -397,8 +397,8 @@ def from_dict(cls: type, data: Mapping[str, Any]) -> Any:
         decoder = fields.get(key)
         if decoder is None:
             raise RecordError(f"{cls.__name__}: unknown key {key!r}")
-        name, convert = decoder
-        kwargs[name] = value if value is None else convert(value, f"{cls.__name__}.{key}")
+        name, convert, where = decoder
+        kwargs[name] = value if value is None else convert(value, where)
     try:
         return cls(**kwargs)
     except TypeError as exc:
@@ -407,13 +407,13 @@ def from_dict(cls: type, data: Mapping[str, Any]) -> Any:
 
 @functools.lru_cache(maxsize=None)
 def _decoders(cls: type) -> dict:
-    """{JSON key or field name: (field name, converter)} of a dataclass, built once."""
+    """{JSON key or field name: (field name, converter, "Class.key" for errors)}, built once per class."""
     hints = typing.get_type_hints(cls, vars(sys.modules[__name__]))
     out = {}
     for f in dataclasses.fields(cls):
-        decoder = (f.name, _decoder_of(hints[f.name]))
-        out[f.name] = decoder
-        out[_RENAMED.get(f.name, f.name)] = decoder
+        convert = _decoder_of(hints[f.name])
+        for key in (f.name, _RENAMED.get(f.name, f.name)):
+            out[key] = (f.name, convert, f"{cls.__name__}.{key}")
     return out
 
 
