@@ -23,13 +23,12 @@ import dataclasses
 import functools
 import re
 from bisect import bisect_left
-from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from toolkit.diff.model import CriterionChange
 from toolkit.diff.tags import tag_changes
-from toolkit.diff.text import _MARKER, best_pairs, comparison_key, word_ops
+from toolkit.diff.text import _MARKER, best_pairs, comparison_key, exact_pairs, word_ops
 from toolkit.records import Criterion, TrialRecord
 
 __all__ = ["MATCH_THRESHOLD", "Item", "criteria_items", "diff_criteria"]
@@ -122,7 +121,7 @@ def diff_criteria(old: Sequence[Item], new: Sequence[Item], *,
         One change per aligned pair, added or removed criterion, in the
         order of the new version (removed ones after their old neighbours).
     """
-    exact = _exact_pairs(old, new)
+    exact = exact_pairs([item.norm for item in old], [item.norm for item in new])
     rest_old = [i for i in range(len(old)) if i not in exact]
     used_new = set(exact.values())
     rest_new = [j for j in range(len(new)) if j not in used_new]
@@ -144,17 +143,6 @@ def diff_criteria(old: Sequence[Item], new: Sequence[Item], *,
     changes += [(_anchor(i, pairs), i, _removed(old[i])) for i in range(len(old)) if i not in paired_old]
     changes.sort(key=lambda c: (c[0], c[1]))
     return tuple(c[2] for c in changes)
-
-
-def _exact_pairs(old: Sequence[Item], new: Sequence[Item]) -> Dict[int, int]:
-    waiting: Dict[str, deque] = defaultdict(deque)
-    for j, item in enumerate(new):
-        waiting[item.norm].append(j)
-    pairs = {}
-    for i, item in enumerate(old):
-        if waiting[item.norm]:
-            pairs[i] = waiting[item.norm].popleft()
-    return pairs
 
 
 def _regrouped(old, new, rest_old, rest_new) -> List[Tuple[int, int]]:

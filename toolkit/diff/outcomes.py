@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import List, Sequence, Tuple
 
 from toolkit.diff.model import OutcomeChange
-from toolkit.diff.text import best_pairs, comparison_key, normalize, word_ops
+from toolkit.diff.text import best_pairs, comparison_key, exact_pairs, normalize, word_ops
 from toolkit.records import Outcome
 
 __all__ = ["MATCH_THRESHOLD", "diff_outcomes"]
@@ -46,15 +46,8 @@ def diff_outcomes(old: Sequence[Outcome], new: Sequence[Outcome], *,
 
 
 def _exact(old, new) -> dict:
-    pairs, taken = {}, set()
-    for i, a in enumerate(old):
-        key = comparison_key(a.measure)
-        for j, b in enumerate(new):
-            if j not in taken and comparison_key(b.measure) == key:
-                pairs[i] = (j, 100.0)
-                taken.add(j)
-                break
-    return pairs
+    found = exact_pairs([comparison_key(a.measure) for a in old], [comparison_key(b.measure) for b in new])
+    return {i: (j, 100.0) for i, j in found.items()}
 
 
 def _fuzzy(old, new, pairs, threshold) -> dict:

@@ -12,6 +12,7 @@ import difflib
 import functools
 import html
 import re
+from collections import defaultdict, deque
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import ftfy
@@ -19,7 +20,7 @@ from rapidfuzz import fuzz, process, utils
 
 from toolkit.diff.model import WordOp
 
-__all__ = ["normalize", "comparison_key", "word_ops", "similarity", "best_pairs"]
+__all__ = ["normalize", "comparison_key", "word_ops", "similarity", "exact_pairs", "best_pairs"]
 
 _DEBRIS = re.compile(r"_x000[dD]_|<br\s*/?>|</?(?:p|div|span|li|ul|ol|b|i|u|strong|em)\b[^>]*>", re.I)
 _ESCAPE = re.compile(r"\\([<>\[\]()*_#+\-.!~`|])")
@@ -96,6 +97,18 @@ def word_ops(old: Optional[str], new: Optional[str]) -> Tuple[WordOp, ...]:
 def similarity(old: Optional[str], new: Optional[str]) -> float:
     """rapidfuzz ratio (0-100) of the normalised texts, rounded to 0.1."""
     return round(fuzz.ratio(normalize(old), normalize(new)), 1)
+
+
+def exact_pairs(a: Sequence[str], b: Sequence[str]) -> Dict[int, int]:
+    """Pair equal keys of `a` and `b` in order: index in `a` -> first free index in `b`."""
+    waiting: Dict[str, deque] = defaultdict(deque)
+    for j, key in enumerate(b):
+        waiting[key].append(j)
+    pairs = {}
+    for i, key in enumerate(a):
+        if waiting[key]:
+            pairs[i] = waiting[key].popleft()
+    return pairs
 
 
 def best_pairs(a: Sequence[str], b: Sequence[str], *, threshold: float,
