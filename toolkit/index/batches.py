@@ -13,7 +13,6 @@ import multiprocessing
 import signal
 from collections import deque
 from dataclasses import dataclass, field
-from functools import partial
 from itertools import islice
 from typing import Dict, Iterable, Iterator, List, Tuple
 
@@ -86,20 +85,14 @@ def encoded_units(engine_name: str, items: Iterable, *, jobs: int = 1) -> Iterat
         for first, chunk in units:
             yield encode_unit(engine_name, chunk, first)
         return
-    work = partial(_encode_numbered, engine_name)
     with _pool(jobs) as pool:
         pending: deque = deque()
-        for numbered in units:  # at most a few units in flight: memory stays flat
-            pending.append(pool.apply_async(work, (numbered,)))
+        for first, chunk in units:  # at most a few units in flight: memory stays flat
+            pending.append(pool.apply_async(encode_unit, (engine_name, chunk, first)))
             if len(pending) >= jobs * 3:
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
-
-
-def _encode_numbered(engine_name: str, numbered: Tuple[int, list]) -> EncodedUnit:
-    first, chunk = numbered
-    return encode_unit(engine_name, chunk, first)
 
 
 def _numbered_chunks(items: Iterable, size: int) -> Iterator[Tuple[int, list]]:
