@@ -82,11 +82,10 @@ class HeadingRule:
         found = self.pattern.match(text, pos, end)
         if found is None:
             return None
-        head_end = _head_end(found, end)
         rest = found.start("rest") if "rest" in self.pattern.groupindex else -1
         rest = rest if 0 <= rest < end else None
         category = found.group("head").strip() if self.kind == "category" else None
-        return HeadingMatch(self.kind, self._polarity(found), head_end, rest, category)
+        return HeadingMatch(self.kind, self._polarity(found), _head_end(found, rest, end), rest, category)
 
     def _polarity(self, found: re.Match) -> Optional[str]:
         if self.polarity == "keyword":
@@ -101,10 +100,9 @@ def _unanchored(pattern: str) -> str:
     return pattern[1:] if pattern.startswith("^") else pattern
 
 
-def _head_end(found: re.Match, end: int) -> int:
-    """End of the heading as written: up to the text after it, else the line end."""
-    rest = found.start("rest") if "rest" in found.re.groupindex else -1
-    if rest is None or rest < 0 or rest >= end:
+def _head_end(found: re.Match, rest: Optional[int], end: int) -> int:
+    """End of the heading as written: up to the text after it (`rest`), else the line end."""
+    if rest is None:
         return end
     stop = rest
     while stop > found.start() and found.string[stop - 1] in " \t":
