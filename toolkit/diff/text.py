@@ -16,6 +16,7 @@ from collections import defaultdict, deque
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import ftfy
+import numpy
 from rapidfuzz import fuzz, process, utils
 
 from toolkit.diff.model import WordOp
@@ -130,9 +131,9 @@ def best_pairs(a: Sequence[str], b: Sequence[str], *, threshold: float,
         return {}
     scores = process.cdist(a, b, scorer=fuzz.ratio, processor=utils.default_process)
     scores += process.cdist(a, b, scorer=fuzz.token_set_ratio, processor=utils.default_process)
-    scores /= 2
-    candidates = [(float(scores[x, y]), x, y) for x in range(len(a)) for y in range(len(b))
-                  if scores[x, y] >= threshold]
+    scores = (scores / 2).astype(numpy.float64)  # compared and ranked as Python floats
+    xs, ys = numpy.nonzero(scores >= threshold)  # a-major order
+    candidates = list(zip(scores[xs, ys].tolist(), xs.tolist(), ys.tolist()))
     candidates.sort(key=lambda c: rank(*c))
     pairs: Dict[int, Tuple[int, float]] = {}
     taken = set()
