@@ -82,8 +82,6 @@ _PATHS = {
         "lead_sponsor": "primarySponsor.organisation.name",
     },
 }
-_LIST_FIELDS = {"conditions", "keywords", "countries", "collaborators", "primary", "secondary", "inclusion",
-                "exclusion", "phases"}
 
 
 def to_record(raw: RawRecord) -> TrialRecord:

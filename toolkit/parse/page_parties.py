@@ -128,10 +128,6 @@ def _affiliation_and_next(segment: List[str], context) -> Tuple[Optional[str], d
     return ("\n".join(head) or None), {}, segment[-tail:]
 
 
-def _is_person_label(line: str) -> bool:
-    return line.startswith("Role:") or labelled(line, CONTACT_LABELS) is not None
-
-
 SITE_STATUSES = set(VALUES["status"])
 COMMA_COUNTRIES = set(VALUES["comma_countries"])
 
