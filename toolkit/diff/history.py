@@ -8,12 +8,12 @@ one (memory holds the old snapshot's latest version of each trial).
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Iterable, Iterator, List, Optional, Sequence
 
 from toolkit.diff import DiffError, diff_records
 from toolkit.records import TrialRecord
 
-__all__ = ["history_rows", "pick_version", "summarize_dumps", "group_versions"]
+__all__ = ["history_rows", "pick_version", "summarize_dumps"]
 
 
 def history_rows(versions: Sequence[TrialRecord]) -> List[dict]:
@@ -88,14 +88,6 @@ def _by_date(versions, wanted):
 def _by_hash(versions, wanted):
     found = [v for v in versions if v.content_hash and len(wanted) >= 4 and v.content_hash.startswith(wanted)]
     return found[0] if len(found) == 1 else None
-
-
-def group_versions(records: Iterable[TrialRecord]) -> Dict[Tuple[str, str], List[TrialRecord]]:
-    """Records grouped by (registry, trial id), in reading order."""
-    groups: Dict[Tuple[str, str], List[TrialRecord]] = {}
-    for record in records:
-        groups.setdefault(record.key, []).append(record)
-    return groups
 
 
 def summarize_dumps(old: Iterable[TrialRecord], new: Iterable[TrialRecord]) -> Iterator[dict]:
