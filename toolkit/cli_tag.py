@@ -16,6 +16,7 @@ from toolkit.cli import library_errors
 from toolkit.errors import InputError
 from toolkit.nlp.chia import line_spans
 from toolkit.output import emit, emit_jsonl, message
+from toolkit.records import replace_fields
 
 __all__ = ["tag", "file_tags"]
 
@@ -80,8 +81,6 @@ def file_tags(text: str) -> List:
     Returns:
         `Tag` objects with file offsets, in text order.
     """
-    import dataclasses
-
     from toolkit.nlp import tag_texts
 
     lines = list(_lines(text))
@@ -89,7 +88,7 @@ def file_tags(text: str) -> List:
     for first in range(0, len(lines), _LINES_PER_BATCH):
         batch = lines[first:first + _LINES_PER_BATCH]
         for (offset, _), tags in zip(batch, tag_texts([body for _, body in batch])):
-            out.extend(dataclasses.replace(t, start=t.start + offset, end=t.end + offset) for t in tags)
+            out.extend(replace_fields(t, start=t.start + offset, end=t.end + offset) for t in tags)
     return out
 
 

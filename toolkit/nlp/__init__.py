@@ -9,10 +9,9 @@ spaCy loads on first use, once per process.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Dict, List, Sequence, Tuple
 
-from toolkit.records import Criterion, Tag, TrialRecord, walk_criteria
+from toolkit.records import Criterion, Tag, TrialRecord, replace_fields, walk_criteria
 
 __all__ = ["tag_text", "tag_texts", "tag_record", "get_nlp"]
 
@@ -90,10 +89,10 @@ def tag_record(record: TrialRecord) -> TrialRecord:
     tag_lists = tag_texts([criterion.text for criterion in criteria])
     by_id = {id(c): tuple(tags) for c, tags in zip(criteria, tag_lists)}
     tree = tuple(_retag(criterion, by_id) for criterion in record.eligibility.criteria)
-    eligibility = dataclasses.replace(record.eligibility, criteria=tree)
-    return dataclasses.replace(record, eligibility=eligibility)
+    eligibility = replace_fields(record.eligibility, criteria=tree)
+    return replace_fields(record, eligibility=eligibility)
 
 
 def _retag(criterion: Criterion, by_id: dict) -> Criterion:
     children = tuple(_retag(child, by_id) for child in criterion.children)
-    return dataclasses.replace(criterion, tags=by_id[id(criterion)], children=children)
+    return replace_fields(criterion, tags=by_id[id(criterion)], children=children)

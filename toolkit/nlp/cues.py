@@ -9,13 +9,12 @@ before the cue.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from functools import lru_cache
 from typing import List, Sequence
 
 from toolkit.nlp.rules import load_rules
-from toolkit.records import Tag
+from toolkit.records import Tag, replace_fields
 
 _GOVERNED = {"drug", "condition", "value", "time_window", "temporal"}
 
@@ -92,5 +91,5 @@ def _governed_by(tag: Tag, cues: Sequence[Tag]) -> Tag:
 
 def _mark(tag: Tag, cue: Tag) -> Tag:
     if cue.label == "negation":
-        return dataclasses.replace(tag, negated=True, cue=cue.text)
-    return dataclasses.replace(tag, cue=cue.text, attrs={**tag.attrs, "exception": True})
+        return replace_fields(tag, negated=True, cue=cue.text)
+    return replace_fields(tag, cue=cue.text, attrs={**tag.attrs, "exception": True})
