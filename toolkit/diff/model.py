@@ -135,6 +135,11 @@ class VersionRef:
     content_hash: Optional[str] = None
     source: Optional[str] = None
 
+    def heading(self) -> str:
+        """How a rendered diff names this side: `v<label>`, then the date if known."""
+        label = self.version or self.source or "?"
+        return f"v{label}" + (f" ({self.date})" if self.date else "")
+
 
 @dataclass(frozen=True)
 class RecordDiff:

@@ -28,7 +28,7 @@ ul.events li{margin:2px 0}.muted{color:#777}
 
 def render_html(diff: RecordDiff, *, show_unchanged: bool = True) -> str:
     """The diff as one HTML document (a string)."""
-    title = f"{diff.registry}:{diff.trial_id} {_side(diff.old)} → {_side(diff.new)}"
+    title = f"{diff.registry}:{diff.trial_id} {diff.old.heading()} → {diff.new.heading()}"
     body = [f"<h1>{escape(title)}</h1>"]
     body += _events(diff)
     body += _fields(diff)
@@ -40,11 +40,6 @@ def render_html(diff: RecordDiff, *, show_unchanged: bool = True) -> str:
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{escape(title)}</title><style>{_STYLE}</style></head>\n<body>\n"
             + "\n".join(body) + "\n</body></html>\n")
-
-
-def _side(ref) -> str:
-    label = ref.version or ref.source or "?"
-    return f"v{label}" + (f" ({ref.date})" if ref.date else "")
 
 
 def _events(diff: RecordDiff) -> List[str]:

@@ -20,7 +20,7 @@ _MARK = {"added": ("+", "green"), "removed": ("-", "red"), "modified": ("~", "ye
 
 def render_text(diff: RecordDiff, *, show_unchanged: bool = False) -> str:
     """The diff as styled text lines (events, fields, texts, criteria, outcomes)."""
-    lines = [click.style(f"{diff.registry}:{diff.trial_id}  {_side(diff.old)} -> {_side(diff.new)}", bold=True)]
+    lines = [click.style(f"{diff.registry}:{diff.trial_id}  {diff.old.heading()} -> {diff.new.heading()}", bold=True)]
     if not diff.changed:
         return "\n".join(lines + ["  no changes"])
     lines += _block("Events", [f"  * {e.message}" for e in diff.events])
@@ -31,11 +31,6 @@ def render_text(diff: RecordDiff, *, show_unchanged: bool = False) -> str:
     outcomes = diff.outcomes if show_unchanged else diff.changed_outcomes
     lines += _block("Outcomes", [line for o in outcomes for line in _outcome_lines(o)])
     return "\n".join(lines)
-
-
-def _side(ref) -> str:
-    label = ref.version or ref.source or "?"
-    return f"v{label}" + (f" ({ref.date})" if ref.date else "")
 
 
 def _block(title: str, lines: List[str]) -> List[str]:
