@@ -200,8 +200,7 @@ def _values(data: Any, path: str) -> List[Any]:
 def _clean(value: Any) -> Optional[str]:
     if value is None or isinstance(value, (dict, list)):
         return None
-    text = html.unescape(str(value)).replace("\r\n", "\n").replace("\r", "\n")
-    text = "\n".join(line.rstrip() for line in text.splitlines()).strip("\n")
+    text = "\n".join(line.rstrip() for line in html.unescape(str(value)).splitlines()).strip("\n")
     return text if text.strip() else None
 
 
