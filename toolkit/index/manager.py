@@ -311,6 +311,19 @@ def _write_batches(engine: Engine, items: Iterable, *, vocabulary: set, terms: D
     batch: Dict[str, list] = {}
     pending_remove = list(remove)
     written: set = set()
+
+    def flush() -> None:
+        """Write the batch, first deleting removed trials and earlier documents of its trials."""
+        again = [key for key in batch if replace or key in written]
+        documents = (doc for docs in batch.values() for doc in docs)
+        counts["documents"] += engine.write(documents, delete_keys=pending_remove + again)
+        counts["trials"] += len(batch)
+        if progress is not None:
+            progress(counts["trials"])
+        written.update(batch)
+        batch.clear()
+        pending_remove.clear()
+
     for unit in encoded_units(engine.name, items, jobs=jobs):
         counts["failed"].extend(unit.failed)
         vocabulary.update(unit.vocabulary)
@@ -320,23 +333,10 @@ def _write_batches(engine: Engine, items: Iterable, *, vocabulary: set, terms: D
             batch.pop(key, None)  # last version wins, in input order
             batch[key] = documents
         if len(batch) >= BATCH_TRIALS:
-            _flush(engine, batch, pending_remove, replace or written, counts, progress)
-            written.update(batch)
-            batch.clear()
-            pending_remove = []
+            flush()
     if batch or pending_remove:
-        _flush(engine, batch, pending_remove, replace or written, counts, progress)
+        flush()
     return counts
-
-
-def _flush(engine, batch, remove, replace, counts, progress) -> None:
-    """Write one batch; `replace` is True (delete every key first) or the keys written before."""
-    again = list(batch) if replace is True else [key for key in batch if key in (replace or ())]
-    documents = (doc for docs in batch.values() for doc in docs)
-    counts["documents"] += engine.write(documents, delete_keys=list(remove) + again)
-    counts["trials"] += len(batch)
-    if progress is not None:
-        progress(counts["trials"])
 
 
 def _records_for(store, keys: set) -> Iterator:
