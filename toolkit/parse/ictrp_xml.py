@@ -71,7 +71,7 @@ def to_record(raw: RawRecord) -> TrialRecord:
     values = _values(raw)
     if not values.get("TrialID"):
         raise InputError(raw.path, "no <TrialID> in <Trial>", raw.where())
-    return record_from_fields(values, source=raw.source())
+    return _record(values, raw.source())
 
 
 def record_from_fields(values: Mapping[str, Optional[str]], *, source: Optional[Source] = None
@@ -93,9 +93,14 @@ def record_from_fields(values: Mapping[str, Optional[str]], *, source: Optional[
         name.replace(" ", "_"): text.strip()
         for name, text in values.items() if isinstance(text, str) and text.strip()
     }
-    trial_id = values.get("TrialID")
-    if not trial_id:
+    if not values.get("TrialID"):
         raise RecordError("ICTRP record without TrialID")
+    return _record(values, source)
+
+
+def _record(values: Dict[str, str], source: Optional[Source]) -> TrialRecord:
+    """The record of fields named as in the XML export (stripped, none blank, a TrialID)."""
+    trial_id = values["TrialID"]
     refreshed = _date(values.get("Last_Refreshed_on"))
     criteria = _criteria(values)
     return TrialRecord(
