@@ -51,6 +51,9 @@ _ELIGIBILITY = {
     "std_ages": "set", "gender_based": "scalar", "gender_description": "text",
     "sampling_method": "scalar", "study_population": "text",
 }
+# (field, how, part) of every compared `TrialRecord` field, in field order
+_COMPARED = tuple((f.name, *_FIELDS.get(f.name, ("object", "other")))
+                  for f in dataclasses.fields(TrialRecord) if f.name not in _SKIPPED)
 PARTS = ("status", "enrollment", "dates", "design", "eligibility", "criteria", "outcomes",
          "conditions", "interventions", "sponsors", "contacts", "locations", "titles",
          "description", "sections", "identifiers", "other")
@@ -64,11 +67,8 @@ def diff_fields(old: TrialRecord, new: TrialRecord) -> Tuple[Tuple[FieldChange, 
     """
     fields: List[FieldChange] = []
     texts: List[TextChange] = []
-    for f in dataclasses.fields(TrialRecord):
-        if f.name in _SKIPPED:
-            continue
-        how, part = _FIELDS.get(f.name, ("object", "other"))
-        _compare(how, f.name, part, getattr(old, f.name), getattr(new, f.name), fields, texts)
+    for name, how, part in _COMPARED:
+        _compare(how, name, part, getattr(old, name), getattr(new, name), fields, texts)
     _compare_eligibility(old.eligibility, new.eligibility, fields, texts)
     texts.extend(_section_changes(old.sections, new.sections))
     fields.extend(_extra_changes(old.extra, new.extra))
