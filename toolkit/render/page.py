@@ -22,8 +22,8 @@ from toolkit.parse.page import (
 from toolkit.parse.page_layout import (
     AGE, CONTINUATION, DATE, MISSING, RULES, URL, VALUES, escape_lines, labelled,
 )
-from toolkit.parse.page_parties import LINK_LABELS, looks_like_degree
-from toolkit.render.page_faithful import ORG_STUDY_SOURCE, render_faithful_page
+from toolkit.parse.page_parties import LINK_LABELS, ORG_STUDY_SOURCE, looks_like_degree
+from toolkit.render.page_faithful import render_faithful_page
 from toolkit.records import Age, Eligibility, Intervention, TrialRecord
 
 __all__ = ["render_page"]
@@ -146,12 +146,14 @@ def _dates(record: TrialRecord) -> List[str]:
     return [value if bare else f"{label}: {value}" for label, value in present]
 
 
-def _text(name: str) -> Callable[[TrialRecord], List[str]]:
-    def body(record: TrialRecord) -> List[str]:
-        text = getattr(record, name) or ""
-        return text.replace("\r\n", "\n").replace("\r", "\n").strip("\n").split("\n") if text.strip() else []
+def _text_lines(text: Optional[str]) -> List[str]:
+    """A free text's lines as written, blank lines at either end dropped; none when blank."""
+    text = text or ""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip("\n").split("\n") if text.strip() else []
 
-    return body
+
+def _text(name: str) -> Callable[[TrialRecord], List[str]]:
+    return lambda record: _text_lines(getattr(record, name))
 
 
 def _list(name: str) -> Callable[[TrialRecord], List[str]]:
@@ -240,7 +242,6 @@ def _eligibility(record: TrialRecord) -> List[str]:
     """Criteria text, then minimum age, maximum age, sex and healthy volunteers:
     four bare lines when each has its usual shape, else labelled lines."""
     eligibility = record.eligibility or Eligibility()
-    text = eligibility.text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
     volunteers = {True: "Yes", False: "No"}.get(eligibility.healthy_volunteers)
     tail = [_age(eligibility.min_age), _age(eligibility.max_age), eligibility.sex, volunteers]
     bare = all(age is None or AGE.match(age) for age in tail[:2]) and tail[2] in VALUES["sex"] + [None]
@@ -248,7 +249,7 @@ def _eligibility(record: TrialRecord) -> List[str]:
         tail = [MISSING if value is None else value for value in tail]
     else:
         tail = [f"{label}: {_continued(value)}" for label, value in zip(TAIL_LABELS, tail) if value is not None]
-    return (text.split("\n") if text.strip() else []) + tail
+    return _text_lines(eligibility.text) + tail
 
 
 def _population(record: TrialRecord) -> List[str]:
