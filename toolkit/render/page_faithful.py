@@ -16,7 +16,7 @@ from toolkit.parse.page_layout import MISSING, RULES, VALUES
 from toolkit.parse.page_parties import ORG_STUDY_SOURCE
 from toolkit.records import Age, Eligibility, TrialRecord
 
-__all__ = ["render_faithful_page", "page_fields", "ORG_STUDY_SOURCE"]
+__all__ = ["render_faithful_page", "page_fields"]
 
 
 def render_faithful_page(record: TrialRecord) -> str:
