@@ -15,7 +15,7 @@ from toolkit.index.analysis import analyze, join_values
 from toolkit.index.schema import AGE_UNBOUNDED, normalize_keyword
 from toolkit.records import Criterion, TrialRecord, content_hash
 
-__all__ = ["COUNTRY_SEPARATOR", "trial_key", "record_documents", "trial_document", "criterion_documents"]
+__all__ = ["COUNTRY_SEPARATOR", "trial_key", "record_documents"]
 
 COUNTRY_SEPARATOR = "; "
 
@@ -26,15 +26,16 @@ def trial_key(registry: str, trial_id: str) -> str:
 
 
 def record_documents(record: TrialRecord) -> Iterator[dict]:
-    """Yield the trial document, then one document per criterion."""
+    """Yield the trial document, then one document per criterion (parents before children)."""
     shared = _trial_fields(record)
-    yield trial_document(record, shared)
-    yield from criterion_documents(record, shared)
+    yield _trial_document(record, shared)
+    criteria = record.eligibility.criteria if record.eligibility else ()
+    yield from _walk(criteria, context="", shared=shared)
 
 
-def trial_document(record: TrialRecord, shared: Optional[dict] = None) -> dict:
+def _trial_document(record: TrialRecord, shared: dict) -> dict:
     """The one document describing a trial as a whole (kind `trial`)."""
-    doc = dict(shared if shared is not None else _trial_fields(record))
+    doc = dict(shared)
     key = doc["trial_key"]
     doc.update(
         doc_id=key,
@@ -49,15 +50,8 @@ def trial_document(record: TrialRecord, shared: Optional[dict] = None) -> dict:
     return doc
 
 
-def criterion_documents(record: TrialRecord, shared: Optional[dict] = None) -> Iterator[dict]:
-    """Yield one document per criterion of the tree, parents before children."""
-    shared = shared if shared is not None else _trial_fields(record)
-    criteria = record.eligibility.criteria if record.eligibility else ()
-    yield from _walk(criteria, context="", shared=shared)
-
-
 def _walk(criteria, *, context: str, shared: dict) -> Iterator[dict]:
-    """Documents of criteria and their children; `context` is the parent's analyzed text."""
+    """Documents of criteria and their children, parents first; `context` is the parent's analyzed text."""
     for criterion in criteria:
         doc = _criterion_document(criterion, context, shared)
         yield doc
