@@ -63,7 +63,14 @@ def _tag_of(text: str, starts: List[int], match: Match) -> Tag:
 
 
 def abbreviation_table(doc) -> Dict[str, Tuple[str, ...]]:
-    """Short form -> long-form tokens of the abbreviations a doc defines ("alloHSCT")."""
+    """Short form -> long-form tokens of the abbreviations a doc defines ("alloHSCT"), built once per doc."""
+    table = doc.user_data.get("trial_abbreviation_table")
+    if table is None:
+        table = doc.user_data["trial_abbreviation_table"] = _defined_abbreviations(doc)
+    return table
+
+
+def _defined_abbreviations(doc) -> Dict[str, Tuple[str, ...]]:
     text = doc_text(doc)
     if "(" not in text and "[" not in text:
         return {}
