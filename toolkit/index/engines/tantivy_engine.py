@@ -11,7 +11,7 @@ import tantivy
 from toolkit.errors import SearchIndexError
 from toolkit.index.engines.base import Engine, Hit
 from toolkit.index.query import All, And, Node, Not, Or, Phrase, Prefix, Range, Word
-from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, keyword_term
+from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, indexed_fields, keyword_term
 
 __all__ = ["TantivyEngine", "ENGINE"]
 
@@ -108,9 +108,9 @@ class TantivyEngine(Engine):
         self._index = self._searcher = self._schema = None
 
 
-_TEXT_FIELDS = tuple(n for n, k in FIELDS.items() if k in ("id", "text"))
-_KEYWORD_FIELDS = tuple(n for n, k in FIELDS.items() if k == "keyword")
-_NUMBER_FIELDS = tuple(n for n, k in FIELDS.items() if k == "number")
+_TEXT_FIELDS = indexed_fields("id") + indexed_fields("text")
+_KEYWORD_FIELDS = indexed_fields("keyword")
+_NUMBER_FIELDS = indexed_fields("number")
 
 
 def _tantivy_json(doc: dict) -> str:
