@@ -25,7 +25,8 @@ class SynonymTable:
     def __init__(self, groups: Sequence[Sequence[str]]):
         self._variants: Dict[Words, Tuple[Words, ...]] = {}
         for group in groups:
-            variants = tuple(dict.fromkeys(tuple(analyze(text)) for text in group if analyze(text)))
+            spellings = (tuple(analyze(text)) for text in group)
+            variants = tuple(dict.fromkeys(words for words in spellings if words))
             for words in variants:
                 merged = self._variants.get(words, ()) + variants
                 self._variants[words] = tuple(dict.fromkeys(merged))
