@@ -10,7 +10,7 @@ import click
 from toolkit.cli import library_errors, store_option
 from toolkit.errors import QueryError, ToolkitError
 from toolkit.index import (
-    Filters, SearchIndex, build_index, compile_query, count_hits, facet_counts, group_by_trial,
+    Filters, SearchIndex, build_index, compile_query, count_and_facets, facet_counts, group_by_trial,
     parse_age, parse_duration, render, run_search, suggest_terms,
 )
 from toolkit.index.engines import ENGINES
@@ -156,8 +156,7 @@ def _warn_if_stale(target: SearchIndex, store_path) -> None:
 
 def _print_counts(target: SearchIndex, node, *, fmt: str) -> int:
     """Print the number of matching criteria and the facet counts; return the number."""
-    total = count_hits(target, node)
-    counts = facet_counts(target, node)
+    total, counts = count_and_facets(target, node)
     if fmt == "json":
         emit_json({"count": total, "facets": counts})
     elif fmt == "jsonl":

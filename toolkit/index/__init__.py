@@ -19,13 +19,13 @@ from toolkit.index.compile import Filters, compile_query, parse_age, parse_durat
 from toolkit.index.manager import IndexStatus, SearchIndex, _store_path, resolve_index_dir
 from toolkit.index.query import parse_query, render
 from toolkit.index.search import (
-    CriterionHit, TrialGroup, count_hits, facet_counts, group_by_trial, run_search, suggest_terms,
+    CriterionHit, TrialGroup, count_and_facets, count_hits, facet_counts, group_by_trial, run_search, suggest_terms,
 )
 
 __all__ = [
     "Filters", "SearchIndex", "IndexStatus", "CriterionHit", "TrialGroup", "build_index", "refresh",
     "search", "compile_query", "parse_query", "render", "parse_age", "parse_duration",
-    "count_hits", "facet_counts", "group_by_trial", "run_search", "suggest_terms", "resolve_index_dir",
+    "count_hits", "count_and_facets", "facet_counts", "group_by_trial", "run_search", "suggest_terms", "resolve_index_dir",
 ]
 
 

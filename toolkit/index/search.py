@@ -15,7 +15,7 @@ from toolkit.index.query import And, Node, Word
 from toolkit.index.manager import SearchIndex, engine_errors
 
 __all__ = [
-    "CriterionHit", "TrialGroup", "FACETS", "run_search", "count_hits", "facet_counts",
+    "CriterionHit", "TrialGroup", "FACETS", "run_search", "count_hits", "count_and_facets", "facet_counts",
     "group_by_trial", "highlight", "suggest_terms",
 ]
 
@@ -109,8 +109,18 @@ def count_hits(index: SearchIndex, node: Node) -> int:
 
 def facet_counts(index: SearchIndex, node: Node, facets: Sequence[str] = FACETS) -> Dict[str, Dict[str, int]]:
     """{facet: {value: number of matching criteria}} for status, phase, polarity, country."""
+    return count_and_facets(index, node, facets)[1]
+
+
+def count_and_facets(index: SearchIndex, node: Node,
+                     facets: Sequence[str] = FACETS) -> Tuple[int, Dict[str, Dict[str, int]]]:
+    """How many criteria match, and their `facet_counts`, from one pass over the matches."""
     with engine_errors(index.path):
         rows = index.engine.stored_values(index.resolve(node), [_FACET_SOURCE[f] for f in facets])
+    return len(rows), _tally_facets(rows, facets)
+
+
+def _tally_facets(rows: List[Dict[str, str]], facets: Sequence[str]) -> Dict[str, Dict[str, int]]:
     out = {}
     for facet in facets:
         counter: Counter = Counter()
