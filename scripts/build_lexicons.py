@@ -28,6 +28,7 @@ import json
 import pickle
 import tarfile
 import zipfile
+from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -68,6 +69,7 @@ def classes_entries() -> list:
     ]
 
 
+@lru_cache(maxsize=1)
 def _learned() -> dict:
     """`learned.json` (empty terms and drops when it is not built)."""
     path = DATA_DIR / "learned.json"
@@ -177,7 +179,7 @@ def _keep(surface: str, key: str, curated: bool) -> bool:
         return False
     if curated:
         return True
-    if len(surface) < MIN_LENGTH or any(ch.isdigit() for ch in surface) and len(key.split()) == 1 and surface.isdigit():
+    if len(surface) < MIN_LENGTH or surface.isdigit() and len(key.split()) == 1:
         return False
     return len(key.split()) <= 8 and not surface.lower().startswith(("placebo", "standard"))
 
