@@ -15,7 +15,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from toolkit.parse.criteria import parse_criteria
+from toolkit.criteria.tree import parse_criteria
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "ctgov-xml" / "ctgov_xml_2023-02.tar.gz"
 

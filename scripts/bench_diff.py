@@ -23,7 +23,7 @@ from pathlib import Path
 
 from toolkit.diff import diff_records
 from toolkit.diff.history import summarize_dumps
-from toolkit.pipeline import iter_parsed
+from toolkit.ingest import iter_parsed
 
 HISTORIES = (
     ("versions-cthist", "ctgov_versions_2022-03.csv.gz"),

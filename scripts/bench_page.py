@@ -3,7 +3,7 @@
 
 The ClinicalTrials.gov API v2 arrays of the shared data are mapped once with
 the JSON mapper; the timed stages are then `render_page` (record -> page) and
-page reading (`toolkit.readers.page.read` + `toolkit.parse.page.to_record`,
+page reading (`toolkit.formats.ctgov_page.read.read` + `toolkit.formats.ctgov_page.map.to_record`,
 page -> record, no criteria tree). Besides wall-clock pages/s the table gives
 pages per CPU-second, the figure that does not depend on the load of others.
 
@@ -20,11 +20,11 @@ import json
 import time
 from pathlib import Path
 
-from toolkit.parse import parse_record
-from toolkit.parse.page import to_record
-from toolkit.readers import page as page_reader
-from toolkit.readers.base import RawRecord
-from toolkit.render.page import render_page
+from toolkit.formats import parse_record
+from toolkit.formats.ctgov_page.map import to_record
+from toolkit.formats.ctgov_page import read as page_reader
+from toolkit.formats.raw import RawRecord
+from toolkit.formats.ctgov_page.render import render_page
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ctgov-v2"
 

@@ -43,11 +43,11 @@ def measure(paths: list, mode: str, jobs: int) -> dict:
     """Run one measurement in this process; returns counts, time and peak RSS."""
     started = time.perf_counter()
     if mode == "read":
-        from toolkit.readers import iter_records
+        from toolkit.formats import iter_records
 
         items = list_count(iter_records(paths))
     elif mode == "structure":
-        from toolkit.pipeline import iter_parsed
+        from toolkit.ingest import iter_parsed
 
         items = list_count(o.failure or o.record for o in iter_parsed(paths, jobs=jobs))
     else:
@@ -79,7 +79,7 @@ def list_count(items) -> tuple:
 
 
 def _pipeline(paths: list, jobs: int) -> tuple:
-    from toolkit.pipeline import run_parse
+    from toolkit.ingest import run_parse
     from toolkit.store import Store
 
     with tempfile.TemporaryDirectory() as folder, Store(folder, create=True) as store:

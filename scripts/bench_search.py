@@ -64,7 +64,7 @@ QUERIES = [
 def load_records(sources: List[str]) -> List[TrialRecord]:
     """Parsed and tagged records of the source paths, one per trial, with criteria."""
     from toolkit.nlp import tag_record
-    from toolkit.pipeline import iter_parsed
+    from toolkit.ingest import iter_parsed
 
     by_key = {}
     for outcome in iter_parsed(sources, tagger=tag_record):

@@ -32,7 +32,7 @@ def load_time() -> tuple:
 
 def parsed_records(folder: Path, limit: int) -> list:
     """Up to `limit` parsed (untagged) records with criteria."""
-    from toolkit.pipeline import iter_parsed
+    from toolkit.ingest import iter_parsed
 
     out = []
     for outcome in iter_parsed(sorted(str(p) for p in folder.glob("*.json"))):

@@ -22,8 +22,9 @@ import time
 from pathlib import Path
 
 from toolkit.errors import Failure
-from toolkit.parse import MAPPERS, attach_criteria
-from toolkit.readers import iter_records
+from toolkit.criteria import attach_criteria
+from toolkit.formats.table import mapper_module
+from toolkit.formats import iter_records
 from toolkit.records import with_hash
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "ctgov-xml" / "ctgov_xml_2023-02.tar.gz"
@@ -45,7 +46,7 @@ def measure(path: str) -> dict:
         if isinstance(raw, Failure):
             failures += 1
             continue
-        mapper = importlib.import_module(f"toolkit.parse.{MAPPERS[raw.format]}")
+        mapper = mapper_module(raw.format)
         record = mapper.to_record(raw)
         mapped = clock()
         record = attach_criteria(record)

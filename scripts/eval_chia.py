@@ -1,6 +1,6 @@
 """Score the tagger on Chia documents it was never trained or tuned on.
 
-The held-out part is the fixed split of `toolkit.nlp.chia.is_held_out` (one
+The held-out part is the fixed split of `chia.is_held_out` (one
 trial in five, by a hash of the NCT id). Each non-blank line of a document is
 tagged as one criterion; the lines of a trial's inclusion and exclusion
 documents are tagged as one batch, as `tag_record` tags one record, so
@@ -26,7 +26,8 @@ import time
 from pathlib import Path
 
 from toolkit.nlp import tag_texts
-from toolkit.nlp.chia import LABELS, iter_documents, line_spans
+from chia import LABELS, iter_documents
+from toolkit.nlp.lines import line_spans
 
 GOLD = LABELS  # Chia type -> scored label
 PREDICTED = {"drug": "drug", "condition": "condition", "time_window": "temporal", "temporal": "temporal", "value": "value"}

@@ -3,7 +3,7 @@
 Every ClinicalTrials.gov API v2 study of the shared arrays is mapped with the
 JSON mapper, written as the real site shows it (`render_page(faithful=True)`),
 read back with the page reader, and compared field by field
-(`toolkit.render.page_faithful.page_fields`). A field counts for a study when
+(`toolkit.formats.ctgov_page.render_faithful.page_fields`). A field counts for a study when
 the source has it; the rate is the share of those read back exactly.
 
 With `--source PATH` the records come from any dump the toolkit reads
@@ -22,12 +22,12 @@ from collections import Counter
 from pathlib import Path
 
 from toolkit.errors import Failure
-from toolkit.parse import parse_record
-from toolkit.readers import iter_records
-from toolkit.readers import page as page_reader
-from toolkit.readers.base import RawRecord
-from toolkit.render.page import render_page
-from toolkit.render.page_faithful import page_fields
+from toolkit.formats import parse_record
+from toolkit.formats import iter_records
+from toolkit.formats.ctgov_page import read as page_reader
+from toolkit.formats.raw import RawRecord
+from toolkit.formats.ctgov_page.render import render_page
+from toolkit.formats.ctgov_page.render_faithful import page_fields
 
 # The API v2 "Download JSON" arrays (not the metadata tree beside them).
 ARRAYS_GLOB = "*ctg-studies*.json"

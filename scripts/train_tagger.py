@@ -11,7 +11,7 @@ folds into the shipped lexicon:
   or less than `MIN_PRECISION_CODED` for forms that carry a DrugBank/MeSH id.
   Norms in `PROTECTED` stay whatever Chia says: criteria search needs them.
 
-Only documents of the training split are read (`toolkit.nlp.chia`, one trial
+Only documents of the training split are read (`chia`, one trial
 in five held out by a hash of its NCT id), so `scripts/eval_chia.py` scores
 on documents this never saw. Deterministic: same data, same output.
 Runs in under a minute on one core.
@@ -34,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling build sc
 
 import build_lexicons  # noqa: E402
 
-from toolkit.nlp.chia import LABELS, iter_documents, line_spans  # noqa: E402
+from chia import LABELS, iter_documents  # noqa: E402
+from toolkit.nlp.lines import line_spans  # noqa: E402
 from toolkit.nlp.lexicon import DATA_DIR, Lexicon, lexicon_key  # noqa: E402
 
 MIN_PRECISION = 0.35  # to add an annotated form

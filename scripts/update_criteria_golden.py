@@ -16,8 +16,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from toolkit.parse.criteria import parse_criteria
-from toolkit.parse.criteria_outline import dump_cases, load_cases, render_outline
+from toolkit.criteria.tree import parse_criteria
+from toolkit.criteria.outline import dump_cases, load_cases, render_outline
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "criteria"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,16 @@ V2_ARRAYS = (
     "dgg32_graph_bigquery__ctg-studies.json",
     "scampbe3_my-website__ctg-studies.json",
 )
+
+
+def load_script(name: str):
+    """A module of `scripts/` (evaluation code kept out of the package), imported by its path."""
+    if name not in sys.modules:  # registered under its own name: sibling scripts import it so
+        spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def shared_path(*parts: str) -> Path:
@@ -56,7 +68,7 @@ def sample_records():
 
     Used by the store, record-model and schema tests.
     """
-    from toolkit.pipeline import iter_parsed
+    from toolkit.ingest import iter_parsed
 
     paths = [CORPUS / "seed" / "NCT06054113.txt", CORPUS / "ctgov-xml"]
     return [o.record for o in iter_parsed(paths) if o.record is not None]
@@ -68,7 +80,7 @@ def history_versions():
 
     Used by the history-reader and diff tests (parsed with the criteria tree, untagged).
     """
-    from toolkit.pipeline import iter_parsed
+    from toolkit.ingest import iter_parsed
 
     cache = {}
 

@@ -8,7 +8,7 @@ import gzip
 import pytest
 
 from conftest import shared_path
-from toolkit.parse.ages import parse_age, to_years
+from toolkit.normalize.ages import parse_age, to_years
 from toolkit.records import Age
 
 

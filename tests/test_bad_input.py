@@ -15,9 +15,9 @@ import pytest
 
 from conftest import shared_path
 from toolkit.errors import Failure, InputError
-from toolkit.parse import parse_record
-from toolkit.readers import iter_records
-from toolkit.readers.base import RawRecord
+from toolkit.formats import parse_record
+from toolkit.formats import iter_records
+from toolkit.formats.raw import RawRecord
 
 URO_ZIP = "Marc-Morcos_urology__ctg-studies.json.zip"
 IDS = ["NCT01130532", "NCT03596047", "NCT04396795", "NCT01122264"]
@@ -221,7 +221,7 @@ def test_bad_input_utf16_file_is_read_as_text(tmp_path):
 
 
 def test_bad_input_truncated_zip_entry_too_large_to_salvage_is_refused(tmp_path, monkeypatch):
-    from toolkit.readers import containers
+    from toolkit.io import containers
 
     monkeypatch.setattr(containers, "MAX_SALVAGED_ENTRY", 1000)
     data = _zip_of(IDS[:2])

@@ -194,7 +194,7 @@ def test_cli_parse_unknown_format_exit_one(store_dir, seed_path):
 
 @pytest.mark.parametrize("fmt", ["table", "json", "jsonl", "csv"])
 def test_output_emit_formats_carry_the_same_rows(parsed_store, fmt, capsys):
-    from toolkit.output import emit
+    from toolkit.cli.output import emit
     from toolkit.store import Store
 
     with Store(parsed_store) as store:
@@ -215,7 +215,7 @@ def test_output_emit_formats_carry_the_same_rows(parsed_store, fmt, capsys):
 
 
 def test_output_one_format_flag_only():
-    from toolkit.output import output_format
+    from toolkit.cli.output import output_format
 
     assert output_format() == "table"
     assert output_format(jsonl=True) == "jsonl"
@@ -241,7 +241,7 @@ class _Terminal(io.StringIO):
     (io.StringIO, False, False),  # not a terminal: stderr stays clean for logs
 ])
 def test_output_progress_only_on_a_terminal(stream, quiet, drawn):
-    from toolkit.output import Progress
+    from toolkit.cli.output import Progress
 
     out = stream()
     with Progress("parsing", quiet=quiet, stream=out, interval=0) as progress:

@@ -13,10 +13,10 @@ import pytest
 
 from test_criteria_invariant import invariant_errors
 from toolkit.errors import ToolkitError
-from toolkit.parse.bullets import split_lines
-from toolkit.parse.criteria import CriteriaResult, parse_criteria
-from toolkit.parse.criteria_outline import dump_cases, load_cases, render_outline
-from toolkit.parse.criteria_rules import RuleError, RuleSet, load_rules
+from toolkit.criteria.bullets import split_lines
+from toolkit.criteria.tree import CriteriaResult, parse_criteria
+from toolkit.criteria.outline import dump_cases, load_cases, render_outline
+from toolkit.criteria.heading_rules import RuleError, RuleSet, load_rules
 from toolkit.records import walk_criteria
 
 FIXTURES = Path(__file__).parent / "fixtures" / "criteria"

@@ -28,7 +28,7 @@ import zipfile
 import pytest
 
 from conftest import shared_path
-from toolkit.parse.criteria import criterion_text, parse_criteria
+from toolkit.criteria.tree import criterion_text, parse_criteria
 from toolkit.records import walk_criteria
 
 _LINE = re.compile(r"[^\r\n]*")

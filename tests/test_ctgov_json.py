@@ -15,11 +15,11 @@ import pytest
 
 from conftest import shared_path
 from toolkit.errors import Failure, InputError
-from toolkit.parse import parse_record
-from toolkit.parse import fields
-from toolkit.parse.ctgov_json import to_record
-from toolkit.readers import iter_records
-from toolkit.readers.base import RawRecord
+from toolkit.formats import parse_record
+from toolkit.normalize import fields
+from toolkit.formats.ctgov_json.map import to_record
+from toolkit.formats import iter_records
+from toolkit.formats.raw import RawRecord
 from toolkit.records import TrialRecord
 
 URO_ZIP = "Marc-Morcos_urology__ctg-studies.json.zip"

@@ -13,11 +13,13 @@ import pytest
 
 from conftest import CORPUS, shared_path
 from toolkit.errors import Failure
-from toolkit.parse import parse_record
-from toolkit.parse.ctgov_xml import MAPPED_ELEMENTS
-from toolkit.parse.xmltext import block_text, enum_value, iso_date
-from toolkit.readers import ctgov_xml, ictrp_xml, iter_records
-from toolkit.readers.base import RawRecord
+from toolkit.formats import parse_record
+from toolkit.formats.ctgov_xml.map import MAPPED_ELEMENTS
+from toolkit.formats.xml_fields import block_text, enum_value, iso_date
+from toolkit.formats import iter_records
+from toolkit.formats.ctgov_xml import read as ctgov_xml
+from toolkit.formats.ictrp_xml import read as ictrp_xml
+from toolkit.formats.raw import RawRecord
 from toolkit.records import Identifier
 
 XML_DIR = CORPUS / "ctgov-xml"
@@ -262,7 +264,7 @@ def test_ctgov_xml_bad_file_in_a_folder_does_not_lose_the_next_one(tmp_path, nam
 
 
 def test_ctgov_xml_study_without_id_fails_alone_in_the_pipeline(tmp_path):
-    from toolkit.pipeline import iter_parsed
+    from toolkit.ingest import iter_parsed
 
     (tmp_path / "a_no_id.xml").write_bytes(b"<clinical_study><brief_title>No id</brief_title></clinical_study>")
     shutil.copy(XML_DIR / "NCT00000155.xml", tmp_path / "b_good.xml")

@@ -11,8 +11,9 @@ import pytest
 
 from tests.conftest import CORPUS, shared_path
 from toolkit.diff import MATCH_THRESHOLD, diff_records
-from toolkit.parse import attach_criteria, parse_record
-from toolkit.readers.base import RawRecord
+from toolkit.criteria import attach_criteria
+from toolkit.formats import parse_record
+from toolkit.formats.raw import RawRecord
 
 SAMPLE = CORPUS / "history" / "NCT02007772_cthist.csv"
 

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from toolkit.diff import diff_records
-from toolkit.parse.ages import parse_age
+from toolkit.normalize.ages import parse_age
 from toolkit.records import Location
 
 

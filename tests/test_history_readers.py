@@ -11,11 +11,13 @@ import pytest
 
 from tests.conftest import CORPUS, shared_path
 from toolkit.errors import Failure, InputError
-from toolkit.parse import cthist_csv as cthist_map
-from toolkit.parse import ctrdata as ctrdata_map
-from toolkit.parse import ictrp_versions as ictrp_map
-from toolkit.readers import cthist_csv, ctrdata, ictrp_versions
-from toolkit.readers.base import RawRecord
+from toolkit.formats.cthist_csv import map as cthist_map
+from toolkit.formats.ctrdata import map as ctrdata_map
+from toolkit.formats.ictrp_versions import map as ictrp_map
+from toolkit.formats.cthist_csv import read as cthist_csv
+from toolkit.formats.ctrdata import read as ctrdata
+from toolkit.formats.ictrp_versions import read as ictrp_versions
+from toolkit.formats.raw import RawRecord
 
 SHIPPED_CTGOV = CORPUS / "history" / "NCT02007772_cthist.csv"
 SHIPPED_DRKS = CORPUS / "history" / "DRKS00000058_cthist.csv"

@@ -13,10 +13,12 @@ import pytest
 
 from conftest import CORPUS, shared_path
 from toolkit.errors import Failure, RecordError
-from toolkit.parse import parse_record
-from toolkit.parse.ictrp_xml import MAPPED, eligibility_text, phases_of, record_from_fields, registry_of
-from toolkit.readers import ctgov_xml, ictrp_xml, iter_records
-from toolkit.readers.base import RawRecord
+from toolkit.formats import parse_record
+from toolkit.formats.ictrp_xml.map import MAPPED, eligibility_text, phases_of, record_from_fields, registry_of
+from toolkit.formats import iter_records
+from toolkit.formats.ctgov_xml import read as ctgov_xml
+from toolkit.formats.ictrp_xml import read as ictrp_xml
+from toolkit.formats.raw import RawRecord
 
 SAMPLE = CORPUS / "ictrp" / "ICTRP-Results_18Mar2020-sample.xml"
 EXPORT = ("ictrp", "ICTRP-Results_18Mar2020.xml")
@@ -223,7 +225,7 @@ def test_ictrp_xml_reports_what_it_does_not_read(data, kinds, reason):
 
 
 def test_ictrp_xml_trial_without_id_fails_alone_in_the_pipeline(tmp_path):
-    from toolkit.pipeline import iter_parsed
+    from toolkit.ingest import iter_parsed
 
     trials = ET.parse(SAMPLE).getroot()
     first, second = (ET.tostring(trials[i], encoding="utf-8") for i in (0, 1))

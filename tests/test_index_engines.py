@@ -26,7 +26,7 @@ SHARED_SLICE = 200
 def records():
     """Real tagged records, one (the last read) per trial."""
     from toolkit.nlp import tag_record
-    from toolkit.pipeline import iter_parsed
+    from toolkit.ingest import iter_parsed
 
     tarball = shared_path("ctgov-xml", "ctgov_xml_2023-02.tar.gz")
     outcomes = itertools.chain(
@@ -503,7 +503,7 @@ def test_index_refresh_of_many_trials_reads_only_their_rows(records, tmp_path, j
 @pytest.mark.parametrize("engine", ENGINES)
 def test_index_rebuild_keeps_the_last_version_across_batches(records, tmp_path, monkeypatch, engine):
     """A trial met again in a later batch of a rebuild ends with its last version only."""
-    from toolkit.index import manager
+    from toolkit.index import search_index as manager
 
     monkeypatch.setattr(manager, "BATCH_TRIALS", 4)
     monkeypatch.setattr("toolkit.index.batches.UNIT_TRIALS", 3)

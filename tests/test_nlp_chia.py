@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import shared_path
-from toolkit.nlp.chia import is_held_out, iter_documents, line_spans, read_document
+from conftest import load_script, shared_path
+from toolkit.nlp.lines import line_spans
+
+chia = load_script("chia")
+is_held_out, iter_documents, read_document = chia.is_held_out, chia.iter_documents, chia.read_document
 
 
 def test_nlp_chia_reads_crlf_offsets_exactly():
@@ -43,13 +46,7 @@ def test_nlp_chia_line_spans_skip_blank_lines_and_line_breaks():
 
 @pytest.mark.slow
 def test_nlp_chia_heldout_scores_do_not_regress():
-    import importlib.util
-    from pathlib import Path
-
-    script = Path(__file__).resolve().parents[1] / "scripts" / "eval_chia.py"
-    spec = importlib.util.spec_from_file_location("eval_chia", script)
-    eval_chia = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(eval_chia)
+    eval_chia = load_script("eval_chia")
     score = eval_chia.Score()
     for doc in iter_documents(shared_path("chia-train"), split="heldout"):
         score.add(doc, eval_chia.predict(doc), eval_chia.gold(doc))

@@ -94,7 +94,7 @@ def test_nlp_pipeline_tags_every_shipped_record_with_valid_offsets(sample_record
 @pytest.mark.slow
 def test_nlp_pipeline_tags_shared_api_v2_records_with_valid_offsets():
     from conftest import shared_path
-    from toolkit.pipeline import iter_parsed
+    from toolkit.ingest import iter_parsed
 
     path = shared_path("ctgov-v2", "dgg32_clinical-trials-public__ctg-studies5.json")
     labels = set()

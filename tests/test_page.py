@@ -11,12 +11,12 @@ import pytest
 
 from conftest import shared_path
 from toolkit.errors import Failure, InputError
-from toolkit.parse.page import registry_of, split_page, to_record
-from toolkit.parse.page_layout import RULES
-from toolkit.readers import page as page_reader
-from toolkit.readers.base import RawRecord
+from toolkit.formats.ctgov_page.map import registry_of, split_page, to_record
+from toolkit.formats.ctgov_page.layout import RULES
+from toolkit.formats.ctgov_page import read as page_reader
+from toolkit.formats.raw import RawRecord
 from toolkit.records import Arm, Design, Identifier, Intervention, Link, Location, TrialRecord
-from toolkit.render.page import render_page
+from toolkit.formats.ctgov_page.render import render_page
 
 FIXTURES = Path(__file__).parent / "fixtures" / "page"
 
@@ -128,7 +128,7 @@ def test_page_seed_sections_in_order_without_captions(seed):
 
 
 def test_page_seed_criteria_tree(seed):
-    from toolkit.parse import attach_criteria
+    from toolkit.criteria import attach_criteria
 
     record = attach_criteria(seed)
     polarities = {c.polarity for c in record.eligibility.criteria}
@@ -438,7 +438,7 @@ def test_page_records_follow_the_json_schema(name):
 
     import jsonschema
 
-    from toolkit.parse import parse_record
+    from toolkit.formats import parse_record
 
     path = (FIXTURES / name).resolve()
     (raw,) = list(page_reader.read(io.BytesIO(path.read_bytes()), path=str(path)))

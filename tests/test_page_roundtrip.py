@@ -23,11 +23,11 @@ from typing import Iterator, List, Tuple
 import pytest
 
 from conftest import V2_ARRAYS, shared_path
-from toolkit.parse import parse_record
-from toolkit.readers import page as page_reader
-from toolkit.readers.base import RawRecord
+from toolkit.formats import parse_record
+from toolkit.formats.ctgov_page import read as page_reader
+from toolkit.formats.raw import RawRecord
 from toolkit.records import TrialRecord
-from toolkit.render.page import render_page
+from toolkit.formats.ctgov_page.render import render_page
 
 NOT_ON_THE_PAGE = ("source", "sections", "extra", "content_hash")
 ARRAYS = list(V2_ARRAYS)
@@ -146,7 +146,7 @@ XML_ODD = {
 @pytest.fixture(scope="module")
 def xml_studies() -> dict:
     """The first XML_SAMPLE studies of the legacy archive plus the odd ones, by id."""
-    from toolkit.readers import ctgov_xml
+    from toolkit.formats.ctgov_xml import read as ctgov_xml
 
     found = {}
     with tarfile.open(shared_path(*XML_ARCHIVE)) as archive:
@@ -190,7 +190,7 @@ def test_page_roundtrip_legacy_xml_odd_study(xml_studies, nct_id):
 ])
 def test_page_roundtrip_other_sources(parts, limit):
     from toolkit.errors import Failure
-    from toolkit.readers import iter_records
+    from toolkit.formats import iter_records
 
     count, failed = 0, []
     for raw in itertools.islice(iter_records(str(shared_path(*parts))), limit):

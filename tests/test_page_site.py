@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from conftest import V2_ARRAYS, shared_path
-from toolkit.parse import parse_record
-from toolkit.readers import page as page_reader
-from toolkit.readers.base import RawRecord
+from toolkit.formats import parse_record
+from toolkit.formats.ctgov_page import read as page_reader
+from toolkit.formats.raw import RawRecord
 from toolkit.records import Identifier, Investigator, Location, TrialRecord
-from toolkit.render.page import render_page
-from toolkit.render.page_faithful import page_fields
+from toolkit.formats.ctgov_page.render import render_page
+from toolkit.formats.ctgov_page.render_faithful import page_fields
 
 SITE_PAGES = Path(__file__).parent / "fixtures" / "page" / "site"
 ARRAYS = list(V2_ARRAYS)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import CORPUS, shared_path
-from toolkit.pipeline import iter_parsed, parse_one, run_parse
-from toolkit.readers.base import RawRecord
+from toolkit.ingest import iter_parsed, parse_one, run_parse
+from toolkit.formats.raw import RawRecord
 from toolkit.store import Store
 
 XML_SAMPLE = CORPUS / "ctgov-xml"

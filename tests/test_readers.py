@@ -13,11 +13,10 @@ import pytest
 
 from conftest import CORPUS, shared_path
 from toolkit.errors import Failure, UnknownFormatError
-from toolkit.readers import (FORMATS, READERS, available_formats, containers, iter_records, jsonstream,
-                             read_member)
-from toolkit.readers.base import RawRecord
-from toolkit.readers.detect import HEAD_SIZE, detect
-from toolkit.parse import parse_record
+from toolkit.formats import FORMATS, available_formats, iter_records, parse_record, read_member
+from toolkit.io import containers, jsonstream
+from toolkit.formats.raw import RawRecord
+from toolkit.formats.detect import HEAD_SIZE, detect
 
 URO_ZIP = "Marc-Morcos_urology__ctg-studies.json.zip"
 SMALL_ARRAY = "dgg32_clinical-trials-public__ctg-studies.json"
@@ -33,16 +32,15 @@ def _records(found):
 
 
 def test_readers_registry_lists_every_format():
-    assert set(READERS) == {"page", "ctgov_json", "ctgov_xml", "ictrp_xml", "cthist_csv", "ictrp_versions", "ctrdata"}
-    assert FORMATS == READERS
-    assert READERS[-1] == "page"
+    assert set(FORMATS) == {"page", "ctgov_json", "ctgov_xml", "ictrp_xml", "cthist_csv", "ictrp_versions", "ctrdata"}
+    assert FORMATS[-1] == "page"
     assert "ctgov_json" in available_formats()
 
 
 @pytest.mark.parametrize("name", ["study.json", "notes.txt", "no_suffix", "NCT01130532.xml"])
 def test_readers_detects_v2_json_from_content_whatever_the_name(name):
     head = _zip_text("NCT01130532.json").encode()[:HEAD_SIZE]
-    assert detect(head, name, READERS).FORMAT == "ctgov_json"
+    assert detect(head, name, FORMATS).FORMAT == "ctgov_json"
 
 
 def test_readers_api_metadata_tree_is_not_taken_for_studies():

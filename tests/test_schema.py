@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REPO, shared_path
 from toolkit.errors import ToolkitError
-from toolkit.pipeline import iter_parsed
+from toolkit.ingest import iter_parsed
 from toolkit.records import TrialRecord
 from toolkit.schema import load_schema, schema_names
 from toolkit.schema.build import build_record_schema

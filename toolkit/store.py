@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple, Optional, Union
 
 from toolkit.errors import StoreError
-from toolkit.parse.fields import iso_date
+from toolkit.normalize.fields import iso_date
 from toolkit.records import TrialRecord, compact_json, content_hash, to_dict
 
 __all__ = [

@@ -16,9 +16,9 @@ from typing import Callable, List, Optional
 
 from toolkit.index.engines import ENGINES
 from toolkit.index.compile import Filters, compile_query, parse_age, parse_duration
-from toolkit.index.manager import IndexStatus, SearchIndex, _store_path, resolve_index_dir
+from toolkit.index.search_index import IndexStatus, SearchIndex, _store_path, resolve_index_dir
 from toolkit.index.query import parse_query, render
-from toolkit.index.search import (
+from toolkit.index.hits import (
     CriterionHit, TrialGroup, count_and_facets, count_hits, facet_counts, group_by_trial, run_search, suggest_terms,
 )
 

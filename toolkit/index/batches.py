@@ -19,7 +19,7 @@ from typing import Dict, Iterable, Iterator, List, Tuple
 from toolkit.index.analysis import words
 from toolkit.index.documents import record_documents, trial_key
 from toolkit.index.engines import engine_class
-from toolkit.index.terms import document_terms
+from toolkit.index.term_lists import document_terms
 from toolkit.records import TrialRecord
 
 __all__ = ["EncodedUnit", "encode_unit", "encoded_units", "UNIT_TRIALS"]
@@ -34,7 +34,7 @@ class EncodedUnit:
 
     trials: List[Tuple[str, list]] = field(default_factory=list)  # (trial key, encoded documents)
     vocabulary: set = field(default_factory=set)
-    terms: Dict[str, set] = field(default_factory=dict)  # text field -> its terms (see toolkit.index.terms)
+    terms: Dict[str, set] = field(default_factory=dict)  # text field -> its terms (see toolkit.index.term_lists)
     failed: List[str] = field(default_factory=list)
 
 

@@ -19,14 +19,14 @@ from toolkit.index.query import (
 )
 from toolkit.index.schema import FIELDS, normalize_keyword
 from toolkit.index.synonyms import SynonymTable, default_synonyms
-from toolkit.parse.ages import to_years
+from toolkit.normalize.ages import to_years
 
 __all__ = ["CRITERIA_ONLY", "Filters", "compile_query", "compile_node", "parse_duration", "parse_age", "query_terms"]
 
 DEFAULT_FIELD = "text"
 CRITERIA_ONLY = Not(Word("kind", "trial"))
 
-# a unit's first letter -> its length in days, and its name in `toolkit.parse.ages`
+# a unit's first letter -> its length in days, and its name in `toolkit.normalize.ages`
 _UNIT_DAYS = {"d": 1.0, "w": 7.0, "m": 30.4375, "y": 365.25, "h": 1 / 24}
 _UNIT_NAMES = {"d": "days", "w": "weeks", "m": "months", "y": "years", "h": "hours"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$")

@@ -26,7 +26,7 @@ class Engine:
     from `toolkit.index.compile` with their fuzzy words resolved to indexed
     terms (`SearchIndex.resolve`). Implementations translate both to their
     library and nothing else: locking, atomic rebuilds and metadata are done
-    once, in `toolkit.index.manager`.
+    once, in `toolkit.index.search_index`.
     """
 
     name = "base"

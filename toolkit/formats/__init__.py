@@ -1,0 +1,107 @@
+"""Input formats: from files, folders, archives or stdin to trial records.
+
+`iter_records(paths)` streams the raw records of any supported input; the
+format of each file or archive entry is detected from its content (the
+formats and their packages: `table.py`). `parse_record(raw)` maps a raw
+record to a `TrialRecord` with its criteria tree. A reader that fails to
+import is skipped with a warning, so the other formats still read.
+`toolkit.ingest` chains the two and turns a record the mapper rejects into
+a `Failure` naming its file and place (`RawRecord.where()`).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterable, Iterator, Optional, Union
+
+from toolkit.errors import Failure, ToolkitError
+from toolkit.formats import detect
+from toolkit.formats.mapping import parse_record
+from toolkit.formats.raw import RawRecord
+from toolkit.formats.table import FORMATS
+from toolkit.io import containers
+
+__all__ = ["FORMATS", "RawRecord", "iter_records", "read_member", "parse_record", "available_formats"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def available_formats() -> tuple:
+    """The formats whose reader module is installed, in detection order."""
+    return tuple(detect.available_readers(FORMATS))
+
+
+def iter_records(paths: Union[PathLike, Iterable[PathLike]], *, format: Optional[str] = None
+                 ) -> Iterator[Union[RawRecord, Failure]]:
+    """Stream the raw records of files, folders, archives or stdin (`-`).
+
+    Args:
+        paths: one source or several, read in the order given.
+        format: force this format (one of `FORMATS`) instead of detecting it.
+
+    Yields:
+        `RawRecord`s in source order, and a `Failure` (path, record, reason)
+        for everything that cannot be read; reading goes on after a failure.
+
+    Raises:
+        UnknownFormatError: `format` names no installed reader.
+    """
+    forced = detect.load_reader(format, FORMATS) if format else None
+    for source in _sources(paths):
+        for member in containers.iter_members(source):
+            if isinstance(member, Failure):
+                yield member
+            else:
+                yield from _read_member(member, forced)
+
+
+def read_member(member: containers.Member, *, format: Optional[str] = None
+                ) -> Iterator[Union[RawRecord, Failure]]:
+    """The raw records of one member (a file or archive entry), as `iter_records` reads them.
+
+    Args:
+        member: from `containers.iter_members`, or built over a byte stream.
+        format: force this format instead of detecting it from the content.
+
+    Yields:
+        `RawRecord`s, and a `Failure` naming file, entry and reason for what
+        cannot be read.
+
+    Raises:
+        UnknownFormatError: `format` names no installed reader.
+    """
+    forced = detect.load_reader(format, FORMATS) if format else None
+    return _read_member(member, forced)
+
+
+def _sources(paths) -> list:
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        return [paths]
+    return list(paths)
+
+
+def _read_member(member: containers.Member, forced) -> Iterator[Union[RawRecord, Failure]]:
+    try:
+        head, stream = containers.as_utf8(*containers.peek(member.stream, detect.HEAD_SIZE))
+    except containers.READ_ERRORS as exc:
+        yield Failure(member.path, f"truncated or damaged data: {exc}", member.entry)
+        return
+    if not head.lstrip(b"\xef\xbb\xbf \t\r\n"):
+        yield Failure(member.path, "empty file", member.entry)
+        return
+    reader = forced or detect.detect(head, member.entry or member.path or "", FORMATS)
+    if reader is None:
+        yield Failure(member.path, f"unknown format: no reader recognises content starting {head[:40]!r}",
+                      member.entry)
+        return
+    yield from _guarded(reader.read(stream, path=member.path, entry=member.entry), member)
+
+
+def _guarded(records: Iterator, member: containers.Member) -> Iterator[Union[RawRecord, Failure]]:
+    """Pass records through; a damaged stream ends the member with a Failure."""
+    try:
+        yield from records
+    except ToolkitError as exc:
+        yield Failure(member.path, getattr(exc, "reason", str(exc)), getattr(exc, "record", None) or member.entry)
+    except containers.READ_ERRORS as exc:
+        yield Failure(member.path, f"truncated or damaged data: {exc}", member.entry)

@@ -1,0 +1,28 @@
+"""From raw records to trial records: field mapping, then the criteria tree.
+
+Each format's `map.py` (`to_record(raw) -> TrialRecord`) maps fields and
+sections and fills `Eligibility.text`; the criteria tree is then built from
+that text by `toolkit.criteria.attach_criteria`, the same way for every format.
+"""
+
+from __future__ import annotations
+
+from toolkit.criteria import attach_criteria
+from toolkit.errors import InputError
+from toolkit.formats.raw import RawRecord
+from toolkit.formats.table import PACKAGES, mapper_module
+from toolkit.records import TrialRecord, with_hash
+
+__all__ = ["parse_record"]
+
+
+def parse_record(raw: RawRecord) -> TrialRecord:
+    """Map a raw record to a `TrialRecord` with its criteria tree and hash.
+
+    Raises:
+        InputError: the record cannot be mapped (no id, wrong shape ...).
+    """
+    if raw.format not in PACKAGES:
+        raise InputError(raw.path, f"no mapper for format {raw.format!r}", raw.where())
+    record = mapper_module(raw.format).to_record(raw)
+    return with_hash(attach_criteria(record))

@@ -1,0 +1,381 @@
+"""The parse pipeline: dump -> raw records -> trial records -> corpus store.
+
+`run_parse` streams `toolkit.formats.iter_records`, maps each raw record with
+`toolkit.formats.mapping.parse_record`, optionally tags it, and writes batches to the
+store, one transaction per batch. A record that cannot be read, parsed or
+tagged becomes a `Failure` naming file, record and reason; the run goes on
+(unless `strict`). With `jobs > 1` this process walks files and archives and
+writes the store; worker processes read each file or archive entry, parse
+and tag it; results keep source order.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import pickle
+import signal
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Union
+
+from toolkit.errors import Failure, InputError, ToolkitError
+from toolkit.formats.raw import RawRecord
+from toolkit.records import TrialRecord
+
+__all__ = ["DEFAULT_BATCH_SIZE", "Outcome", "ParseSummary", "default_tagger", "parse_one",
+           "iter_parsed", "run_parse"]
+
+DEFAULT_BATCH_SIZE = 500
+CHUNK_SIZE = 64  # work items sent to a worker at a time
+CHUNKS_IN_FLIGHT = 3  # per worker: bounds memory whatever the dump size
+
+Tagger = Callable[[TrialRecord], TrialRecord]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one source record: a record, a failure, or both
+    (a record stored untagged because tagging failed)."""
+
+    record: Optional[TrialRecord] = None
+    failure: Optional[Failure] = None
+
+
+@dataclass
+class ParseSummary:
+    """Counts of one `run_parse`.
+
+    Attributes:
+        read: source records read (including those that failed).
+        new_trials / new_versions / unchanged / refreshed: see `store.PutSummary`.
+        failed: one `Failure` per record that could not be read, parsed or tagged.
+        stopped: a strict run stopped at its first failure.
+    """
+
+    read: int = 0
+    new_trials: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    refreshed: int = 0
+    failed: List[Failure] = field(default_factory=list)
+    stopped: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when every record went through."""
+        return not self.failed
+
+    def to_dict(self) -> dict:
+        """The JSON form, failures as {path, record, reason}."""
+        data = dict(self.__dict__)
+        data["failed"] = [f.__dict__ for f in self.failed]
+        return data
+
+
+def default_tagger() -> Tagger:
+    """`toolkit.nlp.tag_record`, imported only when tagging is asked for (spaCy loads late)."""
+    from toolkit.nlp import tag_record
+
+    return tag_record
+
+
+# --- one record --------------------------------------------------------------
+
+def _failure_for(raw: RawRecord, exc: BaseException, *, stage: str = "") -> Failure:
+    """A Failure naming file, record and reason for an exception on `raw`."""
+    if isinstance(exc, InputError):
+        return Failure(exc.path or raw.path, stage + exc.reason, exc.record or raw.where() or None)
+    reason = str(exc) if isinstance(exc, ToolkitError) else f"{type(exc).__name__}: {exc}"
+    return Failure(raw.path, stage + reason, raw.where() or None)
+
+
+def parse_one(item: Union[RawRecord, Failure], tagger: Optional[Tagger] = None) -> Outcome:
+    """Parse (and tag) one raw record; never raises for a bad record.
+
+    Returns:
+        Outcome: the record, or the failure, or both when only tagging failed.
+    """
+    from toolkit.formats import parse_record
+
+    if isinstance(item, Failure):
+        return Outcome(failure=item)
+    try:
+        record = parse_record(item)
+    except Exception as exc:  # one bad record must not stop the run
+        return Outcome(failure=_failure_for(item, exc))
+    if tagger is None:
+        return Outcome(record=record)
+    try:
+        return Outcome(record=tagger(record))
+    except Exception as exc:  # keep the good record, report the tagger's fault
+        failure = _failure_for(item, exc, stage="tagging failed (stored untagged): ")
+        return Outcome(record=record, failure=failure)
+
+
+# --- streams -----------------------------------------------------------------
+
+def _read(paths: Sequence, *, format: Optional[str]) -> Iterator[Union[RawRecord, Failure]]:
+    """Raw records of every path; a reader that breaks down costs only its path."""
+    from toolkit.formats import iter_records
+
+    for path in paths:
+        try:
+            yield from iter_records([path], format=format)
+        except Exception as exc:  # a reader breaks down or has a bug: go on with the next path
+            yield _path_failure(path, exc)
+
+
+def _path_failure(path, exc: Exception) -> Failure:
+    """The Failure of a path whose reading stopped on `exc`."""
+    if isinstance(exc, InputError):
+        return Failure(exc.path or str(path), exc.reason, exc.record)
+    return Failure(str(path), f"{type(exc).__name__}: {exc}")
+
+
+def iter_parsed(paths: Sequence, *, format: Optional[str] = None, tagger: Optional[Tagger] = None,
+                jobs: int = 1) -> Iterator[Outcome]:
+    """Yield one `Outcome` per source record, in source order.
+
+    Args:
+        paths: files, folders, archives, or "-" for stdin.
+        format: a reader format name; detected per file when None.
+        tagger: applied to every parsed record (e.g. `toolkit.nlp.tag_record`).
+        jobs: worker processes for parsing (1 = in this process).
+
+    Raises:
+        UnknownFormatError: `format` names no installed reader.
+    """
+    from toolkit.formats import FORMATS, detect
+
+    if format:
+        detect.load_reader(format, FORMATS)
+    paths = _as_list(paths)
+    if jobs <= 1:
+        return (parse_one(item, tagger) for item in _read(paths, format=format))
+    return _parse_in_workers(_tasks(paths, format=format), tagger=tagger, format=format, jobs=jobs)
+
+
+def _as_list(paths) -> list:
+    if isinstance(paths, (str, bytes)) or not isinstance(paths, Iterable):
+        return [paths]
+    return list(paths)
+
+
+# --- worker processes ----------------------------------------------------------
+#
+# The parent only walks containers (decompressing a tarball is sequential) and
+# hands each small file or archive entry to a worker as bytes: XML parsing,
+# mapping, the criteria tree and tagging all happen in the workers. A member
+# bigger than MEMBER_BYTES (a JSON array of 1,000 studies) is read here and
+# its raw records are sent instead.
+
+MEMBER_BYTES = 4 * 1024 * 1024
+CHUNK_BYTES = 1024 * 1024
+
+_WORKER = {"tagger": None, "format": None}
+
+
+def _tasks(paths: Sequence, *, format: Optional[str]) -> Iterator[tuple]:
+    """Work items in source order: ("member", path, entry, bytes) or ("item", raw|failure)."""
+    from toolkit.io import containers
+
+    for path in paths:
+        try:
+            for member in containers.iter_members(path):
+                if isinstance(member, Failure):
+                    yield ("item", member)
+                else:
+                    yield from _member_tasks(member, format)
+        except Exception as exc:  # a reader breaks down or has a bug: go on with the next path
+            yield ("item", _path_failure(path, exc))
+
+
+def _member_tasks(member, format: Optional[str]) -> Iterator[tuple]:
+    """A small member whole, or the raw records of a big one."""
+    from toolkit.io import containers
+
+    try:
+        data, stream = containers.peek(member.stream, MEMBER_BYTES + 1)
+    except containers.READ_ERRORS as exc:
+        yield ("item", Failure(member.path, f"truncated or damaged data: {exc}", member.entry))
+        return
+    if len(data) <= MEMBER_BYTES:
+        yield ("member", member.path, member.entry, data)
+        return
+    big = containers.Member(member.path, member.entry, stream)
+    for item in _read_member(big, format):
+        yield ("item", item)
+
+
+def _read_member(member, format: Optional[str]) -> Iterator[Union[RawRecord, Failure]]:
+    """Raw records of one member, the way `iter_records` reads them."""
+    from toolkit.formats import read_member
+
+    return read_member(member, format=format)
+
+
+def _run_task(task: tuple, tagger: Optional[Tagger], format: Optional[str]) -> List[Outcome]:
+    """Outcomes of one work item (read if needed, then parse and tag)."""
+    if task[0] == "item":
+        return [parse_one(task[1], tagger)]
+    import io
+
+    from toolkit.io import containers
+
+    _, path, entry, data = task
+    member = containers.Member(path, entry, io.BytesIO(data))
+    return [parse_one(item, tagger) for item in _read_member(member, format)]
+
+
+def _init_worker(tagger: Optional[Tagger], format: Optional[str]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the workers
+    _WORKER["tagger"] = tagger
+    _WORKER["format"] = format
+
+
+def _run_chunk(chunk: list) -> bytes:
+    """A chunk's outcomes, pickled here so the parent unpickles them itself (see `_collect`)."""
+    outcomes = [o for task in chunk for o in _run_task(task, _WORKER["tagger"], _WORKER["format"])]
+    return pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _task_bytes(task: tuple) -> int:
+    return len(task[3]) if task[0] == "member" else 4096
+
+
+def _chunks(tasks: Iterator[tuple]) -> Iterator[list]:
+    """Groups of tasks of about CHUNK_BYTES, at most CHUNK_SIZE tasks each."""
+    chunk, size = [], 0
+    for task in tasks:
+        chunk.append(task)
+        size += _task_bytes(task)
+        if len(chunk) >= CHUNK_SIZE or size >= CHUNK_BYTES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def _parse_in_workers(tasks: Iterator[tuple], *, tagger: Optional[Tagger], format: Optional[str],
+                      jobs: int) -> Iterator[Outcome]:
+    """Run chunks in a process pool, a bounded number in flight, in order."""
+    with multiprocessing.Pool(jobs, initializer=_init_worker, initargs=(tagger, format)) as pool:
+        pending = deque()
+        for chunk in _chunks(tasks):
+            pending.append((chunk, pool.apply_async(_run_chunk, (chunk,))))
+            if len(pending) >= jobs * CHUNKS_IN_FLIGHT:
+                yield from _collect(*pending.popleft(), tagger=tagger, format=format)
+        while pending:
+            yield from _collect(*pending.popleft(), tagger=tagger, format=format)
+
+
+def _collect(chunk: list, result, *, tagger: Optional[Tagger], format: Optional[str]
+             ) -> List[Outcome]:
+    """A chunk's outcomes; run here when it could not go through a worker
+    (an unpicklable payload, a worker that died)."""
+    try:
+        return _unpickle(result.get())
+    except Exception:
+        return [o for task in chunk for o in _run_task(task, tagger, format)]
+
+
+def _unpickle(blob: bytes) -> List[Outcome]:
+    """Outcomes from a worker, with the cyclic garbage collector paused.
+
+    Unpickling a chunk creates tens of thousands of small objects, none of
+    them garbage; every 700 of them would otherwise start a collection,
+    which doubles the cost of this step in the parent (the one sequential
+    process). Measured: 0.26 -> 0.13 ms per record.
+    """
+    if not gc.isenabled():
+        return pickle.loads(blob)
+    gc.disable()
+    try:
+        return pickle.loads(blob)
+    finally:
+        gc.enable()
+
+
+# --- the run -----------------------------------------------------------------
+
+class _Batcher:
+    """Collects records into batches for the store and counts the run."""
+
+    def __init__(self, store, *, batch_size: int, strict: bool,
+                 on_record: Optional[Callable], on_failure: Optional[Callable]):
+        self.store = store
+        self.batch_size = batch_size
+        self.strict = strict
+        self.on_record = on_record
+        self.on_failure = on_failure
+        self.batch: List[TrialRecord] = []
+        self.summary = ParseSummary()
+
+    def take(self, outcome: Outcome) -> bool:
+        """Account for one outcome; False when a strict run must stop."""
+        self.summary.read += 1
+        if outcome.failure is not None:
+            self.summary.failed.append(outcome.failure)
+            if self.on_failure:
+                self.on_failure(outcome.failure)
+            if self.strict:
+                self.summary.stopped = True
+                return False
+        if outcome.record is not None:
+            self.batch.append(outcome.record)
+            if self.on_record:
+                self.on_record(outcome.record)
+            if len(self.batch) >= self.batch_size:
+                self.flush()
+        return True
+
+    def flush(self) -> None:
+        """Write the current batch in one transaction."""
+        if self.batch and self.store is not None:
+            put = self.store.put_many(self.batch)
+            self.summary.new_trials += put.new_trials
+            self.summary.new_versions += put.new_versions
+            self.summary.unchanged += put.unchanged
+            self.summary.refreshed += put.refreshed
+        self.batch = []
+
+
+def run_parse(paths, *, store, format: Optional[str] = None, strict: bool = False,
+              tagger: Optional[Tagger] = None, jobs: int = 1,
+              batch_size: int = DEFAULT_BATCH_SIZE,
+              on_record: Optional[Callable[[TrialRecord], None]] = None,
+              on_failure: Optional[Callable[[Failure], None]] = None) -> ParseSummary:
+    """Parse dumps into the store.
+
+    Args:
+        paths: files, folders, archives, or "-" for stdin.
+        store: an open `toolkit.store.Store` (None: parse without storing).
+        format: a reader format name; detected per file when None.
+        strict: stop at the first failure; the batch in progress is not written.
+        tagger: applied to every record (e.g. `toolkit.nlp.tag_record`).
+        jobs: worker processes for parsing.
+        batch_size: records per store transaction.
+        on_record: called with each parsed record, in source order.
+        on_failure: called with each failure as it happens.
+
+    Returns:
+        ParseSummary: read, new trials, new versions, unchanged, failures.
+
+    Raises:
+        StoreError: the store is locked or broken (batches written so far stay).
+    """
+    batcher = _Batcher(store, batch_size=max(1, batch_size), strict=strict,
+                       on_record=on_record, on_failure=on_failure)
+    outcomes = iter_parsed(paths, format=format, tagger=tagger, jobs=jobs)
+    try:
+        for outcome in outcomes:
+            if not batcher.take(outcome):
+                break
+        else:
+            batcher.flush()
+    finally:
+        close = getattr(outcomes, "close", None)
+        if close:
+            close()
+    return batcher.summary

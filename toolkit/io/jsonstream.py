@@ -1,0 +1,357 @@
+"""Stream JSON records out of a large file without loading it whole.
+
+`iter_json(stream)` reads a binary stream in chunks and yields its records
+one at a time, whatever the layout:
+- a top-level array: each element (the website's "Download JSON");
+- a top-level object holding an array under `items_key` (an API page,
+  `{"studies": [...], "nextPageToken": ...}`): each element of that array;
+- any other top-level object: itself;
+- several top-level values (JSON Lines, concatenated JSON): each of them.
+
+Values are decoded with `json.JSONDecoder.raw_decode` (C speed) over a
+buffer that keeps only the record being read, so memory stays flat as the
+file grows. A malformed record, or one holding bytes that are not UTF-8,
+becomes a `Problem` naming its index, line and reason; reading resumes at
+the next line that starts with `{` (JSON Lines, and the website's one
+study per line), so the good records around it are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Callable, Iterator, List, Optional, Tuple, Union
+
+from toolkit.errors import Failure
+from toolkit.formats.raw import RawRecord
+
+__all__ = ["Item", "Problem", "iter_json", "iter_version_lines"]
+
+CHUNK_BYTES = 256 * 1024
+MAX_RECORD_CHARS = 512 * 1024 * 1024
+_NEAR_END = 16
+_SPACE = re.compile(r"[ \t\r\n]*")
+_NEXT_RECORD = re.compile(r"\n(?=\{)")
+
+
+@dataclass(frozen=True)
+class Item:
+    """A decoded record: its position among the records and its first line."""
+
+    index: int
+    line: int
+    value: Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A record that could not be decoded."""
+
+    index: int
+    line: int
+    reason: str
+
+
+class _Malformed(Exception):
+    def __init__(self, reason: str, at: int):
+        super().__init__(reason)
+        self.reason = reason
+        self.at = at
+
+
+class _Text:
+    """The decoded text of a binary stream, held from `mark` on.
+
+    Positions are absolute character offsets into the whole text. Bytes that
+    are not UTF-8 are cut out up to the end of their line and remembered in
+    `bad` as (character position, byte offset, byte value).
+    """
+
+    def __init__(self, stream: BinaryIO):
+        self.stream = stream
+        self.buf = ""
+        self.base = 0
+        self.base_line = 1
+        self.mark = 0
+        self.eof = False
+        self.bad: List[Tuple[int, int, int]] = []
+        self._pending = b""
+        self._bytes_seen = 0
+        self._skipping = False
+        self._first = True
+
+    @property
+    def end(self) -> int:
+        return self.base + len(self.buf)
+
+    def char(self, pos: int) -> str:
+        return self.buf[pos - self.base] if pos < self.end else ""
+
+    def more(self, want: int = CHUNK_BYTES) -> bool:
+        """Read and decode more; False once the stream is exhausted."""
+        if self.eof:
+            return False
+        self._trim()
+        data = self.stream.read(max(want, CHUNK_BYTES))
+        offset = self._bytes_seen - len(self._pending)
+        self._bytes_seen += len(data)
+        if not data:
+            self.eof = True
+        self._append_text(self._pending + data, offset, final=not data)
+        return bool(data)
+
+    def line_of(self, pos: int) -> int:
+        return self.base_line + self.buf.count("\n", 0, max(0, pos - self.base))
+
+    def column_of(self, pos: int) -> Optional[int]:
+        """1-based column of a position still in the buffer, else None."""
+        rel = pos - self.base
+        if rel < 0 or rel > len(self.buf):
+            return None
+        return rel - self.buf.rfind("\n", 0, rel)
+
+    def _trim(self) -> None:
+        cut = self.mark - self.base
+        if cut > 0:
+            self.base_line += self.buf.count("\n", 0, cut)
+            self.buf = self.buf[cut:]
+            self.base = self.mark
+        if len(self.buf) > MAX_RECORD_CHARS:
+            raise _Malformed(f"record larger than {MAX_RECORD_CHARS} characters", self.base)
+
+    def _append_text(self, data: bytes, offset: int, *, final: bool) -> None:
+        """Decode `data` (starting at byte `offset`), cutting out bad lines."""
+        self._pending = b""
+        while data:
+            if self._skipping:
+                data, offset = self._skip_line(data, offset)
+                continue
+            try:
+                self._add(data.decode("utf-8"))
+                return
+            except UnicodeDecodeError as exc:
+                self._add(data[: exc.start].decode("utf-8"))
+                if exc.reason == "unexpected end of data" and exc.end == len(data) and not final:
+                    self._pending = data[exc.start:]
+                    return
+                self.bad.append((self.end, offset + exc.start, data[exc.start]))
+                self._skipping = True
+                data, offset = data[exc.start:], offset + exc.start
+
+    def _skip_line(self, data: bytes, offset: int) -> Tuple[bytes, int]:
+        newline = data.find(b"\n")
+        if newline < 0:
+            return b"", offset + len(data)
+        self._skipping = False
+        return data[newline:], offset + newline
+
+    def _add(self, text: str) -> None:
+        if self._first and text:
+            text = text.lstrip("\ufeff")
+            self._first = False
+        self.buf += text
+
+
+class _Parser:
+    """Walks the top-level layout and decodes one record at a time."""
+
+    def __init__(self, stream: BinaryIO, items_key: str):
+        self.text = _Text(stream)
+        self.items_key = items_key
+        self.pos = 0
+        self.index = 0
+        self.decoder = json.JSONDecoder()
+
+    # -- low level ------------------------------------------------------------
+
+    def peek(self) -> str:
+        """The next non-space character ('' at the end), skipping to it."""
+        while True:
+            rel = self.pos - self.text.base
+            match = _SPACE.match(self.text.buf, rel)
+            self.pos = self.text.base + match.end()
+            if self.pos < self.text.end:
+                return self.text.char(self.pos)
+            self.text.mark = self.pos
+            if not self.text.more():
+                return ""
+
+    def expect(self, chars: str) -> str:
+        found = self.peek()
+        if not found or found not in chars:
+            got = repr(found) if found else "end of data"
+            raise _Malformed(f"expected {' or '.join(map(repr, chars))}, got {got}", self.pos)
+        self.pos += 1
+        return found
+
+    def value(self) -> Any:
+        """Decode the value at `pos`, reading more while it is incomplete."""
+        self.peek()
+        while True:
+            try:
+                value, end = self.decoder.raw_decode(self.text.buf, self.pos - self.text.base)
+            except json.JSONDecodeError as exc:
+                self._retry_or_raise(exc)
+                continue
+            self.pos = self.text.base + end
+            return value
+
+    def _retry_or_raise(self, exc: json.JSONDecodeError) -> None:
+        near_end = exc.pos >= len(self.text.buf) - _NEAR_END
+        if (near_end or exc.msg.startswith("Unterminated string")) and not self.text.eof:
+            self.text.mark = min(self.text.mark, self.pos)
+            self.text.more(self.text.end - self.pos)
+            return
+        if exc.pos >= len(self.text.buf.rstrip()) or exc.msg.startswith("Unterminated string"):
+            raise _Malformed(f"data ends inside a record (truncated?): {exc.msg}", self.text.base + exc.pos)
+        raise _Malformed(exc.msg, self.text.base + exc.pos)
+
+    # -- records --------------------------------------------------------------
+
+    def records(self) -> Iterator[Union[Item, Problem]]:
+        while self.peek():
+            start = self.pos
+            try:
+                if self.text.char(self.pos) == "[":
+                    yield from self.array()
+                else:
+                    yield from self.top_value()
+            except _Malformed as exc:
+                yield self.problem(start, exc)
+                if not self.resync(start):
+                    return
+
+    def array(self) -> Iterator[Union[Item, Problem]]:
+        self.expect("[")
+        if self.peek() == "]":
+            self.pos += 1
+            return
+        while True:
+            self.peek()
+            start = self.pos
+            self.text.mark = start
+            try:
+                yield self.item(start, self.value())
+                closing = self.expect(",]")
+            except _Malformed as exc:
+                yield self.problem(start, exc)
+                if not self.resync(start):
+                    raise _Stop() from None
+                continue
+            if closing == "]":
+                return
+
+    def top_value(self) -> Iterator[Union[Item, Problem]]:
+        start = self.pos
+        self.text.mark = start
+        if self.peek() != "{":
+            yield self.item(start, self.value())
+            return
+        self.pos += 1
+        fields, streamed = {}, False
+        while self.peek() != "}":
+            key = self.value()
+            self.expect(":")
+            if key == self.items_key and self.peek() == "[":
+                streamed = True
+                yield from self.array()
+                self.text.mark = self.pos
+            else:
+                fields[key] = self.value()
+            if self.expect(",}") == "}":
+                self.pos -= 1
+        self.pos += 1
+        if not streamed:
+            yield self.item(start, fields)
+
+    def item(self, start: int, value: Any) -> Union[Item, Problem]:
+        index, self.index = self.index, self.index + 1
+        line = self.text.line_of(start)
+        bad = self.bad_byte(start, self.pos - 1)
+        if bad:
+            return Problem(index, line, bad)
+        return Item(index, line, value)
+
+    def problem(self, start: int, exc: _Malformed) -> Problem:
+        index, self.index = self.index, self.index + 1
+        reason = self.bad_byte(start, exc.at + 1)
+        if reason is None:
+            line, column = self.text.line_of(exc.at), self.text.column_of(exc.at)
+            place = f"line {line}, column {column}" if column else f"line {line}"
+            reason = f"malformed JSON at {place}: {_tidy(exc.reason)}"
+        return Problem(index, self.text.line_of(start), reason)
+
+    def bad_byte(self, start: int, end: int) -> Optional[str]:
+        for at, offset, byte in self.text.bad:
+            if start <= at <= end:
+                return f"not valid UTF-8: byte 0x{byte:02x} at byte offset {offset}"
+        return None
+
+    def resync(self, start: int) -> bool:
+        """Move to the next line starting with `{` after `start`; False if none."""
+        search = max(start + 1, self.text.base)
+        while True:
+            match = _NEXT_RECORD.search(self.text.buf, search - self.text.base)
+            if match:
+                self.pos = self.text.base + match.end()
+                return True
+            search = max(search, self.text.end - 1)
+            self.text.mark = search
+            if not self.text.more():
+                self.pos = self.text.end
+                return False
+
+
+def _tidy(message: str) -> str:
+    """A JSON decoder message without its dangling ' at' (the place is given apart)."""
+    return message[:-3] if message.endswith(" at") else message
+
+
+class _Stop(Exception):
+    """A malformed record inside an array with no way to find the next one."""
+
+
+def iter_json(stream: BinaryIO, *, items_key: str = "studies") -> Iterator[Union[Item, Problem]]:
+    """Yield the records of a JSON stream, one at a time.
+
+    Args:
+        stream: a binary stream of UTF-8 JSON (a BOM is allowed).
+        items_key: the key of a top-level object whose array holds the records.
+
+    Yields:
+        `Item`s in source order; a `Problem` for each record that cannot be
+        decoded (the rest of the file is skipped only when no following
+        record can be found).
+    """
+    parser = _Parser(stream, items_key)
+    try:
+        yield from parser.records()
+    except _Stop:
+        return
+
+
+def iter_version_lines(
+    stream: BinaryIO, *, fmt: str, path: Optional[str], entry: Optional[str],
+    is_version: Callable[[Any], bool], invalid_reason: str,
+) -> Iterator[Union[RawRecord, Failure]]:
+    """Stream a JSON Lines version history, one raw record per valid line.
+
+    Args:
+        stream: the binary stream of one file.
+        fmt: the reader's format name, given to each raw record.
+        path: the file, for records and failures.
+        entry: the member name inside an archive, if any.
+        is_version: tells whether a decoded line is a version object.
+        invalid_reason: the failure reason for a line that is not.
+
+    Yields:
+        A `RawRecord` per valid line, a `Failure` naming the line otherwise.
+    """
+    for item in iter_json(stream):
+        if isinstance(item, Problem):
+            yield Failure(path, item.reason, f"{entry or ''}#{item.index} (line {item.line})")
+        elif not is_version(item.value):
+            yield Failure(path, invalid_reason, f"{entry or ''}#{item.index}")
+        else:
+            yield RawRecord(fmt, item.value, path=path, entry=entry, index=item.index)
