@@ -2,7 +2,7 @@
 """CPU time per stage of structure parsing for the XML formats, on one core.
 
 Stages: read (containers, detection, safe XML parse), map (the format's
-mapper), criteria (the criteria tree), hash (`records.with_hash`). CPU time
+mapper), criteria (the criteria tree), hash (`canonical.with_hash`). CPU time
 (`time.process_time`) rather than wall time, so other processes on the
 machine disturb the figures less; with `--repeat N` each stage reports its
 best of N passes (on a shared machine one pass varies by a third).
@@ -25,7 +25,7 @@ from toolkit.errors import Failure
 from toolkit.criteria import attach_criteria
 from toolkit.formats.table import mapper_module
 from toolkit.formats import iter_records
-from toolkit.records import with_hash
+from toolkit.canonical import with_hash
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "ctgov-xml" / "ctgov_xml_2023-02.tar.gz"
 

@@ -16,10 +16,13 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from toolkit.criteria.tree import parse_criteria
-from toolkit.criteria.outline import dump_cases, load_cases, render_outline
+TESTS = Path(__file__).resolve().parents[1] / "tests"
+sys.path.insert(0, str(TESTS))  # the golden-case helpers live beside the tests that read them
 
-FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "criteria"
+from golden import dump_cases, load_cases, render_outline  # noqa: E402
+from toolkit.criteria import parse_criteria  # noqa: E402
+
+FIXTURES = TESTS / "fixtures" / "criteria"
 
 
 def update(path: Path, *, check: bool) -> int:

@@ -8,7 +8,7 @@ import gzip
 import pytest
 
 from conftest import shared_path
-from toolkit.normalize.ages import parse_age, to_years
+from toolkit.normalize.ages import parse_age
 from toolkit.records import Age
 
 
@@ -49,11 +49,6 @@ def test_ages_missing_is_none(text):
 
 def test_ages_strips_written_text():
     assert parse_age("  18 Years ").text == "18 Years"
-
-
-def test_ages_to_years_rejects_unknown_unit():
-    with pytest.raises(KeyError):
-        to_years(3, "fortnights")
 
 
 @pytest.mark.slow

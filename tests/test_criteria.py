@@ -15,8 +15,8 @@ from test_criteria_invariant import invariant_errors
 from toolkit.errors import ToolkitError
 from toolkit.criteria.bullets import split_lines
 from toolkit.criteria.tree import CriteriaResult, parse_criteria
-from toolkit.criteria.outline import dump_cases, load_cases, render_outline
-from toolkit.criteria.heading_rules import RuleError, RuleSet, load_rules
+from golden import dump_cases, load_cases, render_outline
+from toolkit.criteria.heading_rules import RulesError, RuleSet, load_rules
 from toolkit.records import walk_criteria
 
 FIXTURES = Path(__file__).parent / "fixtures" / "criteria"
@@ -273,12 +273,12 @@ def test_criteria_ids_stable_across_parses():
     ],
 )
 def test_criteria_rules_reject_malformed_data(data):
-    with pytest.raises(RuleError):
+    with pytest.raises(RulesError):
         RuleSet.from_dict(data)
 
 
 def test_criteria_rules_error_is_a_toolkit_error():
-    assert issubclass(RuleError, ToolkitError)
+    assert issubclass(RulesError, ToolkitError)
     assert len(load_rules().rules) >= 8
 
 

@@ -292,7 +292,7 @@ def test_index_refresh_follows_the_store(records, tmp_path):
         store.put_many([_new_version(subset[0], "qqvxmarker")] + subset[10:])
         index = SearchIndex(tmp_path / "ix")
         assert index.is_stale(store)
-        status = refresh(store, index_dir=tmp_path / "ix", quiet=True)
+        status = refresh(store, index_dir=tmp_path / "ix")
         other = SearchIndex(tmp_path / "ix", engine="tantivy")  # every engine built there follows
         assert not other.is_stale(store) and other.meta()["trials"] == 15
         assert hit_ids(other, "qqvxmarker") == hit_ids(index, "qqvxmarker")
@@ -311,7 +311,7 @@ def test_index_refresh_leaves_an_index_of_another_store(records, tmp_path):
         one.put_many(records[:5])
         other.put_many(records[5:8])
         build_index(one, index_dir=tmp_path / "ix")
-        assert refresh(other, index_dir=tmp_path / "ix", quiet=True) is None
+        assert refresh(other, index_dir=tmp_path / "ix") is None
         assert SearchIndex(tmp_path / "ix").meta()["trials"] == 5
 
 
@@ -489,7 +489,7 @@ def test_index_refresh_of_many_trials_reads_only_their_rows(records, tmp_path, j
     with _stored(records[:20], tmp_path / "store") as store:
         build_index(store, index_dir=tmp_path / "ix", engine="tantivy")
         store.put_many(records[20:])
-        status = refresh(store, index_dir=tmp_path / "ix", quiet=True, jobs=jobs)
+        status = refresh(store, index_dir=tmp_path / "ix", jobs=jobs)
         build_index(store, index_dir=tmp_path / "full", engine="tantivy")
         assert len(status.missing) == len(records) - 20
         refreshed, full = SearchIndex(tmp_path / "ix"), SearchIndex(tmp_path / "full")

@@ -9,7 +9,8 @@ import json
 import pytest
 
 from toolkit.errors import RecordError
-from toolkit.records import Tag, TrialRecord, compact_json, content_hash, walk_criteria
+from toolkit.canonical import compact_json, content_hash
+from toolkit.records import Tag, TrialRecord, walk_criteria
 
 
 def test_records_round_trip_through_json_is_lossless(sample_records):

@@ -8,7 +8,8 @@ import sqlite3
 import pytest
 
 from toolkit.errors import StoreError
-from toolkit.records import Tag, TrialRecord, with_hash
+from toolkit.canonical import with_hash
+from toolkit.records import Tag, TrialRecord
 from toolkit.store import (
     STORE_FILENAME, PutSummary, Store, resolve_store_path, version_date,
 )

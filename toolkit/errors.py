@@ -53,6 +53,26 @@ class QueryError(ToolkitError):
     """A search query cannot be parsed."""
 
 
+class RulesError(ToolkitError):
+    """A shipped rules file (criteria heading rules, tagger rules) is missing keys or holds a bad regex."""
+
+
+class LexiconError(ToolkitError):
+    """The shipped lexicon is missing or malformed."""
+
+
+class XMLReadError(ToolkitError):
+    """An XML document cannot be read (malformed, truncated, wrong encoding)."""
+
+
+class UnsafeXMLError(XMLReadError):
+    """An XML document uses a feature refused for safety (a DTD, entities)."""
+
+
+class DiffError(ToolkitError):
+    """Two records cannot be diffed (different trials, missing version ...)."""
+
+
 @dataclass(frozen=True)
 class Failure:
     """A record that could not be read or parsed, yielded in place of it."""

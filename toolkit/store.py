@@ -24,7 +24,8 @@ from typing import Iterable, Iterator, NamedTuple, Optional, Union
 
 from toolkit.errors import StoreError
 from toolkit.normalize.fields import iso_date
-from toolkit.records import TrialRecord, compact_json, content_hash, to_dict
+from toolkit.canonical import compact_json, content_hash
+from toolkit.records import TrialRecord, to_dict
 
 __all__ = [
     "DEFAULT_STORE", "STORE_FILENAME", "PutSummary", "Store", "StoreStats",

@@ -6,7 +6,7 @@ import click
 
 from toolkit.cli.options import library_errors, store_option
 from toolkit.cli.output import Progress, emit, emit_json, format_record, message, quiet_option
-from toolkit.records import compact_json
+from toolkit.canonical import compact_json
 
 __all__ = ["parse", "show", "stats"]
 
@@ -45,9 +45,15 @@ def parse(paths, format_, store_path, jsonl_out, strict, quiet, jobs, no_tag):
             on_failure=lambda failure: progress.update(0, failed=1))
         _report_parse(summary, store_path=store.path, quiet=quiet)
         from toolkit.index import refresh  # keeps an existing search index current
-        refresh(store, quiet=quiet, jobs=jobs)
+        refresh(store, jobs=jobs, on_status=None if quiet else _report_index)
     if not summary.ok:
         raise SystemExit(1)
+
+
+def _report_index(path: str, status) -> None:
+    """One line on stderr per search index kept current by `ptk parse`."""
+    action = "up to date" if status.current else f"updated ({status.describe()})"
+    message(f"search index {path}: {action}")
 
 
 def _record_sink(jsonl_out, progress):

@@ -10,11 +10,10 @@ import click
 from toolkit.cli.options import library_errors, store_option
 from toolkit.errors import QueryError, ToolkitError
 from toolkit.index import (
-    Filters, SearchIndex, build_index, compile_query, count_and_facets, facet_counts, group_by_trial,
-    parse_age, parse_duration, render, run_search, suggest_terms,
+    Filters, SearchIndex, age_in_years, compile_query, count_and_facets, facet_counts, group_by_trial,
+    parse_duration, render, resolve_index_dir, run_search, suggest_terms, update_index,
 )
 from toolkit.index.engines import ENGINES
-from toolkit.index.schema import SCHEMA_VERSION
 from toolkit.index.query import Fuzzy, Prefix, Word, parse_query
 from toolkit.cli.output import Progress, emit, emit_json, emit_jsonl, format_table, message, output_options, quiet_option
 
@@ -48,21 +47,14 @@ def index(rebuild, jobs, index_dir, engine, store_path, quiet):
 
     started = time.perf_counter()
     with Store(store_path) as store, Progress("indexing", quiet=quiet, unit="trials") as progress:
-        target = SearchIndex(index_dir, engine=engine)
-        done = _Progressed(progress)
-        if rebuild or not target.exists() or target.meta().get("schema_version") != SCHEMA_VERSION:
-            meta = build_index(store, index_dir=index_dir, engine=target.engine_name, progress=done, jobs=jobs)
-            action = "built"
-        else:
-            status = target.refresh(store, progress=done, jobs=jobs)
-            meta, action = target.meta(), ("up to date" if status.current else f"updated: {status.describe()}")
-        target.close()
+        meta, action = update_index(store, index_dir=index_dir, engine=engine, rebuild=rebuild,
+                                    progress=_Progressed(progress), jobs=jobs)
     seconds = time.perf_counter() - started
     for failure in meta.get("last_batch", {}).get("failed", []):
         message(f"failed: {failure}")
     if not quiet:
-        message(f"{target.engine_name} index {target.path} {action}: {meta['trials']:,} trials,"
-                f" {meta['criteria']:,} criteria in {seconds:.1f}s")
+        message(f"{meta['engine']} index {resolve_index_dir(index_dir) / meta['engine']} {action}:"
+                f" {meta['trials']:,} trials, {meta['criteria']:,} criteria in {seconds:.1f}s")
 
 
 class _Progressed:
@@ -109,7 +101,7 @@ def search(query, polarity, status, phase, age, window_min, window_max, drug, co
     try:
         filters = Filters(
             polarity=polarity, status=status, phase=phase,
-            age_years=parse_age(age) if age else None,
+            age_years=age_in_years(age) if age else None,
             window_min_days=parse_duration(window_min) if window_min else None,
             window_max_days=parse_duration(window_max) if window_max else None,
             drug=drug, condition=condition)

@@ -2,7 +2,7 @@
 
 Rules are data: each has a name, a regex and (for block and cue headings) the
 polarity it sets. `load_rules()` validates the JSON once and compiles it;
-unknown keys and bad patterns raise `RuleError`.
+unknown keys and bad patterns raise `RulesError`.
 """
 
 from __future__ import annotations
@@ -14,16 +14,12 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Mapping, Optional, Tuple
 
-from toolkit.errors import ToolkitError
+from toolkit.errors import RulesError
 
-__all__ = ["HeadingRule", "RuleSet", "RuleError", "load_rules", "HeadingMatch"]
+__all__ = ["HeadingRule", "RuleSet", "RulesError", "load_rules", "HeadingMatch"]
 
 KINDS = ("block", "cue", "category")
 POLARITIES = ("inclusion", "exclusion", "keyword", "verb", None)
-
-
-class RuleError(ToolkitError):
-    """The criteria heading rules are malformed."""
 
 
 @dataclass(frozen=True)
@@ -60,20 +56,20 @@ class HeadingRule:
         """Build a rule from its JSON form.
 
         Raises:
-            RuleError: unknown keys, missing pattern, bad regex or polarity.
+            RulesError: unknown keys, missing pattern, bad regex or polarity.
         """
         unknown = set(data) - {"name", "pattern", "polarity", "needs"}
         if unknown or "pattern" not in data or "name" not in data:
-            raise RuleError(f"criteria rule {data.get('name')!r}: bad keys {sorted(unknown)}")
+            raise RulesError(f"criteria rule {data.get('name')!r}: bad keys {sorted(unknown)}")
         polarity = data.get("polarity")
         if polarity not in POLARITIES:
-            raise RuleError(f"criteria rule {data['name']!r}: bad polarity {polarity!r}")
+            raise RulesError(f"criteria rule {data['name']!r}: bad polarity {polarity!r}")
         try:
             pattern = re.compile(_unanchored(data["pattern"]), re.IGNORECASE)
         except re.error as exc:
-            raise RuleError(f"criteria rule {data['name']!r}: {exc}") from None
+            raise RulesError(f"criteria rule {data['name']!r}: {exc}") from None
         if "head" not in pattern.groupindex:
-            raise RuleError(f"criteria rule {data['name']!r}: no 'head' group")
+            raise RulesError(f"criteria rule {data['name']!r}: no 'head' group")
         needs = tuple(word.lower() for word in data.get("needs", ()))
         return cls(data["name"], kind, pattern, polarity, needs)
 
@@ -131,11 +127,11 @@ class RuleSet:
         """Build the rule set from the JSON document.
 
         Raises:
-            RuleError: unknown sections or malformed rules.
+            RulesError: unknown sections or malformed rules.
         """
         unknown = set(data) - set(KINDS) - {"about"}
         if unknown:
-            raise RuleError(f"criteria rules: unknown sections {sorted(unknown)}")
+            raise RulesError(f"criteria rules: unknown sections {sorted(unknown)}")
         rules = tuple(
             HeadingRule.from_dict(kind, item) for kind in KINDS for item in data.get(kind, ())
         )

@@ -17,7 +17,7 @@ from toolkit.diff.model import (
 )
 from toolkit.diff.outcomes import diff_outcomes
 from toolkit.diff.text import normalize
-from toolkit.errors import ToolkitError
+from toolkit.errors import DiffError
 from toolkit.records import TrialRecord
 
 __all__ = [
@@ -25,10 +25,6 @@ __all__ = [
     "CriterionChange", "OutcomeChange", "TagChange", "Event", "VersionRef", "WordOp",
     "EVENT_KINDS", "PARTS", "MATCH_THRESHOLD", "normalize",
 ]
-
-
-class DiffError(ToolkitError):
-    """Two records cannot be diffed (different trials, missing version ...)."""
 
 
 def diff_records(old: TrialRecord, new: TrialRecord, *, check_identity: bool = True) -> RecordDiff:

@@ -11,7 +11,8 @@ from toolkit.criteria import attach_criteria
 from toolkit.errors import InputError
 from toolkit.formats.raw import RawRecord
 from toolkit.formats.table import PACKAGES, mapper_module
-from toolkit.records import TrialRecord, with_hash
+from toolkit.canonical import with_hash
+from toolkit.records import TrialRecord
 
 __all__ = ["parse_record"]
 

@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any, Dict, Optional, Tuple
 
 from toolkit.normalize import fields
+from toolkit.normalize.fields import iso_date
 from toolkit.normalize.ages import parse_age
 from toolkit.records import Age, Design
 
@@ -25,16 +26,6 @@ __all__ = ["ENUMS", "iso_date", "enum_value", "block_text", "age_limit", "as_jso
 ENUMS: Dict[str, Dict[str, Any]] = json.loads(
     resources.files("toolkit.formats").joinpath("xml_enums.json").read_text("utf-8")
 )
-
-
-@functools.lru_cache(maxsize=4096)
-def iso_date(text: Optional[str]) -> Optional[str]:
-    """`toolkit.normalize.fields.iso_date` with a cache ("March 2001" -> "2001-03").
-
-    Registry dumps repeat the same few thousand dates; the cache makes the
-    conversion free after the first time.
-    """
-    return fields.iso_date(text)
 
 
 @functools.lru_cache(maxsize=4096)

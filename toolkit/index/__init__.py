@@ -2,6 +2,7 @@
 
 Public entry points:
     build_index(store, ...)   rebuild the index from the store's latest versions;
+    update_index(store, ...)  build it, or bring an existing one level with the store (`ptk index`);
     refresh(store, ...)       bring the index level with the store (after `ptk parse`);
     search(query, ...)        criterion hits of a query string and option filters;
     SearchIndex, Filters      the index on disk and the option filters.
@@ -11,20 +12,20 @@ Every Whoosh and tantivy import stays inside this package.
 
 from __future__ import annotations
 
-import sys
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 from toolkit.index.engines import ENGINES
-from toolkit.index.compile import Filters, compile_query, parse_age, parse_duration
+from toolkit.index.compile import Filters, compile_query, age_in_years, parse_duration
 from toolkit.index.search_index import IndexStatus, SearchIndex, _store_path, resolve_index_dir
 from toolkit.index.query import parse_query, render
+from toolkit.index.schema import SCHEMA_VERSION
 from toolkit.index.hits import (
     CriterionHit, TrialGroup, count_and_facets, count_hits, facet_counts, group_by_trial, run_search, suggest_terms,
 )
 
 __all__ = [
-    "Filters", "SearchIndex", "IndexStatus", "CriterionHit", "TrialGroup", "build_index", "refresh",
-    "search", "compile_query", "parse_query", "render", "parse_age", "parse_duration",
+    "Filters", "SearchIndex", "IndexStatus", "CriterionHit", "TrialGroup", "build_index", "update_index", "refresh",
+    "search", "compile_query", "parse_query", "render", "age_in_years", "parse_duration",
     "count_hits", "count_and_facets", "facet_counts", "group_by_trial", "run_search", "suggest_terms", "resolve_index_dir",
 ]
 
@@ -50,8 +51,33 @@ def build_index(store, *, index_dir=None, engine: Optional[str] = None,
         index.close()
 
 
-def refresh(store, *, index_dir=None, engine: Optional[str] = None,
-            quiet: bool = False, jobs: int = 1) -> Optional[IndexStatus]:
+def update_index(store, *, index_dir=None, engine: Optional[str] = None, rebuild: bool = False,
+                 progress: Optional[Callable[[int], None]] = None, jobs: int = 1) -> Tuple[dict, str]:
+    """Build the index, or bring an existing one level with the store.
+
+    A missing index, one of an older schema version, or `rebuild` starts
+    over; otherwise only trials with a new version are re-indexed.
+
+    Returns:
+        The index metadata and what was done ("built", "up to date", "updated: ...").
+
+    Raises:
+        SearchIndexError: another writer holds the index, or the engine is missing.
+    """
+    target = SearchIndex(index_dir, engine=engine)
+    try:
+        if rebuild or not target.exists() or target.meta().get("schema_version") != SCHEMA_VERSION:
+            target.close()
+            return build_index(store, index_dir=index_dir, engine=target.engine_name, progress=progress,
+                               jobs=jobs), "built"
+        status = target.refresh(store, progress=progress, jobs=jobs)
+        return target.meta(), ("up to date" if status.current else f"updated: {status.describe()}")
+    finally:
+        target.close()
+
+
+def refresh(store, *, index_dir=None, engine: Optional[str] = None, jobs: int = 1,
+            on_status: Optional[Callable[[str, IndexStatus], None]] = None) -> Optional[IndexStatus]:
     """Keep existing indexes current with their store: index new and changed
     trials, drop removed ones.
 
@@ -64,19 +90,20 @@ def refresh(store, *, index_dir=None, engine: Optional[str] = None,
         store: an open `toolkit.store.Store`.
         index_dir: index root (default `$PTK_INDEX` or `indexes/`).
         engine: whoosh or tantivy (default: every engine built there).
-        quiet: print no summary line on stderr.
         jobs: processes building documents (see `build_index`).
+        on_status: called with each refreshed index's path and what was out of date.
 
     Returns:
         What was out of date before the refresh (of the first index refreshed),
         or None when nothing was done.
     """
     root = resolve_index_dir(index_dir)
-    statuses = [_refresh_one(store, root, name, quiet=quiet, jobs=jobs) for name in ([engine] if engine else ENGINES)]
+    statuses = [_refresh_one(store, root, name, jobs=jobs, on_status=on_status)
+                for name in ([engine] if engine else ENGINES)]
     return next((status for status in statuses if status is not None), None)
 
 
-def _refresh_one(store, root, engine: str, *, quiet: bool, jobs: int) -> Optional[IndexStatus]:
+def _refresh_one(store, root, engine: str, *, jobs: int, on_status) -> Optional[IndexStatus]:
     index = SearchIndex(root, engine=engine)
     try:
         if not index.exists() or not index.built_from(store):
@@ -84,9 +111,8 @@ def _refresh_one(store, root, engine: str, *, quiet: bool, jobs: int) -> Optiona
         status = index.refresh(store, jobs=jobs)
     finally:
         index.close()
-    if not quiet:
-        action = "up to date" if status.current else f"updated ({status.describe()})"
-        print(f"search index {index.path}: {action}", file=sys.stderr)
+    if on_status is not None:
+        on_status(str(index.path), status)
     return status
 
 

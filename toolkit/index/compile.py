@@ -19,16 +19,15 @@ from toolkit.index.query import (
 )
 from toolkit.index.schema import FIELDS, normalize_keyword
 from toolkit.index.synonyms import SynonymTable, default_synonyms
-from toolkit.normalize.ages import to_years
+from toolkit import units
 
-__all__ = ["CRITERIA_ONLY", "Filters", "compile_query", "compile_node", "parse_duration", "parse_age", "query_terms"]
+__all__ = ["CRITERIA_ONLY", "Filters", "compile_query", "compile_node", "parse_duration", "age_in_years", "query_terms"]
 
 DEFAULT_FIELD = "text"
 CRITERIA_ONLY = Not(Word("kind", "trial"))
 
-# a unit's first letter -> its length in days, and its name in `toolkit.normalize.ages`
-_UNIT_DAYS = {"d": 1.0, "w": 7.0, "m": 30.4375, "y": 365.25, "h": 1 / 24}
-_UNIT_NAMES = {"d": "days", "w": "weeks", "m": "months", "y": "years", "h": "hours"}
+# a unit's first letter -> the unit it names in `toolkit.units`
+_UNIT_NAMES = {"d": "day", "w": "week", "m": "month", "y": "year", "h": "hour"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$")
 
 
@@ -47,26 +46,26 @@ class Filters:
 
 
 def parse_duration(text: str, *, default_unit: str = "d") -> float:
-    """A duration such as `4w`, `28d`, `6 months`, `1y` in days.
+    """A duration such as `4w`, `28d`, `6 months`, `1y` in days (`toolkit.units`: a month is 30 days).
 
     Raises:
         QueryError: when the text is not a number with a known unit.
     """
     value, unit = _amount(text, default_unit=default_unit)
-    return value * _UNIT_DAYS[unit]
+    return units.days(value, _UNIT_NAMES[unit])
 
 
-def parse_age(text: str) -> float:
-    """An age such as `10y`, `18`, `6m` in years (a bare number is years), as records give ages."""
+def age_in_years(text: str) -> float:
+    """An age option such as `10y`, `18`, `6m` in years (a bare number is years), as records give ages."""
     value, unit = _amount(text, default_unit="y")
-    return to_years(value, _UNIT_NAMES[unit])
+    return units.years(value, _UNIT_NAMES[unit])
 
 
 def _amount(text: str, *, default_unit: str) -> Tuple[float, str]:
     """The number and unit letter of a duration (see `parse_duration`)."""
     match = _DURATION.match(text.lower())
     unit = (match.group(2) or default_unit)[:1] if match else ""
-    if not match or unit not in _UNIT_DAYS or (match.group(2) and match.group(2).startswith("mi")):
+    if not match or unit not in _UNIT_NAMES or (match.group(2) and match.group(2).startswith("mi")):
         raise QueryError(f"not a duration: {text!r} (write e.g. 4w, 28d, 6m, 1y)")
     return float(match.group(1)), unit
 

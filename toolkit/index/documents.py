@@ -13,7 +13,8 @@ from typing import Iterator, List, Optional
 
 from toolkit.index.analysis import analyze, join_values
 from toolkit.index.schema import AGE_UNBOUNDED, normalize_keyword
-from toolkit.records import Criterion, TrialRecord, content_hash
+from toolkit.canonical import content_hash
+from toolkit.records import Criterion, TrialRecord
 
 __all__ = ["COUNTRY_SEPARATOR", "trial_key", "record_documents"]
 

@@ -23,7 +23,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import BinaryIO, Iterator, Optional, Tuple
 
-from toolkit.errors import ToolkitError
+from toolkit.errors import UnsafeXMLError, XMLReadError
 
 __all__ = [
     "XMLReadError", "UnsafeXMLError", "root_tag", "check_prolog", "parse_bytes",
@@ -40,14 +40,6 @@ MAX_PROLOG = 1 << 20
 _PROLOG = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
 _NAME = re.compile(rb"[^\s/>]+")
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-
-
-class XMLReadError(ToolkitError):
-    """An XML document cannot be read (malformed, truncated, wrong encoding)."""
-
-
-class UnsafeXMLError(XMLReadError):
-    """An XML document uses a feature refused for safety (a DTD, entities)."""
 
 
 def root_tag(head: bytes) -> Optional[str]:

@@ -15,16 +15,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence
 
-from toolkit.errors import ToolkitError
+from toolkit.errors import LexiconError
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LEXICON_PATH = DATA_DIR / "lexicon.json.gz"
 # key space: curly quotes straightened, hyphens inside words dropped ("anti-coagulant" = "anticoagulant")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "–": "", "—": "", "-": ""})
-
-
-class LexiconError(ToolkitError):
-    """The shipped lexicon is missing or malformed."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Dict, List, Pattern, Tuple
 
-from toolkit.errors import ToolkitError
+from toolkit import units as time_units
+from toolkit.errors import RulesError
 from toolkit.nlp.lexicon import DATA_DIR
 
 RULES_PATH = DATA_DIR / "rules.json"
@@ -16,10 +17,6 @@ _KEYS = {
     "units", "number_words", "relations", "directions", "anchors", "temporal",
     "negation_cues", "exception_cues", "comparators", "value_units", "age_cues", "context_filters",
 }
-
-
-class RulesError(ToolkitError):
-    """The rules file is missing keys or holds a bad regex."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +45,7 @@ class Rules:
             raise RulesError(f"rules keys differ: {sorted(set(data) ^ _KEYS)}")
         units = data["units"]
         return cls(
-            unit_days={name: spec["days"] for name, spec in units.items()},
+            unit_days={name: time_units.UNITS[name].days for name in units},
             unit_of_form={form: name for name, spec in units.items() for form in spec["forms"]},
             number_words=dict(data["number_words"]),
             relations=_compile(data["relations"]),

@@ -2,7 +2,7 @@
 
 `parse_age(text)` keeps the text as written and adds the number, the unit
 (normalised to years, months, weeks, days, hours or minutes) and the age in
-years (4 decimals). Text that states no limit ("N/A", "None", "no maximum
+years (4 decimals; the unit lengths are `toolkit.units`). Text that states no limit ("N/A", "None", "no maximum
 age") gives an `Age` with only its text; missing text gives `None`.
 """
 
@@ -11,19 +11,10 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from toolkit import units
 from toolkit.records import Age
 
-__all__ = ["parse_age", "in_years", "UNIT_YEARS"]
-
-# unit -> length in years (a year of 365.25 days, a month of 1/12 year)
-UNIT_YEARS = {
-    "years": 1.0,
-    "months": 1.0 / 12.0,
-    "weeks": 7.0 / 365.25,
-    "days": 1.0 / 365.25,
-    "hours": 1.0 / (365.25 * 24.0),
-    "minutes": 1.0 / (365.25 * 24.0 * 60.0),
-}
+__all__ = ["parse_age", "in_years"]
 
 _UNIT_WORDS = {
     "years": ("y", "yr", "yrs", "year", "years", "jahr", "jahre", "ans", "a", "岁", "周岁"),
@@ -70,16 +61,7 @@ def parse_age(text: Optional[str]) -> Optional[Age]:
     if unit is None:
         return Age(text=written)
     value = float(match.group("value").replace(",", "."))
-    return Age(text=written, value=value, unit=unit, years=to_years(value, unit))
-
-
-def to_years(value: float, unit: str) -> float:
-    """Convert an amount of `unit` to years, rounded to 4 decimals.
-
-    Raises:
-        KeyError: `unit` is not one of `UNIT_YEARS`.
-    """
-    return round(value * UNIT_YEARS[unit], 4)
+    return Age(text=written, value=value, unit=unit, years=units.years(value, unit))
 
 
 def _unit(word: Optional[str]) -> Optional[str]:

@@ -82,7 +82,7 @@ def _iso(year: int, month: Optional[int] = None, day: Optional[int] = None) -> O
 
 
 def iso_date(value: Any) -> Optional[str]:
-    """Turn a registry date into ISO 8601, keeping its precision.
+    """Turn a registry date into ISO 8601, keeping its precision (cached for text).
 
     Reads `2023-09-15`, `2023-09`, `2023/09/15`, `15/09/2023` (day first, as
     ICTRP and most non-US registries write it), `September 15, 2023`,
@@ -94,6 +94,14 @@ def iso_date(value: Any) -> Optional[str]:
     Returns:
         `YYYY-MM-DD`, `YYYY-MM` or `YYYY`; `None` when empty or unreadable.
     """
+    if isinstance(value, str):
+        return _iso_of_text(value)
+    return _iso_of_text(clean_text(value)) if value is not None else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_of_text(value: Optional[str]) -> Optional[str]:
+    """`iso_date` of a text; dumps repeat the same few thousand dates, so it is cached."""
     text = clean_text(value)
     if text is None:
         return None

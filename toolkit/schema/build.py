@@ -15,7 +15,7 @@ import re
 import typing
 from typing import Any, Mapping
 
-from toolkit import records
+from toolkit import codec, records
 
 __all__ = ["SCHEMA_ID", "build_record_schema", "dump_schema"]
 
@@ -56,7 +56,7 @@ def _collect(cls: type, defs: dict) -> None:
     notes = _field_notes(cls)
     properties, required = {}, []
     for f in dataclasses.fields(cls):
-        key = records._RENAMED.get(f.name, f.name)
+        key = codec.RENAMED.get(f.name, f.name)
         prop = _type_schema(hints[f.name], defs)
         if f.name in notes:
             prop = {"description": notes[f.name], **prop}

@@ -1,4 +1,4 @@
-"""A readable outline of a criteria tree, and the golden case files built on it.
+"""Golden case files of the criteria tree: a readable outline of each case and its expected outline.
 
 `render_outline(result)` writes one line per heading, criterion and note:
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, List
 
-from toolkit.errors import ToolkitError
+
 
 __all__ = ["render_outline", "GoldenCase", "load_cases", "dump_cases"]
 
@@ -61,7 +61,7 @@ class GoldenCase:
     expected: str
 
 
-class GoldenFormatError(ToolkitError):
+class GoldenFormatError(ValueError):
     """A case file is malformed."""
 
 
