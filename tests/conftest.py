@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -10,9 +11,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
-SHARED = REPO.parent / "shared"
-SHARED_DATA = SHARED / "data"
-SEED = SHARED / "seed" / "NCT06054113.txt"
+SHARED_DATA = Path(os.environ.get("PTK_DATA") or REPO.parent / "shared" / "data")
+HAVE_DATA = (SHARED_DATA / "ctgov-xml").is_dir()
+SLICES = REPO / "tests" / "fixtures" / "data"
 # The API v2 "Download JSON" arrays of ../shared/data/ctgov-v2 (377 studies).
 V2_ARRAYS = (
     "UserZetsu_dtx-analysis__ctg-studies.json",
@@ -34,12 +35,31 @@ def load_script(name: str):
     return sys.modules[name]
 
 
-def shared_path(*parts: str) -> Path:
-    """A path under ../shared/data; skips the test when the shared data is absent."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"shared data not available: {path}")
-    return path
+def data_path(*parts: str) -> Path:
+    """A file of the shared registry data: the whole file where `../shared/data` (or
+    `$PTK_DATA`) is, else its shipped slice in `tests/fixtures/data` (same relative path;
+    `scripts/make_test_slices.py` cuts it). Tests that need the whole file carry `data`."""
+    whole = SHARED_DATA.joinpath(*parts)
+    return whole if HAVE_DATA else SLICES.joinpath(*parts)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect the whole-data checks when the shared data is absent, and say so."""
+    if HAVE_DATA:
+        return
+    whole = [item for item in items if item.get_closest_marker("data")]
+    if whole:
+        config.hook.pytest_deselected(items=whole)
+        items[:] = [item for item in items if not item.get_closest_marker("data")]
+        config._ptk_data_deselected = len(whole)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    count = getattr(config, "_ptk_data_deselected", 0)
+    if count:
+        terminalreporter.write_line(
+            f"{count} whole-data checks deselected: no shared data at {SHARED_DATA}"
+            " (set PTK_DATA to the folder of the shared registry data to run them)")
 
 
 @pytest.fixture

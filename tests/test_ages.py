@@ -7,7 +7,7 @@ import gzip
 
 import pytest
 
-from conftest import shared_path
+from conftest import data_path
 from toolkit.normalize.ages import parse_age
 from toolkit.records import Age
 
@@ -51,13 +51,13 @@ def test_ages_strips_written_text():
     assert parse_age("  18 Years ").text == "18 Years"
 
 
-@pytest.mark.slow
+@pytest.mark.data
 def test_ages_every_cthist_limit_parses():
     """Every age limit of the cthist version tables gives a value or states no limit."""
     csv.field_size_limit(10**9)
     seen = 0
     for name in ("ctgov_versions_2022-03.csv.gz", "drks_versions_2022-03.csv.gz"):
-        path = shared_path("versions-cthist", name)
+        path = data_path("versions-cthist", name)
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
                 for column in ("min_age", "max_age"):

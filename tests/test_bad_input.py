@@ -13,7 +13,7 @@ import zipfile
 
 import pytest
 
-from conftest import shared_path
+from conftest import data_path
 from toolkit.errors import Failure, InputError
 from toolkit.formats import parse_record
 from toolkit.formats import iter_records
@@ -24,7 +24,7 @@ IDS = ["NCT01130532", "NCT03596047", "NCT04396795", "NCT01122264"]
 
 
 def _study_bytes(nct_id: str) -> bytes:
-    with zipfile.ZipFile(shared_path("ctgov-v2", URO_ZIP)) as archive:
+    with zipfile.ZipFile(data_path("ctgov-v2", URO_ZIP)) as archive:
         return archive.read(f"{nct_id}.json")
 
 
@@ -232,7 +232,7 @@ def test_bad_input_truncated_zip_entry_too_large_to_salvage_is_refused(tmp_path,
 
 
 def _website_download() -> tuple:
-    path = shared_path("ctgov-v2", "dgg32_clinical-trials-public__ctg-studies.json")
+    path = data_path("ctgov-v2", "dgg32_clinical-trials-public__ctg-studies.json")
     data = path.read_bytes()
     ids = [s["protocolSection"]["identificationModule"]["nctId"] for s in json.loads(data)]
     return data, ids

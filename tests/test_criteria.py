@@ -227,7 +227,7 @@ def test_criteria_hard_wrapped_continuation_joined():
     ]
 
 
-@pytest.mark.slow
+@pytest.mark.data
 def test_criteria_line_endings_do_not_change_the_tree():
     """CRLF legacy XML gives the same tree as the same text with LF."""
     case = next(c for c in CASES if c.name == "numbered_wrapped")

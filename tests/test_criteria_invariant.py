@@ -27,7 +27,7 @@ import zipfile
 
 import pytest
 
-from conftest import shared_path
+from conftest import data_path
 from toolkit.criteria.tree import criterion_text, parse_criteria
 from toolkit.records import walk_criteria
 
@@ -67,10 +67,10 @@ def invariant_errors(text: str) -> list:
 
 
 def _ctgov_json_texts():
-    for path in sorted(shared_path("ctgov-v2").glob("*ctg-studies*.json")):
+    for path in sorted(data_path("ctgov-v2").glob("*ctg-studies*.json")):
         for study in json.loads(path.read_text(encoding="utf-8")):
             yield _v2_text(study)
-    with zipfile.ZipFile(shared_path("ctgov-v2", "Marc-Morcos_urology__ctg-studies.json.zip")) as archive:
+    with zipfile.ZipFile(data_path("ctgov-v2", "Marc-Morcos_urology__ctg-studies.json.zip")) as archive:
         for name in archive.namelist():
             if name.endswith(".json"):
                 yield _v2_text(json.loads(archive.read(name)))
@@ -84,7 +84,7 @@ def _v2_text(study: dict):
 
 def _ctgov_xml_texts():
     """(NCT id, criteria textblock) of every study; ElementTree reads only the two elements."""
-    with tarfile.open(shared_path("ctgov-xml", "ctgov_xml_2023-02.tar.gz")) as archive:
+    with tarfile.open(data_path("ctgov-xml", "ctgov_xml_2023-02.tar.gz")) as archive:
         for member in archive:
             if member.name.endswith(".xml"):
                 data = archive.extractfile(member).read()
@@ -101,7 +101,7 @@ def ictrp_text(inclusion: str, exclusion: str) -> str:
 
 
 def _ictrp_texts():
-    root = ET.parse(shared_path("ictrp", "ICTRP-Results_18Mar2020.xml")).getroot()
+    root = ET.parse(data_path("ictrp", "ICTRP-Results_18Mar2020.xml")).getroot()
     for trial in root.iter("Trial"):
         text = ictrp_text(trial.findtext("Inclusion_Criteria"), trial.findtext("Exclusion_Criteria"))
         yield trial.findtext("TrialID"), text
@@ -109,12 +109,12 @@ def _ictrp_texts():
 
 def _cthist_texts():
     csv.field_size_limit(10**9)
-    path = shared_path("versions-cthist", "ctgov_versions_2022-03.csv.gz")
+    path = data_path("versions-cthist", "ctgov_versions_2022-03.csv.gz")
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             parts = json.loads(row["criteria"]) if row["criteria"].startswith("[") else []
             yield f"{row['nctid']} v{row['version_number']}", "\n\n".join(parts)
-    path = shared_path("versions-cthist", "drks_versions_2022-03.csv.gz")
+    path = data_path("versions-cthist", "drks_versions_2022-03.csv.gz")
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             yield f"{row['drksid']} v{row['version_number']}", _drks_text(row)
@@ -130,7 +130,7 @@ def _drks_text(row: dict) -> str:
 
 def _chia_texts():
     """Chia corpus criteria files (CRLF line ends kept: open with newline="")."""
-    for path in sorted(shared_path("chia-train").glob("NCT*_*.txt")):
+    for path in sorted(data_path("chia-train").glob("NCT*_*.txt")):
         with open(path, encoding="utf-8", newline="") as handle:
             yield path.stem, handle.read()
 
@@ -145,7 +145,7 @@ SOURCES = {
 MINIMUM = {"chia": 1500, "ctgov_json": 1000, "ctgov_xml": 6700, "ictrp": 570, "cthist": 800}
 
 
-@pytest.mark.slow
+@pytest.mark.data
 @pytest.mark.parametrize("source", sorted(SOURCES))
 def test_criteria_invariant_every_shared_record(source):
     failures, seen = [], 0

@@ -13,7 +13,7 @@ import zipfile
 
 import pytest
 
-from conftest import shared_path
+from conftest import data_path
 from toolkit.errors import Failure, InputError
 from toolkit.formats import parse_record
 from toolkit.normalize import fields
@@ -34,12 +34,12 @@ ARRAY_COUNTS = [
 
 
 def _array_study(name: str, nct_id: str) -> dict:
-    studies = json.loads(shared_path("ctgov-v2", name).read_text("utf-8"))
+    studies = json.loads(data_path("ctgov-v2", name).read_text("utf-8"))
     return next(s for s in studies if s["protocolSection"]["identificationModule"]["nctId"] == nct_id)
 
 
 def _zip_study(nct_id: str) -> dict:
-    with zipfile.ZipFile(shared_path("ctgov-v2", URO_ZIP)) as archive:
+    with zipfile.ZipFile(data_path("ctgov-v2", URO_ZIP)) as archive:
         return json.loads(archive.read(f"{nct_id}.json"))
 
 
@@ -76,10 +76,10 @@ def _dropped(study: dict, record) -> list:
 
 # --- whole shared data set ---------------------------------------------------
 
-@pytest.mark.slow
+@pytest.mark.data
 @pytest.mark.parametrize("name,count", ARRAY_COUNTS + [(URO_ZIP, 635)])
 def test_ctgov_json_every_shared_study_parses_and_keeps_every_value(name, count):
-    path = shared_path("ctgov-v2", name)
+    path = data_path("ctgov-v2", name)
     records, failures = [], []
     for raw in iter_records(path):
         if isinstance(raw, Failure):
@@ -94,11 +94,11 @@ def test_ctgov_json_every_shared_study_parses_and_keeps_every_value(name, count)
     assert len(records) == count
 
 
-@pytest.mark.slow
+@pytest.mark.data
 def test_ctgov_json_arrays_hold_377_studies_in_source_order():
     total = 0
     for name, _ in ARRAY_COUNTS:
-        path = shared_path("ctgov-v2", name)
+        path = data_path("ctgov-v2", name)
         expected = [s["protocolSection"]["identificationModule"]["nctId"] for s in json.loads(path.read_text("utf-8"))]
         assert [raw.payload["protocolSection"]["identificationModule"]["nctId"] for raw in iter_records(path)] == expected
         assert [raw.index for raw in iter_records(path)] == list(range(len(expected)))

@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from conftest import CORPUS, shared_path
+from conftest import CORPUS, data_path
 from toolkit.errors import Failure
 from toolkit.formats import parse_record
 from toolkit.formats.ctgov_xml.map import MAPPED_ELEMENTS
@@ -49,7 +49,7 @@ TARBALL_CASES = {
 def tarball_records():
     """The TARBALL_CASES studies, read from the real tarball in one pass."""
     found = {}
-    with tarfile.open(shared_path(*TARBALL)) as archive:
+    with tarfile.open(data_path(*TARBALL)) as archive:
         for member in archive:
             stem = member.name.rsplit("/", 1)[-1][:-4]
             if stem in TARBALL_CASES:
@@ -313,11 +313,11 @@ def test_ctgov_xml_reads_a_zip_of_studies(tmp_path):
     assert len(failures) == 1 and failures[0].record == "NCT0000xxxx/broken.xml"
 
 
-@pytest.mark.slow
+@pytest.mark.data
 def test_ctgov_xml_parses_every_study_of_the_tarball():
     records, failures, results = 0, [], 0
     ids, with_text, with_criteria = set(), 0, 0
-    for raw in iter_records(shared_path(*TARBALL)):
+    for raw in iter_records(data_path(*TARBALL)):
         if isinstance(raw, Failure):
             failures.append(raw.describe())
             continue

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.conftest import CORPUS, shared_path
+from tests.conftest import CORPUS, data_path
 from toolkit.diff import MATCH_THRESHOLD, diff_records
 from toolkit.criteria import attach_criteria
 from toolkit.formats import parse_record
@@ -100,7 +100,7 @@ def test_diff_criteria_added_and_dropped(version5):
     assert sorted(e.kind for e in diff.events) == ["exclusion_criterion_added", "exclusion_criterion_dropped"]
 
 
-@pytest.mark.slow
+@pytest.mark.data
 @pytest.mark.parametrize("trial_id,versions,expected", [
     # v0 wrote the inclusion criteria as one paragraph, v1 as five bullets: no change
     ("NCT04348864", (0, 1), []),
@@ -115,7 +115,7 @@ def test_diff_criteria_ictrp_regrouped_bullets(trial_id, versions, expected):
 
 def _ictrp_versions(trial_id):
     """The versions of one trial in the ICTRP weekly versions file, parsed."""
-    path = shared_path("ictrp", "ictrp_covid19_versions.jsonl.gz")
+    path = data_path("ictrp", "ictrp_covid19_versions.jsonl.gz")
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         lines = [json.loads(line) for line in handle if f'"TrialID": "{trial_id}"' in line[:60]]
     return [parse_record(RawRecord("ictrp_versions", line, path=str(path))) for line in lines]

@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from tests.conftest import shared_path
+from tests.conftest import data_path
 from toolkit.diff import diff_records
 from toolkit.diff.text import comparison_key
 
@@ -43,7 +43,7 @@ _NO_VALUE = {"", "NA", "[---]*"}
 
 def _rows(parts):
     csv.field_size_limit(2**31 - 1)
-    with gzip.open(shared_path(*parts), "rt", encoding="utf-8", newline="") as handle:
+    with gzip.open(data_path(*parts), "rt", encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -64,13 +64,13 @@ def _consecutive(rows, id_column, versions):
             yield a, b, diff_records(old, new)
 
 
-@pytest.mark.slow
+@pytest.mark.data
 @pytest.mark.parametrize("parts,id_column,columns", [
     (CTGOV, "nctid", CTGOV_COLUMNS),
     (DRKS, "drksid", DRKS_COLUMNS),
 ])
 def test_diff_cthist_field_changes_equal_column_changes(parts, id_column, columns, history_versions):
-    versions = history_versions(str(shared_path(*parts)))
+    versions = history_versions(str(data_path(*parts)))
     pairs = 0
     for a, b, diff in _consecutive(_rows(parts), id_column, versions):
         where = (a[id_column], a["version_number"], b["version_number"])
@@ -84,14 +84,14 @@ def test_diff_cthist_field_changes_equal_column_changes(parts, id_column, column
     assert pairs > 300
 
 
-@pytest.mark.slow
+@pytest.mark.data
 @pytest.mark.parametrize("parts,id_column", [(CTGOV, "nctid"), (DRKS, "drksid")])
 def test_diff_cthist_criteria_changed_iff_normalised_text_changed(parts, id_column, history_versions):
     """Same normalised criteria: nothing reported; other letters or digits: a change reported.
 
     In between (bullets regrouped, punctuation edited) either answer is allowed.
     """
-    versions = history_versions(str(shared_path(*parts)))
+    versions = history_versions(str(data_path(*parts)))
     changed_pairs = 0  # pairs whose criteria words changed
     for trial_rows in _by_trial(_rows(parts), id_column).values():
         records = versions[trial_rows[0][id_column]]
@@ -129,9 +129,9 @@ def _criteria_keys(record):
     return [item.norm for item in criteria_items(record)]
 
 
-@pytest.mark.slow
+@pytest.mark.data
 def test_diff_cthist_outcome_time_frame_changes_caught(history_versions):
-    versions = history_versions(str(shared_path(*CTGOV)))
+    versions = history_versions(str(data_path(*CTGOV)))
     caught = 0
     for a, b, diff in _consecutive(_rows(CTGOV), "nctid", versions):
         for measure, (old_frame, new_frame) in _frame_changes(a, b).items():

@@ -76,9 +76,9 @@ def test_diff_fields_every_record_field_is_compared(with_sites):
 
 def test_diff_fields_absent_and_empty_source_keys_alike(history_versions):
     """ctrdata's EU CTR converter writes empty product fields as "" in 2024 and leaves them out in 2022."""
-    from tests.conftest import shared_path
+    from tests.conftest import data_path
 
-    versions = history_versions(str(shared_path("multiregistry", "ctrdata_versions.jsonl.gz")))["2014-002606-20-PT"]
+    versions = history_versions(str(data_path("multiregistry", "ctrdata_versions.jsonl.gz")))["2014-002606-20-PT"]
     fields = {f.field for f in diff_records(versions[0], versions[1]).fields}
     assert "extra.dimp" not in fields
     assert "extra.e83single_site_trial" in fields  # a renamed key is still shown

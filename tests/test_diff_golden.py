@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS, SHARED_DATA, shared_path
+from conftest import CORPUS, data_path
 from toolkit.diff import diff_records
 
 FIXTURES = Path(__file__).parent / "fixtures" / "diff"
@@ -41,7 +41,7 @@ CASES = {
 
 
 def _path(where) -> str:
-    return str(where if isinstance(where, Path) else shared_path(*where))
+    return str(where if isinstance(where, Path) else data_path(*where))
 
 
 def project(diff) -> dict:
@@ -84,4 +84,4 @@ def test_diff_golden_json_follows_the_schema(case, history_versions):
 
 def test_diff_golden_cases_have_files():
     assert sorted(p.stem for p in FIXTURES.glob("*.json")) == sorted(CASES)
-    assert SHARED_DATA.name == "data"
+

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.conftest import CORPUS, shared_path
+from tests.conftest import CORPUS, data_path
 from toolkit.errors import Failure, InputError
 from toolkit.formats.cthist_csv import map as cthist_map
 from toolkit.formats.ctrdata import map as ctrdata_map
@@ -38,14 +38,14 @@ def _read(module, data: bytes, name="x"):
     (ctrdata, ("ictrp", "ICTRP-Results_18Mar2020.xml"), False),
 ])
 def test_history_readers_sniff_decompressed_heads(module, parts, expected):
-    path = shared_path(*parts)
+    path = data_path(*parts)
     raw = path.read_bytes()[:200_000]
     head = gzip.decompress(path.read_bytes())[:16384] if raw[:2] == b"\x1f\x8b" else raw[:16384]
     assert module.sniff(head, path.name) is expected
 
 
 def test_history_readers_cthist_sniffs_gzipped_head():
-    path = shared_path("versions-cthist", "drks_versions_2022-03.csv.gz")
+    path = data_path("versions-cthist", "drks_versions_2022-03.csv.gz")
     assert cthist_csv.sniff(path.read_bytes()[:4096], path.name)
 
 
@@ -55,9 +55,9 @@ def test_history_readers_cthist_sniffs_gzipped_head():
     (("ictrp", "ictrp_covid19_versions.jsonl.gz"), ictrp_versions, 6176),
     (("multiregistry", "ctrdata_versions.jsonl.gz"), ctrdata, 179),
 ])
-@pytest.mark.slow
+@pytest.mark.data
 def test_history_readers_read_and_map_every_version(parts, module, count):
-    path = shared_path(*parts)
+    path = data_path(*parts)
     mapper = {cthist_csv: cthist_map, ictrp_versions: ictrp_map, ctrdata: ctrdata_map}[module]
     with gzip.open(path) as stream:
         items = list(module.read(stream, path=str(path)))
@@ -154,7 +154,7 @@ def test_history_readers_drks_statuses(status, expected):
 
 
 def _ictrp_line(trial_id: str, index: int = 0) -> dict:
-    return _ictrp_lines(str(shared_path("ictrp", "ictrp_covid19_versions.jsonl.gz")))[(trial_id, index)]
+    return _ictrp_lines(str(data_path("ictrp", "ictrp_covid19_versions.jsonl.gz")))[(trial_id, index)]
 
 
 @functools.lru_cache(maxsize=1)
@@ -196,7 +196,7 @@ def test_history_readers_jsonl_bad_line_is_failure_and_reading_goes_on():
 
 
 def _ctrdata_lines(register: str):
-    return [line for line in _all_ctrdata(str(shared_path("multiregistry", "ctrdata_versions.jsonl.gz")))
+    return [line for line in _all_ctrdata(str(data_path("multiregistry", "ctrdata_versions.jsonl.gz")))
             if line["ctrname"] == register]
 
 

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import CORPUS, shared_path
+from conftest import CORPUS, data_path
 from toolkit.errors import Failure, RecordError
 from toolkit.formats import parse_record
 from toolkit.formats.ictrp_xml.map import MAPPED, eligibility_text, phases_of, record_from_fields, registry_of
@@ -239,8 +239,9 @@ def test_ictrp_xml_trial_without_id_fails_alone_in_the_pipeline(tmp_path):
     assert "no <TrialID>" in failure.reason and failure.path == str(path) and failure.record == "#1"
 
 
+@pytest.mark.data
 def test_ictrp_xml_streams_the_export_in_bounded_memory():
-    path = shared_path(*EXPORT)
+    path = data_path(*EXPORT)
     tracemalloc.start()
     try:
         with open(path, "rb") as stream:
@@ -258,10 +259,10 @@ def test_ictrp_xml_sample_is_found_in_its_folder():
     assert [r.index for r in found] == list(range(45))
 
 
-@pytest.mark.slow
+@pytest.mark.data
 def test_ictrp_xml_parses_every_trial_of_the_export():
     registries, failures, ids, with_criteria = collections.Counter(), [], set(), 0
-    for raw in iter_records(shared_path(*EXPORT)):
+    for raw in iter_records(data_path(*EXPORT)):
         if isinstance(raw, Failure):
             failures.append(raw.describe())
             continue

@@ -12,7 +12,7 @@ import itertools
 
 import pytest
 
-from tests.conftest import CORPUS, shared_path
+from tests.conftest import CORPUS, data_path
 from toolkit.errors import SearchIndexError
 from toolkit.index import Filters, SearchIndex, build_index, compile_query, count_hits, refresh, run_search
 from toolkit.index.analysis import analyze
@@ -28,7 +28,7 @@ def records():
     from toolkit.nlp import tag_record
     from toolkit.ingest import iter_parsed
 
-    tarball = shared_path("ctgov-xml", "ctgov_xml_2023-02.tar.gz")
+    tarball = data_path("ctgov-xml", "ctgov_xml_2023-02.tar.gz")
     outcomes = itertools.chain(
         iter_parsed([CORPUS / "seed", CORPUS / "ctgov-xml"], tagger=tag_record),
         itertools.islice(iter_parsed([tarball], tagger=tag_record), SHARED_SLICE))

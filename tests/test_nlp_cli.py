@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from conftest import shared_path
+from conftest import data_path
 from toolkit.cli import main
 
 
@@ -16,7 +16,7 @@ def _jsonl(output):
 
 
 def test_nlp_cli_offsets_count_crlf_of_chia_file(tmp_path):
-    source = shared_path("chia-train", "NCT00182520_exc.txt")
+    source = data_path("chia-train", "NCT00182520_exc.txt")
     raw = source.read_bytes()
     assert b"\r\n" in raw
     result = CliRunner().invoke(main, ["tag", "--jsonl", str(source)])

@@ -80,7 +80,7 @@ def test_nlp_pipeline_tag_record_keeps_everything_but_tags(sample_records):
     assert tagged.content_hash == record.content_hash
 
 
-@pytest.mark.slow
+@pytest.mark.data
 def test_nlp_pipeline_tags_every_shipped_record_with_valid_offsets(sample_records):
     tagged_criteria = 0
     for record in sample_records:
@@ -91,12 +91,12 @@ def test_nlp_pipeline_tags_every_shipped_record_with_valid_offsets(sample_record
     assert tagged_criteria > 100
 
 
-@pytest.mark.slow
+@pytest.mark.data
 def test_nlp_pipeline_tags_shared_api_v2_records_with_valid_offsets():
-    from conftest import shared_path
+    from conftest import data_path
     from toolkit.ingest import iter_parsed
 
-    path = shared_path("ctgov-v2", "dgg32_clinical-trials-public__ctg-studies5.json")
+    path = data_path("ctgov-v2", "dgg32_clinical-trials-public__ctg-studies5.json")
     labels = set()
     records = 0
     for outcome in iter_parsed([str(path)]):

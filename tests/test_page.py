@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import shared_path
+from conftest import CORPUS, data_path
 from toolkit.errors import Failure, InputError
 from toolkit.formats.ctgov_page.map import registry_of, split_page, to_record
 from toolkit.formats.ctgov_page.layout import RULES
@@ -233,14 +233,14 @@ def test_page_variant_missing_headings_are_absent():
 
 
 @pytest.mark.parametrize("parts,expected", [
-    (("..", "seed", "NCT06054113.txt"), True),
+    (CORPUS / "seed" / "NCT06054113.txt", True),
     (("multiregistry", "euctr_text_export_sample.txt"), False),
     (("ctgov-v2", "dgg32_clinical-trials-public__ctg-studies2.json"), False),
     (("chia-train", "NCT00050349_exc.txt"), False),
     (("README.md",), False),
 ])
 def test_page_sniff_real_files(parts, expected):
-    path = shared_path(*parts)
+    path = parts if isinstance(parts, Path) else data_path(*parts)
     assert page_reader.sniff(path.read_bytes()[:16384], path.name) is expected
 
 

@@ -22,7 +22,7 @@ from typing import Iterator, List, Tuple
 
 import pytest
 
-from conftest import V2_ARRAYS, shared_path
+from conftest import V2_ARRAYS, data_path
 from toolkit.formats import parse_record
 from toolkit.formats.ctgov_page import read as page_reader
 from toolkit.formats.raw import RawRecord
@@ -35,7 +35,7 @@ URO_ZIP = "Marc-Morcos_urology__ctg-studies.json.zip"
 
 
 def _studies(name: str) -> Iterator[dict]:
-    path = shared_path("ctgov-v2", name)
+    path = data_path("ctgov-v2", name)
     if name.endswith(".zip"):
         with zipfile.ZipFile(path) as archive:
             for member in archive.namelist():
@@ -87,7 +87,7 @@ def mismatches(original: TrialRecord, back: TrialRecord) -> List[Tuple[str, str]
     return found
 
 
-@pytest.mark.slow
+@pytest.mark.data
 @pytest.mark.parametrize("name", ARRAYS + [URO_ZIP])
 def test_page_roundtrip_every_study(name):
     count, failed = 0, []
@@ -99,7 +99,7 @@ def test_page_roundtrip_every_study(name):
     assert failed == []
 
 
-@pytest.mark.slow
+@pytest.mark.data
 def test_page_roundtrip_covers_the_page_fields():
     """The shared arrays exercise every part of the page the round trip guards."""
     seen = set()
@@ -149,7 +149,7 @@ def xml_studies() -> dict:
     from toolkit.formats.ctgov_xml import read as ctgov_xml
 
     found = {}
-    with tarfile.open(shared_path(*XML_ARCHIVE)) as archive:
+    with tarfile.open(data_path(*XML_ARCHIVE)) as archive:
         for n, member in enumerate(m for m in archive if m.isfile() and m.name.endswith(".xml")):
             trial_id = member.name.rsplit("/", 1)[-1][:-4]
             if n < XML_SAMPLE or trial_id in XML_ODD:
@@ -160,7 +160,7 @@ def xml_studies() -> dict:
     return found
 
 
-@pytest.mark.slow
+@pytest.mark.data
 def test_page_roundtrip_legacy_xml_sample(xml_studies):
     failed = []
     for raw in xml_studies.values():
@@ -170,7 +170,7 @@ def test_page_roundtrip_legacy_xml_sample(xml_studies):
     assert failed == []
 
 
-@pytest.mark.slow
+@pytest.mark.data
 @pytest.mark.parametrize("nct_id", sorted(XML_ODD))
 def test_page_roundtrip_legacy_xml_odd_study(xml_studies, nct_id):
     record = parse_record(xml_studies[nct_id])
@@ -180,7 +180,7 @@ def test_page_roundtrip_legacy_xml_odd_study(xml_studies, nct_id):
 # --- other registries and formats: the page carries them too ----------------------------
 
 
-@pytest.mark.slow
+@pytest.mark.data
 @pytest.mark.parametrize("parts,limit", [
     (("ictrp", "ICTRP-Results_18Mar2020.xml"), None),
     (("multiregistry", "ctrdata_versions.jsonl.gz"), None),
@@ -188,12 +188,13 @@ def test_page_roundtrip_legacy_xml_odd_study(xml_studies, nct_id):
     (("versions-cthist", "drks_versions_2022-03.csv.gz"), 150),
     (("ictrp", "ictrp_covid19_versions.jsonl.gz"), 300),
 ])
+@pytest.mark.data
 def test_page_roundtrip_other_sources(parts, limit):
     from toolkit.errors import Failure
     from toolkit.formats import iter_records
 
     count, failed = 0, []
-    for raw in itertools.islice(iter_records(str(shared_path(*parts))), limit):
+    for raw in itertools.islice(iter_records(str(data_path(*parts))), limit):
         if isinstance(raw, Failure):
             continue
         record = parse_record(raw)

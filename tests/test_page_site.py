@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import V2_ARRAYS, shared_path
+from conftest import V2_ARRAYS, data_path
 from toolkit.formats import parse_record
 from toolkit.formats.ctgov_page import read as page_reader
 from toolkit.formats.raw import RawRecord
@@ -37,7 +37,7 @@ def read_text(text: str, path: str = "page.txt") -> TrialRecord:
 
 def studies():
     for name in ARRAYS:
-        for study in json.loads(shared_path("ctgov-v2", name).read_text("utf-8")):
+        for study in json.loads(data_path("ctgov-v2", name).read_text("utf-8")):
             yield parse_record(RawRecord("ctgov_json", study, path=name))
 
 
@@ -69,7 +69,7 @@ RECOVERY_FLOORS = [
 ]
 
 
-@pytest.mark.slow
+@pytest.mark.data
 @pytest.mark.parametrize("field,floor", RECOVERY_FLOORS, ids=[f for f, _ in RECOVERY_FLOORS])
 def test_page_site_field_recovery(recovery, field, floor):
     count, rate = recovery[field]
@@ -95,7 +95,7 @@ def by_id() -> dict:
     return {record.trial_id: record for record in studies()}
 
 
-@pytest.mark.slow
+@pytest.mark.data
 @pytest.mark.parametrize("nct_id,field,odd", ODD_STUDIES, ids=[f"{n}:{f}" for n, f, _ in ODD_STUDIES])
 def test_page_site_odd_study(by_id, nct_id, field, odd):
     record = by_id[nct_id]

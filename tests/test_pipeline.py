@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, shared_path
+from conftest import CORPUS, data_path
 from toolkit.ingest import iter_parsed, parse_one, run_parse
 from toolkit.formats.raw import RawRecord
 from toolkit.store import Store
@@ -118,9 +118,9 @@ def test_pipeline_on_record_streams_in_source_order(tmp_path):
     assert seen == sorted(p.stem for p in XML_SAMPLE.glob("*.xml"))
 
 
-@pytest.mark.slow
+@pytest.mark.data
 def test_pipeline_whole_v2_zip_into_store(tmp_path):
-    dump = shared_path("ctgov-v2", "Marc-Morcos_urology__ctg-studies.json.zip")
+    dump = data_path("ctgov-v2", "Marc-Morcos_urology__ctg-studies.json.zip")
     with Store(tmp_path, create=True) as store:
         summary = run_parse([dump], store=store, jobs=2)
         stats = store.stats()
@@ -130,9 +130,9 @@ def test_pipeline_whole_v2_zip_into_store(tmp_path):
     assert len(summary.failed) <= 6  # a few odd records may fail; none may crash
 
 
-@pytest.mark.slow
+@pytest.mark.data
 def test_pipeline_version_history_numbers_versions_by_date(tmp_path):
-    dump = shared_path("versions-cthist", "ctgov_versions_2022-03.csv.gz")
+    dump = data_path("versions-cthist", "ctgov_versions_2022-03.csv.gz")
     with Store(tmp_path, create=True) as store:
         summary = run_parse([dump], store=store)
         again = run_parse([dump], store=store)
@@ -148,13 +148,13 @@ def test_pipeline_version_history_numbers_versions_by_date(tmp_path):
         assert [i.latest for i in infos] == [False] * (len(infos) - 1) + [True]
 
 
-@pytest.mark.slow
+@pytest.mark.data
 @pytest.mark.parametrize("parts, trials, versions", [
     (("multiregistry", "ctrdata_versions.jsonl.gz"), 102, 179),  # README: 102 trials, 179 versions
 ])
 def test_pipeline_multiregistry_versions_match_the_source(tmp_path, parts, trials, versions):
     with Store(tmp_path, create=True) as store:
-        summary = run_parse([shared_path(*parts)], store=store)
+        summary = run_parse([data_path(*parts)], store=store)
         stats = store.stats()
     assert summary.ok
     assert (stats.trials, stats.versions) == (trials, versions)

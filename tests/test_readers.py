@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from conftest import CORPUS, shared_path
+from conftest import CORPUS, data_path
 from toolkit.errors import Failure, UnknownFormatError
 from toolkit.formats import FORMATS, available_formats, iter_records, parse_record, read_member
 from toolkit.io import containers, jsonstream
@@ -23,7 +23,7 @@ SMALL_ARRAY = "dgg32_clinical-trials-public__ctg-studies.json"
 
 
 def _zip_text(name: str) -> str:
-    with zipfile.ZipFile(shared_path("ctgov-v2", URO_ZIP)) as archive:
+    with zipfile.ZipFile(data_path("ctgov-v2", URO_ZIP)) as archive:
         return archive.read(name).decode("utf-8")
 
 
@@ -44,7 +44,7 @@ def test_readers_detects_v2_json_from_content_whatever_the_name(name):
 
 
 def test_readers_api_metadata_tree_is_not_taken_for_studies():
-    path = shared_path("ctgov-v2", "api_v2_studies_metadata__aact-v2.json")
+    path = data_path("ctgov-v2", "api_v2_studies_metadata__aact-v2.json")
     (failure,) = iter_records(path)
     assert isinstance(failure, Failure) and failure.reason.startswith("unknown format")
 
@@ -96,7 +96,7 @@ def test_readers_reads_archives_nested_in_archives(tmp_path):
 
 
 def test_readers_bulk_zip_streams_one_record_per_entry():
-    path = shared_path("ctgov-v2", URO_ZIP)
+    path = data_path("ctgov-v2", URO_ZIP)
     first = next(iter(iter_records(path)))
     assert (first.entry, first.index, first.path) == ("NCT06600893.json", 0, str(path))
     assert first.where() == "NCT06600893.json"
@@ -114,7 +114,7 @@ def test_readers_ordinary_entry_names_are_safe(entry):
 
 @pytest.mark.parametrize("chunk", [1, 7, 1000, 65536])
 def test_readers_json_stream_independent_of_chunk_size(monkeypatch, chunk):
-    path = shared_path("ctgov-v2", SMALL_ARRAY)
+    path = data_path("ctgov-v2", SMALL_ARRAY)
     monkeypatch.setattr(jsonstream, "CHUNK_BYTES", chunk)
     with open(path, "rb") as stream:
         values = [item.value for item in jsonstream.iter_json(stream)]
@@ -122,18 +122,18 @@ def test_readers_json_stream_independent_of_chunk_size(monkeypatch, chunk):
 
 
 def test_readers_json_stream_reports_lines_of_records(tmp_path):
-    path = shared_path("ctgov-v2", SMALL_ARRAY)
+    path = data_path("ctgov-v2", SMALL_ARRAY)
     with open(path, "rb") as stream:
         lines = [item.line for item in jsonstream.iter_json(stream)]
     text = path.read_text("utf-8").splitlines()
     assert all(text[line - 1].lstrip().startswith("{") for line in lines)
 
 
-@pytest.mark.slow
+@pytest.mark.data
 def test_readers_memory_stays_flat_as_the_dump_grows(tmp_path):
-    studies = json.loads(shared_path("ctgov-v2", "UserZetsu_dtx-analysis__ctg-studies.json").read_text("utf-8"))
+    studies = json.loads(data_path("ctgov-v2", "UserZetsu_dtx-analysis__ctg-studies.json").read_text("utf-8"))
     peaks = []
-    list(iter_records(shared_path("ctgov-v2", SMALL_ARRAY)))  # imports happen outside the measure
+    list(iter_records(data_path("ctgov-v2", SMALL_ARRAY)))  # imports happen outside the measure
     for copies in (4, 16):
         path = tmp_path / f"dump{copies}.json"
         with open(path, "w", encoding="utf-8") as out:

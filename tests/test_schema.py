@@ -9,7 +9,7 @@ import sys
 import jsonschema
 import pytest
 
-from conftest import REPO, shared_path
+from conftest import REPO, data_path
 from toolkit.errors import ToolkitError
 from toolkit.ingest import iter_parsed
 from toolkit.records import TrialRecord
@@ -56,13 +56,13 @@ def test_schema_sample_records_validate(validator, sample_records):
         assert not errors, f"{record.trial_id}: {errors[0].message} at {list(errors[0].path)}"
 
 
-@pytest.mark.slow
+@pytest.mark.data
 @pytest.mark.parametrize("parts", [
     ("ctgov-v2", "scampbe3_my-website__ctg-studies.json"),
     ("ictrp", "ICTRP-Results_18Mar2020.xml"),
 ])
 def test_schema_shared_records_validate(validator, parts):
-    path = shared_path(*parts)
+    path = data_path(*parts)
     records = [o.record for o in iter_parsed([path]) if o.record is not None]
     assert records
     for record in records:

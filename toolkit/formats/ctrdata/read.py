@@ -13,7 +13,7 @@ from typing import BinaryIO, Iterator, Optional, Union
 
 from toolkit.errors import Failure
 from toolkit.formats.raw import RawRecord
-from toolkit.io.jsonstream import iter_version_lines
+from toolkit.formats.version_lines import iter_version_lines
 
 __all__ = ["FORMAT", "sniff", "read"]
 
