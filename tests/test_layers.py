@@ -17,7 +17,7 @@ PACKAGE = REPO / "toolkit"
 # lowest first; a layer is a list of top-level names under toolkit/ (a module or a package)
 LAYERS = (
     ("errors", "units"),
-    ("codec",),
+    ("codec", "workers"),
     ("records",),
     ("canonical", "schema"),
     ("normalize", "io"),

@@ -69,6 +69,10 @@ class UnsafeXMLError(XMLReadError):
     """An XML document uses a feature refused for safety (a DTD, entities)."""
 
 
+class ClusterUnavailable(ToolkitError):
+    """Dask distributed is not installed, or the scheduler cannot be reached."""
+
+
 class DiffError(ToolkitError):
     """Two records cannot be diffed (different trials, missing version ...)."""
 

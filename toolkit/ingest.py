@@ -17,7 +17,7 @@ import pickle
 import signal
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Union
 
 from toolkit.errors import Failure, InputError, ToolkitError
 from toolkit.formats.raw import RawRecord
@@ -134,7 +134,7 @@ def _path_failure(path, exc: Exception) -> Failure:
 
 
 def iter_parsed(paths: Sequence, *, format: Optional[str] = None, tagger: Optional[Tagger] = None,
-                jobs: int = 1) -> Iterator[Outcome]:
+                jobs: int = 1, cluster: Any = None) -> Iterator[Outcome]:
     """Yield one `Outcome` per source record, in source order.
 
     Args:
@@ -142,15 +142,20 @@ def iter_parsed(paths: Sequence, *, format: Optional[str] = None, tagger: Option
         format: a reader format name; detected per file when None.
         tagger: applied to every parsed record (e.g. `toolkit.nlp.tag_record`).
         jobs: worker processes for parsing (1 = in this process).
+        cluster: a Dask scheduler address (or client): the workers of that
+            cluster read, parse and tag; this process walks the inputs.
 
     Raises:
         UnknownFormatError: `format` names no installed reader.
+        ClusterUnavailable: `cluster` is given but cannot be reached.
     """
     from toolkit.formats import FORMATS, detect
 
     if format:
         detect.load_reader(format, FORMATS)
     paths = _as_list(paths)
+    if cluster is not None:
+        return _parse_on_cluster(_tasks(paths, format=format), tagger=tagger, format=format, address=cluster)
     if jobs <= 1:
         return (parse_one(item, tagger) for item in _read(paths, format=format))
     return _parse_in_workers(_tasks(paths, format=format), tagger=tagger, format=format, jobs=jobs)
@@ -270,6 +275,23 @@ def _parse_in_workers(tasks: Iterator[tuple], *, tagger: Optional[Tagger], forma
             yield from _collect(*pending.popleft(), tagger=tagger, format=format)
 
 
+def _run_chunk_with(unit: tuple) -> bytes:
+    """A cluster work unit: (chunk, tagger, format) -> the chunk's pickled outcomes."""
+    chunk, tagger, format = unit
+    outcomes = [o for task in chunk for o in _run_task(task, tagger, format)]
+    return pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _parse_on_cluster(tasks: Iterator[tuple], *, tagger: Optional[Tagger], format: Optional[str],
+                      address: Any) -> Iterator[Outcome]:
+    """Run chunks on a Dask cluster (`toolkit.workers.on_cluster`), results in source order."""
+    from toolkit.workers import on_cluster
+
+    units = ((chunk, tagger, format) for chunk in _chunks(tasks))
+    for blob in on_cluster(_run_chunk_with, units, address=address):
+        yield from _unpickle(blob)
+
+
 def _collect(chunk: list, result, *, tagger: Optional[Tagger], format: Optional[str]
              ) -> List[Outcome]:
     """A chunk's outcomes; run here when it could not go through a worker
@@ -342,7 +364,7 @@ class _Batcher:
 
 
 def run_parse(paths, *, store, format: Optional[str] = None, strict: bool = False,
-              tagger: Optional[Tagger] = None, jobs: int = 1,
+              tagger: Optional[Tagger] = None, jobs: int = 1, cluster: Any = None,
               batch_size: int = DEFAULT_BATCH_SIZE,
               on_record: Optional[Callable[[TrialRecord], None]] = None,
               on_failure: Optional[Callable[[Failure], None]] = None) -> ParseSummary:
@@ -355,6 +377,7 @@ def run_parse(paths, *, store, format: Optional[str] = None, strict: bool = Fals
         strict: stop at the first failure; the batch in progress is not written.
         tagger: applied to every record (e.g. `toolkit.nlp.tag_record`).
         jobs: worker processes for parsing.
+        cluster: a Dask scheduler address: parse and tag on its workers (see `iter_parsed`).
         batch_size: records per store transaction.
         on_record: called with each parsed record, in source order.
         on_failure: called with each failure as it happens.
@@ -367,7 +390,7 @@ def run_parse(paths, *, store, format: Optional[str] = None, strict: bool = Fals
     """
     batcher = _Batcher(store, batch_size=max(1, batch_size), strict=strict,
                        on_record=on_record, on_failure=on_failure)
-    outcomes = iter_parsed(paths, format=format, tagger=tagger, jobs=jobs)
+    outcomes = iter_parsed(paths, format=format, tagger=tagger, jobs=jobs, cluster=cluster)
     try:
         for outcome in outcomes:
             if not batcher.take(outcome):

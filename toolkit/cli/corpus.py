@@ -28,8 +28,11 @@ __all__ = ["parse", "show", "stats"]
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes for parsing.")
 @click.option("--no-tag", is_flag=True, help="Do not run the NLP taggers on the criteria.")
+@click.option("--cluster", metavar="ADDRESS",
+              help="Read, parse and tag on a Dask cluster (tcp://scheduler:8786); this process writes the store."
+                   " Needs pip install 'ptk[cluster]'.")
 @library_errors
-def parse(paths, format_, store_path, jsonl_out, strict, quiet, jobs, no_tag):
+def parse(paths, format_, store_path, jsonl_out, strict, quiet, jobs, no_tag, cluster):
     """Parse registry dumps (files, folders, .zip, .tar.gz, '-') into the corpus store.
 
     Exit code 0 when every record went in, 1 when any record failed.
@@ -40,7 +43,7 @@ def parse(paths, format_, store_path, jsonl_out, strict, quiet, jobs, no_tag):
     tagger = None if no_tag else default_tagger()
     with Store(store_path, create=True) as store, Progress("parsing", quiet=quiet) as progress:
         summary = run_parse(
-            list(paths), store=store, format=format_, strict=strict, tagger=tagger, jobs=jobs,
+            list(paths), store=store, format=format_, strict=strict, tagger=tagger, jobs=jobs, cluster=cluster,
             on_record=_record_sink(jsonl_out, progress),
             on_failure=lambda failure: progress.update(0, failed=1))
         _report_parse(summary, store_path=store.path, quiet=quiet)
