@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from toolkit.diff.model import CriterionChange
+from toolkit.diff.significance import COSMETIC, SUBSTANTIVE, text_significance
 from toolkit.diff.tags import tag_changes
 from toolkit.diff.text import _MARKER, best_pairs, comparison_key, exact_pairs, word_ops
 from toolkit.records import Criterion, TrialRecord
@@ -228,6 +229,7 @@ def _pair_change(a: Item, b: Item, score: float, fuzzy: bool, in_order: bool) ->
         moved.append("category")
     status = "modified" if fuzzy else ("moved" if moved else "unchanged")
     return CriterionChange(
+        significance=_pair_significance(a, b, status, moved),
         status=status, old_id=a.criterion.id, new_id=b.criterion.id,
         old_text=a.criterion.text, new_text=b.criterion.text,
         old_polarity=a.criterion.polarity, new_polarity=b.criterion.polarity,
@@ -238,15 +240,26 @@ def _pair_change(a: Item, b: Item, score: float, fuzzy: bool, in_order: bool) ->
     )
 
 
+def _pair_significance(a: Item, b: Item, status: str, moved: List[str]) -> Optional[str]:
+    """Cosmetic: reordered, re-headed or reworded with the same words; a polarity flip is not."""
+    if status == "unchanged":
+        return None
+    if "polarity" in moved:
+        return SUBSTANTIVE
+    if status == "moved":
+        return COSMETIC
+    return text_significance(a.criterion.text, b.criterion.text)
+
+
 def _added(item: Item) -> CriterionChange:
     c = item.criterion
-    return CriterionChange(status="added", new_id=c.id, new_text=c.text,
+    return CriterionChange(status="added", significance=SUBSTANTIVE, new_id=c.id, new_text=c.text,
                            new_polarity=c.polarity, new_category=c.category)
 
 
 def _removed(item: Item) -> CriterionChange:
     c = item.criterion
-    return CriterionChange(status="removed", old_id=c.id, old_text=c.text,
+    return CriterionChange(status="removed", significance=SUBSTANTIVE, old_id=c.id, old_text=c.text,
                            old_polarity=c.polarity, old_category=c.category)
 
 

@@ -6,13 +6,15 @@ vocabulary is `EVENT_KINDS` (documented in `toolkit/schema/diff.schema.json`).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any, Iterable, Iterator, List, Optional
 
 from toolkit.diff.model import CriterionChange, Event, FieldChange, OutcomeChange
+from toolkit.diff.significance import COSMETIC, SUBSTANTIVE
 from toolkit.diff.tags import threshold_direction
 
-__all__ = ["EVENT_KINDS", "events_for"]
+__all__ = ["EVENT_KINDS", "events_for", "contrast"]
 
 EVENT_KINDS = (
     "status_changed", "enrollment_raised", "enrollment_cut", "enrollment_type_changed",
@@ -61,7 +63,8 @@ def _field_events(fields: List[FieldChange]) -> Iterator[Event]:
     for f in fields:
         handler = _FIELD_HANDLERS.get(f.field)
         if handler is not None:
-            yield from handler(f)
+            for event in handler(f):
+                yield dataclasses.replace(event, significance=f.significance or SUBSTANTIVE)
 
 
 def _status(f: FieldChange) -> Iterator[Event]:
@@ -129,9 +132,18 @@ def _collection(added_kind: str, removed_kind: str, noun: str):
 
 def _set_changed(kind: str, noun: str):
     def handler(f: FieldChange) -> Iterator[Event]:
-        yield Event(kind, f"{noun} changed: -{list(f.removed)} +{list(f.added)}",
-                    f.field, list(f.removed), list(f.added))
+        yield Event(kind, f"{noun} changed: {_listing(f)}", f.field,
+                    list(f.removed) + list(f.before or ()), list(f.added) + list(f.after or ()))
     return handler
+
+
+def _listing(f: FieldChange) -> str:
+    """"added X; removed Y; A -> B" in words, never a Python list."""
+    parts = [f"added {'; '.join(f.added)}"] if f.added else []
+    parts += [f"removed {'; '.join(f.removed)}"] if f.removed else []
+    parts += [f"{x} -> {y}" for x, y in zip(f.before or (), f.after or ())
+              if isinstance(f.before, list) and isinstance(f.after, list)]
+    return ", ".join(parts) or "reworded"
 
 
 _FIELD_HANDLERS = {
@@ -193,9 +205,10 @@ def _criterion_events(c: CriterionChange) -> List[Event]:
                       "criteria", c.old_text, None, c.old_id)]
     events = []
     if set(c.moved) & {"polarity", "category"}:
+        level = SUBSTANTIVE if "polarity" in c.moved else COSMETIC
         events.append(Event("criterion_moved", f"criterion {c.old_id} moved to {c.new_id} "
                             f"({c.old_polarity}/{c.old_category} -> {c.new_polarity}/{c.new_category})",
-                            "criteria", c.old_id, c.new_id, c.new_id))
+                            "criteria", c.old_id, c.new_id, c.new_id, significance=level))
     for tag in c.tags:
         events += _tag_events(c, tag)
     return events
@@ -236,7 +249,20 @@ def _outcome_events(o: OutcomeChange) -> List[Event]:
         if what in o.changes and o.new_kind in ("primary", "secondary"):
             before = o.old_measure if what == "measure" else o.old_time_frame
             after = o.new_measure if what == "measure" else o.new_time_frame
+            shown_before, shown_after = contrast(before, after, 80)
             events.append(Event(f"{o.new_kind}_outcome_changed", f"{o.new_kind} outcome "
-                                f"{what.replace('_', ' ')} changed: {_brief(before, 80)} -> {_brief(after, 80)}",
-                                f"outcomes.{what}", before, after))
+                                f"{what.replace('_', ' ')} changed: {shown_before} -> {shown_after}",
+                                f"outcomes.{what}", before, after,
+                                significance=SUBSTANTIVE if what in o.substantive else COSMETIC))
     return events
+
+
+def contrast(before: Any, after: Any, limit: int = 80) -> tuple:
+    """Short forms of two texts that differ on screen too: when both would
+    shorten alike, each starts a little before the first difference."""
+    a, b = " ".join(str(before).split()), " ".join(str(after).split())
+    if _brief(a, limit) != _brief(b, limit) or a == b:
+        return _brief(a, limit), _brief(b, limit)
+    start = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    start = max(0, a.rfind(" ", 0, max(0, start - 20)) + 1)
+    return "…" + _brief(a[start:], limit - 1), "…" + _brief(b[start:], limit - 1)
