@@ -47,7 +47,8 @@ def history(trial_id, registry, inputs, store_path, fmt):
 
 @click.command()
 @click.argument("items", nargs=-1, required=True, metavar="TRIAL_ID | OLD NEW")
-@click.option("--from", "from_", metavar="V", help="Old version: label, sequence number, date or hash prefix.")
+@click.option("--from", "from_", metavar="V",
+              help="Old version: vN (N-th version), label, date or hash prefix; an ambiguous value is an error.")
 @click.option("--to", "to", metavar="V", help="New version (default: the latest).")
 @click.option("--registry", metavar="NAME", help="Registry, when the trial id is ambiguous.")
 @click.option("--summary", is_flag=True, help="OLD_DUMP NEW_DUMP: one line per trial (added, removed, changed, parts).")
@@ -91,7 +92,7 @@ def _is_dump(items: Sequence[str]) -> bool:
 
 
 def _pair(items, *, from_, to, registry, inputs, store_path, tag):
-    from toolkit.diff.history import pick_version
+    from toolkit.diff.versions import resolve_pair
 
     if len(items) == 2 and _both_paths(items):
         if from_ or to:
@@ -100,11 +101,7 @@ def _pair(items, *, from_, to, registry, inputs, store_path, tag):
     if len(items) != 1:
         raise click.UsageError("give one TRIAL_ID, or two existing files OLD NEW")
     versions = _versions(items[0], registry=registry, inputs=inputs, store_path=store_path, tag=tag)
-    new = pick_version(versions, to, default=-1)
-    old_default = versions.index(new) - 1 if new in versions else -2
-    if from_ is None and old_default < 0:
-        raise click.ClickException(f"{items[0]} has no version before {new.version or new.last_updated}")
-    return pick_version(versions, from_, default=old_default), new
+    return resolve_pair(versions, from_, to)
 
 
 def _show_pair(old, new, *, as_json: bool, as_html: bool, show_all: bool) -> bool:
@@ -167,26 +164,20 @@ def _single(path: str, *, tag: bool):
 
 
 def _versions(trial_id: str, *, registry, inputs, store_path, tag: bool = False) -> List:
-    """Every version of a trial, oldest first, from files or the store."""
+    """Every distinct version of a trial, oldest first, from files or the store."""
+    from toolkit.diff.versions import dedupe, select
+
     if inputs:
-        found = [r for r in _records(inputs, tag=tag) if r.trial_id == trial_id
-                 and (registry is None or r.registry == registry)]
-        if not found:
-            raise ToolkitError(f"{trial_id} is in none of: {', '.join(inputs)}")
-        return _dedupe(found)
+        tagger = None
+        if tag:
+            from toolkit.pipeline import default_tagger
+            tagger = default_tagger()
+        try:
+            return select(_records(inputs, tag=False), trial_id, registry=registry, tagger=tagger)
+        except ToolkitError:
+            raise ToolkitError(f"{trial_id} is in none of: {', '.join(inputs)}") from None
     from toolkit.store import Store
 
     with Store(store_path) as store:
         infos = store.versions(trial_id, registry=registry)
-        return [store.get(trial_id, registry=i.registry, version=i.content_hash) for i in infos]
-
-
-def _dedupe(records: list) -> list:
-    """Drop consecutive repeats of the same content (the store does the same)."""
-    out = []
-    for record in records:
-        if not out or out[-1].content_hash != record.content_hash or record.content_hash is None:
-            out.append(record)
-    return out
-
-
+        return dedupe(store.get(trial_id, registry=i.registry, version=i.content_hash) for i in infos)

@@ -35,6 +35,8 @@ from toolkit.records import Criterion, TrialRecord
 __all__ = ["MATCH_THRESHOLD", "Item", "criteria_items", "diff_criteria"]
 
 MATCH_THRESHOLD = 60.0
+REPEAT_RUN = 3
+_HEADING_ONLY = re.compile(r"^[\W_]*(?:key\s+)?(?:inclusion|exclusion)(?:\s+criteri[ao]n?)?[\W_]*$", re.I)
 _NOT_ALNUM = re.compile(r"[\W_]+")  # what `str.isalnum` rejects
 
 
@@ -62,9 +64,30 @@ def criteria_items(record: TrialRecord) -> List[Item]:
     items = []
     for criterion in criteria:
         norm = comparison_key(criterion.text)
-        if norm:
+        if norm and not _HEADING_ONLY.match(criterion.text or ""):
             items.append(Item(criterion, norm))
-    return items
+    return _without_repeats(items)
+
+
+def _without_repeats(items: List[Item]) -> List[Item]:
+    """Drop runs of `REPEAT_RUN` or more consecutive criteria that repeat
+    earlier ones word for word: a registry export that doubled the text
+    (ICTRP weekly records), not new criteria."""
+    seen, repeat = set(), []
+    for item in items:
+        repeat.append(item.norm in seen)
+        seen.add(item.norm)
+    out, i = [], 0
+    while i < len(items):
+        j = i
+        while j < len(items) and repeat[j]:
+            j += 1
+        if j - i >= REPEAT_RUN:
+            i = j
+            continue
+        out.extend(items[i:max(j, i + 1)])
+        i = max(j, i + 1)
+    return out
 
 
 def _line_criteria(text: str) -> List[Criterion]:
