@@ -29,7 +29,12 @@ BOOKKEEPING = frozenset({
     "required_header", "rank", "@attributes",  # legacy ClinicalTrials.gov: download date, search rank
 })
 # the same, nested inside kept values (API v2 `derivedSection.miscInfoModule.versionHolder`)
-_NESTED_BOOKKEEPING = frozenset({"versionHolder", "download_date"})
+# and the size of a legacy XML results block that the reader leaves out
+_NESTED_BOOKKEEPING = frozenset({"versionHolder", "download_date", "omitted_bytes"})
+# masking as the legacy XML spelled it before 2017 ("Double Blind (Subject, Caregiver, ...)"):
+# the level is the number of roles masked; roles renamed
+_MASKING_LEVELS = {1: "SINGLE", 2: "DOUBLE", 3: "TRIPLE", 4: "QUADRUPLE"}
+_ROLE_NAMES = {"SUBJECT": "PARTICIPANT", "CAREGIVER": "CARE_PROVIDER"}
 
 # field -> (how, part)
 _FIELDS = {
@@ -125,13 +130,36 @@ def _age_significance(a, b) -> str:
 
 def _object_changes(name: str, part: str, a: Any, b: Any) -> Iterator[FieldChange]:
     cls = type(a if a is not None else b)
+    same_masking = name == "design" and _same_masking(masking_key(a), masking_key(b))
     for f in dataclasses.fields(cls):
         x = getattr(a, f.name) if a is not None else None
         y = getattr(b, f.name) if b is not None else None
         x, y = _plain(x), _plain(y)
         if x != y:
-            yield FieldChange(f"{name}.{f.name}", part, x, y,
-                              significance=scalar_significance(f"{name}.{f.name}", x, y))
+            cosmetic = same_masking and f.name in ("masking", "who_masked")
+            yield FieldChange(f"{name}.{f.name}", part, x, y, significance=COSMETIC if cosmetic
+                              else scalar_significance(f"{name}.{f.name}", x, y))
+
+
+def _same_masking(x: tuple, y: tuple) -> bool:
+    return x[0] == y[0] and (x[1] == y[1] or x[1] is None or y[1] is None)
+
+
+def masking_key(design: Any) -> tuple:
+    """(level, roles) of a design's masking, alike across the 2017 schema change.
+
+    Before 2017 the legacy XML wrote "Double Blind (Subject, Caregiver,
+    Investigator, Outcomes Assessor)"; after, "Quadruple (Participant, Care
+    Provider, Investigator, Outcomes Assessor)". With roles named, the level
+    is their number; a side that names no roles is compared by level only.
+    """
+    if design is None:
+        return (None, None)
+    roles = tuple(sorted({_ROLE_NAMES.get(r, r) for r in design.who_masked or ()}))
+    level = _MASKING_LEVELS.get(len(roles), design.masking) if roles else design.masking
+    if level in ("NONE", "OPEN_LABEL", None):
+        return ("NONE", ())
+    return (level, roles or None)
 
 
 def _compare_eligibility(a, b, fields: list, texts: list) -> None:

@@ -183,27 +183,33 @@ def text_significance(old: Optional[str], new: Optional[str]) -> str:
         return COSMETIC
     if not words(old) or not words(new):
         return SUBSTANTIVE
+    if "".join(words(old)) == "".join(words(new)):  # "Post Graduate" / "Postgraduate", "follow-up" / "follow up"
+        return COSMETIC
     return COSMETIC if Counter(words(old)) == Counter(words(new)) else SUBSTANTIVE
 
 
 def value_significance(old, new) -> str:
     """Significance of a structured value (scalar, list or dict) that changed.
 
-    Lists compare as sets of item texts, dicts by their values' texts.
+    Lists compare as sets of item texts, dicts by their values' texts; a
+    text by its words in any order, or by its letters run together.
     """
-    return COSMETIC if _value_key(old) == _value_key(new) else SUBSTANTIVE
+    same = any(_value_key(old, bag) == _value_key(new, bag) for bag in (True, False))
+    return COSMETIC if same else SUBSTANTIVE
 
 
-def _value_key(value):
+def _value_key(value, bag: bool):
     if value is None or value == "" or value == [] or value == {}:
         return ()
     if isinstance(value, dict):
-        return tuple(sorted((str(k), _value_key(v)) for k, v in value.items() if _value_key(v) != ()))
+        keys = ((str(k), _value_key(v, bag)) for k, v in value.items())
+        return tuple(sorted(item for item in keys if item[1] != ()))
     if isinstance(value, (list, tuple)):
-        return tuple(sorted({_value_key(v) for v in value} - {()}, key=repr))
-    if isinstance(value, bool) or isinstance(value, (int, float)):
+        return tuple(sorted({_value_key(v, bag) for v in value} - {()}, key=repr))
+    if isinstance(value, (bool, int, float)):
         return (value,)
-    return tuple(sorted(Counter(words(str(value))).items()))
+    tokens = words(str(value))
+    return tuple(sorted(Counter(tokens).items())) if bag else ("".join(tokens),)
 
 
 def content_words(text: Optional[str], expansions: Optional[Dict[str, Tuple[str, ...]]] = None) -> FrozenSet[str]:

@@ -3,13 +3,13 @@
 Two exports of one history (different exporters, different snapshots) give
 the same version twice with different bookkeeping columns; `dedupe` keeps
 one version per canonical content (`canonical_key`: the record without its
-source, label, derived criteria tree, and bookkeeping `extra` keys).
+source and derived criteria tree, and bookkeeping `extra` keys).
 
 `resolve` turns what a user typed for `--from`/`--to` into one version:
 
 - `vN`: the N-th version (1 = oldest), and nothing else;
 - a version label as the registry gives it;
-- a date (`2015`, `2015-01`, `2015-01-30`): the version in force that day;
+- a date (`2015`, `2015-01`, `2015-01-30`; years 1900-2100): the version in force that day;
 - a content-hash prefix (4+ hex digits; it may start with a digit);
 - a bare number N: the label N, else the N-th version.
 
@@ -35,7 +35,7 @@ _DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 _HASH = re.compile(r"^[0-9a-fA-F]{4,}$")
 # nested bookkeeping: byte counts of text a converter left out, download stamps
 _NESTED_BOOKKEEPING = frozenset({"omitted_bytes", "versionHolder", "download_date"})
-_DERIVED = ("source", "version", "content_hash")
+_DERIVED = ("source", "content_hash")  # the label stays: a registry may post two versions alike
 
 
 @dataclass(frozen=True)
@@ -112,9 +112,9 @@ def _candidates(versions: Sequence[TrialRecord], wanted: str) -> List[Candidate]
         n = int(seq.group(1))
         return [Candidate(n, versions[n - 1], "sequence number")] if 1 <= n <= len(versions) else []
     found = [Candidate(i, v, "label") for i, v in numbered if v.version == wanted]
-    if wanted.isdigit() and 1 <= int(wanted) <= len(versions):
+    if wanted.isdigit() and not wanted.startswith("0") and 1 <= int(wanted) <= len(versions):
         found.append(Candidate(int(wanted), versions[int(wanted) - 1], "sequence number"))
-    if _DATE.match(wanted):
+    if _DATE.match(wanted) and 1900 <= int(wanted[:4]) <= 2100:
         dated = [(i, v) for i, v in numbered if v.last_updated and v.last_updated[:len(wanted)] <= wanted]
         if dated:
             found.append(Candidate(dated[-1][0], dated[-1][1], "date"))
