@@ -55,6 +55,8 @@ def history(trial_id, registry, inputs, store_path, fmt):
 @click.option("--json", "as_json", is_flag=True, help="Output the diff as JSON.")
 @click.option("--html", "as_html", is_flag=True, help="Output one self-contained HTML page.")
 @click.option("--all", "show_all", is_flag=True, help="Show unchanged criteria and outcomes too.")
+@click.option("--significance", type=click.Choice(["substantive", "cosmetic"]),
+              help="Only changes of this significance (cosmetic: case, punctuation, renumbering, same words).")
 @click.option("--exit-code", is_flag=True, help="Exit with 1 when the versions differ (like git diff).")
 @click.option("--tag/--no-tag", default=True, show_default=True,
               help="Tag criteria read from files (drugs, windows, values) before comparing.")
@@ -62,12 +64,14 @@ def history(trial_id, registry, inputs, store_path, fmt):
 @store_option
 @library_errors
 @click.pass_context
-def diff(ctx, items, from_, to, registry, summary, as_json, as_html, show_all, exit_code, tag, inputs, store_path):
+def diff(ctx, items, from_, to, registry, summary, as_json, as_html, show_all, significance, exit_code, tag, inputs,
+         store_path):
     """Compare two versions of a trial, two record files, or two dumps.
 
     \b
     ptk diff NCT02007772                 the last two stored versions
-    ptk diff NCT02007772 --from 4 --to 5 --html > diff.html
+    ptk diff NCT02007772 --from v4 --to v5 --html > diff.html
+    ptk diff NCT02007772 --significance substantive   what changed in substance
     ptk diff old.json new.json           two files holding one trial each
     ptk diff old_dump new_dump --summary per trial: added, removed, changed parts
     """
@@ -78,7 +82,8 @@ def diff(ctx, items, from_, to, registry, summary, as_json, as_html, show_all, e
     else:
         old, new = _pair(items, from_=from_, to=to, registry=registry, inputs=inputs,
                          store_path=store_path, tag=tag)
-        differs = _show_pair(old, new, as_json=as_json, as_html=as_html, show_all=show_all)
+        differs = _show_pair(old, new, as_json=as_json, as_html=as_html, show_all=show_all,
+                             significance=significance)
     if exit_code and differs:
         ctx.exit(1)
 
@@ -104,18 +109,20 @@ def _pair(items, *, from_, to, registry, inputs, store_path, tag):
     return resolve_pair(versions, from_, to)
 
 
-def _show_pair(old, new, *, as_json: bool, as_html: bool, show_all: bool) -> bool:
+def _show_pair(old, new, *, as_json: bool, as_html: bool, show_all: bool, significance=None) -> bool:
     from toolkit.diff import diff_records
     from toolkit.diff.render_html import render_html
     from toolkit.diff.render_text import render_text
 
     result = diff_records(old, new)
+    if significance:
+        result = result.only(significance)
     if as_json:
         emit_json(result.to_dict(include_unchanged=show_all))
     elif as_html:
         click.echo(render_html(result, show_unchanged=True), nl=False)
     else:
-        click.echo(render_text(result, show_unchanged=show_all))
+        click.echo(render_text(result, show_unchanged=show_all, show_cosmetic=show_all or significance == "cosmetic"))
     return result.changed
 
 
