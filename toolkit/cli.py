@@ -172,3 +172,6 @@ from toolkit.cli_search import index as _index_command, search as _search_comman
 
 main.add_command(_search_command)
 main.add_command(_index_command)
+from toolkit.cli_changes import changes as _changes_command, check as _check_command  # noqa: E402
+main.add_command(_changes_command)
+main.add_command(_check_command)

@@ -17,7 +17,8 @@ from toolkit.diff.tags import threshold_direction
 __all__ = ["EVENT_KINDS", "events_for", "contrast"]
 
 EVENT_KINDS = (
-    "status_changed", "enrollment_raised", "enrollment_cut", "enrollment_type_changed",
+    "status_changed", "status_regressed", "enrollment_raised", "enrollment_cut", "enrollment_halved",
+    "enrollment_type_changed",
     "start_date_slipped", "start_date_brought_forward",
     "primary_completion_date_slipped", "primary_completion_date_brought_forward",
     "completion_date_slipped", "completion_date_brought_forward",
@@ -67,8 +68,18 @@ def _field_events(fields: List[FieldChange]) -> Iterator[Event]:
                 yield dataclasses.replace(event, significance=f.significance or SUBSTANTIVE)
 
 
+# the order a trial's recruitment status moves in; a step back is a regression
+_STATUS_STAGE = {
+    "WITHDRAWN": 0, "NOT_YET_RECRUITING": 0, "RECRUITING": 1, "ENROLLING_BY_INVITATION": 1,
+    "ACTIVE_NOT_RECRUITING": 2, "COMPLETED": 3, "TERMINATED": 3,
+}
+
+
 def _status(f: FieldChange) -> Iterator[Event]:
     yield Event("status_changed", f"status changed from {f.before} to {f.after}", f.field, f.before, f.after)
+    before, after = _STATUS_STAGE.get(str(f.before)), _STATUS_STAGE.get(str(f.after))
+    if before is not None and after is not None and after < before and f.before != "WITHDRAWN":
+        yield Event("status_regressed", f"status went back from {f.before} to {f.after}", f.field, f.before, f.after)
 
 
 def _enrollment(f: FieldChange) -> Iterator[Event]:
@@ -76,6 +87,9 @@ def _enrollment(f: FieldChange) -> Iterator[Event]:
         kind = "enrollment_raised" if f.after > f.before else "enrollment_cut"
         verb = "raised" if f.after > f.before else "cut"
         yield Event(kind, f"enrollment target {verb} from {f.before} to {f.after}", f.field, f.before, f.after)
+        if f.after * 2 < f.before:
+            yield Event("enrollment_halved", f"enrollment cut by more than half: {f.before} -> {f.after}",
+                        f.field, f.before, f.after)
 
 
 def _enrollment_type(f: FieldChange) -> Iterator[Event]:
