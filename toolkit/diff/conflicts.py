@@ -44,19 +44,22 @@ _HIGH = re.compile(
 _FEMALE_ONLY = re.compile(
     r"\b(?:women|females?)\s+only\b|\bonly\s+(?:women|females?)\b|\b(?:post|pre|peri)-?\s?menopausal\s+(?:women|females?)"
     r"|^\s*(?:women|females?|female\s+(?:patients?|subjects?|participants?|volunteers?))\s*,?\s*"
-    r"(?:aged?\b|≥|>=|between|\d|with\b)", re.I)
+    r"(?:aged?\b|between\b|with\b)", re.I)
 _MALE_ONLY = re.compile(
     r"\b(?:men|males?)\s+only\b|\bonly\s+(?:men|males?)\b"
     r"|^\s*(?:men|males?|male\s+(?:patients?|subjects?|participants?|volunteers?))\s*,?\s*"
-    r"(?:aged?\b|≥|>=|between|\d|with\b)", re.I)
+    r"(?:aged?\b|between\b|with\b)", re.I)
 _FEMALE = re.compile(r"\b(?:women|woman|females?|girls?)\b", re.I)
 _MALE = re.compile(r"\b(?:men|man|males?|boys?)\b", re.I)
 _BOTH = re.compile(r"\b(?:men\s+(?:and|or)\s+women|women\s+(?:and|or)\s+men|males?\s+(?:and|or)\s+females?"
                    r"|females?\s+(?:and|or)\s+males?|both\s+(?:sexes|genders))\b", re.I)
 # criteria whose ages are not the participant's own limits: conditions ("for patients < 18 years"),
 # other people (donors, parents), alternatives under a definition ("postmenopausal, defined as: ...")
-_CONDITIONAL = re.compile(r"\b(?:for|if|when|unless)\b[^.;:]{0,40}?\d{1,3}\s*(?:years?|yrs?)", re.I)
+_CONDITIONAL = re.compile(r"\b(?:for|if|when|unless)\b[^.;:]{0,40}?\d{1,3}\s*(?:years?|yrs?)"
+                          r"|\bat\s+(?:the\s+time\s+of\s+)?(?:onset|diagnosis)", re.I)
+_NEAR_AGE = re.compile(r"\bage[sd]?\b|\bold\b", re.I)
 _OTHER_PEOPLE = re.compile(r"\b(?:donors?|parents?|partners?|caregivers?|mothers?|fathers?|spouses?|guardians?|"
+                           r"healthy\s+volunteers?|controls?|cohorts?|groups?|"
                            r"siblings?|relatives?)\b", re.I)
 _ALTERNATIVES = re.compile(r"defin|following|\beither\b|\bor\b", re.I)
 _AGE_NUMBER = re.compile(r"\d{1,3}\s*(?:years?|yrs?|months?)\b", re.I)
@@ -107,15 +110,20 @@ def stated_ages(text: str) -> Tuple[List[Tuple[float, str]], List[Tuple[float, s
     if not _AGE_CUE.search(text):
         return [], []
     lows, highs = [], []
-    for m in _RANGE.finditer(text):
+    near = [m.span() for m in _NEAR_AGE.finditer(text)]
+
+    def about_age(m) -> bool:  # "age" or "old" within a few words of the number
+        return any(start - 25 <= m.end() and end + 25 >= m.start() for start, end in near)
+
+    for m in filter(about_age, _RANGE.finditer(text)):
         lows.append((float(m.group(1)), "≥"))
         highs.append((float(m.group(2)), "≤"))
     rest = _RANGE.sub(" ", text)
-    for m in _LOW.finditer(rest):
+    for m in filter(about_age, _LOW.finditer(rest)):
         op = " ".join((m.group(1) or "").lower().split())
         lows.append((float(m.group(2) or m.group(3)), ">" if op in (">", "over", "above")
                      or op.startswith(("older", "more", "greater")) else "≥"))
-    for m in _HIGH.finditer(rest):
+    for m in filter(about_age, _HIGH.finditer(rest)):
         op = " ".join((m.group(1) or "").lower().split())
         highs.append((float(m.group(2) or m.group(3)), "<" if op in ("<", "under", "below")
                       or op.startswith(("younger", "less")) else "≤"))
@@ -187,7 +195,7 @@ def _sex_conflicts(record: TrialRecord, inclusion: List[Criterion]) -> Iterator[
                                 f"sex ALL against {hit.id}: {_brief(hit.text)}")
                 return
     elif sex in ("FEMALE", "MALE"):
-        hit = next((c for c in inclusion if _BOTH.search(c.text)), None)
+        hit = next((c for c in inclusion if _BOTH.search(c.text) and not _CHILDBEARING.search(c.text)), None)
         if hit is not None:
             yield _conflict(record, "sex", "eligibility.sex", sex, "both sexes", hit,
                             f"sex {sex} against {hit.id}: {_brief(hit.text)}")
