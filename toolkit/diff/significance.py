@@ -19,6 +19,7 @@ builds a diff, and the renderers and `ptk changes` read the result.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections import Counter
 from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
@@ -194,8 +195,42 @@ def value_significance(old, new) -> str:
     Lists compare as sets of item texts, dicts by their values' texts; a
     text by its words in any order, or by its letters run together.
     """
-    same = any(_value_key(old, bag) == _value_key(new, bag) for bag in (True, False))
-    return COSMETIC if same else SUBSTANTIVE
+    return COSMETIC if _equivalent(old, new) else SUBSTANTIVE
+
+
+def _equivalent(a, b) -> bool:
+    """Equal but for cosmetic differences; equal subtrees are skipped, so a large
+    JSON value with one changed leaf costs that leaf."""
+    if a == b or (_empty(a) and _empty(b)):
+        return True
+    if isinstance(a, dict) and isinstance(b, dict):
+        return all(_equivalent(a.get(k), b.get(k)) for k in set(a) | set(b) if a.get(k) != b.get(k))
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        if len(a) != len(b):
+            return _small(a, b) and _keys_equal(a, b)  # an item more or fewer, unless it repeats one
+        if all(_equivalent(x, y) for x, y in zip(a, b)):
+            return True
+        return _sorted_json(a) == _sorted_json(b)  # reordered
+    if isinstance(a, str) and isinstance(b, str):
+        return text_significance(a, b) == COSMETIC
+    return any(_value_key(a, bag) == _value_key(b, bag) for bag in (True, False))
+
+
+def _small(*values) -> bool:
+    """Short lists of plain values: worth comparing item by item as texts."""
+    return all(len(v) <= 50 and not any(isinstance(x, (dict, list, tuple)) for x in v) for v in values)
+
+
+def _keys_equal(a, b) -> bool:
+    return any(_value_key(a, bag) == _value_key(b, bag) for bag in (True, False))
+
+
+def _sorted_json(items) -> list:
+    return sorted(json.dumps(item, sort_keys=True, default=str) for item in items)
+
+
+def _empty(value) -> bool:
+    return value is None or value == "" or value == [] or value == {}
 
 
 def _value_key(value, bag: bool):
