@@ -110,7 +110,8 @@ def aspect_significance(aspect: str, a: Outcome, b: Outcome) -> str:
     always substantive.
     """
     if aspect == "measure":
-        return measure_significance(a.measure, b.measure, old_context=(a.time_frame, a.description))
+        return measure_significance(a.measure, b.measure, old_context=(a.time_frame, a.description),
+                                    new_context=(b.time_frame, b.description))
     if aspect == "time_frame":
         return time_frame_significance(a.time_frame, b.time_frame, old_context=(a.measure,))
     if aspect == "description":

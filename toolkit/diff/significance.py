@@ -48,7 +48,7 @@ _SPELLING = {"randomisation": "randomization", "haemoglobin": "hemoglobin", "tum
 _STOP = frozenset("""
 a an and are as at be been being by during for from has have in into is it its of on or over per
 the their this that these those to was were which who with within will after before up until
-through than then both each any all including include includes ie eg i e g vs versus
+through than then both each any all including include includes ie eg i e g vs versus where least between
 """.split())
 # registry boilerplate around an outcome measure: how it is phrased, not what is measured
 _BOILERPLATE = frozenset("""
@@ -59,7 +59,9 @@ percentage percent proportion number numbers rate rates participant participants
 patient patients people person persons individual individuals population
 defined define definition as using use used via based determined
 change changes changed baseline time frame timeframe total overall mean average score scores value values
+achieve achieving achieved analysis analyse analyze itt mitt intention intent treat population
 """.split())
+_SCHEDULE = frozenset({"visit", "cycle", "day", "week", "month", "year", "hour", "minute"})
 _UNITS = {
     "minute": 1 / 1440, "min": 1 / 1440, "hour": 1 / 24, "hr": 1 / 24, "h": 1 / 24, "day": 1.0, "d": 1.0,
     "week": 7.0, "wk": 7.0, "w": 7.0, "month": 30.44, "mo": 30.44, "m": 30.44, "year": 365.25, "yr": 365.25,
@@ -162,15 +164,27 @@ def _expansion(before: str, abbr: str) -> Optional[Tuple[str, ...]]:
 
 
 def _initials_spell(run: List[str], letters: str) -> bool:
-    """True when the words' initials spell `letters`, a word giving one or two letters."""
+    """True when each word gives its initial, and maybe more of its letters in order,
+    to spell `letters` ("ALanine aminoTransferase (ALT)")."""
     if not run or not letters:
         return not run and not letters
     word, rest = run[0], run[1:]
     if word[0] != letters[0]:
         return False
-    if _initials_spell(rest, letters[1:]):
-        return True
-    return len(letters) > 1 and letters[1] in word[1:] and _initials_spell(rest, letters[2:])
+    for taken in range(1, min(len(letters), 4) + 1):
+        if _in_order(letters[1:taken], word[1:]) and _initials_spell(rest, letters[taken:]):
+            return True
+    return False
+
+
+def _in_order(letters: str, word: str) -> bool:
+    """`letters` is a subsequence of `word`."""
+    position = 0
+    for letter in letters:
+        position = word.find(letter, position) + 1
+        if not position:
+            return False
+    return True
 
 
 def text_significance(old: Optional[str], new: Optional[str]) -> str:
@@ -255,11 +269,22 @@ def content_words(text: Optional[str], expansions: Optional[Dict[str, Tuple[str,
         expansions: abbreviations to spell out (default: those the text defines).
     """
     tokens = words(text) if expansions is None else spelled_out(text, expansions)
-    return frozenset(w for w in tokens if w not in _STOP and w not in _BOILERPLATE)
+    return frozenset(w for i, w in enumerate(tokens) if w not in _STOP and w not in _BOILERPLATE
+                     and w not in _SCHEDULE and not (w.isdigit() and _scheduled(tokens, i)))
+
+
+def _scheduled(tokens: Tuple[str, ...], i: int) -> bool:
+    """A number that names a point of the schedule ("Visit 7", "Week 12", "12 weeks"):
+    compared as a time point, not as a word."""
+    return (i > 0 and tokens[i - 1] in _SCHEDULE) or (i + 1 < len(tokens) and tokens[i + 1] in _SCHEDULE)
+
+
+_SENTENCE = re.compile(r"(?<=[.;])\s+(?=[A-Z])")
 
 
 def measure_significance(old_measure: Optional[str], new_measure: Optional[str], *,
-                         old_context: Iterable[Optional[str]] = ()) -> str:
+                         old_context: Iterable[Optional[str]] = (),
+                         new_context: Iterable[Optional[str]] = ()) -> str:
     """Substantive when the new measure brings content words the old outcome lacked.
 
     Args:
@@ -267,6 +292,9 @@ def measure_significance(old_measure: Optional[str], new_measure: Optional[str],
         new_measure: the new measure title.
         old_context: other texts of the old outcome (time frame, description)
             whose words the new title may take up without changing meaning.
+        new_context: other texts of the new outcome: a sentence of the old title
+            whose content words are mostly in none of the new texts was dropped
+            (an objective of a composite primary outcome left out).
     """
     if text_significance(old_measure, new_measure) == COSMETIC:
         return COSMETIC
@@ -276,7 +304,28 @@ def measure_significance(old_measure: Optional[str], new_measure: Optional[str],
     for text in old_context:
         known |= content_words(text, expansions)
     new = content_words(new_measure, expansions) - known
-    return SUBSTANTIVE if new or not content_words(new_measure, expansions) else COSMETIC
+    if new or not words(new_measure):
+        return SUBSTANTIVE
+    if _sentence_dropped(old_measure, (new_measure, *new_context), expansions):
+        return SUBSTANTIVE
+    points = [p for text in (old_measure, *old_context) for p in time_points(text) if p > 0]
+    fresh = [p for p in time_points(new_measure) if p > 0 and not any(_close(p, k) for k in points)]
+    return SUBSTANTIVE if fresh else COSMETIC
+
+
+def _sentence_dropped(old: Optional[str], new_texts, expansions) -> bool:
+    """A sentence of `old` with 3+ content words, 60% of them in none of `new_texts`."""
+    sentences = _SENTENCE.split(old or "")
+    if len(sentences) < 2:
+        return False
+    kept = set()
+    for text in new_texts:
+        kept |= content_words(text, expansions)
+    for sentence in sentences:
+        own = content_words(sentence, expansions)
+        if len(own) >= 3 and len(own - kept) >= 0.6 * len(own):
+            return True
+    return False
 
 
 def time_points(text: Optional[str]) -> Tuple[float, ...]:
