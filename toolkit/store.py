@@ -413,6 +413,25 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise self._error(exc) from None
 
+    def version_index(self) -> list:
+        """Every stored version of every trial, without bodies, by registry, trial and seq.
+
+        For tables derived from the store that keep in step with it (e.g. the
+        corpus-wide change events of `toolkit.diff.changes`): one query tells
+        which versions are new.
+
+        Returns:
+            list[VersionInfo]
+        """
+        rows = self._query(f"SELECT {_INFO_COLUMNS} FROM versions ORDER BY registry, trial_id, seq")
+        return [VersionInfo(*row[:-1], latest=bool(row[-1])) for row in rows]
+
+    def bodies(self, registry: str, trial_id: str) -> dict:
+        """{content_hash: StoredBody} of every version of one trial (undecoded; see `decode_body`)."""
+        rows = self._query("SELECT content_hash, codec, body FROM versions WHERE registry=? AND trial_id=?",
+                           (registry, trial_id))
+        return {h: StoredBody(registry, trial_id, codec, body) for h, codec, body in rows}
+
     def latest_hashes(self) -> dict:
         """{(registry, trial_id): content_hash} of the latest version of every trial."""
         rows = self._query("SELECT registry, trial_id, content_hash FROM versions WHERE latest=1")

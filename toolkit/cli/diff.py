@@ -47,13 +47,16 @@ def history(trial_id, registry, inputs, store_path, fmt):
 
 @click.command()
 @click.argument("items", nargs=-1, required=True, metavar="TRIAL_ID | OLD NEW")
-@click.option("--from", "from_", metavar="V", help="Old version: label, sequence number, date or hash prefix.")
+@click.option("--from", "from_", metavar="V",
+              help="Old version: vN (N-th version), label, date or hash prefix; an ambiguous value is an error.")
 @click.option("--to", "to", metavar="V", help="New version (default: the latest).")
 @click.option("--registry", metavar="NAME", help="Registry, when the trial id is ambiguous.")
 @click.option("--summary", is_flag=True, help="OLD_DUMP NEW_DUMP: one line per trial (added, removed, changed, parts).")
 @click.option("--json", "as_json", is_flag=True, help="Output the diff as JSON.")
 @click.option("--html", "as_html", is_flag=True, help="Output one self-contained HTML page.")
 @click.option("--all", "show_all", is_flag=True, help="Show unchanged criteria and outcomes too.")
+@click.option("--significance", type=click.Choice(["substantive", "cosmetic"]),
+              help="Only changes of this significance (cosmetic: case, punctuation, renumbering, same words).")
 @click.option("--exit-code", is_flag=True, help="Exit with 1 when the versions differ (like git diff).")
 @click.option("--tag/--no-tag", default=True, show_default=True,
               help="Tag criteria read from files (drugs, windows, values) before comparing.")
@@ -61,12 +64,14 @@ def history(trial_id, registry, inputs, store_path, fmt):
 @store_option
 @library_errors
 @click.pass_context
-def diff(ctx, items, from_, to, registry, summary, as_json, as_html, show_all, exit_code, tag, inputs, store_path):
+def diff(ctx, items, from_, to, registry, summary, as_json, as_html, show_all, significance, exit_code, tag, inputs,
+         store_path):
     """Compare two versions of a trial, two record files, or two dumps.
 
     \b
     ptk diff NCT02007772                 the last two stored versions
-    ptk diff NCT02007772 --from 4 --to 5 --html > diff.html
+    ptk diff NCT02007772 --from v4 --to v5 --html > diff.html
+    ptk diff NCT02007772 --significance substantive   what changed in substance
     ptk diff old.json new.json           two files holding one trial each
     ptk diff old_dump new_dump --summary per trial: added, removed, changed parts
     """
@@ -77,7 +82,8 @@ def diff(ctx, items, from_, to, registry, summary, as_json, as_html, show_all, e
     else:
         old, new = _pair(items, from_=from_, to=to, registry=registry, inputs=inputs,
                          store_path=store_path, tag=tag)
-        differs = _show_pair(old, new, as_json=as_json, as_html=as_html, show_all=show_all)
+        differs = _show_pair(old, new, as_json=as_json, as_html=as_html, show_all=show_all,
+                             significance=significance)
     if exit_code and differs:
         ctx.exit(1)
 
@@ -91,7 +97,7 @@ def _is_dump(items: Sequence[str]) -> bool:
 
 
 def _pair(items, *, from_, to, registry, inputs, store_path, tag):
-    from toolkit.diff.history import pick_version
+    from toolkit.diff.versions import resolve_pair
 
     if len(items) == 2 and _both_paths(items):
         if from_ or to:
@@ -100,25 +106,23 @@ def _pair(items, *, from_, to, registry, inputs, store_path, tag):
     if len(items) != 1:
         raise click.UsageError("give one TRIAL_ID, or two existing files OLD NEW")
     versions = _versions(items[0], registry=registry, inputs=inputs, store_path=store_path, tag=tag)
-    new = pick_version(versions, to, default=-1)
-    old_default = versions.index(new) - 1 if new in versions else -2
-    if from_ is None and old_default < 0:
-        raise click.ClickException(f"{items[0]} has no version before {new.version or new.last_updated}")
-    return pick_version(versions, from_, default=old_default), new
+    return resolve_pair(versions, from_, to)
 
 
-def _show_pair(old, new, *, as_json: bool, as_html: bool, show_all: bool) -> bool:
+def _show_pair(old, new, *, as_json: bool, as_html: bool, show_all: bool, significance=None) -> bool:
     from toolkit.diff import diff_records
     from toolkit.diff.render_html import render_html
     from toolkit.diff.render_text import render_text
 
     result = diff_records(old, new)
+    if significance:
+        result = result.only(significance)
     if as_json:
         emit_json(result.to_dict(include_unchanged=show_all))
     elif as_html:
         click.echo(render_html(result, show_unchanged=True), nl=False)
     else:
-        click.echo(render_text(result, show_unchanged=show_all))
+        click.echo(render_text(result, show_unchanged=show_all, show_cosmetic=show_all or significance == "cosmetic"))
     return result.changed
 
 
@@ -167,26 +171,20 @@ def _single(path: str, *, tag: bool):
 
 
 def _versions(trial_id: str, *, registry, inputs, store_path, tag: bool = False) -> List:
-    """Every version of a trial, oldest first, from files or the store."""
+    """Every distinct version of a trial, oldest first, from files or the store."""
+    from toolkit.diff.versions import dedupe, select
+
     if inputs:
-        found = [r for r in _records(inputs, tag=tag) if r.trial_id == trial_id
-                 and (registry is None or r.registry == registry)]
-        if not found:
-            raise ToolkitError(f"{trial_id} is in none of: {', '.join(inputs)}")
-        return _dedupe(found)
+        tagger = None
+        if tag:
+            from toolkit.ingest import default_tagger
+            tagger = default_tagger()
+        try:
+            return select(_records(inputs, tag=False), trial_id, registry=registry, tagger=tagger)
+        except ToolkitError:
+            raise ToolkitError(f"{trial_id} is in none of: {', '.join(inputs)}") from None
     from toolkit.store import Store
 
     with Store(store_path) as store:
         infos = store.versions(trial_id, registry=registry)
-        return [store.get(trial_id, registry=i.registry, version=i.content_hash) for i in infos]
-
-
-def _dedupe(records: list) -> list:
-    """Drop consecutive repeats of the same content (the store does the same)."""
-    out = []
-    for record in records:
-        if not out or out[-1].content_hash != record.content_hash or record.content_hash is None:
-            out.append(record)
-    return out
-
-
+        return dedupe(store.get(trial_id, registry=i.registry, version=i.content_hash) for i in infos)

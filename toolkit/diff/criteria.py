@@ -26,7 +26,10 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from rapidfuzz import fuzz
+
 from toolkit.diff.model import CriterionChange
+from toolkit.diff.significance import COSMETIC, SUBSTANTIVE, text_significance
 from toolkit.diff.tags import tag_changes
 from toolkit.diff.text import _MARKER, best_pairs, comparison_key, exact_pairs, word_ops
 from toolkit.records import Criterion, TrialRecord
@@ -34,6 +37,10 @@ from toolkit.records import Criterion, TrialRecord
 __all__ = ["MATCH_THRESHOLD", "Item", "criteria_items", "diff_criteria"]
 
 MATCH_THRESHOLD = 60.0
+REPEAT_RUN = 3
+SPLIT_THRESHOLD = 90.0
+_INLINE_NUMBER = re.compile(r"(?:(?<=\s)|^)\(?\d{1,2}[.)](?=\s|[^\W\d_]|$)")
+_HEADING_ONLY = re.compile(r"^[\W_]*(?:key\s+)?(?:inclusion|exclusion)(?:\s+criteri[ao]n?)?[\W_]*$", re.I)
 _NOT_ALNUM = re.compile(r"[\W_]+")  # what `str.isalnum` rejects
 
 
@@ -61,9 +68,30 @@ def criteria_items(record: TrialRecord) -> List[Item]:
     items = []
     for criterion in criteria:
         norm = comparison_key(criterion.text)
-        if norm:
+        if norm and not _HEADING_ONLY.match(criterion.text or ""):
             items.append(Item(criterion, norm))
-    return items
+    return _without_repeats(items)
+
+
+def _without_repeats(items: List[Item]) -> List[Item]:
+    """Drop runs of `REPEAT_RUN` or more consecutive criteria that repeat
+    earlier ones word for word: a registry export that doubled the text
+    (ICTRP weekly records), not new criteria."""
+    seen, repeat = set(), []
+    for item in items:
+        repeat.append(item.norm in seen)
+        seen.add(item.norm)
+    out, i = [], 0
+    while i < len(items):
+        j = i
+        while j < len(items) and repeat[j]:
+            j += 1
+        if j - i >= REPEAT_RUN:
+            i = j
+            continue
+        out.extend(items[i:max(j, i + 1)])
+        i = max(j, i + 1)
+    return out
 
 
 def _line_criteria(text: str) -> List[Criterion]:
@@ -122,27 +150,103 @@ def diff_criteria(old: Sequence[Item], new: Sequence[Item], *,
         order of the new version (removed ones after their old neighbours).
     """
     exact = exact_pairs([item.norm for item in old], [item.norm for item in new])
-    rest_old = [i for i in range(len(old)) if i not in exact]
-    used_new = set(exact.values())
-    rest_new = [j for j in range(len(new)) if j not in used_new]
+    rest_old, rest_new = _rest(old, new, exact, set(exact.values()))
+    # renumbered inline ("5. ... 6. ..." -> "4. ... 5. ..."): the same words
+    exact.update(_pairs_by(lambda item: _unnumbered(item.norm), old, new, rest_old, rest_new))
+    rest_old, rest_new = _rest(old, new, exact, set(exact.values()))
     regrouped = _regrouped(old, new, rest_old, rest_new)
     regrouped_old, regrouped_new = {i for i, _ in regrouped}, {j for _, j in regrouped}
     rest_old = [i for i in rest_old if i not in regrouped_old]
     rest_new = [j for j in rest_new if j not in regrouped_new]
+    split = _near_splits(old, new, rest_old, rest_new)
+    rest_old = [i for i in rest_old if i not in {c[1] for c in split}]
+    rest_new = [j for j in rest_new if j not in {c[0] for c in split}]
     fuzzy = _fuzzy_pairs(old, new, rest_old, rest_new, threshold)
     pairs = {**exact, **{i: j for i, (j, _) in fuzzy.items()}}
     in_order = _in_order(pairs)
-    changes = []
+    changes = list(split)
     for i, j in pairs.items():
         score = fuzzy[i][1] if i in fuzzy else 100.0
         changes.append((j, i, _pair_change(old[i], new[j], score, i in fuzzy, i in in_order)))
     changes += [(j, i, _pair_change(old[i], new[j], 100.0, False, True)) for i, j in regrouped]
-    paired_new = set(pairs.values()) | regrouped_new
-    paired_old = set(pairs) | regrouped_old
+    paired_new = set(pairs.values()) | regrouped_new | {c[0] for c in split}
+    paired_old = set(pairs) | regrouped_old | {c[1] for c in split}
     changes += [(j, -1, _added(new[j])) for j in range(len(new)) if j not in paired_new]
     changes += [(_anchor(i, pairs), i, _removed(old[i])) for i in range(len(old)) if i not in paired_old]
     changes.sort(key=lambda c: (c[0], c[1]))
     return tuple(c[2] for c in changes)
+
+
+def _rest(old, new, paired_old, paired_new) -> Tuple[List[int], List[int]]:
+    return ([i for i in range(len(old)) if i not in paired_old],
+            [j for j in range(len(new)) if j not in paired_new])
+
+
+def _pairs_by(key, old, new, rest_old, rest_new) -> Dict[int, int]:
+    """Exact pairs of the unpaired criteria under another comparison key."""
+    found = exact_pairs([key(old[i]) for i in rest_old], [key(new[j]) for j in rest_new])
+    return {rest_old[x]: rest_new[y] for x, y in found.items()}
+
+
+def _near_splits(old, new, rest_old, rest_new) -> List[tuple]:
+    """A criterion split into 2-4 consecutive ones (or merged from them) with
+    a few words changed on the way: (new index, old index, change) per piece.
+
+    The pieces are compared with the whole joined together, so a window
+    that was in the whole and is now in one piece is no window changed.
+    """
+    out = [(j, i, _piece(old[i], new[j], run, new, first, score, split=True))
+           for i, run, score in _near_runs(old, new, rest_old, rest_new)
+           for first, j in zip((True,) + (False,) * len(run), run)]
+    taken_old = {c[1] for c in out}
+    taken_new = {c[0] for c in out}
+    merges = _near_runs(new, old, [j for j in rest_new if j not in taken_new],
+                        [i for i in rest_old if i not in taken_old])
+    out += [(j, i, _piece(old[i], new[j], run, old, first, score, split=False))
+            for j, run, score in merges for first, i in zip((True,) + (False,) * len(run), run)]
+    return out
+
+
+def _near_runs(whole, parts, rest_whole, rest_parts) -> List[Tuple[int, List[int], float]]:
+    free = set(rest_parts)
+    found = []
+    for i in rest_whole:
+        target = whole[i].norm
+        for start in rest_parts:
+            run = _near_run(target, start, parts, free)
+            if run:
+                found.append((i, run[0], run[1]))
+                free -= set(run[0])
+                break
+    return found
+
+
+def _near_run(target: str, start: int, parts, free: set) -> Optional[Tuple[List[int], float]]:
+    run: List[int] = []
+    j = start
+    while j in free and len(run) < 4 and len(parts[j].norm) < len(target):
+        run.append(j)
+        if len(run) > 1:
+            score = fuzz.ratio(target, " ".join(parts[k].norm for k in run), score_cutoff=SPLIT_THRESHOLD)
+            if score:
+                return run, round(score, 1)
+        j += 1
+    return None
+
+
+def _piece(a: Item, b: Item, run: List[int], items, first: bool, score: float, *, split: bool) -> CriterionChange:
+    """One piece of a split (or merge): the words diff of the whole against the joined pieces, on the first."""
+    joined = " ".join(items[k].criterion.text for k in run)
+    old_text, new_text = (a.criterion.text, joined) if split else (joined, b.criterion.text)
+    return CriterionChange(
+        status="modified", old_id=a.criterion.id, new_id=b.criterion.id,
+        old_text=a.criterion.text, new_text=b.criterion.text,
+        old_polarity=a.criterion.polarity, new_polarity=b.criterion.polarity,
+        old_category=a.criterion.category, new_category=b.criterion.category,
+        similarity=score, moved=("split",) if split else ("merged",),
+        words=word_ops(old_text, new_text) if first else (),
+        significance=criterion_significance(old_text, new_text),
+    )
 
 
 def _regrouped(old, new, rest_old, rest_new) -> List[Tuple[int, int]]:
@@ -184,9 +288,16 @@ def _run(target: str, start: int, squashed: dict, free: set) -> List[int]:
 
 
 @functools.lru_cache(maxsize=65536)
+def _unnumbered(text: str) -> str:
+    """The words of a text without inline list numbers, one space apart."""
+    return " ".join(_NOT_ALNUM.sub(" ", _INLINE_NUMBER.sub(" ", text)).split())
+
+
+@functools.lru_cache(maxsize=65536)
 def _squash(text: str) -> str:
-    """The letters and digits of a text (cached: `_regrouped` squashes each text both ways)."""
-    return _NOT_ALNUM.sub("", text)
+    """The letters and digits of a text without inline list numbers ("5. ... 6. ...")
+    (cached: `_regrouped` squashes each text both ways)."""
+    return _NOT_ALNUM.sub("", _INLINE_NUMBER.sub(" ", text))
 
 
 def _fuzzy_pairs(old, new, rest_old, rest_new, threshold) -> Dict[int, Tuple[int, float]]:
@@ -228,6 +339,7 @@ def _pair_change(a: Item, b: Item, score: float, fuzzy: bool, in_order: bool) ->
         moved.append("category")
     status = "modified" if fuzzy else ("moved" if moved else "unchanged")
     return CriterionChange(
+        significance=_pair_significance(a, b, status, moved),
         status=status, old_id=a.criterion.id, new_id=b.criterion.id,
         old_text=a.criterion.text, new_text=b.criterion.text,
         old_polarity=a.criterion.polarity, new_polarity=b.criterion.polarity,
@@ -238,15 +350,33 @@ def _pair_change(a: Item, b: Item, score: float, fuzzy: bool, in_order: bool) ->
     )
 
 
+def _pair_significance(a: Item, b: Item, status: str, moved: List[str]) -> Optional[str]:
+    """Cosmetic: reordered, re-headed or reworded with the same words; a polarity flip is not."""
+    if status == "unchanged":
+        return None
+    if "polarity" in moved:
+        return SUBSTANTIVE
+    if status == "moved":
+        return COSMETIC
+    return criterion_significance(a.criterion.text, b.criterion.text)
+
+
+def criterion_significance(old: Optional[str], new: Optional[str]) -> str:
+    """`text_significance`, with inline list numbers ("... 5. ... 6. ...") not counted."""
+    if _unnumbered(comparison_key(old)) == _unnumbered(comparison_key(new)):
+        return COSMETIC
+    return text_significance(old, new)
+
+
 def _added(item: Item) -> CriterionChange:
     c = item.criterion
-    return CriterionChange(status="added", new_id=c.id, new_text=c.text,
+    return CriterionChange(status="added", significance=SUBSTANTIVE, new_id=c.id, new_text=c.text,
                            new_polarity=c.polarity, new_category=c.category)
 
 
 def _removed(item: Item) -> CriterionChange:
     c = item.criterion
-    return CriterionChange(status="removed", old_id=c.id, old_text=c.text,
+    return CriterionChange(status="removed", significance=SUBSTANTIVE, old_id=c.id, old_text=c.text,
                            old_polarity=c.polarity, old_category=c.category)
 
 

@@ -6,16 +6,19 @@ vocabulary is `EVENT_KINDS` (documented in `toolkit/schema/diff.schema.json`).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any, Iterable, Iterator, List, Optional
 
 from toolkit.diff.model import CriterionChange, Event, FieldChange, OutcomeChange
+from toolkit.diff.significance import COSMETIC, SUBSTANTIVE
 from toolkit.diff.tags import threshold_direction
 
-__all__ = ["EVENT_KINDS", "events_for"]
+__all__ = ["EVENT_KINDS", "events_for", "contrast"]
 
 EVENT_KINDS = (
-    "status_changed", "enrollment_raised", "enrollment_cut", "enrollment_type_changed",
+    "status_changed", "status_regressed", "enrollment_raised", "enrollment_cut", "enrollment_halved",
+    "enrollment_type_changed",
     "start_date_slipped", "start_date_brought_forward",
     "primary_completion_date_slipped", "primary_completion_date_brought_forward",
     "completion_date_slipped", "completion_date_brought_forward",
@@ -61,11 +64,22 @@ def _field_events(fields: List[FieldChange]) -> Iterator[Event]:
     for f in fields:
         handler = _FIELD_HANDLERS.get(f.field)
         if handler is not None:
-            yield from handler(f)
+            for event in handler(f):
+                yield dataclasses.replace(event, significance=f.significance or SUBSTANTIVE)
+
+
+# the order a trial's recruitment status moves in; a step back is a regression
+_STATUS_STAGE = {
+    "WITHDRAWN": 0, "NOT_YET_RECRUITING": 0, "RECRUITING": 1, "ENROLLING_BY_INVITATION": 1,
+    "ACTIVE_NOT_RECRUITING": 2, "COMPLETED": 3, "TERMINATED": 3,
+}
 
 
 def _status(f: FieldChange) -> Iterator[Event]:
     yield Event("status_changed", f"status changed from {f.before} to {f.after}", f.field, f.before, f.after)
+    before, after = _STATUS_STAGE.get(str(f.before)), _STATUS_STAGE.get(str(f.after))
+    if before is not None and after is not None and after < before and f.before != "WITHDRAWN":
+        yield Event("status_regressed", f"status went back from {f.before} to {f.after}", f.field, f.before, f.after)
 
 
 def _enrollment(f: FieldChange) -> Iterator[Event]:
@@ -73,6 +87,9 @@ def _enrollment(f: FieldChange) -> Iterator[Event]:
         kind = "enrollment_raised" if f.after > f.before else "enrollment_cut"
         verb = "raised" if f.after > f.before else "cut"
         yield Event(kind, f"enrollment target {verb} from {f.before} to {f.after}", f.field, f.before, f.after)
+        if f.after * 2 < f.before:
+            yield Event("enrollment_halved", f"enrollment cut by more than half: {f.before} -> {f.after}",
+                        f.field, f.before, f.after)
 
 
 def _enrollment_type(f: FieldChange) -> Iterator[Event]:
@@ -129,9 +146,18 @@ def _collection(added_kind: str, removed_kind: str, noun: str):
 
 def _set_changed(kind: str, noun: str):
     def handler(f: FieldChange) -> Iterator[Event]:
-        yield Event(kind, f"{noun} changed: -{list(f.removed)} +{list(f.added)}",
-                    f.field, list(f.removed), list(f.added))
+        yield Event(kind, f"{noun} changed: {_listing(f)}", f.field,
+                    list(f.removed) + list(f.before or ()), list(f.added) + list(f.after or ()))
     return handler
+
+
+def _listing(f: FieldChange) -> str:
+    """"added X; removed Y; A -> B" in words, never a Python list."""
+    parts = [f"added {'; '.join(f.added)}"] if f.added else []
+    parts += [f"removed {'; '.join(f.removed)}"] if f.removed else []
+    parts += [f"{x} -> {y}" for x, y in zip(f.before or (), f.after or ())
+              if isinstance(f.before, list) and isinstance(f.after, list)]
+    return ", ".join(parts) or "reworded"
 
 
 _FIELD_HANDLERS = {
@@ -193,9 +219,10 @@ def _criterion_events(c: CriterionChange) -> List[Event]:
                       "criteria", c.old_text, None, c.old_id)]
     events = []
     if set(c.moved) & {"polarity", "category"}:
+        level = SUBSTANTIVE if "polarity" in c.moved else COSMETIC
         events.append(Event("criterion_moved", f"criterion {c.old_id} moved to {c.new_id} "
                             f"({c.old_polarity}/{c.old_category} -> {c.new_polarity}/{c.new_category})",
-                            "criteria", c.old_id, c.new_id, c.new_id))
+                            "criteria", c.old_id, c.new_id, c.new_id, significance=level))
     for tag in c.tags:
         events += _tag_events(c, tag)
     return events
@@ -236,7 +263,20 @@ def _outcome_events(o: OutcomeChange) -> List[Event]:
         if what in o.changes and o.new_kind in ("primary", "secondary"):
             before = o.old_measure if what == "measure" else o.old_time_frame
             after = o.new_measure if what == "measure" else o.new_time_frame
+            shown_before, shown_after = contrast(before, after, 80)
             events.append(Event(f"{o.new_kind}_outcome_changed", f"{o.new_kind} outcome "
-                                f"{what.replace('_', ' ')} changed: {_brief(before, 80)} -> {_brief(after, 80)}",
-                                f"outcomes.{what}", before, after))
+                                f"{what.replace('_', ' ')} changed: {shown_before} -> {shown_after}",
+                                f"outcomes.{what}", before, after,
+                                significance=SUBSTANTIVE if what in o.substantive else COSMETIC))
     return events
+
+
+def contrast(before: Any, after: Any, limit: int = 80) -> tuple:
+    """Short forms of two texts that differ on screen too: when both would
+    shorten alike, each starts a little before the first difference."""
+    a, b = " ".join(str(before).split()), " ".join(str(after).split())
+    if _brief(a, limit) != _brief(b, limit) or a == b:
+        return _brief(a, limit), _brief(b, limit)
+    start = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    start = max(0, a.rfind(" ", 0, max(0, start - 20)) + 1)
+    return "…" + _brief(a[start:], limit - 1), "…" + _brief(b[start:], limit - 1)

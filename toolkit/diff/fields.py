@@ -13,6 +13,7 @@ import json
 from typing import Any, Iterator, List, Tuple
 
 from toolkit.diff.model import FieldChange, TextChange
+from toolkit.diff.significance import COSMETIC, text_significance, value_significance, worst
 from toolkit.diff.text import comparison_key, normalize, similarity, word_ops
 from toolkit.records import TrialRecord, to_dict
 
@@ -28,7 +29,12 @@ BOOKKEEPING = frozenset({
     "required_header", "rank", "@attributes",  # legacy ClinicalTrials.gov: download date, search rank
 })
 # the same, nested inside kept values (API v2 `derivedSection.miscInfoModule.versionHolder`)
-_NESTED_BOOKKEEPING = frozenset({"versionHolder", "download_date"})
+# and the size of a legacy XML results block that the reader leaves out
+_NESTED_BOOKKEEPING = frozenset({"versionHolder", "download_date", "omitted_bytes"})
+# masking as the legacy XML spelled it before 2017 ("Double Blind (Subject, Caregiver, ...)"):
+# the level is the number of roles masked; roles renamed
+_MASKING_LEVELS = {1: "SINGLE", 2: "DOUBLE", 3: "TRIPLE", 4: "QUADRUPLE"}
+_ROLE_NAMES = {"SUBJECT": "PARTICIPANT", "CAREGIVER": "CARE_PROVIDER"}
 
 # field -> (how, part)
 _FIELDS = {
@@ -90,19 +96,70 @@ def _compare(how: str, name: str, part: str, a: Any, b: Any, fields: list, texts
         fields.extend(_object_changes(name, part, a, b))
     elif how == "age":
         if _age_text(a) != _age_text(b):
-            fields.append(FieldChange(name, part, _age_text(a), _age_text(b)))
+            fields.append(FieldChange(name, part, _age_text(a), _age_text(b),
+                                      significance=_age_significance(a, b)))
     elif _plain(a) != _plain(b):
-        fields.append(FieldChange(name, part, _plain(a), _plain(b)))
+        fields.append(FieldChange(name, part, _plain(a), _plain(b),
+                                  significance=scalar_significance(name, _plain(a), _plain(b))))
+
+
+def scalar_significance(name: str, a: Any, b: Any) -> str:
+    """Cosmetic: same words (case, punctuation), or a date given at another precision."""
+    if name.endswith("date") or name in ("first_posted",):
+        return COSMETIC if _same_date(a, b) else "substantive"
+    return value_significance(a, b)
+
+
+def _same_date(a: Any, b: Any) -> bool:
+    """"2011-05" and "2011-05-01" alike; compared at the coarser precision."""
+    if not isinstance(a, str) or not isinstance(b, str):
+        return False
+    x, y = a.strip()[:10], b.strip()[:10]
+    size = min(len(x), len(y))
+    if size < 7:
+        return x[:4] == y[:4] and size >= 4
+    return x[:size] == y[:size] or (x[:7] == y[:7] and {x[8:], y[8:]} <= {"", "01"})
+
+
+def _age_significance(a, b) -> str:
+    years = [getattr(age, "years", None) for age in (a, b)]
+    if None not in years and abs(years[0] - years[1]) < 1e-6:
+        return COSMETIC
+    return value_significance(_age_text(a), _age_text(b))
 
 
 def _object_changes(name: str, part: str, a: Any, b: Any) -> Iterator[FieldChange]:
     cls = type(a if a is not None else b)
+    same_masking = name == "design" and _same_masking(masking_key(a), masking_key(b))
     for f in dataclasses.fields(cls):
         x = getattr(a, f.name) if a is not None else None
         y = getattr(b, f.name) if b is not None else None
         x, y = _plain(x), _plain(y)
         if x != y:
-            yield FieldChange(f"{name}.{f.name}", part, x, y)
+            cosmetic = same_masking and f.name in ("masking", "who_masked")
+            yield FieldChange(f"{name}.{f.name}", part, x, y, significance=COSMETIC if cosmetic
+                              else scalar_significance(f"{name}.{f.name}", x, y))
+
+
+def _same_masking(x: tuple, y: tuple) -> bool:
+    return x[0] == y[0] and (x[1] == y[1] or x[1] is None or y[1] is None)
+
+
+def masking_key(design: Any) -> tuple:
+    """(level, roles) of a design's masking, alike across the 2017 schema change.
+
+    Before 2017 the legacy XML wrote "Double Blind (Subject, Caregiver,
+    Investigator, Outcomes Assessor)"; after, "Quadruple (Participant, Care
+    Provider, Investigator, Outcomes Assessor)". With roles named, the level
+    is their number; a side that names no roles is compared by level only.
+    """
+    if design is None:
+        return (None, None)
+    roles = tuple(sorted({_ROLE_NAMES.get(r, r) for r in design.who_masked or ()}))
+    level = _MASKING_LEVELS.get(len(roles), design.masking) if roles else design.masking
+    if level in ("NONE", "OPEN_LABEL", None):
+        return ("NONE", ())
+    return (level, roles or None)
 
 
 def _compare_eligibility(a, b, fields: list, texts: list) -> None:
@@ -116,10 +173,11 @@ def _text_change(name: str, part: str, a: Any, b: Any):
     if comparison_key(a) == comparison_key(b):
         return None
     if not normalize(a):
-        return TextChange(name, part, "added", word_ops("", b))
+        return TextChange(name, part, "added", word_ops("", b), significance="substantive")
     if not normalize(b):
-        return TextChange(name, part, "removed", word_ops(a, ""))
-    return TextChange(name, part, "modified", word_ops(a, b), similarity(a, b))
+        return TextChange(name, part, "removed", word_ops(a, ""), significance="substantive")
+    return TextChange(name, part, "modified", word_ops(a, b), similarity(a, b),
+                      significance=text_significance(a, b))
 
 
 def _set_change(name: str, part: str, a: List[str], b: List[str]) -> List[FieldChange]:
@@ -129,7 +187,8 @@ def _set_change(name: str, part: str, a: List[str], b: List[str]) -> List[FieldC
     removed = tuple(old[k] for k in old if k not in new)
     if not added and not removed:
         return []
-    return [FieldChange(name, part, added=added, removed=removed)]
+    return [FieldChange(name, part, added=added, removed=removed,
+                        significance=value_significance(list(removed), list(added)))]
 
 
 # what identifies an item across versions; other attributes may change
@@ -157,7 +216,9 @@ def _item_changes(name: str, part: str, a, b) -> List[FieldChange]:
         return []
     before = [old[k] for k in changed] or None
     after = [new[k] for k in changed] or None
-    return [FieldChange(name, part, before, after, added=added, removed=removed)]
+    significance = worst([value_significance(list(removed), list(added)),
+                          value_significance(before, after)])
+    return [FieldChange(name, part, before, after, added=added, removed=removed, significance=significance)]
 
 
 def _identity(item: Any, keys) -> tuple:
@@ -192,7 +253,7 @@ def _extra_changes(a, b) -> Iterator[FieldChange]:
         x, y = _unstamped(a.get(key)), _unstamped(b.get(key))  # plain JSON already
         x, y = (None if x in ("", [], {}) else x), (None if y in ("", [], {}) else y)
         if x != y:
-            yield FieldChange(f"extra.{key}", "other", x, y)
+            yield FieldChange(f"extra.{key}", "other", x, y, significance=value_significance(x, y))
 
 
 def _unstamped(value: Any) -> Any:

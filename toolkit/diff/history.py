@@ -45,49 +45,14 @@ def _changed(diff) -> str:
 
 
 def pick_version(versions: Sequence[TrialRecord], wanted: Optional[str], *, default: int) -> TrialRecord:
-    """One version by label, sequence number (1-based), date or hash prefix.
-
-    Args:
-        versions: the versions of one trial, oldest first.
-        wanted: what the user asked for, or None for `default`.
-        default: index into `versions` when nothing was asked (e.g. -1 for latest).
+    """One version by `vN`, label, date or hash prefix: see `toolkit.diff.versions.resolve`.
 
     Raises:
-        DiffError: no version matches, or too few versions.
+        DiffError: no version matches, too few versions, or an ambiguous value.
     """
-    if not versions:
-        raise DiffError("no versions to choose from")
-    if wanted is None:
-        if not -len(versions) <= default < len(versions):
-            raise DiffError(f"{versions[0].trial_id} has only {len(versions)} version(s)")
-        return versions[default]
-    for test in (_by_label, _by_seq, _by_date, _by_hash):
-        found = test(versions, wanted)
-        if found is not None:
-            return found
-    known = ", ".join(f"{i}={v.version or v.last_updated}" for i, v in enumerate(versions, start=1))
-    raise DiffError(f"no version {wanted!r} of {versions[0].trial_id} (known: {known})")
+    from toolkit.diff.versions import resolve
 
-
-def _by_label(versions, wanted):
-    return next((v for v in reversed(versions) if v.version == wanted), None)
-
-
-def _by_seq(versions, wanted):
-    if wanted.isdigit() and 1 <= int(wanted) <= len(versions):
-        return versions[int(wanted) - 1]
-    return None
-
-
-def _by_date(versions, wanted):
-    dated = [v for v in versions if v.last_updated and v.last_updated <= wanted and wanted[:1].isdigit()
-             and len(wanted) >= 7]
-    return dated[-1] if dated else None
-
-
-def _by_hash(versions, wanted):
-    found = [v for v in versions if v.content_hash and len(wanted) >= 4 and v.content_hash.startswith(wanted)]
-    return found[0] if len(found) == 1 else None
+    return resolve(versions, wanted, default=default)
 
 
 def summarize_dumps(old: Iterable[TrialRecord], new: Iterable[TrialRecord]) -> Iterator[dict]:

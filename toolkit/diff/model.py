@@ -7,6 +7,7 @@ values are left out, like the record model.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Optional, Tuple
 
@@ -40,6 +41,7 @@ class FieldChange:
     after: Any = None
     added: Tuple[str, ...] = ()
     removed: Tuple[str, ...] = ()
+    significance: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class TextChange:
     status: str  # modified | added | removed
     words: Tuple[WordOp, ...] = ()
     similarity: Optional[float] = None
+    significance: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class CriterionChange:
     moved: Tuple[str, ...] = ()
     words: Tuple[WordOp, ...] = ()
     tags: Tuple[TagChange, ...] = ()
+    significance: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,8 @@ class OutcomeChange:
     changes: Tuple[str, ...] = ()
     similarity: Optional[float] = None
     words: Tuple[WordOp, ...] = ()
+    significance: Optional[str] = None
+    substantive: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,7 @@ class Event:
     before: Any = None
     after: Any = None
     criterion: Optional[str] = None
+    significance: str = "substantive"
 
 
 @dataclass(frozen=True)
@@ -161,6 +168,25 @@ class RecordDiff:
         return bool(self.fields or self.texts or self.changed_criteria or self.changed_outcomes)
 
     @property
+    def significance(self) -> Optional[str]:
+        """`substantive` if any change is, `cosmetic` if all are, None when nothing changed."""
+        if not self.changed:
+            return None
+        levels = {c.significance for c in (*self.fields, *self.texts, *self.changed_criteria, *self.changed_outcomes)}
+        return "substantive" if "substantive" in levels else "cosmetic"
+
+    def only(self, significance: str) -> "RecordDiff":
+        """The same diff keeping only changes and events of one significance
+        (unchanged criteria and outcomes are kept, for `--all`)."""
+        def keep(items):
+            return tuple(i for i in items
+                         if i.significance == significance or getattr(i, "status", None) == "unchanged")
+        return dataclasses.replace(
+            self, events=tuple(e for e in self.events if e.significance == significance),
+            fields=keep(self.fields), texts=keep(self.texts), criteria=keep(self.criteria),
+            outcomes=keep(self.outcomes))
+
+    @property
     def changed_criteria(self) -> Tuple[CriterionChange, ...]:
         """Criteria other than unchanged ones."""
         return tuple(c for c in self.criteria if c.status != "unchanged")
@@ -187,6 +213,8 @@ class RecordDiff:
             data["criteria"] = [to_dict(c) for c in self.changed_criteria]
             data["outcomes"] = [to_dict(o) for o in self.changed_outcomes]
         data["changed"] = self.changed
+        if self.significance is not None:
+            data["significance"] = self.significance
         data["parts"] = list(self.parts)
         data["counts"] = _criteria_counts(self.criteria)
         return {k: v for k, v in data.items() if v != [] or k in ("events", "parts")}

@@ -1,10 +1,12 @@
 """Outcome measures aligned between versions.
 
-Outcomes pair up like criteria: identical normalised measures first (in
-order, across primary and secondary, so a measure that moved kind is still
-one outcome), then the rest by rapidfuzz score >= `MATCH_THRESHOLD` (mean
-of `fuzz.ratio` and `fuzz.token_set_ratio`, as for criteria, so a measure
-that grew a sentence is still the same outcome).
+Outcomes pair up like criteria: identical normalised measures first, then
+the rest by rapidfuzz score >= `MATCH_THRESHOLD` (mean of `fuzz.ratio` and
+`fuzz.token_set_ratio`, as for criteria, so a measure that grew a sentence is
+still the same outcome). Both passes run first within a kind (primary with
+primary), then across kinds, so a measure that moved kind is still one
+outcome but a reworded primary is not taken for a secondary that happens to
+match the new wording.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from __future__ import annotations
 from typing import List, Sequence, Tuple
 
 from toolkit.diff.model import OutcomeChange
+from toolkit.diff.significance import (
+    COSMETIC, SUBSTANTIVE, measure_significance, time_frame_significance,
+)
 from toolkit.diff.text import best_pairs, comparison_key, exact_pairs, normalize, word_ops
 from toolkit.records import Outcome
 
-__all__ = ["MATCH_THRESHOLD", "diff_outcomes"]
+__all__ = ["MATCH_THRESHOLD", "diff_outcomes", "aspect_significance"]
 
 MATCH_THRESHOLD = 60.0
 
@@ -33,7 +38,9 @@ def diff_outcomes(old: Sequence[Outcome], new: Sequence[Outcome], *,
         Unchanged, modified (with `changes`: measure, time_frame,
         description, kind), added and removed outcomes, in new order.
     """
-    pairs = _exact(old, new)
+    pairs = _exact(old, new, same_kind=True)
+    pairs.update(_fuzzy(old, new, pairs, threshold, same_kind=True))
+    pairs.update(_exact(old, new, pairs))
     pairs.update(_fuzzy(old, new, pairs, threshold))
     out: List[Tuple[int, int, OutcomeChange]] = []
     for i, (j, score) in pairs.items():
@@ -45,18 +52,33 @@ def diff_outcomes(old: Sequence[Outcome], new: Sequence[Outcome], *,
     return tuple(x[2] for x in out)
 
 
-def _exact(old, new) -> dict:
-    found = exact_pairs([comparison_key(a.measure) for a in old], [comparison_key(b.measure) for b in new])
-    return {i: (j, 100.0) for i, j in found.items()}
-
-
-def _fuzzy(old, new, pairs, threshold) -> dict:
-    rest_old = [i for i in range(len(old)) if i not in pairs]
+def _rest(old, new, pairs) -> tuple:
+    pairs = pairs or {}
     taken = {j for j, _ in pairs.values()}
-    rest_new = [j for j in range(len(new)) if j not in taken]
-    found = best_pairs([normalize(old[i].measure) for i in rest_old], [normalize(new[j].measure) for j in rest_new],
-                       threshold=threshold, rank=lambda score, x, y: (-score, -x, -y))
-    return {rest_old[x]: (rest_new[y], score) for x, (y, score) in found.items()}
+    return [i for i in range(len(old)) if i not in pairs], [j for j in range(len(new)) if j not in taken]
+
+
+def _exact(old, new, pairs=None, *, same_kind: bool = False) -> dict:
+    """Equal measures paired in order; with `same_kind`, only within primary or secondary."""
+    rest_old, rest_new = _rest(old, new, pairs)
+    def key(o):
+        return (o.kind if same_kind else "", comparison_key(o.measure))
+    found = exact_pairs([key(old[i]) for i in rest_old], [key(new[j]) for j in rest_new])
+    return {rest_old[x]: (rest_new[y], 100.0) for x, y in found.items()}
+
+
+def _fuzzy(old, new, pairs, threshold, *, same_kind: bool = False) -> dict:
+    """Reworded measures paired best first; with `same_kind`, kind by kind."""
+    rest_old, rest_new = _rest(old, new, pairs)
+    groups = {o.kind for o in old} if same_kind else {None}
+    out = {}
+    for kind in groups:
+        xs = [i for i in rest_old if kind is None or old[i].kind == kind]
+        ys = [j for j in rest_new if kind is None or new[j].kind == kind]
+        found = best_pairs([normalize(old[i].measure) for i in xs], [normalize(new[j].measure) for j in ys],
+                           threshold=threshold, rank=lambda score, x, y: (-score, -x, -y))
+        out.update({xs[x]: (ys[y], score) for x, (y, score) in found.items()})
+    return out
 
 
 def _pair(a: Outcome, b: Outcome, score: float) -> OutcomeChange:
@@ -69,7 +91,9 @@ def _pair(a: Outcome, b: Outcome, score: float) -> OutcomeChange:
         changes.append("description")
     if a.kind != b.kind:
         changes.append("kind")
+    substantive = tuple(c for c in changes if aspect_significance(c, a, b) == SUBSTANTIVE)
     return OutcomeChange(
+        significance=(SUBSTANTIVE if substantive else COSMETIC) if changes else None, substantive=substantive,
         status="modified" if changes else "unchanged", old_kind=a.kind, new_kind=b.kind,
         old_measure=a.measure, new_measure=b.measure,
         old_time_frame=a.time_frame, new_time_frame=b.time_frame,
@@ -78,9 +102,26 @@ def _pair(a: Outcome, b: Outcome, score: float) -> OutcomeChange:
     )
 
 
+def aspect_significance(aspect: str, a: Outcome, b: Outcome) -> str:
+    """Significance of one changed aspect (measure, time_frame, description, kind) of a pair.
+
+    A new or reworded description explains how the outcome is reported, not
+    what is measured: cosmetic. Moving between primary and secondary is
+    always substantive.
+    """
+    if aspect == "measure":
+        return measure_significance(a.measure, b.measure, old_context=(a.time_frame, a.description),
+                                    new_context=(b.time_frame, b.description))
+    if aspect == "time_frame":
+        return time_frame_significance(a.time_frame, b.time_frame, old_context=(a.measure,))
+    if aspect == "description":
+        return COSMETIC
+    return SUBSTANTIVE
+
+
 def _one(status: str, outcome: Outcome, *, new: bool) -> OutcomeChange:
     if new:
-        return OutcomeChange(status=status, new_kind=outcome.kind, new_measure=outcome.measure,
+        return OutcomeChange(status=status, significance=SUBSTANTIVE, new_kind=outcome.kind, new_measure=outcome.measure,
                              new_time_frame=outcome.time_frame)
-    return OutcomeChange(status=status, old_kind=outcome.kind, old_measure=outcome.measure,
+    return OutcomeChange(status=status, significance=SUBSTANTIVE, old_kind=outcome.kind, old_measure=outcome.measure,
                          old_time_frame=outcome.time_frame)

@@ -23,50 +23,76 @@ del{background:#ffd7d5;text-decoration:line-through}ins{background:#ccf5d2;text-
 tr.added td.new,tr.added td.k{background:#e9fbe9}tr.removed td.old,tr.removed td.k{background:#fdeceb}
 tr.modified td.k{background:#fff6d6}tr.moved td.k{background:#e3f3fb}
 ul.events li{margin:2px 0}.muted{color:#777}
+details.cosmetic{margin:.4em 0;color:#555}details.cosmetic summary{cursor:pointer}
 """
 
 
 def render_html(diff: RecordDiff, *, show_unchanged: bool = True) -> str:
-    """The diff as one HTML document (a string)."""
+    """The diff as one HTML document (a string).
+
+    In every section substantive changes come first; cosmetic ones (case,
+    punctuation, renumbering, re-wording with the same words ...) are
+    folded into a closed `<details>` block under the section.
+    """
     title = f"{diff.registry}:{diff.trial_id} {diff.old.heading()} → {diff.new.heading()}"
     body = [f"<h1>{escape(title)}</h1>"]
     body += _events(diff)
     body += _fields(diff)
     body += _texts(diff)
     criteria = diff.criteria if show_unchanged else diff.changed_criteria
-    body += _table("Eligibility criteria", [_criterion_row(c) for c in criteria])
+    body += _table("Eligibility criteria", *_split(criteria, _criterion_row))
     outcomes = diff.outcomes if show_unchanged else diff.changed_outcomes
-    body += _table("Outcome measures", [_outcome_row(o) for o in outcomes])
+    body += _table("Outcome measures", *_split(outcomes, _outcome_row))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{escape(title)}</title><style>{_STYLE}</style></head>\n<body>\n"
             + "\n".join(body) + "\n</body></html>\n")
 
 
+def _split(items, render) -> tuple:
+    """(rows: substantive first, then unchanged; folded rows: cosmetic)."""
+    rows = [render(i) for i in items if i.significance == "substantive"]
+    rows += [render(i) for i in items if i.significance is None]
+    return rows, [render(i) for i in items if i.significance == "cosmetic"]
+
+
 def _events(diff: RecordDiff) -> List[str]:
     if not diff.changed:
         return ["<p class=\"muted\" id=\"no-changes\">No changes.</p>"]
-    items = "".join(f"<li data-kind=\"{escape(e.kind)}\"><b>{escape(e.kind)}</b>: {escape(e.message)}</li>"
-                    for e in diff.events)
-    return ["<h2>Events</h2>", f"<ul class=\"events\">{items}</ul>"] if items else []
+    def item(e):
+        return (f"<li data-kind=\"{escape(e.kind)}\" data-significance=\"{escape(e.significance)}\">"
+                f"<b>{escape(e.kind)}</b>: {escape(e.message)}</li>")
+    main = "".join(item(e) for e in diff.events if e.significance != "cosmetic")
+    folded = [e for e in diff.events if e.significance == "cosmetic"]
+    out = ["<h2>Events</h2>"] if main or folded else []
+    out += [f"<ul class=\"events\">{main}</ul>"] if main else []
+    if folded:
+        out.append(_fold(len(folded), f"<ul class=\"events\">{''.join(item(e) for e in folded)}</ul>"))
+    return out
+
+
+def _fold(count: int, inner: str) -> str:
+    return (f"<details class=\"cosmetic\"><summary>{count} cosmetic change{'s' if count != 1 else ''}"
+            f"</summary>{inner}</details>")
 
 
 def _fields(diff: RecordDiff) -> List[str]:
-    rows = []
-    for f in diff.fields:
-        if f.added or f.removed or isinstance(f.after, list):
-            old = "<br>".join([f"<del>{escape(r)}</del>" for r in f.removed]
-                              + [f"<del>{escape(str(b))}</del>" for b in f.before or ()])
-            new = "<br>".join([f"<ins>{escape(a)}</ins>" for a in f.added]
-                              + [f"<ins>{escape(str(x))}</ins>" for x in f.after or ()])
-        else:
-            old, new = _value(f.before, "del"), _value(f.after, "ins")
-        rows.append(_row("modified", f.field, old, new))
-    return _table("Fields", rows)
+    return _table("Fields", *_split(diff.fields, _field_row))
+
+
+def _field_row(f) -> str:
+    if f.added or f.removed or isinstance(f.after, list):
+        old = "<br>".join([f"<del>{escape(r)}</del>" for r in f.removed]
+                          + [f"<del>{escape(str(b))}</del>" for b in f.before or ()])
+        new = "<br>".join([f"<ins>{escape(a)}</ins>" for a in f.added]
+                          + [f"<ins>{escape(str(x))}</ins>" for x in f.after or ()])
+    else:
+        old, new = _value(f.before, "del"), _value(f.after, "ins")
+    return _row("modified", f.field, old, new)
 
 
 def _texts(diff: RecordDiff) -> List[str]:
-    rows = [_row(t.status, t.field, _words(t.words, "old"), _words(t.words, "new")) for t in diff.texts]
-    return _table("Texts and sections", rows)
+    return _table("Texts and sections", *_split(
+        diff.texts, lambda t: _row(t.status, t.field, _words(t.words, "old"), _words(t.words, "new"))))
 
 
 def _criterion_row(c: CriterionChange) -> str:
@@ -133,8 +159,11 @@ def _row(status: str, key: str, old: str, new: str, *, escaped_key: bool = False
             f"<td class=\"old\">{old}</td><td class=\"new\">{new}</td></tr>")
 
 
-def _table(title: str, rows: List[str]) -> List[str]:
-    if not rows:
+def _table(title: str, rows: List[str], folded: Sequence[str] = ()) -> List[str]:
+    if not rows and not folded:
         return []
     head = "<tr><th class=\"k\"></th><th>before</th><th>after</th></tr>"
-    return [f"<h2>{escape(title)}</h2>", f"<table>{head}{''.join(rows)}</table>"]
+    out = [f"<h2>{escape(title)}</h2>"]
+    out += [f"<table>{head}{''.join(rows)}</table>"] if rows else []
+    out += [_fold(len(folded), f"<table>{head}{''.join(folded)}</table>")] if folded else []
+    return out

@@ -6,7 +6,7 @@ output is not a terminal, so the same text pipes cleanly.
 
 from __future__ import annotations
 
-from typing import Iterable, List
+from typing import Callable, Iterable, List, Optional
 
 import click
 
@@ -18,19 +18,40 @@ _MARK = {"added": ("+", "green"), "removed": ("-", "red"), "modified": ("~", "ye
          "moved": (">", "cyan"), "unchanged": (" ", None)}
 
 
-def render_text(diff: RecordDiff, *, show_unchanged: bool = False) -> str:
-    """The diff as styled text lines (events, fields, texts, criteria, outcomes)."""
+def render_text(diff: RecordDiff, *, show_unchanged: bool = False, show_cosmetic: Optional[bool] = None) -> str:
+    """The diff as styled text lines (events, fields, texts, criteria, outcomes).
+
+    In every block substantive changes come first; cosmetic ones are folded
+    into one line naming them, unless `show_cosmetic` (default: `show_unchanged`).
+    """
+    expand = show_unchanged if show_cosmetic is None else show_cosmetic
     lines = [click.style(f"{diff.registry}:{diff.trial_id}  {diff.old.heading()} -> {diff.new.heading()}", bold=True)]
     if not diff.changed:
         return "\n".join(lines + ["  no changes"])
-    lines += _block("Events", [f"  * {e.message}" for e in diff.events])
-    lines += _block("Fields", [_field_line(f) for f in diff.fields])
-    lines += _block("Texts", [f"  ~ {t.field} ({t.status}): {render_words(t.words, limit=400)}" for t in diff.texts])
+    if diff.significance == "cosmetic":
+        lines.append(click.style("  cosmetic changes only", dim=True))
+    lines += _section("Events", diff.events, lambda e: [f"  * {e.message}"], lambda e: e.kind, expand)
+    lines += _section("Fields", diff.fields, lambda f: [_field_line(f)], lambda f: f.field, expand)
+    lines += _section("Texts", diff.texts, lambda t: [f"  ~ {t.field} ({t.status}): {render_words(t.words, limit=400)}"],
+                      lambda t: t.field, expand)
     shown = diff.criteria if show_unchanged else diff.changed_criteria
-    lines += _block("Criteria", [line for c in shown for line in _criterion_lines(c)])
+    lines += _section("Criteria", shown, _criterion_lines, lambda c: c.new_id or c.old_id or "?", expand)
     outcomes = diff.outcomes if show_unchanged else diff.changed_outcomes
-    lines += _block("Outcomes", [line for o in outcomes for line in _outcome_lines(o)])
+    lines += _section("Outcomes", outcomes, _outcome_lines, lambda o: _short(o.new_measure or o.old_measure, 40), expand)
     return "\n".join(lines)
+
+
+def _section(title: str, items, render: Callable, name: Callable, expand: bool) -> List[str]:
+    """A block: substantive items, unchanged ones, then cosmetic ones (or one line naming them)."""
+    ordered = [i for i in items if i.significance == "substantive"] + [i for i in items if i.significance is None]
+    lines = [line for item in ordered for line in render(item)]
+    cosmetic = [i for i in items if i.significance == "cosmetic"]
+    if cosmetic and expand:
+        lines += [click.style(line, dim=True) for item in cosmetic for line in render(item)]
+    elif cosmetic:
+        names = ", ".join(dict.fromkeys(str(name(i)) for i in cosmetic))
+        lines.append(click.style(f"  ({len(cosmetic)} cosmetic: {_short(names, 160)}; --all shows them)", dim=True))
+    return _block(title, lines)
 
 
 def _block(title: str, lines: List[str]) -> List[str]:
