@@ -7,12 +7,13 @@ vocabulary is `EVENT_KINDS` (documented in `toolkit/schema/diff.schema.json`).
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any, Iterable, Iterator, List, Optional
 
 from toolkit.diff.model import CriterionChange, Event, FieldChange, OutcomeChange
 from toolkit.diff.significance import COSMETIC, SUBSTANTIVE
 from toolkit.diff.tags import threshold_direction
+from toolkit.normalize.ages import parse_age
+from toolkit.normalize.fields import iso_date
 
 __all__ = ["EVENT_KINDS", "events_for", "contrast"]
 
@@ -36,8 +37,6 @@ EVENT_KINDS = (
 )
 
 _DATES = ("start_date", "primary_completion_date", "completion_date")
-_MONTHS = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 
 
 def events_for(fields: Iterable[FieldChange], criteria: Iterable[CriterionChange],
@@ -115,16 +114,12 @@ def _date(f: FieldChange) -> Iterator[Event]:
 
 
 def _date_key(value: Any) -> Optional[tuple]:
-    """(year, month, day) of an ISO or 'Month [day,] year' date, None if unreadable."""
-    if not isinstance(value, str):
+    """(year, month, day) of a date as registries write it (`normalize.fields.iso_date`), None if unreadable."""
+    iso = iso_date(value) if isinstance(value, str) else None
+    if iso is None:
         return None
-    m = re.match(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", value.strip())
-    if m:
-        return int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
-    m = re.match(r"([A-Za-z]{3})[a-z]*\.?\s+(?:(\d{1,2}),?\s+)?(\d{4})", value.strip())
-    if m and m.group(1).lower() in _MONTHS:
-        return int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2) or 0)
-    return None
+    parts = [int(p) for p in iso.split("-")]
+    return tuple(parts + [0] * (3 - len(parts)))
 
 
 def _simple(kind: str, label: str):
@@ -189,17 +184,10 @@ def _age_events(fields: dict, ages: tuple) -> Iterator[Event]:
     yield Event(kind, f"age range {kind.rsplit('_', 1)[1]}: {before} -> {after}", "eligibility.age", before, after)
 
 
-_AGE_UNITS = {"year": 1.0, "month": 1 / 12, "week": 7 / 365.25, "day": 1 / 365.25, "hour": 1 / 8766, "minute": 1 / 525960}
-
-
 def _years(text: Any, *, default: float) -> float:
-    if text is None:
-        return default
-    m = re.search(r"(\d+(?:\.\d+)?)\s*([A-Za-z]*)", str(text))
-    if not m:
-        return default
-    unit = m.group(2).lower().rstrip("s") or "year"
-    return float(m.group(1)) * _AGE_UNITS.get(unit, 1.0)
+    """An age limit as written, in years (`toolkit.normalize.ages`); `default` when it states none."""
+    age = parse_age(None if text is None else str(text))
+    return default if age is None or age.years is None else age.years
 
 
 def _brief(text: Any, limit: int = 120) -> str:

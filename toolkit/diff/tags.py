@@ -1,12 +1,14 @@
 """Tag changes inside a modified criterion: drugs, conditions, windows, values.
 
-Criteria tagged by `toolkit.nlp` carry their tags; untagged criteria get a
-small built-in reading of time windows ("within 14 days") and value limits
-("> 1.5 mg/dL") so a diff names those changes with or without the tagger.
+Criteria tagged by `toolkit.nlp` carry their tags; the two texts of a
+modified pair that came untagged (a diff of raw files) are tagged here by the
+same tagger, so a diff names window and value changes ("within 14 days",
+"> 1.5 mg/dL") with the one reading of them the toolkit has.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Tuple
@@ -15,20 +17,10 @@ from toolkit.diff.model import TagChange
 
 __all__ = ["Quantity", "quantities", "tag_changes", "threshold_direction"]
 
-_NUMBER = r"(\d+(?:[.,]\d+)?)"
-_UNIT_DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 30.4, "year": 365.25}
-_TIME = re.compile(_NUMBER + r"\s*-?\s*(hours?|hrs?|days?|weeks?|wks?|months?|years?|yrs?)\b", re.I)
-_COMPARATOR = (
-    r"(<=|>=|≤|≥|=<|=>|<|>|less than or equal to|greater than or equal to|less than|greater than|"
-    r"more than|fewer than|at least|at most|no more than|no less than|above|below|under|over|"
-    r"exceeding|exceeds|up to|maximum of|minimum of)"
-)
-_VALUE = re.compile(_COMPARATOR + r"\s*" + _NUMBER + r"\s*([a-zA-Zµμ%][\w/%.^µμ³²]*)?", re.I)
 _UPPER = {"<", "<=", "≤", "=<", "less than", "less than or equal to", "fewer than", "at most",
           "no more than", "below", "under", "up to", "maximum of"}
 _LOWER = {">", ">=", "≥", "=>", "greater than", "greater than or equal to", "more than",
           "at least", "no less than", "above", "over", "exceeding", "exceeds", "minimum of"}
-_WINDOW_CUES = re.compile(r"\b(within|past|last|prior|previous|preceding|before|after|during|in the)\b[^.;]{0,25}$", re.I)
 
 
 @dataclass(frozen=True)
@@ -44,15 +36,41 @@ class Quantity:
 
 
 def quantities(criterion) -> List[Quantity]:
-    """Time windows and value limits of a criterion, from its tags or its text.
+    """Time windows and value limits of a criterion, from its tags (tagging it first if it has none).
 
     Args:
         criterion: a `toolkit.records.Criterion`.
     """
-    tagged = [q for q in (_from_tag(t) for t in criterion.tags) if q is not None]
-    if tagged or any(t.label in ("time_window", "value") for t in criterion.tags):
-        return tagged
-    return _from_text(criterion.text)
+    tags = criterion.tags or _tagged(criterion.text)
+    return [q for q in (_from_tag(t) for t in tags) if q is not None]
+
+
+@functools.lru_cache(maxsize=4096)
+def _tagged(text: str) -> tuple:
+    """The tags of an untagged criterion's text, by the toolkit's tagger.
+
+    A value needs a number and a window a time unit, so a text with neither
+    (most criteria of a history) is not tagged; cached, as a history repeats
+    its texts version after version.
+    """
+    if not _may_hold_amount(text):
+        return ()
+    from toolkit.nlp import tag_text
+
+    return tuple(tag_text(text))
+
+
+def _may_hold_amount(text: str) -> bool:
+    """Whether a text has a digit or one of the tagger's time-unit words."""
+    return any(ch.isdigit() for ch in text) or bool(_unit_words().search(text))
+
+
+@functools.lru_cache(maxsize=1)
+def _unit_words():
+    from toolkit.nlp.rules import load_rules
+
+    forms = sorted(load_rules().unit_of_form, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, forms)) + r")\b", re.I)
 
 
 def _from_tag(tag) -> Optional[Quantity]:
@@ -61,32 +79,6 @@ def _from_tag(tag) -> Optional[Quantity]:
     if tag.label == "value" and tag.number is not None:
         return Quantity("value", tag.text, float(tag.number), tag.unit, tag.comparator, tag.measurement)
     return None
-
-
-def _from_text(text: str) -> List[Quantity]:
-    found: List[Quantity] = []
-    taken = []
-    for match in _VALUE.finditer(text):
-        number = float(match.group(2).replace(",", "."))
-        found.append(Quantity("value", match.group(0).strip(), number, match.group(3),
-                              match.group(1).lower(), _measurement(text[: match.start()])))
-        taken.append(range(match.start(), match.end()))
-    for match in _TIME.finditer(text):
-        if any(match.start() in span for span in taken) or not _WINDOW_CUES.search(text[: match.start()]):
-            continue
-        unit = match.group(2).lower().rstrip("s")
-        days = float(match.group(1).replace(",", ".")) * _UNIT_DAYS.get(_unit_key(unit), 1)
-        found.append(Quantity("time_window", match.group(0), round(days, 2), "days"))
-    return found
-
-
-def _unit_key(unit: str) -> str:
-    return {"hr": "hour", "wk": "week", "yr": "year"}.get(unit, unit)
-
-
-def _measurement(before: str) -> Optional[str]:
-    words = re.findall(r"[A-Za-z][\w-]*", before[-40:])
-    return words[-1].lower() if words else None
 
 
 def tag_changes(old, new) -> Tuple[TagChange, ...]:
