@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator, List, Optional, Sequence
 
-from toolkit.diff import DiffError, diff_records
+from toolkit.diff import diff_records
 from toolkit.records import TrialRecord
 
 __all__ = ["history_rows", "pick_version", "summarize_dumps"]
