@@ -58,7 +58,7 @@ demonstrate compare comparison investigate efficacy effect effects
 percentage percent proportion number numbers rate rates participant participants subject subjects
 patient patients people person persons individual individuals population
 defined define definition as using use used via based determined
-change changes changed baseline time frame timeframe total overall mean average score scores value values
+change changes changed baseline time frame timeframe score scores value values
 achieve achieving achieved analysis analyse analyze itt mitt intention intent treat population
 """.split())
 _SCHEDULE = frozenset({"visit", "cycle", "day", "week", "month", "year", "hour", "minute"})
@@ -103,10 +103,13 @@ def definitions(*texts: Optional[str]) -> Dict[str, Tuple[str, ...]]:
     return found
 
 
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
+
+
 @functools.lru_cache(maxsize=65536)
 def _spelled(text: str, expansions: Tuple[Tuple[str, Tuple[str, ...]], ...]) -> Tuple[str, ...]:
     table = dict(expansions)
-    text = _drop_definitions(text)[0]
+    text = _POSSESSIVE.sub("", _drop_definitions(text)[0])
     out: List[str] = []
     for token in _TOKEN.findall(text):
         if token.casefold() in table and token.upper() == token:
@@ -270,7 +273,12 @@ def content_words(text: Optional[str], expansions: Optional[Dict[str, Tuple[str,
     """
     tokens = words(text) if expansions is None else spelled_out(text, expansions)
     return frozenset(w for i, w in enumerate(tokens) if w not in _STOP and w not in _BOILERPLATE
-                     and w not in _SCHEDULE and not (w.isdigit() and _scheduled(tokens, i)))
+                     and not (w in _SCHEDULE and _numbered(tokens, i)) and not (w.isdigit() and _scheduled(tokens, i)))
+
+
+def _numbered(tokens: Tuple[str, ...], i: int) -> bool:
+    """A unit word next to a number ("Week 12", "12 weeks"): part of a time point."""
+    return (i > 0 and tokens[i - 1].isdigit()) or (i + 1 < len(tokens) and tokens[i + 1].isdigit())
 
 
 def _scheduled(tokens: Tuple[str, ...], i: int) -> bool:
@@ -352,7 +360,9 @@ def _unit_near(tokens: Tuple[str, ...], i: int) -> Optional[str]:
 
 def time_frame_significance(old: Optional[str], new: Optional[str], *,
                             old_context: Iterable[Optional[str]] = ()) -> str:
-    """Substantive when the new time frame names a time point the old outcome did not.
+    """Substantive when the new time frame names a time point (or anchor) the old outcome did not.
+
+    "2 years" and "up to 2 years" are alike: the raters judged that edit both ways.
 
     Args:
         old: the old time frame.
