@@ -166,16 +166,19 @@ def _expansion(before: str, abbr: str) -> Optional[Tuple[str, ...]]:
     return None
 
 
-def _initials_spell(run: List[str], letters: str) -> bool:
-    """True when each word gives its initial, and maybe more of its letters in order,
-    to spell `letters` ("ALanine aminoTransferase (ALT)")."""
+def _initials_spell(run: List[str], letters: str, *, first: bool = True) -> bool:
+    """True when the words spell `letters` in order, each giving one to four of its
+    letters: the first word its initial and maybe more, later words their initial
+    or letters from inside ("ALanine aminoTransferase (ALT)")."""
     if not run or not letters:
         return not run and not letters
     word, rest = run[0], run[1:]
-    if word[0] != letters[0]:
+    if first and word[0] != letters[0]:
         return False
     for taken in range(1, min(len(letters), 4) + 1):
-        if _in_order(letters[1:taken], word[1:]) and _initials_spell(rest, letters[taken:]):
+        piece = letters[:taken]
+        fits = _in_order(piece[1:], word[1:]) if word[0] == piece[0] else not first and _in_order(piece, word[1:])
+        if fits and _initials_spell(rest, letters[taken:], first=False):
             return True
     return False
 
