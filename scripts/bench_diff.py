@@ -7,8 +7,13 @@
 2. dump vs dump: two real ICTRP weekly snapshots (2020-04-01 and
    2020-07-07) rebuilt from the versions file, compared trial by trial as
    `ptk diff OLD NEW --summary` does (reading and parsing included).
+3. with `--changes`: the shared histories parsed into a temporary store
+   (untagged), then the change log of `ptk changes` built from scratch,
+   brought up to date again (nothing new), and summarised: CPU seconds each.
 
-Usage: python scripts/bench_diff.py [--repeat N] [--data ../shared/data]
+Significance (cosmetic | substantive) is computed on every change in all runs.
+
+Usage: python scripts/bench_diff.py [--repeat N] [--data ../shared/data] [--changes]
 """
 
 from __future__ import annotations
@@ -97,9 +102,31 @@ def load_tagger() -> float:
     return time.process_time() - cpu
 
 
+def bench_changes(data: Path) -> dict:
+    """CPU seconds of the first `ChangeLog.sync`, a second one, and the summary."""
+    from toolkit.diff.changes import ChangeLog, changes_path
+    from toolkit.ingest import run_parse
+    from toolkit.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        with Store(Path(tmp) / "ptk.sqlite", create=True) as store:
+            run_parse([str(data.joinpath(*parts)) for parts in HISTORIES], store=store)
+            with ChangeLog(changes_path(store.path)) as log:
+                out = {}
+                for name, step in (("first_sync", log.sync), ("second_sync", log.sync),
+                                   ("summary", lambda _store: log.summary())):
+                    cpu = time.process_time()
+                    result = step(store)
+                    out[name + "_cpu_s"] = round(time.process_time() - cpu, 2)
+                    if name == "first_sync":
+                        out.update(trials=result.trials, pairs=result.pairs)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--changes", action="store_true", help="also time the ptk changes log")
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     args = parser.parse_args()
     print(f"tagging pipeline loaded in {load_tagger():.2f} CPU s (once per process, not in the rates)")
@@ -113,6 +140,8 @@ def main() -> None:
     print(f"{'all histories':<36} {total_pairs:>5} pairs  {total_pairs / total_wall:>7.0f} pairs/s wall"
           f"  {total_pairs / total_cpu:>7.0f} pairs/s cpu")
     print("dump vs dump (ICTRP weekly snapshots):", json.dumps(bench_dumps(args.data)))
+    if args.changes:
+        print("ptk changes log:", json.dumps(bench_changes(args.data)))
 
 
 if __name__ == "__main__":

@@ -108,3 +108,13 @@ def test_changes_csv_and_unknown_event(stored):
     with pytest.raises(ChangesError, match="unknown event"):
         ChangeFilter.build(events=["outcome_switched"])
     assert CliRunner().invoke(main, ["changes", "--store", str(stored), "--event", "nope"]).exit_code == 1
+
+
+def test_changes_sync_in_worker_processes_matches(stored, tmp_path, monkeypatch):
+    with Store(stored) as store, ChangeLog(changes_path(store.path)) as log:
+        log.sync(store)
+        one = list(log.events())
+    monkeypatch.setattr(changes_module, "_CHUNK", 1)
+    with Store(stored) as store, ChangeLog(tmp_path / "parallel.changes.sqlite") as log:
+        assert log.sync(store, jobs=2).pairs == 16
+        assert list(log.events()) == one

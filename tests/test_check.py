@@ -69,3 +69,14 @@ def test_check_cli_one_trial_and_all():
     clean = runner.invoke(main, ["check", "--all", "-i", str(CORPUS / "seed")])
     assert clean.exit_code == 0
     assert runner.invoke(main, ["check"]).exit_code == 2
+
+
+def test_check_cli_from_the_store(store_dir):
+    runner = CliRunner()
+    assert runner.invoke(main, ["parse", str(CONFLICTS), "--store", str(store_dir), "--no-tag", "-q"]).exit_code == 0
+    one = runner.invoke(main, ["check", "NCT00938743", "--store", str(store_dir), "--csv"])
+    assert one.exit_code == 1
+    assert [line.split(",")[3] for line in one.output.splitlines()[1:]] == ["min_age", "max_age"]
+    every = runner.invoke(main, ["check", "--all", "--store", str(store_dir), "--json"])
+    assert {c["trial_id"] for c in json.loads(every.output)} == {
+        "NCT00938743", "NCT05335226", "NCT03751280", "NCT00001355", "NCT00498394", "NCT00001927"}

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import CORPUS
+from conftest import CORPUS
 from toolkit.cli import main
 from toolkit.diff.events import EVENT_KINDS
 from toolkit.schema import load_schema
@@ -46,7 +46,7 @@ def test_diff_cli_history_from_file():
     assert result.exit_code == 0, result.output
     versions = json.loads(result.output)["versions"]
     assert [v["version"] for v in versions] == [str(n) for n in range(1, 9)]
-    assert versions[4]["changed"] == "criteria, dates, enrollment, outcomes"
+    assert versions[4]["changed"] == "criteria, dates, enrollment (cosmetic: outcomes)"  # a description added
     assert versions[5]["status"] == "COMPLETED" and versions[5]["enrollment"] == 105
     assert versions[6]["changed"] == "(no change)"  # v7 differs from v6 by its date only
 

@@ -44,6 +44,19 @@ def test_significance_text(old, new, expected):
     ("Cytogenetics response rate", "Percentage of Participants With Complete Cytogenetic Response (CCyR) at Year 1",
      ("One year",), "substantive"),
     ("Time to either disease progression or death", "Progression-Free Survival (PFS)", (), "substantive"),
+    # an abbreviation whose letters are not all initials: ALanine aminoTransferase (ALT)
+    ("Percentage of subjects with Grade 3 and Grade 4 ALT abnormalities.",
+     "Percentage of Participants With Grade 3 and Grade 4 Alanine Aminotransferase (ALT) Abnormalities at Week 48",
+     ("48 weeks",), "cosmetic"),
+    # "per year": an aggregation, not a time point
+    ("Rate of total kidney volume change(%)",
+     "Percentage Change Per Year in Total Kidney Volume From Baseline to Month 36", ("36 months",), "substantive"),
+    # one of two objectives left out
+    ("To evaluate the proportion of subjects who require resumption of ART between the interruption of ART at "
+     "week 28 and end of study at week 52. To evaluate the % change in CD4 between week 28 and the last CD4 made "
+     "prior to resumption of ART or week 52.",
+     "Proportion of Subjects Who Require Resumption of ART Between the Interruption of ART at Week 28 and End of "
+     "Study at Week 52.", ("Week 52",), "substantive"),
 ])
 def test_significance_outcome_measure(old, new, context, expected):
     assert measure_significance(old, new, old_context=context) == expected

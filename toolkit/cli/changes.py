@@ -32,11 +32,13 @@ _CONFLICT_COLUMNS = ["registry", "trial_id", "version", "kind", "structured", "s
 @click.option("--registry", metavar="NAME", help="Only trials of this registry.")
 @click.option("--trial", "trial_id", metavar="TRIAL_ID", help="Only this trial.")
 @click.option("--summary", is_flag=True, help="Counts per event kind and the share of trials with each.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes that diff new versions side by side.")
 @store_option
 @quiet_option
 @output_options
 @library_errors
-def changes(events, significance, since, until, after, registry, trial_id, summary, store_path, quiet, fmt):
+def changes(events, significance, since, until, after, registry, trial_id, summary, jobs, store_path, quiet, fmt):
     """Change events across every stored trial (kept up to date as versions arrive).
 
     \b
@@ -51,7 +53,7 @@ def changes(events, significance, since, until, after, registry, trial_id, summa
                                after=after, registry=registry, trial_id=trial_id)
     with Store(store_path) as store, ChangeLog(changes_path(store.path)) as log:
         with Progress("diffing new versions", quiet=quiet, unit="trials") as bar:
-            done = log.sync(store, progress=lambda n: bar.update(n - bar.count))
+            done = log.sync(store, jobs=jobs, progress=lambda n: bar.update(n - bar.count))
         if done.pairs and not quiet:
             message(f"{done.pairs:,} new version pair(s) of {done.updated:,} trial(s) diffed")
         if summary:

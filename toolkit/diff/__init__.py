@@ -2,8 +2,12 @@
 
 `diff_records(old, new)` is the entry point; it returns a `RecordDiff`
 whose JSON form is documented in `toolkit/schema/diff.schema.json`.
-Renderers: `toolkit.diff.render_text`, `toolkit.diff.render_html`; whole
-dumps: `toolkit.diff.history`.
+Every change carries a significance, cosmetic or substantive
+(`toolkit.diff.significance`). Renderers: `toolkit.diff.render_text`,
+`toolkit.diff.render_html`; whole dumps: `toolkit.diff.history`; choosing
+and de-duplicating versions: `toolkit.diff.versions`; events across the
+corpus, kept incrementally: `toolkit.diff.changes`; conflicts between
+structured fields and criteria within one version: `toolkit.diff.conflicts`.
 """
 
 from __future__ import annotations

@@ -164,11 +164,12 @@ class ChangeLog:
 
     # --- keeping in step with the store ------------------------------------------------
 
-    def sync(self, store, *, progress: Optional[Callable[[int], None]] = None) -> SyncSummary:
+    def sync(self, store, *, jobs: int = 1, progress: Optional[Callable[[int], None]] = None) -> SyncSummary:
         """Diff the version pairs the store gained since the last sync (all, the first time).
 
         Args:
             store: an open `toolkit.store.Store`.
+            jobs: processes that diff trials side by side (the log is written by this one).
             progress: called with the number of trials done, now and then.
 
         Returns:
@@ -178,13 +179,14 @@ class ChangeLog:
         known = {(r, t): h for r, t, h in self._db.execute("SELECT registry, trial_id, hashes FROM trials")}
         stale = [key for key, infos in index.items() if known.get(key) != _hashes(infos)]
         gone = [key for key in known if key not in index]
+        plans = [(key, index[key], self._pairs_of(key)) for key in stale]
         pairs = 0
         self._db.execute("BEGIN IMMEDIATE")
         try:
             for key in gone:
                 self._forget(*key)
-            for done, key in enumerate(stale, 1):
-                pairs += self._update(store, key, index[key])
+            for done, result in enumerate(_computed(store, plans, jobs), 1):
+                pairs += self._write(result)
                 if progress is not None and done % 50 == 0:
                     progress(done)
             self._db.execute("COMMIT")
@@ -193,39 +195,24 @@ class ChangeLog:
             raise
         return SyncSummary(len(index), len(stale), pairs, len(gone))
 
+    def _pairs_of(self, key: Tuple[str, str]) -> set:
+        return set(self._db.execute("SELECT old_hash, new_hash FROM pairs WHERE registry=? AND trial_id=?", key))
+
     def _forget(self, registry: str, trial_id: str) -> None:
         for table in ("trials", "events", "pairs"):
             self._db.execute(f"DELETE FROM {table} WHERE registry=? AND trial_id=?", (registry, trial_id))
 
-    def _update(self, store, key: Tuple[str, str], infos: list) -> int:
-        """Bring one trial's events in step with its stored versions; returns pairs diffed."""
-        registry, trial_id = key
-        wanted = {(a.content_hash, b.content_hash): (a, b) for a, b in zip(infos, infos[1:])}
-        have = set(self._db.execute("SELECT old_hash, new_hash FROM pairs WHERE registry=? AND trial_id=?", key))
-        for old_hash, new_hash in have - set(wanted):  # no longer consecutive: a version arrived between
+    def _write(self, result: "_TrialUpdate") -> int:
+        """Write one trial's new events; returns the pairs diffed."""
+        registry, trial_id = result.key
+        for old_hash, new_hash in result.obsolete:  # no longer consecutive: a version arrived between
             for table in ("events", "pairs"):
                 self._db.execute(f"DELETE FROM {table} WHERE registry=? AND trial_id=? AND old_hash=? AND new_hash=?",
                                  (registry, trial_id, old_hash, new_hash))
-        todo = [pair for pair in wanted if pair not in have]
-        records = _decoded(store, key, {h for pair in todo for h in pair} | {infos[-1].content_hash})
-        for old_hash, new_hash in todo:
-            self._store_pair(key, wanted[(old_hash, new_hash)], records[old_hash], records[new_hash])
-        latest = records[infos[-1].content_hash]
-        self._db.execute(
-            "INSERT OR REPLACE INTO trials VALUES (?,?,?,?,?,?)",
-            (registry, trial_id, _hashes(infos), _registered(latest, infos), latest.start_date,
-             latest.primary_completion_date))
-        return len(todo)
-
-    def _store_pair(self, key, infos, old: TrialRecord, new: TrialRecord) -> None:
-        a, b = infos
-        diff = diff_records(old, new, check_identity=False)
-        date = b.version_date or new.last_updated
-        self._db.executemany(
-            "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(*key, a.content_hash, b.content_hash, date, a.version, b.version, e.kind, e.significance,
-              e.field, e.criterion, e.message, _json(e.before), _json(e.after)) for e in diff.events])
-        self._db.execute("INSERT INTO pairs VALUES (?,?,?,?)", (*key, a.content_hash, b.content_hash))
+        self._db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", result.events)
+        self._db.executemany("INSERT INTO pairs VALUES (?,?,?,?)", [(*result.key, *pair) for pair in result.pairs])
+        self._db.execute("INSERT OR REPLACE INTO trials VALUES (?,?,?,?,?,?)", result.trial)
+        return len(result.pairs)
 
     # --- queries -------------------------------------------------------------------------
 
@@ -258,6 +245,64 @@ class ChangeLog:
         kinds = [{"kind": k, "events": n, "trials": m, "share": round(m / trials, 4) if trials else 0.0}
                  for k, n, m in rows]
         return {"trials": trials, "trials_with_history": with_history or 0, "kinds": kinds}
+
+
+@dataclass(frozen=True)
+class _TrialUpdate:
+    """What one trial's sync writes: pairs to drop, event rows, pairs diffed, the trial row."""
+
+    key: Tuple[str, str]
+    obsolete: Tuple[Tuple[str, str], ...]
+    events: Tuple[tuple, ...]
+    pairs: Tuple[Tuple[str, str], ...]
+    trial: tuple
+
+
+def _update(store, key: Tuple[str, str], infos: list, have: set) -> _TrialUpdate:
+    """Diff the pairs of one trial's consecutive versions that are not in `have`."""
+    wanted = {(a.content_hash, b.content_hash): (a, b) for a, b in zip(infos, infos[1:])}
+    todo = tuple(pair for pair in wanted if pair not in have)
+    records = _decoded(store, key, {h for pair in todo for h in pair} | {infos[-1].content_hash})
+    rows = []
+    for pair in todo:
+        rows += _event_rows(key, wanted[pair], records[pair[0]], records[pair[1]])
+    latest = records[infos[-1].content_hash]
+    trial = (*key, _hashes(infos), _registered(latest, infos), latest.start_date, latest.primary_completion_date)
+    return _TrialUpdate(key, tuple(have - set(wanted)), tuple(rows), todo, trial)
+
+
+def _event_rows(key, infos, old: TrialRecord, new: TrialRecord) -> List[tuple]:
+    a, b = infos
+    diff = diff_records(old, new, check_identity=False)
+    date = b.version_date or new.last_updated
+    return [(*key, a.content_hash, b.content_hash, date, a.version, b.version, e.kind, e.significance,
+             e.field, e.criterion, e.message, _json(e.before), _json(e.after)) for e in diff.events]
+
+
+def _computed(store, plans: list, jobs: int) -> Iterator[_TrialUpdate]:
+    """`_update` of every plan, here or in `jobs` worker processes (chunks of trials)."""
+    if jobs <= 1 or len(plans) < 2 * _CHUNK:
+        for key, infos, have in plans:
+            yield _update(store, key, infos, have)
+        return
+    import multiprocessing
+
+    chunks = [plans[i:i + _CHUNK] for i in range(0, len(plans), _CHUNK)]
+    with multiprocessing.Pool(jobs) as pool:
+        for results in pool.imap(_update_chunk, [(str(store.path), chunk) for chunk in chunks]):
+            yield from results
+
+
+_CHUNK = 100
+
+
+def _update_chunk(task) -> List[_TrialUpdate]:
+    """Worker: open the store read-only and update a chunk of trials."""
+    from toolkit.store import Store
+
+    path, chunk = task
+    with Store(path) as store:
+        return [_update(store, key, infos, have) for key, infos, have in chunk]
 
 
 def _by_trial(infos: Iterable) -> Dict[Tuple[str, str], list]:

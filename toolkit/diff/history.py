@@ -33,15 +33,24 @@ def history_rows(versions: Sequence[TrialRecord]) -> List[dict]:
             "enrollment_type": enrollment.type if enrollment else None,
             "changed": _changed(diff),
             "events": [e.kind for e in diff.events] if diff is not None else [],
+            "significance": diff.significance if diff is not None else None,
         })
         previous = record
     return rows
 
 
 def _changed(diff) -> str:
+    """The parts that changed in substance; cosmetic-only parts in brackets after them."""
     if diff is None:
         return "(first version)"
-    return ", ".join(diff.parts) if diff.parts else "(no change)"
+    if not diff.parts:
+        return "(no change)"
+    substantive = diff.only("substantive").parts
+    cosmetic = [p for p in diff.parts if p not in substantive]
+    text = ", ".join(substantive)
+    if cosmetic:
+        text += (" " if text else "") + f"(cosmetic: {', '.join(cosmetic)})"
+    return text
 
 
 def pick_version(versions: Sequence[TrialRecord], wanted: Optional[str], *, default: int) -> TrialRecord:
@@ -79,7 +88,7 @@ def summarize_dumps(old: Iterable[TrialRecord], new: Iterable[TrialRecord]) -> I
             continue
         diff = diff_records(previous, record)
         change = "changed" if diff.changed else "unchanged"
-        yield _row(record, change, diff.parts, [e.kind for e in diff.events])
+        yield _row(record, change, diff.parts, [e.kind for e in diff.events], diff.significance)
     for record in before.values():
         yield _row(record, "removed")
 
@@ -95,6 +104,6 @@ def _last_of_runs(records: Iterable[TrialRecord]) -> Iterator[TrialRecord]:
         yield previous
 
 
-def _row(record: TrialRecord, change: str, parts=(), events=()) -> dict:
+def _row(record: TrialRecord, change: str, parts=(), events=(), significance=None) -> dict:
     return {"registry": record.registry, "trial_id": record.trial_id, "change": change,
-            "parts": list(parts), "events": list(events)}
+            "parts": list(parts), "events": list(events), "significance": significance}

@@ -58,7 +58,7 @@ demonstrate compare comparison investigate efficacy effect effects
 percentage percent proportion number numbers rate rates participant participants subject subjects
 patient patients people person persons individual individuals population
 defined define definition as using use used via based determined
-change changes changed baseline time frame timeframe total overall mean average score scores value values
+change changes changed baseline time frame timeframe score scores value values
 achieve achieving achieved analysis analyse analyze itt mitt intention intent treat population
 """.split())
 _SCHEDULE = frozenset({"visit", "cycle", "day", "week", "month", "year", "hour", "minute"})
@@ -103,10 +103,13 @@ def definitions(*texts: Optional[str]) -> Dict[str, Tuple[str, ...]]:
     return found
 
 
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
+
+
 @functools.lru_cache(maxsize=65536)
 def _spelled(text: str, expansions: Tuple[Tuple[str, Tuple[str, ...]], ...]) -> Tuple[str, ...]:
     table = dict(expansions)
-    text = _drop_definitions(text)[0]
+    text = _POSSESSIVE.sub("", _drop_definitions(text)[0])
     out: List[str] = []
     for token in _TOKEN.findall(text):
         if token.casefold() in table and token.upper() == token:
@@ -163,16 +166,19 @@ def _expansion(before: str, abbr: str) -> Optional[Tuple[str, ...]]:
     return None
 
 
-def _initials_spell(run: List[str], letters: str) -> bool:
-    """True when each word gives its initial, and maybe more of its letters in order,
-    to spell `letters` ("ALanine aminoTransferase (ALT)")."""
+def _initials_spell(run: List[str], letters: str, *, first: bool = True) -> bool:
+    """True when the words spell `letters` in order, each giving one to four of its
+    letters: the first word its initial and maybe more, later words their initial
+    or letters from inside ("ALanine aminoTransferase (ALT)")."""
     if not run or not letters:
         return not run and not letters
     word, rest = run[0], run[1:]
-    if word[0] != letters[0]:
+    if first and word[0] != letters[0]:
         return False
     for taken in range(1, min(len(letters), 4) + 1):
-        if _in_order(letters[1:taken], word[1:]) and _initials_spell(rest, letters[taken:]):
+        piece = letters[:taken]
+        fits = _in_order(piece[1:], word[1:]) if word[0] == piece[0] else not first and _in_order(piece, word[1:])
+        if fits and _initials_spell(rest, letters[taken:], first=False):
             return True
     return False
 
@@ -270,7 +276,12 @@ def content_words(text: Optional[str], expansions: Optional[Dict[str, Tuple[str,
     """
     tokens = words(text) if expansions is None else spelled_out(text, expansions)
     return frozenset(w for i, w in enumerate(tokens) if w not in _STOP and w not in _BOILERPLATE
-                     and w not in _SCHEDULE and not (w.isdigit() and _scheduled(tokens, i)))
+                     and not (w in _SCHEDULE and _numbered(tokens, i)) and not (w.isdigit() and _scheduled(tokens, i)))
+
+
+def _numbered(tokens: Tuple[str, ...], i: int) -> bool:
+    """A unit word next to a number ("Week 12", "12 weeks"): part of a time point."""
+    return (i > 0 and tokens[i - 1].isdigit()) or (i + 1 < len(tokens) and tokens[i + 1].isdigit())
 
 
 def _scheduled(tokens: Tuple[str, ...], i: int) -> bool:
@@ -352,7 +363,9 @@ def _unit_near(tokens: Tuple[str, ...], i: int) -> Optional[str]:
 
 def time_frame_significance(old: Optional[str], new: Optional[str], *,
                             old_context: Iterable[Optional[str]] = ()) -> str:
-    """Substantive when the new time frame names a time point the old outcome did not.
+    """Substantive when the new time frame names a time point (or anchor) the old outcome did not.
+
+    "2 years" and "up to 2 years" are alike: the raters judged that edit both ways.
 
     Args:
         old: the old time frame.
