@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import collections
 import csv
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -11,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import CORPUS
+from toolkit.canonical import content_hash
 from toolkit.cli import main
 from toolkit.diff.events import EVENT_KINDS
 from toolkit.schema import load_schema
@@ -151,3 +154,22 @@ def test_diff_cli_html_renders_in_headless_chromium(stored, tmp_path):
     assert "<del>6</del>" in dom and "<ins>4</ins>" in dom
     assert dom.count("<table>") == 3  # fields, criteria, outcomes
     assert dom.count("<tbody>") == 3  # the browser parsed the tables it was given
+
+
+def test_diff_summary_of_dumps_spills_the_old_side_and_skips_unchanged_hashes(monkeypatch):
+    """Unchanged trials are answered by their hash (no diff); a trial twice in the new dump counts once."""
+    from toolkit.diff import history
+    from toolkit.ingest import iter_parsed
+
+    records = [o.record for o in iter_parsed([str(CORPUS / "ctgov-xml")]) if o.record is not None][:30]
+    changed = dataclasses.replace(records[3], title=records[3].title + " (amended)")
+    changed = dataclasses.replace(changed, content_hash=content_hash(changed))
+    new = records[:3] + [changed] + records[4:20] + [records[5]]  # records[5] again, not consecutive
+    diffed = []
+    real = history.diff_records
+    monkeypatch.setattr(history, "diff_records", lambda a, b: diffed.append(b.trial_id) or real(a, b))
+    rows = list(history.summarize_dumps(records, new))
+    counts = collections.Counter(row["change"] for row in rows)
+    assert counts == {"unchanged": 19, "changed": 1, "removed": 10}
+    assert diffed == [records[3].trial_id]
+    assert [r["trial_id"] for r in rows if r["change"] == "removed"] == sorted(r.trial_id for r in records[20:])

@@ -3,7 +3,7 @@
 `history_rows` lists every version with what changed since the one
 before; `pick_version` resolves `--from`/`--to` in a list of versions;
 `summarize_dumps` compares two snapshots trial by trial, streaming the new
-one (memory holds the old snapshot's latest version of each trial).
+one (the old one waits on disk, `snapshot.SpilledSnapshot`).
 """
 
 from __future__ import annotations
@@ -65,32 +65,35 @@ def pick_version(versions: Sequence[TrialRecord], wanted: Optional[str], *, defa
 
 
 def summarize_dumps(old: Iterable[TrialRecord], new: Iterable[TrialRecord]) -> Iterator[dict]:
-    """Compare two snapshots trial by trial.
+    """Compare two snapshots trial by trial, in memory that does not grow with them.
 
-    The old snapshot is read whole (last record per trial wins); the new one
-    is streamed, and each of its trials is reported as it is read (the last
-    of consecutive versions of one trial, for history files). Trials
-    only in the old snapshot come last, as removed.
+    The old snapshot is spilled to a temporary file (`SpilledSnapshot`: last
+    record per trial wins); the new one is streamed, and each of its trials
+    is reported as it is read (the last of consecutive versions of one trial,
+    for history files). A trial whose content hash is unchanged is reported
+    unchanged without a diff. Trials only in the old snapshot come last, as
+    removed.
 
     Yields:
         {registry, trial_id, change: added|removed|changed|unchanged, parts, events}
     """
-    before = {record.key: record for record in old}
-    seen = set()
-    for record in _last_of_runs(new):
-        key = record.key
-        if key in seen:
-            continue
-        seen.add(key)
-        previous = before.pop(key, None)
-        if previous is None:
-            yield _row(record, "added")
-            continue
-        diff = diff_records(previous, record)
-        change = "changed" if diff.changed else "unchanged"
-        yield _row(record, change, diff.parts, [e.kind for e in diff.events], diff.significance)
-    for record in before.values():
-        yield _row(record, "removed")
+    from toolkit.diff.snapshot import SpilledSnapshot
+
+    with SpilledSnapshot(old) as before:
+        for record in _last_of_runs(new):
+            previous = before.take(record.key)
+            if previous is None:  # met before in this dump
+                continue
+            if previous.hash is None:
+                yield _row(record, "added")
+            elif previous.hash == record.content_hash:
+                yield _row(record, "unchanged")
+            else:
+                diff = diff_records(previous.load(), record)
+                change = "changed" if diff.changed else "unchanged"
+                yield _row(record, change, diff.parts, [e.kind for e in diff.events], diff.significance)
+        for record in before.unseen():
+            yield _row(record, "removed")
 
 
 def _last_of_runs(records: Iterable[TrialRecord]) -> Iterator[TrialRecord]:
