@@ -29,7 +29,7 @@ from toolkit.records import TrialRecord, to_dict
 
 __all__ = [
     "DEFAULT_STORE", "STORE_FILENAME", "PutSummary", "Store", "StoreStats",
-    "StoredBody", "VersionInfo", "decode_body", "resolve_store_path", "version_date",
+    "StoredBody", "StoredVersion", "VersionInfo", "body_json", "decode_body", "resolve_store_path", "version_date",
 ]
 
 STORE_FILENAME = "ptk.sqlite"
@@ -178,10 +178,26 @@ class StoredBody(NamedTuple):
     body: bytes
 
 
+class StoredVersion(NamedTuple):
+    """One stored version with its place in the trial's history, body undecoded."""
+
+    registry: str
+    trial_id: str
+    seq: int
+    latest: bool
+    version_date: Optional[str]
+    codec: str
+    body: bytes
+
+
+def body_json(codec: str, body: bytes) -> bytes:
+    """The compact JSON of a stored body (see `StoredVersion`)."""
+    return zlib.decompress(body) if codec == "zlib" else body
+
+
 def decode_body(codec: str, body: bytes) -> TrialRecord:
     """The record of a stored body (see `Store.iter_latest_bodies`)."""
-    blob = zlib.decompress(body) if codec == "zlib" else body
-    return TrialRecord.from_dict(json.loads(blob))
+    return TrialRecord.from_dict(json.loads(body_json(codec, body)))
 
 
 def _now() -> str:
@@ -412,6 +428,33 @@ class Store:
                 yield StoredBody(*row)
         except sqlite3.DatabaseError as exc:
             raise self._error(exc) from None
+
+    def iter_versions(self, *, latest_only: bool = True, registry: Optional[str] = None
+                      ) -> Iterator[StoredVersion]:
+        """Yield stored versions undecoded, by registry, trial id and seq.
+
+        Args:
+            latest_only: only the latest version of each trial (else every version).
+            registry: only this registry.
+        """
+        sql, params = self._version_filter(latest_only, registry)
+        try:
+            for row in self._db.execute(
+                    "SELECT registry, trial_id, seq, latest, version_date, codec, body FROM versions"
+                    + sql + " ORDER BY registry, trial_id, seq", params):
+                yield StoredVersion(row[0], row[1], row[2], bool(row[3]), *row[4:])
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+
+    def count_versions(self, *, latest_only: bool = True, registry: Optional[str] = None) -> int:
+        """How many versions `iter_versions` yields with the same arguments."""
+        sql, params = self._version_filter(latest_only, registry)
+        return self._query("SELECT count(*) FROM versions" + sql, params)[0][0]
+
+    @staticmethod
+    def _version_filter(latest_only: bool, registry: Optional[str]) -> tuple:
+        clauses = (["latest=1"] if latest_only else []) + (["registry=?"] if registry else [])
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), ((registry,) if registry else ())
 
     def latest_hashes(self) -> dict:
         """{(registry, trial_id): content_hash} of the latest version of every trial."""
