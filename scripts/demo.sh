@@ -26,3 +26,4 @@ printf '\n\033[1m$ echo "%s" | ptk tag -\033[0m\n' "$criterion" >&2
 echo "$criterion" | "$ptk" tag -
 step "$ptk" history NCT02007772
 step "$ptk" diff NCT02007772 --from 4 --to 5
+step "$ptk" export exports/
