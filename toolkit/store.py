@@ -23,18 +23,19 @@ from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple, Optional, Union
 
 from toolkit.errors import StoreError
+from toolkit.normalize.aliases import alias_keys
 from toolkit.normalize.fields import iso_date
 from toolkit.canonical import compact_json, content_hash
 from toolkit.records import TrialRecord, to_dict
 
 __all__ = [
-    "DEFAULT_STORE", "STORE_FILENAME", "PutSummary", "Store", "StoreStats",
+    "DEFAULT_STORE", "STORE_FILENAME", "Alias", "PutSummary", "Store", "StoreStats",
     "StoredBody", "StoredVersion", "VersionInfo", "body_json", "decode_body", "resolve_store_path", "version_date",
 ]
 
 STORE_FILENAME = "ptk.sqlite"
 DEFAULT_STORE = Path("corpus") / STORE_FILENAME
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 10.0
 ZLIB_LEVEL = 1  # 28% of the JSON size at 0.13 ms a record; level 6: 26% at 0.23 ms
 _FILE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
@@ -63,6 +64,17 @@ CREATE INDEX versions_trial ON versions (trial_id, registry, seq);
 CREATE INDEX versions_latest ON versions (latest, registry, trial_id);
 CREATE INDEX versions_status ON versions (status);
 CREATE INDEX versions_study_type ON versions (study_type);
+"""
+
+# v2: the ids each trial is known by in the linked registries (`toolkit.normalize.aliases`)
+_SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS aliases (
+    registry  TEXT NOT NULL,
+    trial_id  TEXT NOT NULL,
+    alias     TEXT NOT NULL,
+    PRIMARY KEY (registry, trial_id, alias)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS aliases_alias ON aliases (alias);
 """
 
 _INFO_COLUMNS = (
@@ -126,10 +138,30 @@ class StoreStats:
     by_phase: dict = field(default_factory=dict)
     by_study_type: dict = field(default_factory=dict)
     versions_per_trial: dict = field(default_factory=dict)
+    unique_trials: int = 0
+    linked: dict = field(default_factory=dict)
+    unmapped: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """The JSON form."""
         return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Alias:
+    """An id a trial is known by in a linked registry, and the stored trials sharing it.
+
+    Attributes:
+        key: "registry:id", e.g. "euctr:2020-000890-25".
+        registry: the registry the id belongs to.
+        id: the id in that registry's spelling.
+        stored: other stored trials, (registry, trial_id), known by the same id.
+    """
+
+    key: str
+    registry: str
+    id: str
+    stored: tuple = ()
 
 
 def resolve_store_path(path: Union[str, os.PathLike, None] = None) -> Path:
@@ -274,10 +306,28 @@ class Store:
             # another process may have migrated while this one waited for the lock
             user_version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if user_version < 1:
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
+                self._script(_SCHEMA)
+            if user_version < 2:
+                self._script(_SCHEMA_V2)
+                self._backfill_aliases()
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _script(self, sql: str) -> None:
+        for statement in sql.split(";"):
+            if statement.strip():
+                self._db.execute(statement)
+
+    def _backfill_aliases(self) -> None:
+        """Fill the alias table of a v1 store from its stored bodies."""
+        rows = self._db.execute("SELECT registry, trial_id, codec, body FROM versions").fetchall()
+        for registry, trial_id, codec, body in rows:
+            ids = [i.get("id") or "" for i in json.loads(body_json(codec, body)).get("secondary_ids") or ()]
+            self._put_aliases(registry, trial_id, ids)
+
+    def _put_aliases(self, registry: str, trial_id: str, ids) -> None:
+        self._db.executemany(
+            "INSERT OR IGNORE INTO aliases (registry, trial_id, alias) VALUES (?,?,?)",
+            [(registry, trial_id, key) for key in alias_keys(registry, trial_id, ids)])
 
     def _error(self, exc: sqlite3.Error) -> StoreError:
         message = str(exc)
@@ -336,6 +386,7 @@ class Store:
             (record.registry, record.trial_id, chash, record.version, version_date(record),
              1, 1, record.status, ",".join(record.phases), record.study_type, added_at,
              body_hash, codec, body))
+        self._put_aliases(record.registry, record.trial_id, [i.id for i in record.secondary_ids])
         if not known:
             return "new_trial"
         self._renumber(record.registry, record.trial_id)
@@ -470,13 +521,16 @@ class Store:
 
     def stats(self) -> StoreStats:
         """Counts by registry, status, phase and study type (latest versions),
-        and how many trials have 1, 2, ... versions."""
+        how many trials have 1, 2, ... versions, unique trials once the
+        records of one trial in several registries are linked, and the values
+        outside the one vocabulary (`toolkit.normalize.vocabulary`)."""
         rows = self._query("SELECT registry, status, phases, study_type FROM versions WHERE latest=1")
         phases = Counter(p for r in rows for p in (r[2].split(",") if r[2] else ["(none)"]))
         per_trial = self._query(
             "SELECT n, count(*) FROM (SELECT count(*) n FROM versions GROUP BY registry, trial_id)"
             " GROUP BY n ORDER BY n")
         total = self._query("SELECT count(*) FROM versions")[0][0]
+        groups = Counter(self.trial_groups().values())
         return StoreStats(
             trials=len(rows), versions=total,
             by_registry=_counted(r[0] for r in rows),
@@ -484,7 +538,86 @@ class Store:
             by_phase=dict(phases.most_common()),
             by_study_type=_counted(r[3] or "(none)" for r in rows),
             versions_per_trial={str(n): c for n, c in per_trial},
+            unique_trials=len(groups),
+            linked={str(n): c for n, c in sorted(Counter(groups.values()).items()) if n > 1},
+            unmapped=self._unmapped(rows),
         )
+
+    def _unmapped(self, rows: list) -> dict:
+        """{kind: {value: trials}} of latest-version values outside the vocabulary."""
+        from toolkit.normalize.vocabulary import is_mapped
+
+        found = {kind: Counter() for kind in ("status", "phase", "study_type", "sex", "country")}
+        for _, status, phases, study_type in rows:
+            found["status"].update([status] if not is_mapped("status", status) else [])
+            found["phase"].update(p for p in (phases.split(",") if phases else ()) if not is_mapped("phase", p))
+            found["study_type"].update([study_type] if not is_mapped("study_type", study_type) else [])
+        for stored in self.iter_versions():
+            record = json.loads(body_json(stored.codec, stored.body))
+            sex = (record.get("eligibility") or {}).get("sex")
+            found["sex"].update([sex] if not is_mapped("sex", sex) else [])
+            countries = {loc.get("country") for loc in record.get("locations") or () if loc.get("country")}
+            found["country"].update(c for c in countries if not is_mapped("country", c))
+        return {kind: dict(counts.most_common()) for kind, counts in found.items()}
+
+    # --- aliases: one trial under several registries' ids -------------------------
+
+    def aliases(self, trial_id: str, *, registry: Optional[str] = None) -> list:
+        """The ids a stored trial is known by in the linked registries (its own first).
+
+        Returns:
+            list[Alias], each with the other stored trials known by the same id.
+
+        Raises:
+            StoreError: the trial is not stored (or is in several registries).
+        """
+        registry = self._registry_of(trial_id, registry)
+        rows = self._query(
+            "SELECT a.alias, b.registry, b.trial_id FROM aliases a LEFT JOIN aliases b"
+            " ON b.alias = a.alias AND NOT (b.registry = a.registry AND b.trial_id = a.trial_id)"
+            " WHERE a.registry=? AND a.trial_id=? ORDER BY a.alias", (registry, trial_id))
+        found: dict = {}
+        for key, other_registry, other_id in rows:
+            found.setdefault(key, [])
+            if other_id is not None:
+                found[key].append((other_registry, other_id))
+        own = next(iter(alias_keys(registry, trial_id, ())))
+        ordered = sorted(found, key=lambda k: (k != own, k))
+        return [Alias(k, *k.split(":", 1), tuple(sorted(set(found[k])))) for k in ordered]
+
+    def linked_trials(self, trial_id: str, *, registry: Optional[str] = None) -> list:
+        """Every stored trial linked to this one through shared ids, itself included, sorted."""
+        registry = self._registry_of(trial_id, registry)
+        groups = self.trial_groups()
+        mine = groups[(registry, trial_id)]
+        return sorted(key for key, group in groups.items() if group == mine)
+
+    def trial_groups(self) -> dict:
+        """{(registry, trial_id): group} for every stored trial.
+
+        Trials sharing an id in a linked registry (NCT, EudraCT, ISRCTN,
+        ChiCTR, DRKS), directly or through others, share a group: the
+        smallest "registry:trial_id" among them. For folding search hits by
+        trial (`--group-by trial`) and counting unique trials.
+        """
+        rows = self._query("SELECT alias, registry, trial_id FROM aliases ORDER BY alias")
+        parent: dict = {}
+
+        def root(node):
+            while parent.setdefault(node, node) != node:
+                parent[node] = parent[parent[node]]
+                node = parent[node]
+            return node
+
+        first_of_alias: dict = {}
+        for alias, registry, trial_id in rows:
+            node = (registry, trial_id)
+            other = first_of_alias.setdefault(alias, node)
+            low, high = sorted((root(node), root(other)))
+            parent[high] = low
+        for registry, trial_id in self._query("SELECT DISTINCT registry, trial_id FROM versions"):
+            root((registry, trial_id))
+        return {node: "{}:{}".format(*root(node)) for node in parent}
 
 
 def _counted(values) -> dict:

@@ -41,8 +41,12 @@ def alias_of(text: str) -> Optional[Tuple[str, str]]:
     for registry, pattern in _PATTERNS:
         match = pattern.search(text or "")
         if match:
-            return registry, _canonical(registry, match.group(1))
+            found = _canonical(registry, match.group(1))
+            return None if _PLACEHOLDER.search(found) else (registry, found)
     return None
+
+
+_PLACEHOLDER = re.compile(r"^\D*0+$")  # "NCT00000000", "ISRCTN00000000": a form's empty answer
 
 
 def _canonical(registry: str, found: str) -> str:
