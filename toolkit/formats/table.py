@@ -20,6 +20,7 @@ __all__ = ["FORMATS", "PACKAGES", "reader_module", "mapper_module"]
 # format name (as stored in `Source.format` and given to `--format`) -> package
 PACKAGES = {
     "ctgov_json": "ctgov_json",
+    "ctgov_classic": "ctgov_classic",
     "ictrp_versions": "ictrp_versions",
     "ctrdata": "ctrdata",
     "ctgov_xml": "ctgov_xml",
