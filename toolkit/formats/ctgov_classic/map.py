@@ -31,7 +31,6 @@ _RENAMES = {
     "GenderBased": "genderBased", "GenderDescription": "genderDescription",
     "DesignWhoMaskedList": "whoMasked", "DesignObservationalModelList": "observationalModel",
     "DesignTimePerspectiveList": "timePerspective", "DesignMasking": "masking",
-    "SecondaryIdInfo": "secondaryIdInfo",
 }
 # objects whose fields carry a prefix other than their own name
 _PREFIXES = {"Organization": "Org", "LeadSponsor": "LeadSponsor", "ResponsibleParty": "ResponsibleParty",
@@ -116,7 +115,7 @@ def _v2_name(key: str, prefix: str) -> str:
     if key in _RENAMES:
         return _RENAMES[key]
     if key == prefix:  # a struct's own value: StartDate in StartDateStruct
-        return "date" if key.endswith("Date") else _lower_camel(key)
+        return "date" if key.endswith("Date") else ("id" if key.endswith("Id") else _lower_camel(key))
     stripped = key[len(prefix):] if prefix and key.startswith(prefix) else key
     return _RENAMES.get(stripped) or _lower_camel(stripped)
 
