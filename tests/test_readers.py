@@ -33,7 +33,7 @@ def _records(found):
 
 def test_readers_registry_lists_every_format():
     assert set(FORMATS) == {"page", "ctgov_json", "ctgov_xml", "ictrp_xml", "cthist_csv", "ictrp_versions", "ctrdata",
-                            "ctgov_classic"}
+                            "ctgov_classic", "euctr_text"}
     assert FORMATS[-1] == "page"
     assert "ctgov_json" in available_formats()
 

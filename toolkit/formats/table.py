@@ -26,6 +26,7 @@ PACKAGES = {
     "ctgov_xml": "ctgov_xml",
     "ictrp_xml": "ictrp_xml",
     "cthist_csv": "cthist_csv",
+    "euctr_text": "euctr_text",
     "page": "ctgov_page",
 }
 FORMATS = tuple(PACKAGES)
