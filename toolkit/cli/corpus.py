@@ -140,8 +140,8 @@ def stats(as_json, store_path):
     if as_json:
         emit_json(numbers.to_dict())
         return
-    click.echo(f"{numbers.trials:,} trials, {numbers.versions:,} versions,"
-               f" {numbers.unique_trials:,} unique trials (records of one trial in several"
+    click.echo(f"{numbers.trials:,} trials, {numbers.versions:,} versions")
+    click.echo(f"{numbers.unique_trials:,} unique trials (the records of one trial in several"
                f" registries linked by their ids)")
     for title, counts in (("registry", numbers.by_registry), ("status", numbers.by_status),
                           ("phase", numbers.by_phase), ("study type", numbers.by_study_type),
