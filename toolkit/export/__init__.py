@@ -9,6 +9,7 @@ tables and their columns are documented in `tables.json` (and the README).
 
 from __future__ import annotations
 
+import gc
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,8 @@ def export_store(store: Store, folder, *, fmt: str = "parquet", all_versions: bo
     buffers: Dict[str, List[tuple]] = {n: [] for n in names}
     count = 0
     stored = store.iter_versions(latest_only=not all_versions, registry=registry)
+    collecting = gc.isenabled()
+    gc.disable()  # rows are acyclic tuples: the cycle collector only rescans the buffers (~25% of the time)
     try:
         for n, rows in _row_batches(stored, events=events):
             _add(buffers, rows, writer)
@@ -83,6 +86,9 @@ def export_store(store: Store, folder, *, fmt: str = "parquet", all_versions: bo
     except BaseException:
         writer.abort()
         raise
+    finally:
+        if collecting:
+            gc.enable()
     return ExportSummary(str(folder), fmt, count, dict(writer.rows),
                          {n: str(writer.path_of(n)) for n in names})
 

@@ -72,7 +72,7 @@ class ParquetWriter(TableWriter):
 
         if table.name not in self._writers:
             self._writers[table.name] = pq.ParquetWriter(
-                _tmp(self.path_of(table.name)), self._schemas[table.name], compression="zstd")
+                _tmp(self.path_of(table.name)), self._schemas[table.name], compression="snappy")
         return self._writers[table.name]
 
     def _write(self, table: Table, rows: List[tuple]) -> None:
