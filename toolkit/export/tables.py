@@ -11,6 +11,11 @@ from __future__ import annotations
 import functools
 import json
 import operator
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a dependency
+    orjson = None
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
@@ -170,10 +175,21 @@ def _criteria_rows(k: tuple, criteria) -> Tuple[List[tuple], List[tuple]]:
 
 
 def _json_object(value) -> Optional[str]:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else None
+    if not value:
+        return None
+    if orjson is not None:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _walk(criteria, parent: Optional[str]) -> Iterator[tuple]:
-    for criterion in criteria:
-        yield criterion, parent
-        yield from _walk(criterion.get("children") or (), criterion["id"])
+    """(criterion, parent id) depth first, in source order (a stack, not recursion: trees are shallow
+    but generators nested per level cost more than the rows)."""
+    stack = [(c, parent) for c in reversed(criteria)]
+    while stack:
+        criterion, above = stack.pop()
+        yield criterion, above
+        children = criterion.get("children")
+        if children:
+            cid = criterion["id"]
+            stack.extend((c, cid) for c in reversed(children))
