@@ -534,9 +534,9 @@ class Store:
         return StoreStats(
             trials=len(rows), versions=total,
             by_registry=_counted(r[0] for r in rows),
-            by_status=_counted(r[1] or "(none)" for r in rows),
+            by_status=_counted_folded(r[1] or "(none)" for r in rows),
             by_phase=dict(phases.most_common()),
-            by_study_type=_counted(r[3] or "(none)" for r in rows),
+            by_study_type=_counted_folded(r[3] or "(none)" for r in rows),
             versions_per_trial={str(n): c for n, c in per_trial},
             unique_trials=len(groups),
             linked={str(n): c for n, c in sorted(Counter(groups.values()).items()) if n > 1},
@@ -558,7 +558,7 @@ class Store:
             found["sex"].update([sex] if not is_mapped("sex", sex) else [])
             countries = {loc.get("country") for loc in record.get("locations") or () if loc.get("country")}
             found["country"].update(c for c in countries if not is_mapped("country", c))
-        return {kind: dict(counts.most_common()) for kind, counts in found.items()}
+        return {kind: _counted_folded(counts.elements()) for kind, counts in found.items()}
 
     # --- aliases: one trial under several registries' ids -------------------------
 
@@ -622,6 +622,17 @@ class Store:
 
 def _counted(values) -> dict:
     return dict(Counter(values).most_common())
+
+
+def _counted_folded(values) -> dict:
+    """Counts with spellings that differ only in case together, under the most common one
+    ("Not recruiting" and "Not Recruiting" are one raw status)."""
+    counts = Counter(values)
+    groups: dict = {}
+    for value, n in counts.most_common():
+        groups.setdefault(value.casefold() if isinstance(value, str) else value, []).append((value, n))
+    return dict(sorted(((spellings[0][0], sum(n for _, n in spellings)) for spellings in groups.values()),
+                       key=lambda item: -item[1]))
 
 
 def _pick_version(infos: list, wanted: str) -> VersionInfo:
