@@ -7,7 +7,6 @@ import dataclasses
 import pytest
 from click.testing import CliRunner
 
-from conftest import CORPUS
 from toolkit.canonical import with_hash
 from toolkit.cli import main
 from toolkit.normalize.aliases import alias_keys, alias_of

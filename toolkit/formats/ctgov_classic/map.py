@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, Optional
+from typing import Any
 
 from toolkit.errors import InputError
 from toolkit.formats.ctgov_json import map as v2

@@ -42,7 +42,7 @@ def to_record(raw: RawRecord) -> TrialRecord:
     if not eudract:
         raise InputError(raw.path, "EU CTR block without an EudraCT number", raw.where())
     by_code = {code: value for (code, _), value in english.items()}
-    state = _state_code(by_code.get("Summary"), english)
+    state = _state_code(english)
     status = english.get(("P.", "End of Trial Status")) or english.get(("Summary", "Trial Status"))
     return TrialRecord(
         registry=REGISTRY, trial_id=f"{eudract}-{state}" if state else eudract,
@@ -72,7 +72,8 @@ def _english(fields) -> Dict[Tuple[str, str], str]:
     return found
 
 
-def _state_code(_, english) -> Optional[str]:
+def _state_code(english) -> Optional[str]:
+    """The member state's code in the record's link (.../trial/2022-002568-62/ES/)."""
     link = english.get(("Summary", "Link")) or ""
     match = _STATE_CODE.search(link)
     return match.group(1) if match else None
