@@ -173,3 +173,22 @@ def test_export_cli_missing_store_is_a_clean_error(tmp_path):
     result = CliRunner().invoke(main, ["export", str(tmp_path / "out"), "--store", str(tmp_path / "none")])
     assert result.exit_code == 1
     assert "no corpus store" in result.output and "Traceback" not in result.output
+
+
+def test_export_keeps_the_registry_spelling_beside_the_vocabulary(tmp_path):
+    import pyarrow.parquet as pq
+
+    from toolkit.ingest import iter_parsed
+
+    fixture = REPO / "tests" / "fixtures" / "normalize" / "ictrp_versions_odd_values.jsonl"
+    with Store(tmp_path / "s", create=True) as opened:
+        opened.put_many(o.record for o in iter_parsed([str(fixture)]))
+        export_store(opened, tmp_path / "out", all_versions=True)
+    trials = pq.read_table(tmp_path / "out" / "trials.parquet").to_pylist()
+    assert ("PHASE2,PHASE3", "2020-03-02") in {(t["phases"], t["phases_raw"]) for t in trials}
+    assert ("OBSERVATIONAL", "Observational [Patient Registry]") in {(t["study_type"], t["study_type_raw"])
+                                                                     for t in trials}
+    sites = pq.read_table(tmp_path / "out" / "sites.parquet").to_pylist()
+    assert ("Iran, Islamic Republic of", "IR", "Iran (Islamic Republic of)") in {
+        (s["country"], s["country_code"], s["country_raw"]) for s in sites}
+    assert all(s["country_raw"] is None for s in sites if s["country"] == "China")

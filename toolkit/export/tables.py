@@ -97,7 +97,7 @@ def rows_of_version(key: VersionKey, record: Mapping[str, Any]) -> Dict[str, Lis
         "interventions": [_intervention_row(k, i, x) for i, x in enumerate(record.get("interventions") or ())],
         "outcomes": [k + (i, o.get("kind"), o.get("measure"), o.get("time_frame"), o.get("description"))
                      for i, o in enumerate(record.get("outcomes") or ())],
-        "sites": [_site_row(k, i, s) for i, s in enumerate(record.get("locations") or ())],
+        "sites": _site_rows(k, record),
         "sponsors": [k + (i, s.get("name"), s.get("role"), s.get("class"))
                      for i, s in enumerate(record.get("sponsors") or ())],
         "ids": [_id_row(k, i, s) for i, s in enumerate(record.get("secondary_ids") or ())],
@@ -119,7 +119,8 @@ def _trial_row(key: VersionKey, r: Mapping[str, Any]) -> tuple:
         enrollment.get("count"), enrollment.get("type"), r.get("start_date"),
         r.get("primary_completion_date"), r.get("completion_date"), r.get("first_posted"),
         r.get("last_updated"), low.get("years"), high.get("years"), low.get("text"), high.get("text"),
-        elig.get("sex"), elig.get("healthy_volunteers"), (r.get("source") or {}).get("format"),
+        elig.get("sex"), _text(raw.get("sex")), elig.get("healthy_volunteers"),
+        (r.get("source") or {}).get("format"),
     )
 
 
@@ -134,10 +135,16 @@ def _intervention_row(k: tuple, i: int, x: Mapping[str, Any]) -> tuple:
                 " | ".join(x.get("other_names") or ()) or None)
 
 
-def _site_row(k: tuple, i: int, s: Mapping[str, Any]) -> tuple:
-    country = s.get("country")
-    return k + (i, s.get("facility"), s.get("city"), s.get("state"), s.get("zip"), country,
-                country_code(country), s.get("status"))
+def _site_rows(k: tuple, record: Mapping[str, Any]) -> List[tuple]:
+    locations = record.get("locations") or ()
+    written = (record.get("raw_values") or {}).get("countries") or ()
+    rows = []
+    for i, site in enumerate(locations):
+        country = site.get("country")
+        raw = written[i] if i < len(written) and written[i] != country else None
+        rows.append(k + (i, site.get("facility"), site.get("city"), site.get("state"), site.get("zip"),
+                         country, country_code(country), raw, site.get("status")))
+    return rows
 
 
 def _id_row(k: tuple, i: int, s: Mapping[str, Any]) -> tuple:
