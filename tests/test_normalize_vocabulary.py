@@ -148,3 +148,15 @@ def test_normalize_all_shared_ictrp_data_has_no_unmapped_phase_and_only_listed_s
     assert phases == set()
     assert statuses and all(unmappable_reason("status", s) for s in statuses)
     assert all(unmappable_reason("study_type", t) for t in types)
+
+
+def test_normalize_a_new_spelling_of_the_same_value_is_no_change(odd_records):
+    """Versions that only respell a mapped value ("Phase 2/Phase 3" then "2-3") do not differ."""
+    import dataclasses
+
+    from toolkit.diff import diff_records
+
+    irct = next(r for r in odd_records.values() if r.raw_values.get("phases") == "2020-03-02")
+    respelt = dataclasses.replace(irct, raw_values={**irct.raw_values, "phases": "Phase 2/Phase 3"})
+    assert normalize_record(respelt).phases == irct.phases
+    assert not diff_records(irct, normalize_record(respelt)).changed
