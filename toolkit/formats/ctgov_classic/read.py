@@ -1,8 +1,8 @@
 """Reader of the classic ClinicalTrials.gov API JSON (full_studies, 2019-2023).
 
 A file is one API answer, `{"FullStudiesResponse": {"APIVrs": ..,
-"NStudiesReturned": 206, "FullStudies": [{"Rank": 1, "Study": {...}}, ...]}}`,
-or several such answers concatenated. Studies are streamed one at a time
+"NStudiesReturned": 206, "FullStudies": [{"Rank": 1, "Study": {...}}, ...]}}`
+(one answer per file: the API's pages saved one by one). Studies are streamed one at a time
 (`toolkit.io.jsonstream` over the inner object); a study that is malformed
 or has no `ProtocolSection` becomes a `Failure` naming its rank and NCT id.
 The header's `NStudiesReturned` is checked against the studies read, so a
