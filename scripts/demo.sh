@@ -28,3 +28,4 @@ step "$ptk" history NCT02007772
 step "$ptk" diff NCT02007772 --from 4 --to 5
 step "$ptk" changes --summary
 step "$ptk" check --all || true  # exit code 1: conflicts were found
+step "$ptk" export exports/

@@ -44,7 +44,8 @@ def _get(record, path: str):
     ("ChiCTR2000029953", "registry", "chictr"),
     ("ChiCTR2000029953", "version", "2020-02-17"),
     ("ChiCTR2000029953", "last_updated", "2020-02-17"),
-    ("ChiCTR2000029953", "status", "NOT_RECRUITING"),
+    ("ChiCTR2000029953", "status", "Not Recruiting"),  # ICTRP's coarse status: no single enum, kept raw
+    ("ChiCTR2000029953", "raw_values.status", "Not Recruiting"),
     ("ChiCTR2000029953", "phases", ("NA",)),
     ("ChiCTR2000029953", "study_type", "OBSERVATIONAL"),
     ("ChiCTR2000029953", "enrollment.count", 400),
@@ -65,7 +66,8 @@ def _get(record, path: str):
     ("ChiCTR2000029868", "interventions.0.name", "oral hydroxychloroquine sulfate tablets"),
     ("ChiCTR2000029990", "phases", ("PHASE1", "PHASE2")),
     ("ChiCTR2000029850", "phases", ("EARLY_PHASE1",)),
-    ("ChiCTR2000029949", "phases", ()),
+    ("ChiCTR2000029949", "phases", ("NA",)),  # no drug phase: ClinicalTrials.gov's NA
+    ("ChiCTR2000029949", "raw_values.phases", "Retrospective study"),
     ("ChiCTR2000029949", "extra.Phase", "Retrospective study"),
     ("ChiCTR2000030219", "extra.Phase", "New Treatment Measure Clinical Study"),
     ("ChiCTR2000029639", "eligibility.max_age.text", "??"),
@@ -74,7 +76,9 @@ def _get(record, path: str):
     ("ChiCTR2000029605", "locations.0.country", "Wuhan"),
     ("ChiCTR2000030545", "locations.0.country", "China?"),
     ("ChiCTR2000030753", "status", None),
-    ("ChiCTR2000029695", "study_type", "DIAGNOSTIC_TEST"),
+    ("ChiCTR2000029695", "study_type", "Diagnostic test"),  # neither interventional nor observational
+    ("ChiCTR2000029953", "study_type", "OBSERVATIONAL"),
+    ("ChiCTR2000029953", "raw_values.study_type", "Observational study"),
     ("ChiCTR2000029695", "extra.Study_type", "Diagnostic test"),
     ("ChiCTR2000029695", "interventions.1.name", "Exhaled breath detection by mass spectrometry"),
     ("ChiCTR2000029695", "interventions.1.arm_labels", ("Index test",)),

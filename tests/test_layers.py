@@ -27,6 +27,7 @@ LAYERS = (
     ("store",),
     ("index",),
     ("diff",),
+    ("export",),
     ("ingest",),
     ("cli",),
 )

@@ -29,7 +29,7 @@ from toolkit.formats.raw import RawRecord
 from toolkit.records import TrialRecord
 from toolkit.formats.ctgov_page.render import render_page
 
-NOT_ON_THE_PAGE = ("source", "sections", "extra", "content_hash")
+NOT_ON_THE_PAGE = ("source", "sections", "extra", "content_hash", "raw_values")
 ARRAYS = list(V2_ARRAYS)
 URO_ZIP = "Marc-Morcos_urology__ctg-studies.json.zip"
 

@@ -32,7 +32,8 @@ def _records(found):
 
 
 def test_readers_registry_lists_every_format():
-    assert set(FORMATS) == {"page", "ctgov_json", "ctgov_xml", "ictrp_xml", "cthist_csv", "ictrp_versions", "ctrdata"}
+    assert set(FORMATS) == {"page", "ctgov_json", "ctgov_xml", "ictrp_xml", "cthist_csv", "ictrp_versions", "ctrdata",
+                            "ctgov_classic", "euctr_text"}
     assert FORMATS[-1] == "page"
     assert "ctgov_json" in available_formats()
 

@@ -88,3 +88,7 @@ class Failure:
     def describe(self) -> str:
         """One line: file, record, reason."""
         return InputError(self.path, self.reason, self.record).describe()
+
+
+class ExportError(ToolkitError):
+    """An export cannot be written (missing library, unwritable folder, unknown format)."""

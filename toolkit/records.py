@@ -238,7 +238,13 @@ class Source(_Model):
 
 @dataclass(frozen=True)
 class TrialRecord(_Model):
-    """One version of one trial record."""
+    """One version of one trial record.
+
+    `status`, `phases`, `study_type`, `eligibility.sex` and location countries
+    are in the one vocabulary (`toolkit.normalize.vocabulary`); `raw_values`
+    keeps the registry's own spelling of each where it differs (or could not
+    be mapped): keys status, phases, study_type, sex, countries.
+    """
 
     registry: str
     trial_id: str
@@ -275,6 +281,7 @@ class TrialRecord(_Model):
     sections: Tuple[Section, ...] = ()
     eligibility: Optional[Eligibility] = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    raw_values: Mapping[str, Any] = field(default_factory=dict)
     source: Optional[Source] = None
 
     @property

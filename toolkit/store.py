@@ -23,18 +23,19 @@ from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple, Optional, Union
 
 from toolkit.errors import StoreError
+from toolkit.normalize.aliases import alias_keys
 from toolkit.normalize.fields import iso_date
 from toolkit.canonical import compact_json, content_hash
 from toolkit.records import TrialRecord, to_dict
 
 __all__ = [
-    "DEFAULT_STORE", "STORE_FILENAME", "PutSummary", "Store", "StoreStats",
-    "StoredBody", "VersionInfo", "decode_body", "resolve_store_path", "version_date",
+    "DEFAULT_STORE", "STORE_FILENAME", "Alias", "PutSummary", "Store", "StoreStats",
+    "StoredBody", "StoredVersion", "VersionInfo", "body_json", "decode_body", "resolve_store_path", "version_date",
 ]
 
 STORE_FILENAME = "ptk.sqlite"
 DEFAULT_STORE = Path("corpus") / STORE_FILENAME
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 10.0
 ZLIB_LEVEL = 1  # 28% of the JSON size at 0.13 ms a record; level 6: 26% at 0.23 ms
 _FILE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
@@ -63,6 +64,17 @@ CREATE INDEX versions_trial ON versions (trial_id, registry, seq);
 CREATE INDEX versions_latest ON versions (latest, registry, trial_id);
 CREATE INDEX versions_status ON versions (status);
 CREATE INDEX versions_study_type ON versions (study_type);
+"""
+
+# v2: the ids each trial is known by in the linked registries (`toolkit.normalize.aliases`)
+_SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS aliases (
+    registry  TEXT NOT NULL,
+    trial_id  TEXT NOT NULL,
+    alias     TEXT NOT NULL,
+    PRIMARY KEY (registry, trial_id, alias)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS aliases_alias ON aliases (alias);
 """
 
 _INFO_COLUMNS = (
@@ -126,10 +138,30 @@ class StoreStats:
     by_phase: dict = field(default_factory=dict)
     by_study_type: dict = field(default_factory=dict)
     versions_per_trial: dict = field(default_factory=dict)
+    unique_trials: int = 0
+    linked: dict = field(default_factory=dict)
+    unmapped: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """The JSON form."""
         return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Alias:
+    """An id a trial is known by in a linked registry, and the stored trials sharing it.
+
+    Attributes:
+        key: "registry:id", e.g. "euctr:2020-000890-25".
+        registry: the registry the id belongs to.
+        id: the id in that registry's spelling.
+        stored: other stored trials, (registry, trial_id), known by the same id.
+    """
+
+    key: str
+    registry: str
+    id: str
+    stored: tuple = ()
 
 
 def resolve_store_path(path: Union[str, os.PathLike, None] = None) -> Path:
@@ -178,10 +210,26 @@ class StoredBody(NamedTuple):
     body: bytes
 
 
+class StoredVersion(NamedTuple):
+    """One stored version with its place in the trial's history, body undecoded."""
+
+    registry: str
+    trial_id: str
+    seq: int
+    latest: bool
+    version_date: Optional[str]
+    codec: str
+    body: bytes
+
+
+def body_json(codec: str, body: bytes) -> bytes:
+    """The compact JSON of a stored body (see `StoredVersion`)."""
+    return zlib.decompress(body) if codec == "zlib" else body
+
+
 def decode_body(codec: str, body: bytes) -> TrialRecord:
     """The record of a stored body (see `Store.iter_latest_bodies`)."""
-    blob = zlib.decompress(body) if codec == "zlib" else body
-    return TrialRecord.from_dict(json.loads(blob))
+    return TrialRecord.from_dict(json.loads(body_json(codec, body)))
 
 
 def _now() -> str:
@@ -258,10 +306,28 @@ class Store:
             # another process may have migrated while this one waited for the lock
             user_version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if user_version < 1:
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
+                self._script(_SCHEMA)
+            if user_version < 2:
+                self._script(_SCHEMA_V2)
+                self._backfill_aliases()
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _script(self, sql: str) -> None:
+        for statement in sql.split(";"):
+            if statement.strip():
+                self._db.execute(statement)
+
+    def _backfill_aliases(self) -> None:
+        """Fill the alias table of a v1 store from its stored bodies."""
+        rows = self._db.execute("SELECT registry, trial_id, codec, body FROM versions").fetchall()
+        for registry, trial_id, codec, body in rows:
+            ids = [i.get("id") or "" for i in json.loads(body_json(codec, body)).get("secondary_ids") or ()]
+            self._put_aliases(registry, trial_id, ids)
+
+    def _put_aliases(self, registry: str, trial_id: str, ids) -> None:
+        self._db.executemany(
+            "INSERT OR IGNORE INTO aliases (registry, trial_id, alias) VALUES (?,?,?)",
+            [(registry, trial_id, key) for key in alias_keys(registry, trial_id, ids)])
 
     def _error(self, exc: sqlite3.Error) -> StoreError:
         message = str(exc)
@@ -320,6 +386,7 @@ class Store:
             (record.registry, record.trial_id, chash, record.version, version_date(record),
              1, 1, record.status, ",".join(record.phases), record.study_type, added_at,
              body_hash, codec, body))
+        self._put_aliases(record.registry, record.trial_id, [i.id for i in record.secondary_ids])
         if not known:
             return "new_trial"
         self._renumber(record.registry, record.trial_id)
@@ -432,6 +499,33 @@ class Store:
                            (registry, trial_id))
         return {h: StoredBody(registry, trial_id, codec, body) for h, codec, body in rows}
 
+    def iter_versions(self, *, latest_only: bool = True, registry: Optional[str] = None
+                      ) -> Iterator[StoredVersion]:
+        """Yield stored versions undecoded, by registry, trial id and seq.
+
+        Args:
+            latest_only: only the latest version of each trial (else every version).
+            registry: only this registry.
+        """
+        sql, params = self._version_filter(latest_only, registry)
+        try:
+            for row in self._db.execute(
+                    "SELECT registry, trial_id, seq, latest, version_date, codec, body FROM versions"
+                    + sql + " ORDER BY registry, trial_id, seq", params):
+                yield StoredVersion(row[0], row[1], row[2], bool(row[3]), *row[4:])
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+
+    def count_versions(self, *, latest_only: bool = True, registry: Optional[str] = None) -> int:
+        """How many versions `iter_versions` yields with the same arguments."""
+        sql, params = self._version_filter(latest_only, registry)
+        return self._query("SELECT count(*) FROM versions" + sql, params)[0][0]
+
+    @staticmethod
+    def _version_filter(latest_only: bool, registry: Optional[str]) -> tuple:
+        clauses = (["latest=1"] if latest_only else []) + (["registry=?"] if registry else [])
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), ((registry,) if registry else ())
+
     def latest_hashes(self) -> dict:
         """{(registry, trial_id): content_hash} of the latest version of every trial."""
         rows = self._query("SELECT registry, trial_id, content_hash FROM versions WHERE latest=1")
@@ -446,25 +540,118 @@ class Store:
 
     def stats(self) -> StoreStats:
         """Counts by registry, status, phase and study type (latest versions),
-        and how many trials have 1, 2, ... versions."""
+        how many trials have 1, 2, ... versions, unique trials once the
+        records of one trial in several registries are linked, and the values
+        outside the one vocabulary (`toolkit.normalize.vocabulary`)."""
         rows = self._query("SELECT registry, status, phases, study_type FROM versions WHERE latest=1")
         phases = Counter(p for r in rows for p in (r[2].split(",") if r[2] else ["(none)"]))
         per_trial = self._query(
             "SELECT n, count(*) FROM (SELECT count(*) n FROM versions GROUP BY registry, trial_id)"
             " GROUP BY n ORDER BY n")
         total = self._query("SELECT count(*) FROM versions")[0][0]
+        groups = Counter(self.trial_groups().values())
         return StoreStats(
             trials=len(rows), versions=total,
             by_registry=_counted(r[0] for r in rows),
-            by_status=_counted(r[1] or "(none)" for r in rows),
+            by_status=_counted_folded(r[1] or "(none)" for r in rows),
             by_phase=dict(phases.most_common()),
-            by_study_type=_counted(r[3] or "(none)" for r in rows),
+            by_study_type=_counted_folded(r[3] or "(none)" for r in rows),
             versions_per_trial={str(n): c for n, c in per_trial},
+            unique_trials=len(groups),
+            linked={str(n): c for n, c in sorted(Counter(groups.values()).items()) if n > 1},
+            unmapped=self._unmapped(rows),
         )
+
+    def _unmapped(self, rows: list) -> dict:
+        """{kind: {value: trials}} of latest-version values outside the vocabulary."""
+        from toolkit.normalize.vocabulary import is_mapped
+
+        found = {kind: Counter() for kind in ("status", "phase", "study_type", "sex", "country")}
+        for _, status, phases, study_type in rows:
+            found["status"].update([status] if not is_mapped("status", status) else [])
+            found["phase"].update(p for p in (phases.split(",") if phases else ()) if not is_mapped("phase", p))
+            found["study_type"].update([study_type] if not is_mapped("study_type", study_type) else [])
+        for stored in self.iter_versions():
+            record = json.loads(body_json(stored.codec, stored.body))
+            sex = (record.get("eligibility") or {}).get("sex")
+            found["sex"].update([sex] if not is_mapped("sex", sex) else [])
+            countries = {loc.get("country") for loc in record.get("locations") or () if loc.get("country")}
+            found["country"].update(c for c in countries if not is_mapped("country", c))
+        return {kind: _counted_folded(counts.elements()) for kind, counts in found.items()}
+
+    # --- aliases: one trial under several registries' ids -------------------------
+
+    def aliases(self, trial_id: str, *, registry: Optional[str] = None) -> list:
+        """The ids a stored trial is known by in the linked registries (its own first).
+
+        Returns:
+            list[Alias], each with the other stored trials known by the same id.
+
+        Raises:
+            StoreError: the trial is not stored (or is in several registries).
+        """
+        registry = self._registry_of(trial_id, registry)
+        rows = self._query(
+            "SELECT a.alias, b.registry, b.trial_id FROM aliases a LEFT JOIN aliases b"
+            " ON b.alias = a.alias AND NOT (b.registry = a.registry AND b.trial_id = a.trial_id)"
+            " WHERE a.registry=? AND a.trial_id=? ORDER BY a.alias", (registry, trial_id))
+        found: dict = {}
+        for key, other_registry, other_id in rows:
+            found.setdefault(key, [])
+            if other_id is not None:
+                found[key].append((other_registry, other_id))
+        own = next(iter(alias_keys(registry, trial_id, ())))
+        ordered = sorted(found, key=lambda k: (k != own, k))
+        return [Alias(k, *k.split(":", 1), tuple(sorted(set(found[k])))) for k in ordered]
+
+    def linked_trials(self, trial_id: str, *, registry: Optional[str] = None) -> list:
+        """Every stored trial linked to this one through shared ids, itself included, sorted."""
+        registry = self._registry_of(trial_id, registry)
+        groups = self.trial_groups()
+        mine = groups[(registry, trial_id)]
+        return sorted(key for key, group in groups.items() if group == mine)
+
+    def trial_groups(self) -> dict:
+        """{(registry, trial_id): group} for every stored trial.
+
+        Trials sharing an id in a linked registry (NCT, EudraCT, ISRCTN,
+        ChiCTR, DRKS), directly or through others, share a group: the
+        smallest "registry:trial_id" among them. For folding search hits by
+        trial (`--group-by trial`) and counting unique trials.
+        """
+        rows = self._query("SELECT alias, registry, trial_id FROM aliases ORDER BY alias")
+        parent: dict = {}
+
+        def root(node):
+            while parent.setdefault(node, node) != node:
+                parent[node] = parent[parent[node]]
+                node = parent[node]
+            return node
+
+        first_of_alias: dict = {}
+        for alias, registry, trial_id in rows:
+            node = (registry, trial_id)
+            other = first_of_alias.setdefault(alias, node)
+            low, high = sorted((root(node), root(other)))
+            parent[high] = low
+        for registry, trial_id in self._query("SELECT DISTINCT registry, trial_id FROM versions"):
+            root((registry, trial_id))
+        return {node: "{}:{}".format(*root(node)) for node in parent}
 
 
 def _counted(values) -> dict:
     return dict(Counter(values).most_common())
+
+
+def _counted_folded(values) -> dict:
+    """Counts with spellings that differ only in case together, under the most common one
+    ("Not recruiting" and "Not Recruiting" are one raw status)."""
+    counts = Counter(values)
+    groups: dict = {}
+    for value, n in counts.most_common():
+        groups.setdefault(value.casefold() if isinstance(value, str) else value, []).append((value, n))
+    return dict(sorted(((spellings[0][0], sum(n for _, n in spellings)) for spellings in groups.values()),
+                       key=lambda item: -item[1]))
 
 
 def _pick_version(infos: list, wanted: str) -> VersionInfo:

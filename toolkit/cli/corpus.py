@@ -101,6 +101,7 @@ def show(trial_id, version, registry, view, as_json, store_path):
     with Store(store_path) as store:
         record = store.get(trial_id, registry=registry, version=version)
         versions = store.versions(trial_id, registry=record.registry)
+        aliases = store.aliases(trial_id, registry=record.registry)
     if as_json or view == "json":
         emit_json(record.to_dict())
     elif view == "page":
@@ -109,6 +110,22 @@ def show(trial_id, version, registry, view, as_json, store_path):
         click.echo(render_page(record))
     else:
         click.echo(format_record(record, versions=versions))
+        click.echo(_format_aliases(aliases))
+
+
+def _format_aliases(aliases) -> str:
+    """The "Aliases" block of `ptk show`: ids in linked registries, and who else is stored under them."""
+    lines = ["", "Aliases (the same trial in other registries):"]
+    for alias in aliases[1:]:
+        stored = ", ".join(f"{registry}:{trial}" for registry, trial in alias.stored)
+        lines.append(f"  {alias.registry:<7} {alias.id}" + (f"  (stored: {stored})" if stored else ""))
+    own = aliases[0] if aliases else None
+    if own is not None and own.stored:
+        lines.append(f"  {own.registry:<7} {own.id}  (stored: "
+                     + ", ".join(f"{r}:{t}" for r, t in own.stored) + ")")
+    if len(lines) == 2:
+        lines.append("  (none)")
+    return "\n".join(lines)
 
 
 # --- ptk stats ------------------------------------------------------------------
@@ -127,9 +144,28 @@ def stats(as_json, store_path):
         emit_json(numbers.to_dict())
         return
     click.echo(f"{numbers.trials:,} trials, {numbers.versions:,} versions")
+    click.echo(f"{numbers.unique_trials:,} unique trials (the records of one trial in several"
+               f" registries linked by their ids)")
     for title, counts in (("registry", numbers.by_registry), ("status", numbers.by_status),
                           ("phase", numbers.by_phase), ("study type", numbers.by_study_type),
-                          ("versions per trial", numbers.versions_per_trial)):
-        click.echo("")
-        emit([{title: key, "trials": count} for key, count in counts.items()],
-             fmt="table", columns=[title, "trials"])
+                          ("versions per trial", numbers.versions_per_trial),
+                          ("records per linked trial", numbers.linked)):
+        if counts:
+            click.echo("")
+            emit([{title: key, "trials": count} for key, count in counts.items()],
+                 fmt="table", columns=[title, "trials"])
+    _echo_unmapped(numbers.unmapped)
+
+
+def _echo_unmapped(unmapped: dict) -> None:
+    """Values outside the one vocabulary, kept as the registry wrote them, with the reason."""
+    from toolkit.normalize.vocabulary import unmappable_reason
+
+    rows = [{"field": kind, "unmapped value": value, "trials": count,
+             "why": unmappable_reason(kind, value) or "" if kind != "country" else ""}
+            for kind, counts in unmapped.items() for value, count in counts.items()]
+    click.echo("")
+    if not rows:
+        click.echo("unmapped values: none (every status, phase, study type, sex and country is in the vocabulary)")
+        return
+    emit(rows, fmt="table", columns=["field", "unmapped value", "trials", "why"])

@@ -19,8 +19,10 @@ from toolkit.records import TrialRecord, to_dict
 
 __all__ = ["diff_fields", "PARTS", "BOOKKEEPING"]
 
+# raw_values: the registry's spellings of fields compared in the vocabulary (a spelling alone
+# changing is not a change of the trial)
 _SKIPPED = {"registry", "trial_id", "version", "content_hash", "last_updated", "source",
-            "outcomes", "eligibility", "sections", "extra"}
+            "outcomes", "eligibility", "sections", "extra", "raw_values"}
 
 # `extra` keys that describe the snapshot or file, not the trial: not compared
 BOOKKEEPING = frozenset({

@@ -12,6 +12,7 @@ a `Failure` naming its file and place (`RawRecord.where()`).
 from __future__ import annotations
 
 import os
+import re
 from typing import Iterable, Iterator, Optional, Union
 
 from toolkit.errors import Failure, ToolkitError
@@ -21,7 +22,8 @@ from toolkit.formats.raw import RawRecord
 from toolkit.formats.table import FORMATS
 from toolkit.io import containers
 
-__all__ = ["FORMATS", "RawRecord", "iter_records", "read_member", "parse_record", "available_formats"]
+__all__ = ["FORMATS", "RawRecord", "iter_records", "read_member", "parse_record", "available_formats",
+           "describe_content"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -91,10 +93,40 @@ def _read_member(member: containers.Member, forced) -> Iterator[Union[RawRecord,
         return
     reader = forced or detect.detect(head, member.entry or member.path or "", FORMATS)
     if reader is None:
-        yield Failure(member.path, f"unknown format: no reader recognises content starting {head[:40]!r}",
+        yield Failure(member.path, f"unknown format: no reader recognises {describe_content(head)}",
                       member.entry)
         return
     yield from _guarded(reader.read(stream, path=member.path, entry=member.entry), member)
+
+
+_XML_ROOT = re.compile(rb"<(?![?!])([A-Za-z_][\w.:-]*)")
+_JSON_KEYS = re.compile(rb'"((?:[^"\\]|\\.){1,40})"\s*:')
+_MAGIC = ((b"%PDF", "a PDF document"), (b"\x89PNG", "a PNG image"), (b"PK\x03\x04", "a zip archive"),
+          (b"SQLite format 3", "an SQLite database"), (b"\xff\xd8\xff", "a JPEG image"),
+          (b"{\\rtf", "an RTF document"), (b"\xd0\xcf\x11\xe0", "an old Office document"))
+
+
+def describe_content(head: bytes) -> str:
+    """What the first bytes of a member are, in words, for an unknown-format message.
+
+    An XML document is named by its root tag (`<rss>`), JSON by its shape and
+    first keys, a binary file by its kind, text by its first line.
+    """
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    for magic, kind in _MAGIC:
+        if text.startswith(magic):
+            return kind
+    if text.startswith(b"<"):
+        root = _XML_ROOT.search(text)
+        return f"an XML document with root <{root.group(1).decode('utf-8', 'replace')}>" if root else "markup"
+    if text[:1] in (b"{", b"["):
+        keys = [k.decode("utf-8", "replace") for k in _JSON_KEYS.findall(text[:4096])][:4]
+        shape = "a JSON object" if text[:1] == b"{" else "a JSON array"
+        return f"{shape} with keys {', '.join(keys)}" if keys else shape
+    if b"\x00" in text[:1024]:
+        return "binary data"
+    line = text.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    return f"text starting {line[:60]!r}"
 
 
 def _guarded(records: Iterator, member: containers.Member) -> Iterator[Union[RawRecord, Failure]]:

@@ -3,6 +3,8 @@
 Each format's `map.py` (`to_record(raw) -> TrialRecord`) maps fields and
 sections and fills `Eligibility.text`; the criteria tree is then built from
 that text by `toolkit.criteria.attach_criteria`, the same way for every format.
+Status, phases, study type, sex and countries are put in the one vocabulary
+of `toolkit.normalize.vocabulary` (the registry's spelling kept in `raw_values`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from toolkit.errors import InputError
 from toolkit.formats.raw import RawRecord
 from toolkit.formats.table import PACKAGES, mapper_module
 from toolkit.canonical import with_hash
+from toolkit.normalize.vocabulary import normalize_record
 from toolkit.records import TrialRecord
 
 __all__ = ["parse_record"]
@@ -25,5 +28,5 @@ def parse_record(raw: RawRecord) -> TrialRecord:
     """
     if raw.format not in PACKAGES:
         raise InputError(raw.path, f"no mapper for format {raw.format!r}", raw.where())
-    record = mapper_module(raw.format).to_record(raw)
+    record = normalize_record(mapper_module(raw.format).to_record(raw))
     return with_hash(attach_criteria(record))

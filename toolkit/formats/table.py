@@ -20,11 +20,13 @@ __all__ = ["FORMATS", "PACKAGES", "reader_module", "mapper_module"]
 # format name (as stored in `Source.format` and given to `--format`) -> package
 PACKAGES = {
     "ctgov_json": "ctgov_json",
+    "ctgov_classic": "ctgov_classic",
     "ictrp_versions": "ictrp_versions",
     "ctrdata": "ctrdata",
     "ctgov_xml": "ctgov_xml",
     "ictrp_xml": "ictrp_xml",
     "cthist_csv": "cthist_csv",
+    "euctr_text": "euctr_text",
     "page": "ctgov_page",
 }
 FORMATS = tuple(PACKAGES)

@@ -1,4 +1,5 @@
-"""Age limits as registries write them: "18 Years", "204 Months", "N/A".
+"""Age limits as registries write them: "18 Years", "204 Months", "N/A",
+"20years-old", "19 Year(s)", "18 Y", "6 mois", "no limit".
 
 `parse_age(text)` keeps the text as written and adds the number, the unit
 (normalised to years, months, weeks, days, hours or minutes) and the age in
@@ -16,19 +17,19 @@ from toolkit.records import Age
 
 __all__ = ["parse_age", "in_years"]
 
+# unit words other than the English ones of `toolkit.units` (German, French, Chinese)
 _UNIT_WORDS = {
-    "years": ("y", "yr", "yrs", "year", "years", "jahr", "jahre", "ans", "a", "岁", "周岁"),
-    "months": ("m", "mo", "mos", "month", "months", "monat", "monate", "mois", "个月", "月"),
-    "weeks": ("w", "wk", "wks", "week", "weeks", "woche", "wochen", "周"),
-    "days": ("d", "day", "days", "tag", "tage", "jours", "天"),
-    "hours": ("h", "hr", "hrs", "hour", "hours"),
-    "minutes": ("min", "mins", "minute", "minutes"),
+    "years": ("jahr", "jahre", "ans", "an", "année", "années", "annee", "annees", "a", "岁", "周岁"),
+    "months": ("monat", "monate", "mois", "个月", "月"),
+    "weeks": ("woche", "wochen", "semaine", "semaines", "周"),
+    "days": ("tag", "tage", "jour", "jours", "天"),
 }
 _UNIT_OF_WORD = {word: unit for unit, words in _UNIT_WORDS.items() for word in words}
 
 _AGE = re.compile(
     r"^\s*(?:[<>≤≥]=?\s*)?(?P<value>\d+(?:[.,]\d+)?)\s*"
-    r"(?P<unit>[A-Za-z]+|周岁|岁|个月|月|周|天)?\.?(?:\s*(?:old|of\s+age|and\s+(?:older|over|above|under|younger)"
+    r"(?P<unit>[^\W\d_]+|周岁|岁|个月|月|周|天)?(?:\(s\))?\.?"
+    r"(?:[\s-]*(?:old|of\s+age|and\s+(?:older|over|above|under|younger)"
     r"|or\s+(?:older|more|over|above|less|under|younger)|\+))?\s*$",
     re.IGNORECASE,
 )
@@ -65,7 +66,10 @@ def parse_age(text: Optional[str]) -> Optional[Age]:
 
 
 def _unit(word: Optional[str]) -> Optional[str]:
-    """The normalised unit of a unit word; a missing word means years."""
+    """The normalised unit of a unit word ("Y", "mois", "Year"); a missing word means years."""
     if word is None:
         return "years"
+    found = units.unit_named(word)
+    if found is not None:
+        return found.name + "s"
     return _UNIT_OF_WORD.get(word.lower())

@@ -18,10 +18,11 @@ from typing import Any, Iterable, List, Optional, Tuple
 
 from toolkit.errors import InputError
 from toolkit.normalize.ages import parse_age
+from toolkit.normalize.aliases import alias_of
 from toolkit.normalize.fields import as_int, iso_date, phase_list, sex_enum, status_enum
 from toolkit.formats.raw import RawRecord
 from toolkit.records import (
-    Eligibility, Enrollment, Location, Outcome, Sponsor, TrialRecord,
+    Eligibility, Enrollment, Identifier, Location, Outcome, Sponsor, TrialRecord,
 )
 
 __all__ = ["to_record"]
@@ -82,6 +83,25 @@ _PATHS = {
         "lead_sponsor": "primarySponsor.organisation.name",
     },
 }
+
+
+# other registries' ids of the trial, by register: path -> identifier type (read by `alias_of`)
+_OTHER_IDS = {
+    "CTGOV": {"id_info.secondary_id": "secondary_id"},
+    "EUCTR": {"a52_us_nct_clinicaltrialsgov_registry_number": "NCT",
+              "a51_isrctn_international_standard_randomised_controlled_trial_number": "ISRCTN"},
+    "ISRCTN": {"externalRefs.eudraCTNumber": "EudraCT", "externalRefs.clinicalTrialsGovNumber": "NCT"},
+}
+
+
+def _other_ids(register: str, rec: dict) -> Tuple[Identifier, ...]:
+    """The ids of the trial in other registries that a record names (placeholders left out)."""
+    found = []
+    for path, kind in _OTHER_IDS.get(register, {}).items():
+        for value in _texts(_values(rec, path)):
+            if alias_of(value) is not None:
+                found.append(Identifier(id=value, type=kind))
+    return tuple(dict.fromkeys(found))
 
 
 def to_record(raw: RawRecord) -> TrialRecord:
@@ -152,7 +172,8 @@ def _by_table(register: str, line: dict, raw: RawRecord) -> TrialRecord:
         raise InputError(raw.path, "ctrdata record without a trial id", raw.where())
     used = {p.split(".", 1)[0] for path in table.values() for p in ((path,) if isinstance(path, str) else path)}
     return TrialRecord(
-        registry=_REGISTRY[register], trial_id=trial_id, title=_first(get.get("title")),
+        registry=_REGISTRY[register], trial_id=trial_id, secondary_ids=_other_ids(register, rec),
+        title=_first(get.get("title")),
         official_title=_first(get.get("official_title")), acronym=_first(get.get("acronym")),
         status=status_enum(_first(get.get("status"))), phases=_phases(register, rec, get.get("phases")),
         study_type=_first(get.get("study_type")), enrollment=_enrollment(_first(get.get("enrollment"))),

@@ -84,8 +84,15 @@ def to_record(raw: RawRecord) -> TrialRecord:
         investigators=_contact(rec), locations=tuple(Location(country=c) for c in _split(rec.get("Countries"))),
         links=(Link(url=url, kind="registry"),) if (url := clean(rec.get("web address"))) else (),
         eligibility=_eligibility(rec), extra=_extra(line, rec),
-        source=raw.source(),
+        raw_values=_raw_values(rec), source=raw.source(),
     )
+
+
+def _raw_values(rec: dict) -> dict:
+    """The registry's spellings, kept beside the vocabulary values (`toolkit.normalize.vocabulary`)."""
+    found = {"status": rec.get("Recruitment Status"), "phases": rec.get("Phase"),
+             "study_type": rec.get("Study type"), "sex": rec.get("Inclusion gender")}
+    return {key: clean(value) for key, value in found.items() if clean(value)}
 
 
 def _registry(source: Any, trial_id: str) -> str:

@@ -36,6 +36,9 @@ _EXCLUSION_HEAD = re.compile(r"^\s*(?:key\s+)?exclusion\s+criteria\s*[:：.]?[ \
 _EXCLUSION_INSIDE = re.compile(r"^\s*(?:key\s+)?exclusion\s+criteria\b", re.IGNORECASE | re.MULTILINE)
 _DESIGN_PARTS = re.compile(r"[.,]\s+(?=[A-Z][A-Za-z ]*:)")
 _KNOWN_PHASES = frozenset({"EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4", "NA"})
+# the registry's spellings kept beside the vocabulary values (`toolkit.normalize.vocabulary`)
+_RAW_VALUES = {"status": "Recruitment_Status", "phases": "Phase", "study_type": "Study_type",
+               "sex": "Inclusion_gender"}
 _STUDY_TYPES = {"interventional": "INTERVENTIONAL", "observational": "OBSERVATIONAL",
                 "expanded access": "EXPANDED_ACCESS"}
 # ClinicalTrials.gov intervention types, as ICTRP writes them before a colon.
@@ -118,6 +121,7 @@ def _record(values: Dict[str, str], source: Optional[Source]) -> TrialRecord:
         links=_links(values), sections=_sections(values, criteria),
         eligibility=_eligibility(values, criteria),
         extra=_extra(values), source=source,
+        raw_values={key: values[name] for key, name in _RAW_VALUES.items() if values.get(name)},
     )
 
 

@@ -1,0 +1,1 @@
+"""The EU Clinical Trials Register plain-text "full trial details" export."""
