@@ -11,9 +11,13 @@ one at a time, whatever the layout:
 Values are decoded with `json.JSONDecoder.raw_decode` (C speed) over a
 buffer that keeps only the record being read, so memory stays flat as the
 file grows. A malformed record, or one holding bytes that are not UTF-8,
-becomes a `Problem` naming its index, line and reason; reading resumes at
-the next line that starts with `{` (JSON Lines, and the website's one
-study per line), so the good records around it are kept.
+becomes a `Problem` naming its index, line and reason, and reading resumes
+at the next record boundary the layout defines, so the good records around
+it are kept: inside an array, the next `,` followed by an object that opens
+with the same first key as the broken one (`, {"protocolSection":`, pretty-
+printed or minified: a key's unescaped quotes cannot occur inside a string);
+between top-level values, the next line that starts with `{` (JSON Lines).
+A record nested deeper than the decoder can follow is one such problem.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ MAX_RECORD_CHARS = 512 * 1024 * 1024
 _NEAR_END = 16
 _SPACE = re.compile(r"[ \t\r\n]*")
 _NEXT_RECORD = re.compile(r"\n(?=\{)")
+_FIRST_KEY = re.compile(r'\{\s*("(?:[^"\\]|\\.)*")\s*:')
+_RESYNC_OVERLAP = 4096  # characters kept when a boundary may span two chunks
 
 
 @dataclass(frozen=True)
@@ -194,6 +200,8 @@ class _Parser:
             except json.JSONDecodeError as exc:
                 self._retry_or_raise(exc)
                 continue
+            except RecursionError:
+                raise _Malformed("record nested too deeply to decode", self.pos) from None
             self.pos = self.text.base + end
             return value
 
@@ -236,7 +244,7 @@ class _Parser:
                 closing = self.expect(",]")
             except _Malformed as exc:
                 yield self.problem(start, exc)
-                if not self.resync(start):
+                if not self.resync_element(start):
                     raise _Stop() from None
                 continue
             if closing == "]":
@@ -290,13 +298,31 @@ class _Parser:
 
     def resync(self, start: int) -> bool:
         """Move to the next line starting with `{` after `start`; False if none."""
+        return self._search(_NEXT_RECORD, start)
+
+    def resync_element(self, start: int) -> bool:
+        """Move to the next array element after the broken one at `start`; False if none.
+
+        The next element is found by its opening: a `,`, then `{` and the
+        broken element's own first key. An element that is not an object, or
+        whose first key cannot be read, falls back to the next line starting
+        with `{`.
+        """
+        first = _FIRST_KEY.match(self.text.buf, start - self.text.base)
+        if first is None:
+            return self.resync(start)
+        boundary = re.compile(r",\s*(?=\{\s*" + re.escape(first.group(1)) + r"\s*:)")
+        return self._search(boundary, start)
+
+    def _search(self, pattern: "re.Pattern", start: int) -> bool:
+        """Move past the next match of `pattern` after `start`, reading on; False if none."""
         search = max(start + 1, self.text.base)
         while True:
-            match = _NEXT_RECORD.search(self.text.buf, search - self.text.base)
+            match = pattern.search(self.text.buf, search - self.text.base)
             if match:
                 self.pos = self.text.base + match.end()
                 return True
-            search = max(search, self.text.end - 1)
+            search = max(search, self.text.end - _RESYNC_OVERLAP)
             self.text.mark = search
             if not self.text.more():
                 self.pos = self.text.end
