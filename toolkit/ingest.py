@@ -201,11 +201,24 @@ def _member_tasks(member, format: Optional[str]) -> Iterator[tuple]:
         yield ("item", Failure(member.path, f"truncated or damaged data: {exc}", member.entry))
         return
     if len(data) <= MEMBER_BYTES:
-        yield ("member", member.path, member.entry, data)
+        yield ("member", member.path, member.entry, data, _pending_error(stream))
         return
     big = containers.Member(member.path, member.entry, stream)
     for item in _read_member(big, format):
         yield ("item", item)
+
+
+def _pending_error(stream) -> Optional[str]:
+    """The read error held back past the end of a member's bytes (a truncated entry), if any."""
+    from toolkit.io import containers
+
+    try:
+        for _ in range(containers.MAX_DEPTH + 2):
+            if stream.read(1):
+                return None
+    except containers.READ_ERRORS as exc:
+        return str(exc) or type(exc).__name__
+    return None
 
 
 def _read_member(member, format: Optional[str]) -> Iterator[Union[RawRecord, Failure]]:
@@ -223,8 +236,9 @@ def _run_task(task: tuple, tagger: Optional[Tagger], format: Optional[str]) -> L
 
     from toolkit.io import containers
 
-    _, path, entry, data = task
-    member = containers.Member(path, entry, io.BytesIO(data))
+    _, path, entry, data, error = task
+    stream = io.BytesIO(data) if error is None else containers.failing_after(data, EOFError(error))
+    member = containers.Member(path, entry, stream)
     return [parse_one(item, tagger) for item in _read_member(member, format)]
 
 

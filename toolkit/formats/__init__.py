@@ -84,10 +84,10 @@ def _read_member(member: containers.Member, forced) -> Iterator[Union[RawRecord,
     try:
         head, stream = containers.as_utf8(*containers.peek(member.stream, detect.HEAD_SIZE))
     except containers.READ_ERRORS as exc:
-        yield Failure(member.path, f"truncated or damaged data: {exc}", member.entry)
+        yield Failure(member.path, _damaged(member, exc), member.entry)
         return
     if not head.lstrip(b"\xef\xbb\xbf \t\r\n"):
-        yield Failure(member.path, "empty file", member.entry)
+        yield Failure(member.path, _empty_or_cut(member, stream), member.entry)
         return
     reader = forced or detect.detect(head, member.entry or member.path or "", FORMATS)
     if reader is None:
@@ -104,4 +104,25 @@ def _guarded(records: Iterator, member: containers.Member) -> Iterator[Union[Raw
     except ToolkitError as exc:
         yield Failure(member.path, getattr(exc, "reason", str(exc)), getattr(exc, "record", None) or member.entry)
     except containers.READ_ERRORS as exc:
-        yield Failure(member.path, f"truncated or damaged data: {exc}", member.entry)
+        yield Failure(member.path, _damaged(member, exc), member.entry)
+
+
+def _damaged(member: containers.Member, exc: BaseException) -> str:
+    """The reason for a member whose bytes break off or cannot be decompressed."""
+    what = "archive entry" if member.entry else "data"
+    return f"truncated or damaged {what}: {exc}"
+
+
+def _empty_or_cut(member: containers.Member, stream) -> str:
+    """Why a member has no content: empty, or cut off.
+
+    A read error is held back for the read after the bytes before it (see
+    `containers.peek`), once per stream layer: a few reads past the end
+    bring it out.
+    """
+    try:
+        for _ in range(containers.MAX_DEPTH + 2):
+            stream.read(1)
+    except containers.READ_ERRORS as exc:
+        return _damaged(member, exc)
+    return "empty file"

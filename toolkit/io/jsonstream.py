@@ -13,10 +13,12 @@ buffer that keeps only the record being read, so memory stays flat as the
 file grows. A malformed record, or one holding bytes that are not UTF-8,
 becomes a `Problem` naming its index, line and reason, and reading resumes
 at the next record boundary the layout defines, so the good records around
-it are kept: inside an array, the next `,` followed by an object that opens
-with the same first key as the broken one (`, {"protocolSection":`, pretty-
-printed or minified: a key's unescaped quotes cannot occur inside a string);
-between top-level values, the next line that starts with `{` (JSON Lines).
+it are kept: inside an array, right after the broken element's own end when
+its brackets balance (strings skipped), else the next `,` followed by an
+object that opens with the same first key as the broken one
+(`, {"protocolSection":`, pretty-printed or minified: a key's unescaped
+quotes cannot occur inside a string); between top-level values, the next
+line that starts with `{` (JSON Lines).
 A record nested deeper than the decoder can follow is one such problem.
 """
 
@@ -38,6 +40,7 @@ _NEAR_END = 16
 _SPACE = re.compile(r"[ \t\r\n]*")
 _NEXT_RECORD = re.compile(r"\n(?=\{)")
 _FIRST_KEY = re.compile(r'\{\s*("(?:[^"\\]|\\.)*")\s*:')
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]]|"')
 _RESYNC_OVERLAP = 4096  # characters kept when a boundary may span two chunks
 
 
@@ -309,10 +312,45 @@ class _Parser:
         with `{`.
         """
         first = _FIRST_KEY.match(self.text.buf, start - self.text.base)
+        try:
+            end = self._balanced_end(start)
+        except _Malformed:  # larger than a record may be
+            end = None
+        if end is not None:
+            self.pos = end
+            after = self.peek()
+            if after == ",":
+                self.pos += 1
+                return True
+            if after in ("]", "{"):  # the array's end, or a next element with no comma before it
+                return True
         if first is None:
             return self.resync(start)
         boundary = re.compile(r",\s*(?=\{\s*" + re.escape(first.group(1)) + r"\s*:)")
         return self._search(boundary, start)
+
+    def _balanced_end(self, start: int) -> Optional[int]:
+        """The end of the bracketed value at `start` (strings skipped), or None.
+
+        None when the brackets do not balance within the record size limit
+        or before the end of the data (a record cut short).
+        """
+        depth, pos = 0, start
+        while pos - start <= MAX_RECORD_CHARS:
+            match = _TOKEN.search(self.text.buf, pos - self.text.base)
+            if match is None or match.group() == '"':
+                if not self.text.more():
+                    return None
+                continue
+            pos = self.text.base + match.end()
+            token = match.group()
+            if token in "{[":
+                depth += 1
+            elif token in "}]":
+                depth -= 1
+                if depth <= 0:
+                    return pos
+        return None
 
     def _search(self, pattern: "re.Pattern", start: int) -> bool:
         """Move past the next match of `pattern` after `start`, reading on; False if none."""
