@@ -28,14 +28,26 @@ __all__ = ["parse", "show", "stats"]
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes for parsing.")
 @click.option("--no-tag", is_flag=True, help="Do not run the NLP taggers on the criteria.")
+@click.option("--max-record-mb", type=click.FloatRange(min=0, min_open=True), metavar="MB",
+              help="Largest record accepted, in MiB, counted while decompressing"
+                   " (default: $PTK_MAX_RECORD_MB, else 16).")
 @library_errors
-def parse(paths, format_, store_path, jsonl_out, strict, quiet, jobs, no_tag):
+def parse(paths, format_, store_path, jsonl_out, strict, quiet, jobs, no_tag, max_record_mb):
     """Parse registry dumps (files, folders, .zip, .tar.gz, '-') into the corpus store.
 
-    Exit code 0 when every record went in, 1 when any record failed.
+    Exit code 0 when every record went in, 1 when any record failed. When the
+    records are stored but the search index cannot be refreshed (another
+    process holds its lock), the index is said to be behind and the exit code
+    stays 0: `ptk index` brings it up to date later.
     """
+    import os
+
     from toolkit.ingest import default_tagger, run_parse
+    from toolkit.io.limits import ENV_VAR
     from toolkit.store import Store
+
+    if max_record_mb:
+        os.environ[ENV_VAR] = f"{max_record_mb:g}"  # read by the readers, in worker processes too
 
     tagger = None if no_tag else default_tagger()
     with Store(store_path, create=True) as store, Progress("parsing", quiet=quiet) as progress:
@@ -44,10 +56,20 @@ def parse(paths, format_, store_path, jsonl_out, strict, quiet, jobs, no_tag):
             on_record=_record_sink(jsonl_out, progress),
             on_failure=lambda failure: progress.update(0, failed=1))
         _report_parse(summary, store_path=store.path, quiet=quiet)
-        from toolkit.index import refresh  # keeps an existing search index current
-        refresh(store, quiet=quiet, jobs=jobs)
+        _refresh_index(store, quiet=quiet, jobs=jobs)
     if not summary.ok:
         raise SystemExit(1)
+
+
+def _refresh_index(store, *, quiet: bool, jobs: int) -> None:
+    """Keep an existing search index current; a locked index is reported as behind, not as a failure."""
+    from toolkit.errors import SearchIndexError
+    from toolkit.index import refresh
+
+    try:
+        refresh(store, quiet=quiet, jobs=jobs)
+    except SearchIndexError as exc:
+        message(f"records stored; the search index is behind ({exc}); run `ptk index` to bring it up to date")
 
 
 def _record_sink(jsonl_out, progress):

@@ -91,7 +91,7 @@ def _read_member(member: containers.Member, forced) -> Iterator[Union[RawRecord,
         return
     reader = forced or detect.detect(head, member.entry or member.path or "", FORMATS)
     if reader is None:
-        yield Failure(member.path, f"unknown format: no reader recognises content starting {head[:40]!r}",
+        yield Failure(member.path, f"unknown format: no reader recognises its content ({_kind_of(head)})",
                       member.entry)
         return
     yield from _guarded(reader.read(stream, path=member.path, entry=member.entry), member)
@@ -105,6 +105,18 @@ def _guarded(records: Iterator, member: containers.Member) -> Iterator[Union[Raw
         yield Failure(member.path, getattr(exc, "reason", str(exc)), getattr(exc, "record", None) or member.entry)
     except containers.READ_ERRORS as exc:
         yield Failure(member.path, _damaged(member, exc), member.entry)
+
+
+def _kind_of(head: bytes) -> str:
+    """What the start of an unknown member looks like, without quoting it (it may be a secret)."""
+    if b"\x00" in head[:1024]:
+        return "binary data"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:
+            return "not UTF-8 text"
+    return "text"
 
 
 def _damaged(member: containers.Member, exc: BaseException) -> str:

@@ -11,6 +11,7 @@ from toolkit.criteria import attach_criteria
 from toolkit.errors import InputError
 from toolkit.formats.raw import RawRecord
 from toolkit.formats.table import PACKAGES, mapper_module
+from toolkit.normalize.registries import trial_id_problem
 from toolkit.records import TrialRecord, with_hash
 
 __all__ = ["parse_record"]
@@ -20,9 +21,13 @@ def parse_record(raw: RawRecord) -> TrialRecord:
     """Map a raw record to a `TrialRecord` with its criteria tree and hash.
 
     Raises:
-        InputError: the record cannot be mapped (no id, wrong shape ...).
+        InputError: the record cannot be mapped (no id, an id that does not
+            fit its registry's pattern, wrong shape ...).
     """
     if raw.format not in PACKAGES:
         raise InputError(raw.path, f"no mapper for format {raw.format!r}", raw.where())
     record = mapper_module(raw.format).to_record(raw)
+    problem = trial_id_problem(record.registry, record.trial_id)
+    if problem:
+        raise InputError(raw.path, problem, raw.where())
     return with_hash(attach_criteria(record))

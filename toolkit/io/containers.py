@@ -24,6 +24,7 @@ import lzma
 import os
 import re
 import shutil
+import stat
 import struct
 import sys
 import tarfile
@@ -194,7 +195,10 @@ def iter_members(source: Union[str, os.PathLike]) -> Iterator[Union[Member, Fail
 
     Args:
         source: a file, a folder (walked recursively, sorted, dot-files
-            and SQLite store files skipped), an archive or compressed file, or `-` for stdin.
+            and SQLite store files skipped; a link to a file outside the
+            folder is refused, a linked folder is not entered), an archive
+            or compressed file, or `-` for stdin. A FIFO, device or socket
+            is refused (it could block the run forever).
 
     Yields:
         `Member`s, and a `Failure` for each thing that cannot be opened.
@@ -205,7 +209,7 @@ def iter_members(source: Union[str, os.PathLike]) -> Iterator[Union[Member, Fail
     path = Path(source)
     if path.is_dir():
         for file in _walk(path):
-            yield from _open_file(file)
+            yield from _open_file(file, path)
     elif path.exists():
         yield from _open_file(path)
     else:
@@ -218,12 +222,46 @@ _STORE_FILE = re.compile(r"\.(sqlite|sqlite3|db)(-wal|-shm|-journal)?$", re.IGNO
 
 
 def _walk(folder: Path) -> Iterator[Path]:
-    files = (p for p in folder.rglob("*") if p.is_file() and not _STORE_FILE.search(p.name))
-    visible = (p for p in files if not any(part.startswith(".") for part in p.relative_to(folder).parts))
-    return iter(sorted(visible))
+    """The files under a folder, sorted; links are not followed into sub-folders."""
+    found = []
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found.extend(Path(top, name) for name in files
+                     if not name.startswith(".") and not _STORE_FILE.search(name))
+    return iter(sorted(found))
 
 
-def _open_file(path: Path) -> Iterator[Union[Member, Failure]]:
+def _outside(path: Path, folder: Path) -> bool:
+    """Whether a link in `folder` resolves to a place outside it."""
+    try:
+        path.resolve(strict=True).relative_to(folder.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return True
+    return False
+
+
+def _not_regular(path: Path) -> Optional[str]:
+    """Why a path cannot be read as a file (a FIFO, a device, a socket), or None."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return f"cannot open: {exc.strerror or exc}"
+    if stat.S_ISREG(mode):
+        return None
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) \
+        else "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
+    return f"refused: {kind}, not a regular file (pipe its content to '-' to read it as a stream)"
+
+
+def _open_file(path: Path, folder: Optional[Path] = None) -> Iterator[Union[Member, Failure]]:
+    if folder is not None and path.is_symlink() and _outside(path, folder):
+        what = "to a place outside the folder given" if path.exists() else "whose target does not exist"
+        yield Failure(str(path), f"refused: symbolic link {what}")
+        return
+    problem = _not_regular(path)
+    if problem:
+        yield Failure(str(path), problem)
+        return
     try:
         handle = open(path, "rb")
     except OSError as exc:

@@ -31,11 +31,11 @@ from typing import Any, BinaryIO, Callable, Iterator, List, Optional, Tuple, Uni
 
 from toolkit.errors import Failure
 from toolkit.formats.raw import RawRecord
+from toolkit.io.limits import max_record_bytes, too_large
 
 __all__ = ["Item", "Problem", "iter_json", "iter_version_lines"]
 
 CHUNK_BYTES = 256 * 1024
-MAX_RECORD_CHARS = 512 * 1024 * 1024
 _NEAR_END = 16
 _SPACE = re.compile(r"[ \t\r\n]*")
 _NEXT_RECORD = re.compile(r"\n(?=\{)")
@@ -89,6 +89,7 @@ class _Text:
         self._bytes_seen = 0
         self._skipping = False
         self._first = True
+        self.limit = max_record_bytes()  # characters held for one record at most
 
     @property
     def end(self) -> int:
@@ -126,8 +127,12 @@ class _Text:
             self.base_line += self.buf.count("\n", 0, cut)
             self.buf = self.buf[cut:]
             self.base = self.mark
-        if len(self.buf) > MAX_RECORD_CHARS:
-            raise _Malformed(f"record larger than {MAX_RECORD_CHARS} characters", self.base)
+        if len(self.buf) > self.limit:  # nothing of it is kept: resyncing starts after it
+            at = self.base
+            self.base_line += self.buf.count("\n")
+            self.base, self.buf = self.end, ""
+            self.mark = self.base
+            raise _Malformed(too_large(self.limit), at)
 
     def _append_text(self, data: bytes, offset: int, *, final: bool) -> None:
         """Decode `data` (starting at byte `offset`), cutting out bad lines."""
@@ -171,6 +176,7 @@ class _Parser:
         self.pos = 0
         self.index = 0
         self.decoder = json.JSONDecoder()
+        self.last_key: Optional[str] = None  # first key of the last object decoded, as JSON
 
     # -- low level ------------------------------------------------------------
 
@@ -279,6 +285,8 @@ class _Parser:
     def item(self, start: int, value: Any) -> Union[Item, Problem]:
         index, self.index = self.index, self.index + 1
         line = self.text.line_of(start)
+        if isinstance(value, dict) and value:
+            self.last_key = json.dumps(next(iter(value)))
         bad = self.bad_byte(start, self.pos - 1)
         if bad:
             return Problem(index, line, bad)
@@ -306,14 +314,16 @@ class _Parser:
     def resync_element(self, start: int) -> bool:
         """Move to the next array element after the broken one at `start`; False if none.
 
-        The next element is found by its opening: a `,`, then `{` and the
-        broken element's own first key. An element that is not an object, or
-        whose first key cannot be read, falls back to the next line starting
-        with `{`.
+        Right after the broken element when its brackets balance; else at
+        the next `,` followed by `{` and the broken element's own first key
+        (or that of the last good object). With no key to look for, at the
+        next line starting with `{`.
         """
-        first = _FIRST_KEY.match(self.text.buf, start - self.text.base)
+        held = start >= self.text.base  # False once a record too large was dropped
+        first = _FIRST_KEY.match(self.text.buf, start - self.text.base) if held else None
+        key = first.group(1) if first else self.last_key
         try:
-            end = self._balanced_end(start)
+            end = self._balanced_end(start) if held else None
         except _Malformed:  # larger than a record may be
             end = None
         if end is not None:
@@ -324,9 +334,9 @@ class _Parser:
                 return True
             if after in ("]", "{"):  # the array's end, or a next element with no comma before it
                 return True
-        if first is None:
+        if key is None:
             return self.resync(start)
-        boundary = re.compile(r",\s*(?=\{\s*" + re.escape(first.group(1)) + r"\s*:)")
+        boundary = re.compile(r",\s*(?=\{\s*" + re.escape(key) + r"\s*:)")
         return self._search(boundary, start)
 
     def _balanced_end(self, start: int) -> Optional[int]:
@@ -336,7 +346,7 @@ class _Parser:
         or before the end of the data (a record cut short).
         """
         depth, pos = 0, start
-        while pos - start <= MAX_RECORD_CHARS:
+        while pos - start <= self.text.limit:
             match = _TOKEN.search(self.text.buf, pos - self.text.base)
             if match is None or match.group() == '"':
                 if not self.text.more():

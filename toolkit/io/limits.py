@@ -70,4 +70,4 @@ def read_capped(stream: BinaryIO, limit: int = 0) -> bytes:
         size += len(chunk)
     if size > limit:
         raise RecordTooLarge(limit)
-    return b"".join(chunks)
+    return chunks[0][:0].join(chunks) if chunks else b""
