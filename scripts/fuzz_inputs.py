@@ -242,8 +242,7 @@ def archive(rng: random.Random, case: Case) -> None:
     elif kind == "zip-in-zip":
         case.data = _zip({"inner.zip": _zip({name: case.data})})
     elif kind == "bomb":
-        padding = b" " * rng.choice([64, 600]) * MB
-        case.data = gzip.compress(case.data[:1] + padding + case.data[1:], compresslevel=9)
+        case.data = _gzip_bomb(case.data, rng.choice([64, 600]))
         case.whole_file_ok = True
     else:
         whole = _zip({name: case.data}) if rng.random() < 0.5 else gzip.compress(_tar(name, case.data))
@@ -252,6 +251,18 @@ def archive(rng: random.Random, case: Case) -> None:
     case.archive = kind
     case.name = "dump.bin"
     case.steps.append(f"archive {kind} entry {name!r}")
+
+
+def _gzip_bomb(data: bytes, megabytes: int) -> bytes:
+    """`data` with `megabytes` of spaces after its first byte, gzipped without holding them."""
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=9) as stream:
+        stream.write(data[:1])
+        block = b" " * MB
+        for _ in range(megabytes):
+            stream.write(block)
+        stream.write(data[1:])
+    return out.getvalue()
 
 
 def _zip(entries: dict) -> bytes:
@@ -322,18 +333,41 @@ def run_subprocess(path: Path, store: Path, jsonl: Path, *, jobs: int, timeout: 
 
 
 def _wait(proc: subprocess.Popen, timeout: float) -> Tuple[Optional[int], int]:
-    """Wait for a run (and its workers); kill the group after `timeout`. Returns (code, peak KB)."""
-    deadline = time.monotonic() + timeout
+    """Wait for a run (and its workers); kill the group after `timeout`. Returns (code, peak KB).
+
+    The peak is the largest VmHWM of the run's process or any of its workers,
+    polled from /proc: `ru_maxrss` would include this process's own peak,
+    which a child inherits across fork and exec.
+    """
+    deadline, peak = time.monotonic() + timeout, 0
     while time.monotonic() < deadline:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        peak = max(peak, _peak_kb(proc.pid))
+        pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
-            return proc.returncode, usage.ru_maxrss
-        time.sleep(0.05)
+            return proc.returncode, peak
+        time.sleep(0.02)
     os.killpg(proc.pid, 9)
-    _, _, usage = os.wait4(proc.pid, 0)
+    os.wait4(proc.pid, 0)
     proc.returncode = -9
-    return None, usage.ru_maxrss
+    return None, peak
+
+
+def _peak_kb(pid: int) -> int:
+    """The largest VmHWM (KB) of a process and its children, 0 once gone."""
+    peak = 0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for one in [str(pid), *children]:
+        try:
+            status = Path(f"/proc/{one}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"^VmHWM:\s+(\d+)", status, re.M)
+        peak = max(peak, int(match.group(1)) if match else 0)
+    return peak
 
 
 def _failures(stderr: str) -> List[Tuple[Optional[str], str]]:
