@@ -130,6 +130,7 @@ class Case:
     slack: int = 0  # record openings a mutation may have broken without a trace
     whole_file_ok: bool = False  # a failure naming the whole file accounts for it
     archive: Optional[str] = None
+    inner: bytes = b""  # the damaged bytes before an archive wrapped them
 
 
 def flip(rng: random.Random, case: Case) -> None:
@@ -227,6 +228,7 @@ _NAMES = ["{name}", "dir/{name}", "evil\nfailed: FORGED LINE {name}", "../{name}
 def archive(rng: random.Random, case: Case) -> None:
     kind = rng.choice(["zip", "tar", "tar.gz", "gz", "bz2", "xz", "zip-in-zip", "bomb", "truncated"])
     name = rng.choice(_NAMES).format(name=case.name)
+    case.inner = case.data
     if kind == "zip":
         case.data = _zip({name: case.data, name + ".dup": case.data} if rng.random() < 0.3 else {name: case.data})
     elif kind == "tar":
@@ -423,7 +425,7 @@ def _uncounted(case: Case, result: Result) -> int:
         return 0  # a failure names the whole file or entry
     if case.archive == "truncated":
         return 0
-    inner = case.seed.data if case.archive else case.data
+    inner = case.inner if case.archive else case.data
     openings = len(case.seed.opening.findall(inner)) if case.seed.opening.pattern != rb"\A" else 1
     if case.archive in ("zip",) and "dup" in " ".join(case.steps):
         openings *= 2
