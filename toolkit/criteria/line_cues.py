@@ -69,11 +69,29 @@ _QUALIFIED_BLOCK = re.compile(
 _NAMES_CRITERIA = re.compile(r"inclusion|exclusion|criteria", re.IGNORECASE)
 
 
+# Words of a bare block heading ("Key Inclusion Criteria:", "II. EXCLUSION CRITERIA"):
+# any other word is a qualifier the criteria keep as their category.
+_BARE_BLOCK_WORDS = frozenset(
+    "inclusion exclusion non noninclusion criteria criterion requirements eligibility key main the study"
+    " trial and or include includes are will be were i ii iii iv v".split()
+)
+_WORD = re.compile(r"[^\W\d_]+|\d+")
+
+
 def block_category(heading: str) -> Optional[str]:
-    """The category a block heading gives ("Inclusion Criteria for Group 1"), else None."""
-    if _QUALIFIED_BLOCK.search(heading) is None or _NAMES_CRITERIA.search(heading) is None:
+    """The category a block heading gives, else None.
+
+    A heading naming a group ("Inclusion Criteria for Group 1") or carrying
+    any qualifier ("Disease-specific exclusion criteria", "Pre-Operative
+    Exclusion Criteria", "Additional inclusion criteria") gives itself; a bare
+    one ("Inclusion Criteria:", "Key Exclusion Criteria") gives none.
+    """
+    if _NAMES_CRITERIA.search(heading) is None:
         return None
-    return heading.rstrip(":： \t")
+    words = [w.lower() for w in _WORD.findall(heading) if not w.isdigit() and len(w) > 1 or w.lower() in "iv"]
+    if _QUALIFIED_BLOCK.search(heading) is None and all(w in _BARE_BLOCK_WORDS for w in words):
+        return None
+    return heading.strip().strip("*_#").rstrip(":： \t").strip()
 
 
 def find_colon(text: str, pos: int, end: int) -> int:
