@@ -9,8 +9,8 @@ files (json, tarfile, ElementTree, csv), independent of the readers:
   words live on in the criteria under it: the category of the criterion that
   follows it is that heading or ends with it (the qualifier of a sub-heading,
   a PDQ label, a lead-in line; categories nest as "A / B / C"), or it is a
-  bare block heading ("Inclusion Criteria:") whose polarity the next
-  criterion carries.
+  bare block heading ("Inclusion Criteria:", "Protocol Entry Criteria") whose
+  polarity the next criterion carries, or that holds no criterion at all.
 - **polarity agrees**: where the source gives inclusion and exclusion apart
   (ICTRP fields, DRKS lists, Chia `_inc`/`_exc` files), the text is composed
   as "Inclusion criteria:\\n...\\n\\nExclusion criteria:\\n..." and every line
@@ -51,7 +51,9 @@ _LINE = re.compile(r"[^\r\n]*")
 _BR = re.compile(r"\n?<br\s*/?>", re.IGNORECASE)
 _XML_NCT_ID = re.compile(rb"<nct_id>([^<]+)</nct_id>")
 _XML_CRITERIA = re.compile(rb"<criteria>.*?</criteria>", re.DOTALL)
-_BARE_BLOCK = re.compile(r"^(?:key |main |study )?(inclusion|exclusion|eligibility)(?: criteria| criterion)?$")
+# A block heading that only names the criteria ("Key Inclusion Criteria include:", "Protocol Entry Criteria").
+_BARE_BLOCK = re.compile(r"^(?:key |main |study |protocol )?(?:(inclusion|exclusion|non inclusion|eligibility|entry)"
+                         r"(?: and (?:inclusion|exclusion))?)(?: criteria| criterion)?(?: include| includes| are)?$")
 _WORDS = re.compile(r"[^\W_]+")
 
 # A text: (source, trial, text, parts) where parts is None or [(start, end, polarity)].
@@ -160,25 +162,30 @@ def measure(text: str, parts) -> dict:
         if index >= 0 and heads[index][0][0] <= last < heads[index][0][1]:
             following = criteria[bisect.bisect_left(starts, heads[index][0][1])] \
                 if bisect.bisect_left(starts, heads[index][0][1]) < len(criteria) else None
-            if _heading_kept(heads[index][1], following):
+            after = head_starts[index + 1] if index + 1 < len(heads) else len(text)
+            empty = following is None or following.start >= after
+            if _heading_kept(heads[index][1], following, empty):
                 counts["kept"] += 1
                 continue
         lost.append(line.strip())
     return {"counts": counts, "lost": lost}
 
 
-def _heading_kept(heading: str, following) -> bool:
-    """A heading lives on in the criterion after it: as (the end of) its category, or its polarity."""
+def _heading_kept(heading: str, following, empty: bool) -> bool:
+    """A heading lives on in the criterion after it: as (the end of) its category, or its polarity.
+
+    `empty`: another heading comes before any criterion (a block with nothing in it).
+    """
     if following is None:
-        return False
+        following = type("Nothing", (), {"category": None, "polarity": None})()
     head = _norm(heading)
     pieces = [_norm(piece) for piece in (following.category or "").split(" / ")]
     if head and (head in pieces or _norm(following.category or "").endswith(head)):
         return True
     bare = _BARE_BLOCK.match(head)
     if bare:
-        word = bare.group(1)
-        return word == "eligibility" or following.polarity == word
+        word = bare.group(1).replace("non inclusion", "exclusion")
+        return word in ("eligibility", "entry") or following.polarity == word or empty
     return False
 
 

@@ -12,7 +12,7 @@ from typing import List, Optional, Tuple
 from toolkit.criteria.bullets import marker_rank
 
 __all__ = [
-    "DANGLING", "MIDLINE_HEADING", "NOT_A_TITLE", "block_category", "ends_criterion", "find_colon", "list_goes_on",
+    "DANGLING", "MIDLINE_HEADING", "NOT_A_TITLE", "block_category", "lead_in", "ends_criterion", "find_colon", "list_goes_on",
     "opens_list", "restarts", "strip_emphasis", "title_words",
 ]
 
@@ -92,6 +92,14 @@ def block_category(heading: str) -> Optional[str]:
     if _QUALIFIED_BLOCK.search(heading) is None and all(w in _BARE_BLOCK_WORDS for w in words):
         return None
     return heading.strip().strip("*_#").rstrip(":： \t").strip()
+
+
+def lead_in(heading: str) -> Optional[str]:
+    """A block heading that is a sentence ("Patients may be eligible for this study if they:")
+    as the category of its criteria; None for one that names the criteria."""
+    if _NAMES_CRITERIA.search(heading) is not None:
+        return None
+    return heading.strip().strip("*_#").rstrip(":： \t").strip() or None
 
 
 def find_colon(text: str, pos: int, end: int) -> int:

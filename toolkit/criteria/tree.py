@@ -42,6 +42,7 @@ from toolkit.criteria.line_cues import (
     MIDLINE_HEADING,
     NOT_A_TITLE,
     block_category,
+    lead_in,
     ends_criterion,
     find_colon,
     list_goes_on,
@@ -147,8 +148,10 @@ class _Parser:
         # The category of the items is the path of the headings above them:
         # a section (PDQ label, qualified block heading), a sub-heading, a lead-in cue.
         self.section: Optional[str] = None
+        self.intro: Optional[str] = None  # a lead-in line followed by sub-headings
         self.subheading: Optional[str] = None
         self.lead: Optional[str] = None
+        self.lead_items = 0  # items read since the lead-in line
         self.headings: List[str] = []
         self.spans: List[Tuple[int, int]] = []
         self.prev: Optional[Line] = None
@@ -160,7 +163,7 @@ class _Parser:
     @property
     def category(self) -> Optional[str]:
         """"PRIOR CONCURRENT THERAPY / Chemotherapy / Excluded": each heading kept, outermost first."""
-        parts = [part for part in (self.section, self.subheading, self.lead) if part]
+        parts = [part for part in (self.section, self.intro, self.subheading, self.lead) if part]
         return CATEGORY_SEPARATOR.join(parts) if parts else None
 
     def run(self) -> CriteriaResult:
@@ -281,17 +284,21 @@ class _Parser:
         self.record_heading(line.content, head_start, heading.head_end)
         if heading.kind == "block":
             self.block, self.cue = heading.polarity, None
-            self.section, self.subheading, self.lead = block_category(self.headings[-1]), None, None
+            self.section, self.intro, self.subheading = block_category(self.headings[-1]), None, None
+            self.set_lead(lead_in(self.headings[-1]))
         elif heading.kind == "cue":
             self.cue = heading.polarity
-            self.lead = _title(self.headings[-1])
+            self.set_lead(_title(self.headings[-1]))
         else:
-            self.section, self.subheading, self.lead = heading.category, None, None
+            self.section, self.intro, self.subheading, self.lead = heading.category, None, None, None
             self.cue = None
             self.block = heading.polarity or self.block
         if heading.rest is not None:
             style, text_start = marker_at(self.text, heading.rest, line.end)
             self.start_item(line, line.indent, style, text_start)
+
+    def set_lead(self, lead: Optional[str]) -> None:
+        self.lead, self.lead_items = lead, 0
 
     def is_subheading(self, index: int, line: Line) -> bool:
         """A short unbulleted title line introducing the lines that follow."""
@@ -317,6 +324,8 @@ class _Parser:
     def apply_subheading(self, line: Line) -> None:
         end = line.end
         self.record_heading(line.content, line.content, end)
+        if self.lead and not self.lead_items:  # "... if any of the following apply:" then "Medical Conditions"
+            self.intro = self.lead
         self.subheading, self.lead = _title(self.text[line.content:end]), None
         self.cue = None
 
@@ -334,6 +343,7 @@ class _Parser:
     def start_item(self, line: Line, indent: int, style: str, text_start: int) -> None:
         first = marker_rank(style) < 3 and restarts(self.text[line.content:text_start])
         node = _Node(self.polarity, self.category, text_start, line.end, indent, style, first)
+        self.lead_items += 1
         self.place(node)
         self.current = node
 
