@@ -15,7 +15,8 @@ files (json, tarfile, ElementTree, csv), independent of the readers:
   (ICTRP fields, DRKS lists, Chia `_inc`/`_exc` files), the text is composed
   as "Inclusion criteria:\\n...\\n\\nExclusion criteria:\\n..." and every line
   inside a criterion counts as agreeing when the criterion's polarity is the
-  part it came from.
+  part it came from (or that of a block heading the registrant wrote inside
+  the field: ICTRP inclusion fields often hold the exclusions too).
 
 Usage:
     python scripts/criteria_coverage.py                  # the table
@@ -89,12 +90,28 @@ def ctgov_xml_texts() -> Iterator[Text]:
                 yield "ctgov_xml", _XML_NCT_ID.search(data).group(1).decode(), text, None
 
 
+# A registrant's own block heading inside a field ("Exclusion Criteria:" inside the inclusion field).
+_OWN_HEADING = re.compile(r"^[\W\d]*(?:[\w-]+\s+){0,3}?(inclusion|exclusion|non-inclusion)\s+criteria\b",
+                          re.IGNORECASE | re.MULTILINE)
+
+
 def composed(inclusion: str, exclusion: str) -> Tuple[str, List[Tuple[int, int, str]]]:
-    """The two parts as one text (as the ICTRP mapper writes it), with their spans."""
+    """The two parts as one text (as the ICTRP mapper writes it), with the polarity of each span.
+
+    A field is inclusion or exclusion, except after a block heading the
+    registrant wrote inside it: ICTRP inclusion fields often hold "Exclusion
+    Criteria:" and the exclusions too.
+    """
     head_in, head_ex = "Inclusion criteria:\n", "\n\nExclusion criteria:\n"
     text = head_in + inclusion + head_ex + exclusion
     split = len(head_in) + len(inclusion)
-    return text, [(0, split, "inclusion"), (split, len(text), "exclusion")]
+    parts = []
+    for start, end, polarity in ((0, split, "inclusion"), (split, len(text), "exclusion")):
+        for found in _OWN_HEADING.finditer(text, start + 1, end):
+            parts.append((start, found.start(), polarity))
+            start, polarity = found.start(), "inclusion" if found.group(1).lower() == "inclusion" else "exclusion"
+        parts.append((start, end, polarity))
+    return text, parts
 
 
 def ictrp_texts() -> Iterator[Text]:
