@@ -88,7 +88,7 @@ def load_seeds() -> List[Seed]:
     seeds = [
         Seed("ctgov_json", "array.json", (CORPUS / "ctgov-v2" / "ctg-studies-sample.json").read_bytes(), study),
         Seed("ictrp_xml", "export.xml", (CORPUS / "ictrp" / "ICTRP-Results_18Mar2020-sample.xml").read_bytes(),
-             re.compile(rb"<Trial[\s>]")),
+             re.compile(rb"^\s*<Trial[\s>]", re.M)),
         Seed("page", "page.txt", (CORPUS / "seed" / "NCT06054113.txt").read_bytes(), re.compile(rb"\A")),
     ]
     for xml in sorted((CORPUS / "ctgov-xml").glob("*.xml"))[:40:8]:

@@ -39,8 +39,10 @@ CHUNK_BYTES = 256 * 1024
 _NEAR_END = 16
 _SPACE = re.compile(r"[ \t\r\n]*")
 _NEXT_RECORD = re.compile(r"\n(?=\{)")
-_FIRST_KEY = re.compile(r'\{\s*("(?:[^"\\]|\\.)*")\s*:')
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]]|"')
+# Strings as an unrolled loop: `(?:[^"\\]|\\.)*` would make the regex engine keep
+# a backtracking entry per character (half a gigabyte for a 4 MB string).
+_FIRST_KEY = re.compile(r'\{\s*("[^"\\]*(?:\\.[^"\\]*)*")\s*:')
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]]|"')
 _RESYNC_OVERLAP = 4096  # characters kept when a boundary may span two chunks
 
 
@@ -73,8 +75,8 @@ class _Text:
     """The decoded text of a binary stream, held from `mark` on.
 
     Positions are absolute character offsets into the whole text. Bytes that
-    are not UTF-8 are cut out up to the end of their line and remembered in
-    `bad` as (character position, byte offset, byte value).
+    are not UTF-8 are replaced by U+FFFD and remembered in `bad` as
+    (character position, byte offset, byte value).
     """
 
     def __init__(self, stream: BinaryIO):
@@ -87,7 +89,6 @@ class _Text:
         self.bad: List[Tuple[int, int, int]] = []
         self._pending = b""
         self._bytes_seen = 0
-        self._skipping = False
         self._first = True
         self.limit = max_record_bytes()  # characters held for one record at most
 
@@ -135,12 +136,14 @@ class _Text:
             raise _Malformed(too_large(self.limit), at)
 
     def _append_text(self, data: bytes, offset: int, *, final: bool) -> None:
-        """Decode `data` (starting at byte `offset`), cutting out bad lines."""
+        """Decode `data` (starting at byte `offset`), each bad byte replaced by U+FFFD.
+
+        The replacement keeps the JSON structure around the bad byte (a line
+        cut out of minified JSON would take every record after it along);
+        the record holding it is reported through `bad`.
+        """
         self._pending = b""
         while data:
-            if self._skipping:
-                data, offset = self._skip_line(data, offset)
-                continue
             try:
                 self._add(data.decode("utf-8"))
                 return
@@ -150,15 +153,8 @@ class _Text:
                     self._pending = data[exc.start:]
                     return
                 self.bad.append((self.end, offset + exc.start, data[exc.start]))
-                self._skipping = True
-                data, offset = data[exc.start:], offset + exc.start
-
-    def _skip_line(self, data: bytes, offset: int) -> Tuple[bytes, int]:
-        newline = data.find(b"\n")
-        if newline < 0:
-            return b"", offset + len(data)
-        self._skipping = False
-        return data[newline:], offset + newline
+                self._add("\ufffd")
+                data, offset = data[exc.end:], offset + exc.end
 
     def _add(self, text: str) -> None:
         if self._first and text:
