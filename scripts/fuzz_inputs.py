@@ -131,6 +131,7 @@ class Case:
     whole_file_ok: bool = False  # a failure naming the whole file accounts for it
     archive: Optional[str] = None
     inner: bytes = b""  # the damaged bytes before an archive wrapped them
+    copies: int = 1  # entries holding those bytes
 
 
 def flip(rng: random.Random, case: Case) -> None:
@@ -230,7 +231,8 @@ def archive(rng: random.Random, case: Case) -> None:
     name = rng.choice(_NAMES).format(name=case.name)
     case.inner = case.data
     if kind == "zip":
-        case.data = _zip({name: case.data, name + ".dup": case.data} if rng.random() < 0.3 else {name: case.data})
+        case.copies = 2 if rng.random() < 0.3 else 1
+        case.data = _zip({name + ("" if n == 0 else f".copy{n}"): case.data for n in range(case.copies)})
     elif kind == "tar":
         case.data = _tar(name, case.data, symlink=rng.random() < 0.3)
     elif kind == "tar.gz":
@@ -388,8 +390,9 @@ def run_in_process(path: Path) -> Result:
     started = time.monotonic()
     stored = []
     summary = run_parse([str(path)], store=None, on_record=stored.append)
-    failures = [(f.record, f.reason) for f in summary.failed]
-    return Result(1 if failures else 0, time.monotonic() - started, 0.0, len(stored), failures, "")
+    stderr = "".join(f"failed: {f.describe()}\n" for f in summary.failed)  # as `ptk parse` prints them
+    failures = _failures(stderr)
+    return Result(1 if failures else 0, time.monotonic() - started, 0.0, len(stored), failures, stderr)
 
 
 # --- the oracle -------------------------------------------------------------------------------
@@ -412,25 +415,25 @@ def judge(case: Case, result: Result, *, max_rss_mb: float) -> List[str]:
         findings.append("control character in a message")
     if "FORGED LINE" in result.stderr and "\\nfailed: FORGED" not in result.stderr:
         findings.append("forged line in the output")
-    lost = _uncounted(case, result)
+    lost, openings = _uncounted(case, result)
     if lost > 0 and result.code is not None:
-        findings.append(f"{lost} records neither stored nor named")
+        findings.append(f"{lost} records neither stored nor named ({openings} openings, slack {case.slack},"
+                        f" {result.stored} stored, {len(result.failures)} named)")
     return findings
 
 
-def _uncounted(case: Case, result: Result) -> int:
-    """Record openings of the damaged input that no record or failure accounts for."""
+def _uncounted(case: Case, result: Result) -> Tuple[int, int]:
+    """Record openings of the damaged input that no record or failure accounts for, and the openings."""
     whole = [r for r, _ in result.failures if r is None or "#" not in r]  # a file or an archive entry
     if whole and (case.whole_file_ok or result.stored == 0):
-        return 0  # a failure names the whole file or entry
+        return 0, 0  # a failure names the whole file or entry
     if case.archive == "truncated":
-        return 0
+        return 0, 0
     inner = case.inner if case.archive else case.data
     openings = len(case.seed.opening.findall(inner)) if case.seed.opening.pattern != rb"\A" else 1
-    if case.archive in ("zip",) and "dup" in " ".join(case.steps):
-        openings *= 2
+    openings *= case.copies
     named = sum(1 for _ in result.failures)
-    return openings - case.slack - result.stored - named
+    return openings - case.slack - result.stored - named, openings
 
 
 # --- the loop ------------------------------------------------------------------------------------

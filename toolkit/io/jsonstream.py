@@ -310,30 +310,49 @@ class _Parser:
     def resync_element(self, start: int) -> bool:
         """Move to the next array element after the broken one at `start`; False if none.
 
-        Right after the broken element when its brackets balance; else at
-        the next `,` followed by `{` and the broken element's own first key
-        (or that of the last good object). With no key to look for, at the
-        next line starting with `{`.
+        Two boundaries are looked for: right after the broken element when
+        its brackets balance (strings skipped), and the next `,` followed by
+        `{` and the broken element's own first key (or that of the last good
+        object). The nearer one wins: damage that unbalances the brackets
+        would otherwise swallow the elements after it. With no key to look
+        for, the next line starting with `{`.
         """
         held = start >= self.text.base  # False once a record too large was dropped
         first = _FIRST_KEY.match(self.text.buf, start - self.text.base) if held else None
         key = first.group(1) if first else self.last_key
         try:
-            end = self._balanced_end(start) if held else None
+            end = self._element_end(start) if held else None
         except _Malformed:  # larger than a record may be
             end = None
-        if end is not None:
-            self.pos = end
-            after = self.peek()
-            if after == ",":
-                self.pos += 1
-                return True
-            if after in ("]", "{"):  # the array's end, or a next element with no comma before it
-                return True
         if key is None:
+            if end is not None:
+                self.pos = end
+                return True
             return self.resync(start)
         boundary = re.compile(r",\s*(?=\{\s*" + re.escape(key) + r"\s*:)")
-        return self._search(boundary, start)
+        if end is None:
+            return self._search(boundary, start)
+        base = self.text.base  # the element is in the buffer: the balanced scan read it
+        nearer = boundary.search(self.text.buf, start + 1 - base, end - base)
+        self.pos = base + nearer.end() if nearer else end
+        return True
+
+    def _element_end(self, start: int) -> Optional[int]:
+        """Where the next element begins if the broken one's brackets balance, else None."""
+        end = self._balanced_end(start)
+        if end is None:
+            return None
+        while True:
+            space = _SPACE.match(self.text.buf, end - self.text.base)
+            at = self.text.base + space.end()
+            if at < self.text.end:
+                break
+            if not self.text.more():
+                return None
+        following = self.text.char(at)
+        if following == ",":
+            return at + 1
+        return at if following in "]{" else None  # the array's end, or an element with no comma before it
 
     def _balanced_end(self, start: int) -> Optional[int]:
         """The end of the bracketed value at `start` (strings skipped), or None.
