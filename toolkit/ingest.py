@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 import pickle
 import signal
 from collections import deque
@@ -244,8 +245,30 @@ def _run_task(task: tuple, tagger: Optional[Tagger], format: Optional[str]) -> L
 
 def _init_worker(tagger: Optional[Tagger], format: Optional[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the workers
+    _end_with_parent()
     _WORKER["tagger"] = tagger
     _WORKER["format"] = format
+
+
+def _end_with_parent() -> None:
+    """A worker whose parent is gone (killed with -9) ends quietly.
+
+    Writing a result into the pipe of a dead parent raises BrokenPipeError,
+    which multiprocessing prints as a traceback per worker: with SIGPIPE at its
+    default action the worker just ends. On Linux the worker is also told to
+    end when its parent does (PR_SET_PDEATHSIG), so none is left waiting for work.
+    """
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: SIGPIPE alone
+        pass
+    if os.getppid() == 1:  # the parent died before the call above
+        os._exit(0)
 
 
 def _run_chunk(chunk: list) -> bytes:

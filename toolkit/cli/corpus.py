@@ -126,15 +126,30 @@ def show(trial_id, version, registry, view, as_json, store_path):
 
 # --- ptk stats ------------------------------------------------------------------
 
+
+def _check_store(store) -> None:
+    """`--check`: report the store's damage and exit 1, or say it is sound."""
+    problems = store.check()
+    if problems:
+        for problem in problems:
+            message(f"store check: {problem}")
+        message(f"{store.path}: corrupt corpus store; restore a copy or parse the dumps again into a new store")
+        raise SystemExit(1)
+    message(f"store check: {store.path}: ok")
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Output one JSON document.")
+@click.option("--check", is_flag=True,
+              help="Check the store's pages (SQLite quick_check) first; exit 1 when damaged.")
 @store_option
 @library_errors
-def stats(as_json, store_path):
+def stats(as_json, check, store_path):
     """Counts of the corpus: by registry, status, phase, study type; versions per trial."""
     from toolkit.store import Store
 
     with Store(store_path) as store:
+        if check:
+            _check_store(store)
         numbers = store.stats()
     if as_json:
         emit_json(numbers.to_dict())
