@@ -86,6 +86,12 @@ def _read_member(member: containers.Member, forced) -> Iterator[Union[RawRecord,
     except containers.READ_ERRORS as exc:
         yield Failure(member.path, _damaged(member, exc), member.entry)
         return
+    if not head.lstrip(b"\xef\xbb\xbf \t\r\n") and len(head) >= detect.HEAD_SIZE:
+        try:  # a long run of white space first: look at what follows it
+            head, stream = containers.as_utf8(*containers.peek(_after_space(stream), detect.HEAD_SIZE))
+        except containers.READ_ERRORS as exc:
+            yield Failure(member.path, _damaged(member, exc), member.entry)
+            return
     if not head.lstrip(b"\xef\xbb\xbf \t\r\n"):
         yield Failure(member.path, _empty_or_cut(member, stream), member.entry)
         return
@@ -105,6 +111,22 @@ def _guarded(records: Iterator, member: containers.Member) -> Iterator[Union[Raw
         yield Failure(member.path, getattr(exc, "reason", str(exc)), getattr(exc, "record", None) or member.entry)
     except containers.READ_ERRORS as exc:
         yield Failure(member.path, _damaged(member, exc), member.entry)
+
+
+def _after_space(stream):
+    """The stream from its first byte that is not white space (at most the per-record limit skipped)."""
+    import io
+
+    from toolkit.io.limits import max_record_bytes
+
+    skipped, limit = 0, max_record_bytes()
+    while skipped <= limit:
+        chunk = stream.read(detect.HEAD_SIZE)
+        rest = chunk.lstrip(b" \t\r\n")
+        if rest or not chunk:
+            return containers.prefixed(rest, stream)
+        skipped += len(chunk)
+    return io.BytesIO(b"")
 
 
 def _kind_of(head: bytes) -> str:

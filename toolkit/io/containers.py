@@ -38,7 +38,7 @@ from typing import BinaryIO, Iterator, Optional, Tuple, Union
 from toolkit.errors import Failure
 from toolkit.io.limits import max_record_bytes
 
-__all__ = ["Member", "iter_members", "peek", "as_utf8", "unsafe_entry_name", "failing_after",
+__all__ = ["Member", "iter_members", "peek", "prefixed", "as_utf8", "unsafe_entry_name", "failing_after",
            "MAX_DEPTH", "READ_ERRORS"]
 
 MAX_DEPTH = 3
@@ -488,6 +488,11 @@ def _read_whole(member: BinaryIO, size: int) -> Tuple[BinaryIO, Optional[BaseExc
         error = EOFError(f"entry cut off after {got} of its {size} bytes")
         return failing_after(bytes(data[:got]), error), error
     return io.BytesIO(data), None
+
+
+def prefixed(data: bytes, stream: BinaryIO) -> BinaryIO:
+    """A stream of `data` followed by the rest of `stream`."""
+    return io.BufferedReader(_Prefixed(data, stream))
 
 
 def failing_after(data: bytes, error: BaseException) -> BinaryIO:
