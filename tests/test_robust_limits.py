@@ -89,11 +89,14 @@ def test_record_limit_can_be_raised_on_the_command_line(tmp_path):
     assert raised.exit_code == 0, raised.stderr
 
 
+# VmHWM is this process's own peak (ru_maxrss would include the peak of the
+# pytest process it was forked from).
 _PEAK = """
-import resource, sys
+import re, sys
 from toolkit.ingest import iter_parsed
 list(iter_parsed(sys.argv[1:]))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+status = open("/proc/self/status").read()
+print(int(re.search(r"VmHWM:\\s+(\\d+)", status).group(1)) // 1024)
 """
 
 
