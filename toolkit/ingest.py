@@ -87,7 +87,10 @@ def _failure_for(raw: RawRecord, exc: BaseException, *, stage: str = "") -> Fail
     """A Failure naming file, record and reason for an exception on `raw`."""
     if isinstance(exc, InputError):
         return Failure(exc.path or raw.path, stage + exc.reason, exc.record or raw.where() or None)
-    reason = str(exc) if isinstance(exc, ToolkitError) else f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, RecursionError):
+        reason = "record nested too deeply to map"
+    else:
+        reason = str(exc) if isinstance(exc, ToolkitError) else f"{type(exc).__name__}: {exc}"
     return Failure(raw.path, stage + reason, raw.where() or None)
 
 
