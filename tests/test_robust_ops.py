@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 from click.testing import CliRunner
 
 from conftest import CORPUS, REPO, shared_path
