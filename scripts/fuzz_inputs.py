@@ -457,6 +457,8 @@ def fuzz(*, seed: int, budget: float, cases: int, in_process: bool, keep: Option
             if findings:
                 _report(case, findings, number, work, keep, out)
             shutil.rmtree(work / "store", ignore_errors=True)
+            if totals["runs"] % 50 == 0:  # progress on stderr: the counts survive a killed run
+                print(json.dumps({"progress": totals}), file=sys.stderr, flush=True)
     return totals
 
 
