@@ -189,7 +189,8 @@ def test_links_out_of_the_folder_are_not_followed_and_no_content_is_printed(tmp_
     assert "SECRET-CONTENT" not in result.stderr + result.stdout
     assert "root:x" not in result.stderr
     assert "passwd.json: refused: symbolic link to a place outside the folder given" in result.stderr
-    assert "read 3 records" in result.stderr  # the study, its link inside the folder, the refused link
+    assert "linked: refused: symbolic link to a place outside the folder given" in result.stderr
+    assert "read 4 records" in result.stderr  # the study, its link inside the folder, the two refused links
 
 
 def test_unknown_content_is_not_quoted(tmp_path):

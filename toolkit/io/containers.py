@@ -226,6 +226,8 @@ def _walk(folder: Path) -> Iterator[Path]:
     found = []
     for top, dirs, files in os.walk(folder, followlinks=False):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
+        links = [Path(top, d) for d in dirs if Path(top, d).is_symlink()]  # listed, never entered
+        found.extend(links)
         found.extend(Path(top, name) for name in files
                      if not name.startswith(".") and not _STORE_FILE.search(name))
     return iter(sorted(found))
@@ -257,6 +259,8 @@ def _open_file(path: Path, folder: Optional[Path] = None) -> Iterator[Union[Memb
     if folder is not None and path.is_symlink() and _outside(path, folder):
         what = "to a place outside the folder given" if path.exists() else "whose target does not exist"
         yield Failure(str(path), f"refused: symbolic link {what}")
+        return
+    if folder is not None and path.is_dir():  # a link to a folder inside: its files are walked there
         return
     problem = _not_regular(path)
     if problem:
