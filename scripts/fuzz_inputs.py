@@ -433,7 +433,7 @@ def _uncounted(case: Case, result: Result) -> Tuple[int, int]:
     openings = len(case.seed.opening.findall(inner)) if case.seed.opening.pattern != rb"\A" else 1
     openings *= case.copies
     named = sum(1 for _ in result.failures)
-    return openings - case.slack - result.stored - named, openings
+    return openings - case.slack * case.copies - result.stored - named, openings
 
 
 # --- the loop ------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ _NEXT_RECORD = re.compile(r"\n(?=\{)")
 _FIRST_KEY = re.compile(r'\{\s*("[^"\\]*(?:\\.[^"\\]*)*")\s*:')
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]]|"')
 _RESYNC_OVERLAP = 4096
+_STRING_REST = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*"')  # the rest of a string, closing quote included
 _ESCAPED = re.compile("[\udc80-\udcff]")  # bad bytes as `surrogateescape` decodes them  # characters kept when a boundary may span two chunks
 
 
@@ -165,6 +166,13 @@ class _Text:
             self.bad.append((self.end + found.start(), byte, ord(found.group()) - 0xDC00))
             chars, byte = found.end(), byte + 1
         return _ESCAPED.sub("\ufffd", text)
+
+
+def _trailing_backslashes(text: str) -> int:
+    count = 0
+    while count < len(text) and text[-1 - count] == "\\":
+        count += 1
+    return count
 
 
 def _incomplete_tail(data: bytes) -> int:
@@ -378,12 +386,17 @@ class _Parser:
         depth, pos = 0, start
         while pos - start <= self.text.limit:
             match = _TOKEN.search(self.text.buf, pos - self.text.base)
-            if match is None or match.group() == '"':
-                if not self.text.more():
+            if match is None:
+                if not self._read_on():
+                    return None
+                continue
+            token = match.group()
+            if token == '"':  # a string running past the buffer: follow it to its end
+                pos = self._string_end(self.text.base + match.end())
+                if pos is None:
                     return None
                 continue
             pos = self.text.base + match.end()
-            token = match.group()
             if token in "{[":
                 depth += 1
             elif token in "}]":
@@ -391,6 +404,27 @@ class _Parser:
                 if depth <= 0:
                     return pos
         return None
+
+    def _read_on(self) -> bool:
+        """Read more while resyncing, never past what a record may hold (the buffer keeps the
+        broken record's start); False at the end of the data or the limit."""
+        if self.text.end - self.text.base > self.text.limit - CHUNK_BYTES:
+            return False
+        return self.text.more()
+
+    def _string_end(self, pos: int) -> Optional[int]:
+        """The position after the closing quote of a string whose content starts at `pos`.
+
+        Each character is scanned once: reading on resumes where the buffer
+        ended (before a trailing backslash, which may escape what follows).
+        """
+        while True:
+            found = _STRING_REST.match(self.text.buf, pos - self.text.base)
+            if found is not None:
+                return self.text.base + found.end()
+            pos = max(pos, self.text.end - (_trailing_backslashes(self.text.buf) % 2))
+            if not self._read_on():
+                return None
 
     def _search(self, pattern: "re.Pattern", start: int) -> bool:
         """Move past the next match of `pattern` after `start`, reading on; False if none."""
