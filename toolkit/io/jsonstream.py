@@ -327,8 +327,17 @@ class _Parser:
         return None
 
     def resync(self, start: int) -> bool:
-        """Move to the next line starting with `{` after `start`; False if none."""
-        return self._search(_NEXT_RECORD, start)
+        """Move to the next record after `start`; False if none.
+
+        The next line starting with `{` (JSON Lines), or the next object
+        opening with the first key of the last good object (`{"protocolSection":`),
+        whichever comes first: the rest of a minified array closed early by
+        the damage is read on as top-level values.
+        """
+        if self.last_key is None:
+            return self._search(_NEXT_RECORD, start)
+        opening = re.compile(_NEXT_RECORD.pattern + r"|(?=\{\s*" + re.escape(self.last_key) + r"\s*:)")
+        return self._search(opening, start)
 
     def resync_element(self, start: int) -> bool:
         """Move to the next array element after the broken one at `start`; False if none.

@@ -182,13 +182,27 @@ class _Cutter:
                 return
             data = self.buf.data
             if data.startswith(b"</" + self.root, pos):
-                return
+                problem = self._root_closed()
+                if problem is None:
+                    return
+                yield problem
+                continue
             if self.opening.match(data, pos):
                 yield self._record(pos)
             elif data.startswith(b"<!--", pos):
                 self._skip_past(b"-->", pos)
             else:
                 yield self._stray(pos)
+
+    def _root_closed(self) -> Optional[XMLProblem]:
+        """At the root's closing tag: None at the end of the file, else a problem (reading goes on)."""
+        line = self.buf.line
+        closing = self.buf.find(_TAG_END, 0, self.limit)
+        self.buf.drop(closing.end() if closing else len(self.buf.data))
+        if self._skip_space() is None or self.buf.data.startswith(b"<!--"):
+            return None
+        return XMLProblem(None, line, f"malformed XML: </{self.root.decode()}> before the end of the file;"
+                                      " the records after it are read on")
 
     def _skip_space(self) -> Optional[int]:
         """Drop the space before the next markup; None at the end of the stream."""
