@@ -166,3 +166,43 @@ def test_criteria_invariant_checker_sees_a_lost_line(monkeypatch):
     dropped = type(real)(real.criteria[:1], real.headings, real.notes, real.heading_spans)
     monkeypatch.setattr(__import__(__name__), "parse_criteria", lambda _: dropped)
     assert invariant_errors(text) == ["line not covered: '* b'"]
+
+
+# --- headings: a heading line lives on in what follows it ------------------------------
+#
+# Extension of the invariant to headings: a line inside a heading span is kept
+# only when the heading is the category (or the end of the category path) of
+# the criterion after it, or a bare block heading whose polarity that
+# criterion carries (`scripts/criteria_coverage.py`, `_heading_kept`). The
+# issue's goal is 99.95% of the non-blank lines kept; per source a few real
+# oddities remain (a heading with nothing under it but a sibling heading).
+HEADING_GOAL_PCT = {"chia": 99.95, "ctgov_json": 99.95, "ctgov_xml": 99.95, "ictrp": 99.95, "cthist": 99.95}
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("source", sorted(SOURCES))
+def test_criteria_invariant_headings_kept_every_shared_record(source):
+    from conftest import load_script
+
+    coverage = load_script("criteria_coverage")
+    lines = kept = 0
+    lost = []
+    for trial, text in SOURCES[source]():
+        found = coverage.measure(text, None)
+        lines += found["counts"]["lines"]
+        kept += found["counts"]["kept"]
+        lost.extend(f"{trial}: {line[:80]}" for line in found["lost"])
+    assert lines > 0
+    assert 100 * kept / lines >= HEADING_GOAL_PCT[source], "\n".join(lost[:20])
+
+
+def test_criteria_invariant_heading_checker_sees_a_lost_qualifier():
+    """A sub-heading whose qualifier does not reach the criteria is reported (the check can fail)."""
+    from conftest import load_script
+
+    coverage = load_script("criteria_coverage")
+    text = "Exclusion Criteria:\n\nOther exclusion criteria:\n\n* Pregnancy\n"
+    assert coverage.measure(text, None)["lost"] == []
+    result = parse_criteria(text)
+    stripped = [c.__class__(**{**c.__dict__, "category": None}) for c in result.criteria]
+    assert not coverage._heading_kept("Other exclusion criteria:", stripped[0], False)

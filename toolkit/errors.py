@@ -30,11 +30,23 @@ class InputError(ToolkitError):
         super().__init__(self.describe())
 
     def describe(self) -> str:
-        """One line: file, record, reason."""
-        where = str(self.path or "<stdin>")
+        """One line: file, record, reason (control characters escaped)."""
+        where = printable(str(self.path or "<stdin>"))
         if self.record:
-            where += f" [{self.record}]"
-        return f"{where}: {self.reason}"
+            where += f" [{printable(str(self.record))}]"
+        return f"{where}: {printable(str(self.reason))}"
+
+
+def printable(text: str) -> str:
+    """`text` with control, format and line-breaking characters escaped (`\\n`, `\\x1b`).
+
+    Names and ids come from the input: an archive entry named
+    "evil\\nfailed: FORGED" must not print a forged line on a terminal or in a log.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   for c in text)
 
 
 class UnknownFormatError(InputError):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 import pickle
 import signal
 from collections import deque
@@ -86,7 +87,10 @@ def _failure_for(raw: RawRecord, exc: BaseException, *, stage: str = "") -> Fail
     """A Failure naming file, record and reason for an exception on `raw`."""
     if isinstance(exc, InputError):
         return Failure(exc.path or raw.path, stage + exc.reason, exc.record or raw.where() or None)
-    reason = str(exc) if isinstance(exc, ToolkitError) else f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, RecursionError):
+        reason = "record nested too deeply to map"
+    else:
+        reason = str(exc) if isinstance(exc, ToolkitError) else f"{type(exc).__name__}: {exc}"
     return Failure(raw.path, stage + reason, raw.where() or None)
 
 
@@ -206,11 +210,24 @@ def _member_tasks(member, format: Optional[str]) -> Iterator[tuple]:
         yield ("item", Failure(member.path, f"truncated or damaged data: {exc}", member.entry))
         return
     if len(data) <= MEMBER_BYTES:
-        yield ("member", member.path, member.entry, data)
+        yield ("member", member.path, member.entry, data, _pending_error(stream))
         return
     big = containers.Member(member.path, member.entry, stream)
     for item in _read_member(big, format):
         yield ("item", item)
+
+
+def _pending_error(stream) -> Optional[str]:
+    """The read error held back past the end of a member's bytes (a truncated entry), if any."""
+    from toolkit.io import containers
+
+    try:
+        for _ in range(containers.MAX_DEPTH + 2):
+            if stream.read(1):
+                return None
+    except containers.READ_ERRORS as exc:
+        return str(exc) or type(exc).__name__
+    return None
 
 
 def _read_member(member, format: Optional[str]) -> Iterator[Union[RawRecord, Failure]]:
@@ -228,15 +245,38 @@ def _run_task(task: tuple, tagger: Optional[Tagger], format: Optional[str]) -> L
 
     from toolkit.io import containers
 
-    _, path, entry, data = task
-    member = containers.Member(path, entry, io.BytesIO(data))
+    _, path, entry, data, error = task
+    stream = io.BytesIO(data) if error is None else containers.failing_after(data, EOFError(error))
+    member = containers.Member(path, entry, stream)
     return [parse_one(item, tagger) for item in _read_member(member, format)]
 
 
 def _init_worker(tagger: Optional[Tagger], format: Optional[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the workers
+    _end_with_parent()
     _WORKER["tagger"] = tagger
     _WORKER["format"] = format
+
+
+def _end_with_parent() -> None:
+    """A worker whose parent is gone (killed with -9) ends quietly.
+
+    Writing a result into the pipe of a dead parent raises BrokenPipeError,
+    which multiprocessing prints as a traceback per worker: with SIGPIPE at its
+    default action the worker just ends. On Linux the worker is also told to
+    end when its parent does (PR_SET_PDEATHSIG), so none is left waiting for work.
+    """
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: SIGPIPE alone
+        pass
+    if os.getppid() == 1:  # the parent died before the call above
+        os._exit(0)
 
 
 def _run_chunk(chunk: list) -> bytes:

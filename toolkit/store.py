@@ -7,6 +7,9 @@ tags) is kept compact and zlib-compressed beside a few indexed columns.
 
 Writes happen in one transaction per batch (`put_many`), so an interrupted run
 leaves the store as it was before the batch, and re-running finishes the job.
+A store opened after an unclean end (its WAL file left behind) is checked
+with `PRAGMA quick_check` first and refused when its pages are damaged;
+`Store.check()` (`ptk stats --check`) runs the same check on demand.
 """
 
 from __future__ import annotations
@@ -232,6 +235,15 @@ def decode_body(codec: str, body: bytes) -> TrialRecord:
     return TrialRecord.from_dict(json.loads(body_json(codec, body)))
 
 
+def _left_open(path: Path) -> bool:
+    """Whether the store's WAL file is there with content: the last connection did not
+    close cleanly (killed), or another process has the store open now."""
+    try:
+        return Path(f"{path}-wal").stat().st_size > 0
+    except OSError:
+        return False
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -254,11 +266,14 @@ class Store:
         if not self.path.exists() and not create:
             raise StoreError(f"no corpus store at {self.path}: {_CREATE_HINT}")
         self._db = None
+        unclean = _left_open(self.path)
         try:
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
             self._prepare(create=create)
+            if unclean:
+                self._refuse_if_corrupt()
         except StoreError:
             self.close()
             raise
@@ -299,6 +314,26 @@ class Store:
             raise StoreError(f"{self.path}: empty corpus store: {_CREATE_HINT}")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._migrate(user_version)
+
+    def check(self, *, limit: int = 20) -> list:
+        """SQLite's `PRAGMA quick_check`: the problems found (empty when the store is sound).
+
+        Args:
+            limit: the most problems listed.
+        """
+        try:
+            rows = self._db.execute(f"PRAGMA quick_check({int(limit)})").fetchall()
+        except sqlite3.DatabaseError as exc:
+            return [str(exc)]
+        problems = [row[0] for row in rows]
+        return [] if problems == ["ok"] else problems
+
+    def _refuse_if_corrupt(self) -> None:
+        """After an unclean end (a WAL file left behind), check the pages before any write."""
+        problems = self.check(limit=5)
+        if problems:
+            raise StoreError(f"{self.path}: corrupt corpus store (quick_check: {'; '.join(problems)});"
+                             " restore a copy or parse the dumps again into a new store")
 
     def _migrate(self, user_version: int) -> None:
         """Bring the schema from `user_version` up to `SCHEMA_VERSION`."""

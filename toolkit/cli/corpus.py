@@ -31,14 +31,26 @@ __all__ = ["parse", "show", "stats"]
 @click.option("--cluster", metavar="ADDRESS",
               help="Read, parse and tag on a Dask cluster (tcp://scheduler:8786); this process writes the store."
                    " Needs pip install 'ptk[cluster]'.")
+@click.option("--max-record-mb", type=click.FloatRange(min=0, min_open=True), metavar="MB",
+              help="Largest record accepted, in MiB, counted while decompressing"
+                   " (default: $PTK_MAX_RECORD_MB, else 16).")
 @library_errors
-def parse(paths, format_, store_path, jsonl_out, strict, quiet, jobs, no_tag, cluster):
+def parse(paths, format_, store_path, jsonl_out, strict, quiet, jobs, no_tag, cluster, max_record_mb):
     """Parse registry dumps (files, folders, .zip, .tar.gz, '-') into the corpus store.
 
-    Exit code 0 when every record went in, 1 when any record failed.
+    Exit code 0 when every record went in, 1 when any record failed. When the
+    records are stored but the search index cannot be refreshed (another
+    process holds its lock), the index is said to be behind and the exit code
+    stays 0: `ptk index` brings it up to date later.
     """
+    import os
+
     from toolkit.ingest import default_tagger, run_parse
+    from toolkit.io.limits import ENV_VAR
     from toolkit.store import Store
+
+    if max_record_mb:
+        os.environ[ENV_VAR] = f"{max_record_mb:g}"  # read by the readers, in worker processes too
 
     tagger = None if no_tag else default_tagger()
     with Store(store_path, create=True) as store, Progress("parsing", quiet=quiet) as progress:
@@ -47,10 +59,20 @@ def parse(paths, format_, store_path, jsonl_out, strict, quiet, jobs, no_tag, cl
             on_record=_record_sink(jsonl_out, progress),
             on_failure=lambda failure: progress.update(0, failed=1))
         _report_parse(summary, store_path=store.path, quiet=quiet)
-        from toolkit.index import refresh  # keeps an existing search index current
-        refresh(store, jobs=jobs, on_status=None if quiet else _report_index)
+        _refresh_index(store, quiet=quiet, jobs=jobs)
     if not summary.ok:
         raise SystemExit(1)
+
+
+def _refresh_index(store, *, quiet: bool, jobs: int) -> None:
+    """Keep an existing search index current; a locked index is reported as behind, not as a failure."""
+    from toolkit.errors import SearchIndexError
+    from toolkit.index import refresh
+
+    try:
+        refresh(store, jobs=jobs, on_status=None if quiet else _report_index)
+    except SearchIndexError as exc:
+        message(f"records stored; the search index is behind ({exc}); run `ptk index` to bring it up to date")
 
 
 def _report_index(path: str, status) -> None:
@@ -130,15 +152,30 @@ def _format_aliases(aliases) -> str:
 
 # --- ptk stats ------------------------------------------------------------------
 
+
+def _check_store(store) -> None:
+    """`--check`: report the store's damage and exit 1, or say it is sound."""
+    problems = store.check()
+    if problems:
+        for problem in problems:
+            message(f"store check: {problem}")
+        message(f"{store.path}: corrupt corpus store; restore a copy or parse the dumps again into a new store")
+        raise SystemExit(1)
+    message(f"store check: {store.path}: ok")
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Output one JSON document.")
+@click.option("--check", is_flag=True,
+              help="Check the store's pages (SQLite quick_check) first; exit 1 when damaged.")
 @store_option
 @library_errors
-def stats(as_json, store_path):
+def stats(as_json, check, store_path):
     """Counts of the corpus: by registry, status, phase, study type; versions per trial."""
     from toolkit.store import Store
 
     with Store(store_path) as store:
+        if check:
+            _check_store(store)
         numbers = store.stats()
     if as_json:
         emit_json(numbers.to_dict())

@@ -106,10 +106,13 @@ def _head_end(found: re.Match, rest: Optional[int], end: int) -> int:
     return stop
 
 
+_NON_INCLUSION = re.compile(r"non[-\s]?inclusion")  # French "critères de non-inclusion": exclusion
+
+
 def _keyword_polarity(head: str) -> str:
-    lowered = head.lower()
-    has_in = "inclusion" in lowered.replace("non-inclusion", "").replace("noninclusion", "")
-    has_ex = "exclusion" in lowered or "non-inclusion" in lowered or "noninclusion" in lowered
+    lowered = _NON_INCLUSION.sub("exclusion", head.lower())
+    has_in = "inclusion" in lowered
+    has_ex = "exclusion" in lowered
     if has_in == has_ex:
         return "unknown"
     return "inclusion" if has_in else "exclusion"

@@ -12,7 +12,7 @@ from typing import List, Optional, Tuple
 from toolkit.criteria.bullets import marker_rank
 
 __all__ = [
-    "DANGLING", "MIDLINE_HEADING", "NOT_A_TITLE", "block_category", "ends_criterion", "find_colon", "list_goes_on",
+    "DANGLING", "MIDLINE_HEADING", "NOT_A_TITLE", "block_category", "lead_in", "ends_criterion", "find_colon", "list_goes_on",
     "opens_list", "restarts", "strip_emphasis", "title_words",
 ]
 
@@ -69,11 +69,37 @@ _QUALIFIED_BLOCK = re.compile(
 _NAMES_CRITERIA = re.compile(r"inclusion|exclusion|criteria", re.IGNORECASE)
 
 
+# Words of a bare block heading ("Key Inclusion Criteria:", "II. EXCLUSION CRITERIA"):
+# any other word is a qualifier the criteria keep as their category.
+_BARE_BLOCK_WORDS = frozenset(
+    "inclusion exclusion non noninclusion criteria criterion requirements eligibility key main the study"
+    " trial and or include includes are will be were i ii iii iv v".split()
+)
+_WORD = re.compile(r"[^\W\d_]+|\d+")
+
+
 def block_category(heading: str) -> Optional[str]:
-    """The category a block heading gives ("Inclusion Criteria for Group 1"), else None."""
-    if _QUALIFIED_BLOCK.search(heading) is None or _NAMES_CRITERIA.search(heading) is None:
+    """The category a block heading gives, else None.
+
+    A heading naming a group ("Inclusion Criteria for Group 1") or carrying
+    any qualifier ("Disease-specific exclusion criteria", "Pre-Operative
+    Exclusion Criteria", "Additional inclusion criteria") gives itself; a bare
+    one ("Inclusion Criteria:", "Key Exclusion Criteria") gives none.
+    """
+    if _NAMES_CRITERIA.search(heading) is None:
         return None
-    return heading.rstrip(":： \t")
+    words = [w.lower() for w in _WORD.findall(heading) if not w.isdigit() and len(w) > 1 or w.lower() in "iv"]
+    if _QUALIFIED_BLOCK.search(heading) is None and all(w in _BARE_BLOCK_WORDS for w in words):
+        return None
+    return heading.strip().strip("*_#").rstrip(":： \t").strip()
+
+
+def lead_in(heading: str) -> Optional[str]:
+    """A block heading that is a sentence ("Patients may be eligible for this study if they:")
+    as the category of its criteria; None for one that names the criteria."""
+    if _NAMES_CRITERIA.search(heading) is not None:
+        return None
+    return heading.strip().strip("*_#").rstrip(":： \t").strip() or None
 
 
 def find_colon(text: str, pos: int, end: int) -> int:

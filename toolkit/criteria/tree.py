@@ -42,6 +42,7 @@ from toolkit.criteria.line_cues import (
     MIDLINE_HEADING,
     NOT_A_TITLE,
     block_category,
+    lead_in,
     ends_criterion,
     find_colon,
     list_goes_on,
@@ -53,9 +54,10 @@ from toolkit.criteria.line_cues import (
 from toolkit.criteria.heading_rules import HeadingMatch, load_rules
 from toolkit.records import Criterion
 
-__all__ = ["CriteriaResult", "parse_criteria", "criterion_text"]
+__all__ = ["CATEGORY_SEPARATOR", "CriteriaResult", "parse_criteria", "criterion_text"]
 
 PREFIXES = {"inclusion": "I", "exclusion": "E", "unknown": "U"}
+CATEGORY_SEPARATOR = " / "
 NOTE_NO_HEADING = "no inclusion/exclusion heading: polarity unknown"
 NOTE_PREAMBLE = "{} criteria before the first inclusion/exclusion heading: polarity unknown"
 
@@ -143,7 +145,13 @@ class _Parser:
         self.current: Optional[_Node] = None
         self.block: Optional[str] = None
         self.cue: Optional[str] = None
-        self.category: Optional[str] = None
+        # The category of the items is the path of the headings above them:
+        # a section (PDQ label, qualified block heading), a sub-heading, a lead-in cue.
+        self.section: Optional[str] = None
+        self.intro: Optional[str] = None  # a lead-in line followed by sub-headings
+        self.subheading: Optional[str] = None
+        self.lead: Optional[str] = None
+        self.lead_items = 0  # items read since the lead-in line
         self.headings: List[str] = []
         self.spans: List[Tuple[int, int]] = []
         self.prev: Optional[Line] = None
@@ -151,6 +159,12 @@ class _Parser:
     @property
     def polarity(self) -> str:
         return self.cue or self.block or "unknown"
+
+    @property
+    def category(self) -> Optional[str]:
+        """"PRIOR CONCURRENT THERAPY / Chemotherapy / Excluded": each heading kept, outermost first."""
+        parts = [part for part in (self.section, self.intro, self.subheading, self.lead) if part]
+        return CATEGORY_SEPARATOR.join(parts) if parts else None
 
     def run(self) -> CriteriaResult:
         """Read every line, then build the frozen tree."""
@@ -270,15 +284,21 @@ class _Parser:
         self.record_heading(line.content, head_start, heading.head_end)
         if heading.kind == "block":
             self.block, self.cue = heading.polarity, None
-            self.category = block_category(self.headings[-1])
+            self.section, self.intro, self.subheading = block_category(self.headings[-1]), None, None
+            self.set_lead(lead_in(self.headings[-1]))
         elif heading.kind == "cue":
             self.cue = heading.polarity
+            self.set_lead(_title(self.headings[-1]))
         else:
-            self.category, self.cue = heading.category, None
+            self.section, self.intro, self.subheading, self.lead = heading.category, None, None, None
+            self.cue = None
             self.block = heading.polarity or self.block
         if heading.rest is not None:
             style, text_start = marker_at(self.text, heading.rest, line.end)
             self.start_item(line, line.indent, style, text_start)
+
+    def set_lead(self, lead: Optional[str]) -> None:
+        self.lead, self.lead_items = lead, 0
 
     def is_subheading(self, index: int, line: Line) -> bool:
         """A short unbulleted title line introducing the lines that follow."""
@@ -304,7 +324,9 @@ class _Parser:
     def apply_subheading(self, line: Line) -> None:
         end = line.end
         self.record_heading(line.content, line.content, end)
-        self.category = self.text[line.content:end].rstrip(":： \t").strip()
+        if self.lead and not self.lead_items:  # "... if any of the following apply:" then "Medical Conditions"
+            self.intro = self.lead
+        self.subheading, self.lead = _title(self.text[line.content:end]), None
         self.cue = None
 
     def record_heading(self, span_start: int, head_start: int, head_end: int) -> None:
@@ -321,6 +343,7 @@ class _Parser:
     def start_item(self, line: Line, indent: int, style: str, text_start: int) -> None:
         first = marker_rank(style) < 3 and restarts(self.text[line.content:text_start])
         node = _Node(self.polarity, self.category, text_start, line.end, indent, style, first)
+        self.lead_items += 1
         self.place(node)
         self.current = node
 
@@ -430,6 +453,11 @@ def criterion_text(text: str, start: int, end: int) -> str:
 
 
 # --- helpers -------------------------------------------------------------------
+
+
+def _title(heading: str) -> str:
+    """A heading as a category: without its colon and emphasis marks."""
+    return heading.strip().strip("*_#").rstrip(":： \t").strip()
 
 
 def _wrap_width(lines: List[Line]) -> int:

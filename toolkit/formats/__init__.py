@@ -86,10 +86,16 @@ def _read_member(member: containers.Member, forced) -> Iterator[Union[RawRecord,
     try:
         head, stream = containers.as_utf8(*containers.peek(member.stream, detect.HEAD_SIZE))
     except containers.READ_ERRORS as exc:
-        yield Failure(member.path, f"truncated or damaged data: {exc}", member.entry)
+        yield Failure(member.path, _damaged(member, exc), member.entry)
         return
+    if not head.lstrip(b"\xef\xbb\xbf \t\r\n") and len(head) >= detect.HEAD_SIZE:
+        try:  # a long run of white space first: look at what follows it
+            head, stream = containers.as_utf8(*containers.peek(_after_space(stream), detect.HEAD_SIZE))
+        except containers.READ_ERRORS as exc:
+            yield Failure(member.path, _damaged(member, exc), member.entry)
+            return
     if not head.lstrip(b"\xef\xbb\xbf \t\r\n"):
-        yield Failure(member.path, "empty file", member.entry)
+        yield Failure(member.path, _empty_or_cut(member, stream), member.entry)
         return
     reader = forced or detect.detect(head, member.entry or member.path or "", FORMATS)
     if reader is None:
@@ -110,7 +116,8 @@ def describe_content(head: bytes) -> str:
     """What the first bytes of a member are, in words, for an unknown-format message.
 
     An XML document is named by its root tag (`<rss>`), JSON by its shape and
-    first keys, a binary file by its kind, text by its first line.
+    first keys, a binary file by its kind; text is never quoted (it may be a
+    secret: a link followed to `/etc/passwd`), only said to be text.
     """
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     for magic, kind in _MAGIC:
@@ -123,10 +130,7 @@ def describe_content(head: bytes) -> str:
         keys = [k.decode("utf-8", "replace") for k in _JSON_KEYS.findall(text[:4096])][:4]
         shape = "a JSON object" if text[:1] == b"{" else "a JSON array"
         return f"{shape} with keys {', '.join(keys)}" if keys else shape
-    if b"\x00" in text[:1024]:
-        return "binary data"
-    line = text.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
-    return f"text starting {line[:60]!r}"
+    return _kind_of(text)
 
 
 def _guarded(records: Iterator, member: containers.Member) -> Iterator[Union[RawRecord, Failure]]:
@@ -136,4 +140,53 @@ def _guarded(records: Iterator, member: containers.Member) -> Iterator[Union[Raw
     except ToolkitError as exc:
         yield Failure(member.path, getattr(exc, "reason", str(exc)), getattr(exc, "record", None) or member.entry)
     except containers.READ_ERRORS as exc:
-        yield Failure(member.path, f"truncated or damaged data: {exc}", member.entry)
+        yield Failure(member.path, _damaged(member, exc), member.entry)
+
+
+def _after_space(stream):
+    """The stream from its first byte that is not white space (at most the per-record limit skipped)."""
+    import io
+
+    from toolkit.io.limits import max_record_bytes
+
+    skipped, limit = 0, max_record_bytes()
+    while skipped <= limit:
+        chunk = stream.read(detect.HEAD_SIZE)
+        rest = chunk.lstrip(b" \t\r\n")
+        if rest or not chunk:
+            return containers.prefixed(rest, stream)
+        skipped += len(chunk)
+    return io.BytesIO(b"")
+
+
+def _kind_of(head: bytes) -> str:
+    """What the start of an unknown member looks like, without quoting it (it may be a secret)."""
+    if b"\x00" in head[:1024]:
+        return "binary data"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:
+            return "not UTF-8 text"
+    return "text"
+
+
+def _damaged(member: containers.Member, exc: BaseException) -> str:
+    """The reason for a member whose bytes break off or cannot be decompressed."""
+    what = "archive entry" if member.entry else "data"
+    return f"truncated or damaged {what}: {exc}"
+
+
+def _empty_or_cut(member: containers.Member, stream) -> str:
+    """Why a member has no content: empty, or cut off.
+
+    A read error is held back for the read after the bytes before it (see
+    `containers.peek`), once per stream layer: a few reads past the end
+    bring it out.
+    """
+    try:
+        for _ in range(containers.MAX_DEPTH + 2):
+            stream.read(1)
+    except containers.READ_ERRORS as exc:
+        return _damaged(member, exc)
+    return "empty file"

@@ -24,6 +24,7 @@ import lzma
 import os
 import re
 import shutil
+import stat
 import struct
 import sys
 import tarfile
@@ -35,8 +36,10 @@ from pathlib import Path
 from typing import BinaryIO, Iterator, Optional, Tuple, Union
 
 from toolkit.errors import Failure
+from toolkit.io.limits import max_record_bytes
 
-__all__ = ["Member", "iter_members", "peek", "as_utf8", "unsafe_entry_name", "MAX_DEPTH", "READ_ERRORS"]
+__all__ = ["Member", "iter_members", "peek", "prefixed", "as_utf8", "unsafe_entry_name", "failing_after",
+           "MAX_DEPTH", "READ_ERRORS"]
 
 MAX_DEPTH = 3
 MAGIC_SIZE = 512
@@ -192,7 +195,10 @@ def iter_members(source: Union[str, os.PathLike]) -> Iterator[Union[Member, Fail
 
     Args:
         source: a file, a folder (walked recursively, sorted, dot-files
-            and SQLite store files skipped), an archive or compressed file, or `-` for stdin.
+            and SQLite store files skipped; a link to a file outside the
+            folder is refused, a linked folder is not entered), an archive
+            or compressed file, or `-` for stdin. A FIFO, device or socket
+            is refused (it could block the run forever).
 
     Yields:
         `Member`s, and a `Failure` for each thing that cannot be opened.
@@ -203,7 +209,7 @@ def iter_members(source: Union[str, os.PathLike]) -> Iterator[Union[Member, Fail
     path = Path(source)
     if path.is_dir():
         for file in _walk(path):
-            yield from _open_file(file)
+            yield from _open_file(file, path)
     elif path.exists():
         yield from _open_file(path)
     else:
@@ -216,12 +222,50 @@ _STORE_FILE = re.compile(r"\.(sqlite|sqlite3|db)(-wal|-shm|-journal)?$", re.IGNO
 
 
 def _walk(folder: Path) -> Iterator[Path]:
-    files = (p for p in folder.rglob("*") if p.is_file() and not _STORE_FILE.search(p.name))
-    visible = (p for p in files if not any(part.startswith(".") for part in p.relative_to(folder).parts))
-    return iter(sorted(visible))
+    """The files under a folder, sorted; links are not followed into sub-folders."""
+    found = []
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        links = [Path(top, d) for d in dirs if Path(top, d).is_symlink()]  # listed, never entered
+        found.extend(links)
+        found.extend(Path(top, name) for name in files
+                     if not name.startswith(".") and not _STORE_FILE.search(name))
+    return iter(sorted(found))
 
 
-def _open_file(path: Path) -> Iterator[Union[Member, Failure]]:
+def _outside(path: Path, folder: Path) -> bool:
+    """Whether a link in `folder` resolves to a place outside it."""
+    try:
+        path.resolve(strict=True).relative_to(folder.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return True
+    return False
+
+
+def _not_regular(path: Path) -> Optional[str]:
+    """Why a path cannot be read as a file (a FIFO, a device, a socket), or None."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return f"cannot open: {exc.strerror or exc}"
+    if stat.S_ISREG(mode):
+        return None
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) \
+        else "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
+    return f"refused: {kind}, not a regular file (pipe its content to '-' to read it as a stream)"
+
+
+def _open_file(path: Path, folder: Optional[Path] = None) -> Iterator[Union[Member, Failure]]:
+    if folder is not None and path.is_symlink() and _outside(path, folder):
+        what = "to a place outside the folder given" if path.exists() else "whose target does not exist"
+        yield Failure(str(path), f"refused: symbolic link {what}")
+        return
+    if folder is not None and path.is_dir():  # a link to a folder inside: its files are walked there
+        return
+    problem = _not_regular(path)
+    if problem:
+        yield Failure(str(path), problem)
+        return
     try:
         handle = open(path, "rb")
     except OSError as exc:
@@ -351,13 +395,14 @@ def _zip_member(path, entry, archive, info, depth) -> Iterator[Union[Member, Fai
 
 def _salvage_zip(path, entry, stream, error, depth) -> Iterator[Union[Member, Failure]]:
     """Read a zip without central directory (truncated) from its local headers."""
-    count, reason = 0, "no further entry header"
+    count, reason, stopped_at = 0, "no further entry header", None
     while True:
         header = stream.read(_LOCAL_HEADER.size)
         if len(header) < _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
             break
         name, content, reason = _local_entry(header, stream)
         if content is None:
+            stopped_at = _join(entry, name)
             break
         problem = unsafe_entry_name(name)
         if problem:
@@ -366,7 +411,7 @@ def _salvage_zip(path, entry, stream, error, depth) -> Iterator[Union[Member, Fa
         count += 1
         yield from _expand(path, _join(entry, name), io.BytesIO(content), depth + 1)
     yield Failure(path, f"truncated or corrupt zip ({error}); {count} entries salvaged "
-                        f"from local headers, then stopped: {reason}", entry)
+                        f"from local headers, then stopped: {reason}", stopped_at or entry)
 
 
 def _local_entry(header: bytes, stream: BinaryIO):
@@ -376,7 +421,7 @@ def _local_entry(header: bytes, stream: BinaryIO):
     stream.read(extra_len)
     if flags & 0x08 or method not in (0, 8) or size == 0xFFFFFFFF:
         return name, None, f"entry {name!r} cannot be read without the central directory"
-    if full_size > MAX_SALVAGED_ENTRY:
+    if full_size > min(MAX_SALVAGED_ENTRY, max_record_bytes()):
         return name, None, f"entry {name!r} is too large to salvage ({full_size} bytes)"
     data = stream.read(size)
     if len(data) < size:
@@ -393,21 +438,23 @@ def _local_entry(header: bytes, stream: BinaryIO):
 # --- tar ---------------------------------------------------------------------
 
 def _tar_members(path, entry, stream, depth) -> Iterator[Union[Member, Failure]]:
-    last = None
+    last, cut = None, []
     try:
         archive = tarfile.open(fileobj=stream, mode="r|")
         for info in archive:
             if info.isdir():
                 continue
             name = _join(entry, info.name)
-            yield from _tar_member(path, name, archive, info, depth)
+            yield from _tar_member(path, name, archive, info, depth, cut)
             last = name
     except READ_ERRORS as exc:
+        if cut and cut[-1] == last:
+            return  # the entry cut off by the damage was already reported as truncated
         after = f"after entry {last!r}" if last else "before its first entry"
         yield Failure(path, f"truncated or corrupt tar archive {after}: {exc}", entry)
 
 
-def _tar_member(path, name, archive, info, depth) -> Iterator[Union[Member, Failure]]:
+def _tar_member(path, name, archive, info, depth, cut: list) -> Iterator[Union[Member, Failure]]:
     problem = unsafe_entry_name(info.name)
     if problem is None and not info.isfile():
         problem = "link or special file entry" if (info.issym() or info.islnk()) else "not a regular file"
@@ -416,15 +463,17 @@ def _tar_member(path, name, archive, info, depth) -> Iterator[Union[Member, Fail
         return
     member = archive.extractfile(info)
     if info.size <= READ_WHOLE_MEMBER:
-        member = _read_whole(member, info.size)
+        member, error = _read_whole(member, info.size)
+        if error is not None:
+            cut.append(name)  # read past its bytes, the member raises the error
     yield from _expand(path, name, member, depth + 1)
 
 
-def _read_whole(member: BinaryIO, size: int) -> BinaryIO:
+def _read_whole(member: BinaryIO, size: int) -> Tuple[BinaryIO, Optional[BaseException]]:
     """A small tar member read at once into memory (one copy, no buffer layers).
 
     A read error (truncated archive) is kept for the first read past the
-    bytes that could be read, as `_Prefixed` does.
+    bytes that could be read, as `_Prefixed` does, and returned beside the stream.
     """
     data = bytearray(size)
     view = memoryview(data)
@@ -437,9 +486,22 @@ def _read_whole(member: BinaryIO, size: int) -> BinaryIO:
             got += count
     except READ_ERRORS as exc:
         view.release()
-        return io.BufferedReader(_Prefixed(bytes(data[:got]), _Failing(exc)))
+        return failing_after(bytes(data[:got]), exc), exc
     view.release()
-    return io.BytesIO(bytes(data[:got]) if got < size else data)
+    if got < size:
+        error = EOFError(f"entry cut off after {got} of its {size} bytes")
+        return failing_after(bytes(data[:got]), error), error
+    return io.BytesIO(data), None
+
+
+def prefixed(data: bytes, stream: BinaryIO) -> BinaryIO:
+    """A stream of `data` followed by the rest of `stream`."""
+    return io.BufferedReader(_Prefixed(data, stream))
+
+
+def failing_after(data: bytes, error: BaseException) -> BinaryIO:
+    """A stream of `data` whose next read past its end raises `error` (a truncated member)."""
+    return io.BufferedReader(_Prefixed(data, _Failing(error)))
 
 
 class _Failing(io.RawIOBase):

@@ -11,9 +11,15 @@ one at a time, whatever the layout:
 Values are decoded with `json.JSONDecoder.raw_decode` (C speed) over a
 buffer that keeps only the record being read, so memory stays flat as the
 file grows. A malformed record, or one holding bytes that are not UTF-8,
-becomes a `Problem` naming its index, line and reason; reading resumes at
-the next line that starts with `{` (JSON Lines, and the website's one
-study per line), so the good records around it are kept.
+becomes a `Problem` naming its index, line and reason, and reading resumes
+at the next record boundary the layout defines, so the good records around
+it are kept: inside an array, right after the broken element's own end when
+its brackets balance (strings skipped), else the next `,` followed by an
+object that opens with the same first key as the broken one
+(`, {"protocolSection":`, pretty-printed or minified: a key's unescaped
+quotes cannot occur inside a string); between top-level values, the next
+line that starts with `{` (JSON Lines).
+A record nested deeper than the decoder can follow is one such problem.
 """
 
 from __future__ import annotations
@@ -23,14 +29,21 @@ import re
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Iterator, List, Optional, Tuple, Union
 
+from toolkit.io.limits import max_record_bytes, too_large
 
 __all__ = ["Item", "Problem", "iter_json"]
 
 CHUNK_BYTES = 256 * 1024
-MAX_RECORD_CHARS = 512 * 1024 * 1024
 _NEAR_END = 16
 _SPACE = re.compile(r"[ \t\r\n]*")
 _NEXT_RECORD = re.compile(r"\n(?=\{)")
+# Strings as an unrolled loop: `(?:[^"\\]|\\.)*` would make the regex engine keep
+# a backtracking entry per character (half a gigabyte for a 4 MB string).
+_FIRST_KEY = re.compile(r'\{\s*("[^"\\]*(?:\\.[^"\\]*)*")\s*:')
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]]|"')
+_RESYNC_OVERLAP = 4096
+_STRING_REST = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*"')  # the rest of a string, closing quote included
+_ESCAPED = re.compile("[\udc80-\udcff]")  # bad bytes as `surrogateescape` decodes them  # characters kept when a boundary may span two chunks
 
 
 @dataclass(frozen=True)
@@ -62,8 +75,8 @@ class _Text:
     """The decoded text of a binary stream, held from `mark` on.
 
     Positions are absolute character offsets into the whole text. Bytes that
-    are not UTF-8 are cut out up to the end of their line and remembered in
-    `bad` as (character position, byte offset, byte value).
+    are not UTF-8 are replaced by U+FFFD and remembered in `bad` as
+    (character position, byte offset, byte value).
     """
 
     def __init__(self, stream: BinaryIO):
@@ -76,8 +89,8 @@ class _Text:
         self.bad: List[Tuple[int, int, int]] = []
         self._pending = b""
         self._bytes_seen = 0
-        self._skipping = False
         self._first = True
+        self.limit = max_record_bytes()  # characters held for one record at most
 
     @property
     def end(self) -> int:
@@ -115,40 +128,60 @@ class _Text:
             self.base_line += self.buf.count("\n", 0, cut)
             self.buf = self.buf[cut:]
             self.base = self.mark
-        if len(self.buf) > MAX_RECORD_CHARS:
-            raise _Malformed(f"record larger than {MAX_RECORD_CHARS} characters", self.base)
+        if len(self.buf) > self.limit:  # nothing of it is kept: resyncing starts after it
+            at = self.base
+            self.base_line += self.buf.count("\n")
+            self.base, self.buf = self.end, ""
+            self.mark = self.base
+            raise _Malformed(too_large(self.limit), at)
 
     def _append_text(self, data: bytes, offset: int, *, final: bool) -> None:
-        """Decode `data` (starting at byte `offset`), cutting out bad lines."""
+        """Decode `data` (starting at byte `offset`), each bad byte replaced by U+FFFD.
+
+        The replacement keeps the JSON structure around the bad byte (a line
+        cut out of minified JSON would take every record after it along);
+        the record holding it is reported through `bad`. One C-speed decode
+        per chunk, however many bad bytes it holds.
+        """
         self._pending = b""
-        while data:
-            if self._skipping:
-                data, offset = self._skip_line(data, offset)
-                continue
-            try:
-                self._add(data.decode("utf-8"))
-                return
-            except UnicodeDecodeError as exc:
-                self._add(data[: exc.start].decode("utf-8"))
-                if exc.reason == "unexpected end of data" and exc.end == len(data) and not final:
-                    self._pending = data[exc.start:]
-                    return
-                self.bad.append((self.end, offset + exc.start, data[exc.start]))
-                self._skipping = True
-                data, offset = data[exc.start:], offset + exc.start
-
-    def _skip_line(self, data: bytes, offset: int) -> Tuple[bytes, int]:
-        newline = data.find(b"\n")
-        if newline < 0:
-            return b"", offset + len(data)
-        self._skipping = False
-        return data[newline:], offset + newline
-
-    def _add(self, text: str) -> None:
+        cut = 0 if final else _incomplete_tail(data)
+        if cut:
+            data, self._pending = data[:-cut], data[-cut:]
+        text = data.decode("utf-8", "surrogateescape")
         if self._first and text:
-            text = text.lstrip("\ufeff")
+            if text.startswith("\ufeff"):
+                text, offset = text[1:], offset + 3
             self._first = False
+        if _ESCAPED.search(text):
+            text = self._mark_bad(text, offset)
         self.buf += text
+
+    def _mark_bad(self, text: str, offset: int) -> str:
+        """Record each escaped bad byte of `text` (decoded from byte `offset` on) and replace it."""
+        chars, byte = 0, offset
+        for found in _ESCAPED.finditer(text):
+            byte += len(text[chars:found.start()].encode("utf-8", "surrogateescape"))
+            self.bad.append((self.end + found.start(), byte, ord(found.group()) - 0xDC00))
+            chars, byte = found.end(), byte + 1
+        return _ESCAPED.sub("\ufffd", text)
+
+
+def _trailing_backslashes(text: str) -> int:
+    count = 0
+    while count < len(text) and text[-1 - count] == "\\":
+        count += 1
+    return count
+
+
+def _incomplete_tail(data: bytes) -> int:
+    """How many bytes at the end of `data` start a UTF-8 sequence that the next chunk completes."""
+    for back in range(1, min(3, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 == 0x80:  # a continuation byte: look further back for the lead
+            continue
+        need = 2 if 0xC0 <= byte < 0xE0 else 3 if 0xE0 <= byte < 0xF0 else 4 if 0xF0 <= byte < 0xF8 else 1
+        return back if need > back else 0
+    return 0
 
 
 class _Parser:
@@ -160,6 +193,7 @@ class _Parser:
         self.pos = 0
         self.index = 0
         self.decoder = json.JSONDecoder()
+        self.last_key: Optional[str] = None  # first key of the last object decoded, as JSON
 
     # -- low level ------------------------------------------------------------
 
@@ -192,6 +226,8 @@ class _Parser:
             except json.JSONDecodeError as exc:
                 self._retry_or_raise(exc)
                 continue
+            except RecursionError:
+                raise _Malformed("record nested too deeply to decode", self.pos) from None
             self.pos = self.text.base + end
             return value
 
@@ -234,7 +270,7 @@ class _Parser:
                 closing = self.expect(",]")
             except _Malformed as exc:
                 yield self.problem(start, exc)
-                if not self.resync(start):
+                if not self.resync_element(start):
                     raise _Stop() from None
                 continue
             if closing == "]":
@@ -266,6 +302,8 @@ class _Parser:
     def item(self, start: int, value: Any) -> Union[Item, Problem]:
         index, self.index = self.index, self.index + 1
         line = self.text.line_of(start)
+        if isinstance(value, dict) and value:
+            self.last_key = json.dumps(next(iter(value)))
         bad = self.bad_byte(start, self.pos - 1)
         if bad:
             return Problem(index, line, bad)
@@ -287,14 +325,123 @@ class _Parser:
         return None
 
     def resync(self, start: int) -> bool:
-        """Move to the next line starting with `{` after `start`; False if none."""
+        """Move to the next record after `start`; False if none.
+
+        The next line starting with `{` (JSON Lines), or the next object
+        opening with the first key of the last good object (`{"protocolSection":`),
+        whichever comes first: the rest of a minified array closed early by
+        the damage is read on as top-level values.
+        """
+        if self.last_key is None:
+            return self._search(_NEXT_RECORD, start)
+        opening = re.compile(_NEXT_RECORD.pattern + r"|(?=\{\s*" + re.escape(self.last_key) + r"\s*:)")
+        return self._search(opening, start)
+
+    def resync_element(self, start: int) -> bool:
+        """Move to the next array element after the broken one at `start`; False if none.
+
+        Two boundaries are looked for: right after the broken element when
+        its brackets balance (strings skipped), and the next `,` followed by
+        `{` and the broken element's own first key (or that of the last good
+        object). The nearer one wins: damage that unbalances the brackets
+        would otherwise swallow the elements after it. With no key to look
+        for, the next line starting with `{`.
+        """
+        held = start >= self.text.base  # False once a record too large was dropped
+        first = _FIRST_KEY.match(self.text.buf, start - self.text.base) if held else None
+        key = first.group(1) if first else self.last_key
+        try:
+            end = self._element_end(start) if held else None
+        except _Malformed:  # larger than a record may be
+            end = None
+        if key is None:
+            if end is not None:
+                self.pos = end
+                return True
+            return self.resync(start)
+        boundary = re.compile(r",\s*(?=\{\s*" + re.escape(key) + r"\s*:)")
+        if end is None:
+            return self._search(boundary, start)
+        base = self.text.base  # the element is in the buffer: the balanced scan read it
+        nearer = boundary.search(self.text.buf, start + 1 - base, end - base)
+        self.pos = base + nearer.end() if nearer else end
+        return True
+
+    def _element_end(self, start: int) -> Optional[int]:
+        """Where the next element begins if the broken one's brackets balance, else None."""
+        end = self._balanced_end(start)
+        if end is None:
+            return None
+        while True:
+            space = _SPACE.match(self.text.buf, end - self.text.base)
+            at = self.text.base + space.end()
+            if at < self.text.end:
+                break
+            if not self.text.more():
+                return None
+        following = self.text.char(at)
+        if following == ",":
+            return at + 1
+        return at if following in "]{" else None  # the array's end, or an element with no comma before it
+
+    def _balanced_end(self, start: int) -> Optional[int]:
+        """The end of the bracketed value at `start` (strings skipped), or None.
+
+        None when the brackets do not balance within the record size limit
+        or before the end of the data (a record cut short).
+        """
+        depth, pos = 0, start
+        while pos - start <= self.text.limit:
+            match = _TOKEN.search(self.text.buf, pos - self.text.base)
+            if match is None:
+                if not self._read_on():
+                    return None
+                continue
+            token = match.group()
+            if token == '"':  # a string running past the buffer: follow it to its end
+                pos = self._string_end(self.text.base + match.end())
+                if pos is None:
+                    return None
+                continue
+            pos = self.text.base + match.end()
+            if token in "{[":
+                depth += 1
+            elif token in "}]":
+                depth -= 1
+                if depth <= 0:
+                    return pos
+        return None
+
+    def _read_on(self) -> bool:
+        """Read more while resyncing, never past what a record may hold (the buffer keeps the
+        broken record's start); False at the end of the data or the limit."""
+        if self.text.end - self.text.base > self.text.limit - CHUNK_BYTES:
+            return False
+        return self.text.more()
+
+    def _string_end(self, pos: int) -> Optional[int]:
+        """The position after the closing quote of a string whose content starts at `pos`.
+
+        Each character is scanned once: reading on resumes where the buffer
+        ended (before a trailing backslash, which may escape what follows).
+        """
+        while True:
+            found = _STRING_REST.match(self.text.buf, pos - self.text.base)
+            if found is not None:
+                return self.text.base + found.end()
+            pos = max(pos, self.text.end - (_trailing_backslashes(self.text.buf) % 2))
+            if not self._read_on():
+                return None
+
+    def _search(self, pattern: "re.Pattern", start: int) -> bool:
+        """Move past the next match of `pattern` after `start`, reading on; False if none."""
         search = max(start + 1, self.text.base)
         while True:
-            match = _NEXT_RECORD.search(self.text.buf, search - self.text.base)
+            match = pattern.search(self.text.buf, search - self.text.base)
             if match:
                 self.pos = self.text.base + match.end()
                 return True
-            search = max(search, self.text.end - 1)
+            search = max(search, self.text.end - _RESYNC_OVERLAP)
             self.text.mark = search
             if not self.text.more():
                 self.pos = self.text.end

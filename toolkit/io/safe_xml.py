@@ -1,19 +1,23 @@
 """Safe XML parsing for the XML readers.
 
 Registry dumps are untrusted input. The rule here is the one defusedxml
-applies with `forbid_dtd=True`: a document with a DOCTYPE is refused before
-the parser sees it. Without a DTD no entity can be declared, so there is no
-external entity to fetch, no external subset and no entity-expansion bomb;
-a reference to an undeclared entity is a plain parse error. Refusing the DTD
-up front lets the rest run on the C-accelerated `xml.etree.ElementTree`
-parser with no per-element Python callbacks.
+applies with `forbid_dtd=True`: a document with a DOCTYPE is refused. Without
+a DTD no entity can be declared, so there is no external entity to fetch, no
+external subset and no entity-expansion bomb; a reference to an undeclared
+entity is a plain parse error. The refusal is the parser's own: every parser
+made here has a tree builder whose `doctype` hook raises `UnsafeXMLError` the
+moment expat meets the declaration, before its entities are declared,
+wherever the DOCTYPE sits (a 1 MiB peek at the prolog only gives the early,
+friendly message). The C-accelerated `xml.etree.ElementTree` parser still
+builds the tree with no per-element Python callbacks.
 
 Public helpers:
 - `root_tag(head)`: the name of the root element, for `sniff`;
 - `check_prolog(head)`: raise `UnsafeXMLError` on a DOCTYPE;
 - `parse_bytes(data)`: one whole document -> its root element;
 - `iter_children(stream, tag=...)`: stream the children of the root, cleared
-  as they go (for exports holding many records).
+  as they go (for exports holding many records);
+- `new_parser()`: the refusing parser, for callers that feed it themselves.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from toolkit.errors import UnsafeXMLError, XMLReadError
 
 __all__ = [
     "XMLReadError", "UnsafeXMLError", "root_tag", "check_prolog", "parse_bytes",
-    "iter_children", "describe_parse_error",
+    "iter_children", "describe_parse_error", "new_parser",
 ]
 
 CHUNK_SIZE = 1 << 16
@@ -40,6 +44,25 @@ MAX_PROLOG = 1 << 20
 _PROLOG = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
 _NAME = re.compile(rb"[^\s/>]+")
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+_DTD_REFUSED = "DTD (DOCTYPE) not allowed: entities and external subsets are refused"
+
+
+class _NoDoctypeBuilder(ET.TreeBuilder):
+    """The standard tree builder, whose `doctype` hook refuses the declaration.
+
+    expat calls the hook at the start of a DOCTYPE, before any of its entity
+    declarations is read; the builder stays the C one for everything else.
+    """
+
+    def doctype(self, name, pubid, system):  # noqa: D102 (the hook of XMLParser)
+        raise UnsafeXMLError(_DTD_REFUSED)
+
+
+def new_parser() -> ET.XMLParser:
+    """An XML parser that refuses any DOCTYPE, wherever it is."""
+    return ET.XMLParser(target=_NoDoctypeBuilder())
 
 
 def root_tag(head: bytes) -> Optional[str]:
@@ -78,7 +101,7 @@ def check_prolog(head: bytes) -> None:
     head = _as_utf8(head)
     pos = _skip_prolog(head)
     if head.startswith(b"<!DOCTYPE", pos):
-        raise UnsafeXMLError("DTD (DOCTYPE) not allowed: entities and external subsets are refused")
+        raise UnsafeXMLError(_DTD_REFUSED)
     if _prolog_open(head, pos):
         raise XMLReadError("malformed XML: prolog unterminated or longer than 1 MiB")
 
@@ -97,7 +120,7 @@ def parse_bytes(data: bytes) -> ET.Element:
         XMLReadError: the document is malformed, truncated or mis-encoded.
     """
     check_prolog(data[:MAX_PROLOG])
-    parser = ET.XMLParser()
+    parser = new_parser()
     try:
         parser.feed(data)
         return parser.close()
@@ -123,7 +146,7 @@ def iter_children(stream: BinaryIO, *, root: Optional[str] = None) -> Iterator[E
         XMLReadError: the root element is not `root`, or the document breaks
             off or is malformed; the children already yielded stay valid.
     """
-    parser = ET.XMLPullParser(events=("start", "end"))
+    parser = ET.XMLPullParser(events=("start", "end"), _parser=new_parser())
     head = _read_head(stream)
     check_prolog(head)
     depth = 0

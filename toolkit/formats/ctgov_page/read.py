@@ -4,7 +4,8 @@ A page is a title line, a trial id line (`NCT ID: NCT06054113`; any
 `<registry> ID:` label is accepted), `Last Updated:` and then headings with
 one-line captions and bare values. The layout itself is read by
 `toolkit.formats.ctgov_page.map`; this module only recognises a page, decodes it and
-checks that it names a trial.
+checks that it names a trial. A page larger than the per-record limit
+(`toolkit.io.limits`) is refused after reading only that many bytes of it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import BinaryIO, Iterator, Optional, TextIO, Union
 from toolkit.errors import Failure
 from toolkit.formats.ctgov_page.layout import HEADINGS, page_header
 from toolkit.formats.raw import RawRecord
+from toolkit.io.limits import RecordTooLarge, read_capped
 
 __all__ = ["FORMAT", "sniff", "read", "decode"]
 
@@ -74,7 +76,11 @@ def read(
         written), or one `Failure` naming file, entry and reason.
     """
     where = entry or path
-    data = stream.read()
+    try:
+        data = read_capped(stream)
+    except RecordTooLarge as exc:
+        yield Failure(path, str(exc), where)
+        return
     try:
         text = decode(data) if isinstance(data, bytes) else data
     except UnicodeDecodeError as exc:

@@ -5,7 +5,9 @@ safely (no DTD, see `toolkit.io.safe_xml`) into one element, which is the
 payload of the raw record. Posted results (`<clinical_results>`) are out of
 scope and are often larger than the protocol itself: they are cut out before
 parsing and replaced by an empty `<clinical_results omitted_bytes="N"/>`
-marker, which the mapper records in `extra`.
+marker, which the mapper records in `extra`. A file larger than the
+per-record limit (`toolkit.io.limits`) is refused after reading only that
+many bytes of it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import BinaryIO, Iterator, Optional, Union
 
 from toolkit.errors import Failure
 from toolkit.formats.raw import RawRecord
+from toolkit.io.limits import RecordTooLarge, read_capped
 from toolkit.io.safe_xml import XMLReadError, parse_bytes, root_tag
 
 __all__ = ["FORMAT", "ROOT", "sniff", "read", "cut_results"]
@@ -54,8 +57,8 @@ def read(
     """
     where = entry or path
     try:
-        root = parse_bytes(cut_results(stream.read()))
-    except XMLReadError as exc:
+        root = parse_bytes(cut_results(read_capped(stream)))
+    except (XMLReadError, RecordTooLarge) as exc:
         yield Failure(path, str(exc), where)
         return
     if root.tag != ROOT:

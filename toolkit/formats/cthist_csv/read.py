@@ -4,7 +4,10 @@ The R package cthist writes ClinicalTrials.gov histories (`nctid`,
 `version_number`, ... `criteria` as a JSON list, `outcome_measures` as JSON)
 and DRKS histories (`drksid`, ... `inclusion_criteria`, `exclusion_criteria`).
 Both are one format here; the mapper tells them apart by their id column.
-Gzipped files are read as they are.
+Gzipped files are read as they are. A row is the record: a row that is not
+UTF-8, breaks the CSV quoting rules or is larger than the per-record limit
+(`toolkit.io.limits`) becomes a `Failure` naming it, and reading goes on with
+the next row.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import sys
+import re
 import zlib
 from typing import BinaryIO, Iterator, Optional, Union
 
 from toolkit.errors import Failure
 from toolkit.formats.raw import RawRecord
+from toolkit.io.limits import max_record_bytes, too_large
 
 __all__ = ["FORMAT", "ID_COLUMNS", "sniff", "read"]
 
@@ -25,8 +29,7 @@ FORMAT = "cthist_csv"
 ID_COLUMNS = ("nctid", "drksid")
 _REQUIRED = ("version_number", "version_date")
 _GZIP_MAGIC = b"\x1f\x8b"
-
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
 def sniff(head: bytes, name: str) -> bool:
@@ -68,12 +71,16 @@ def read(
         A `RawRecord` per row (payload: the row as a dict of column -> text),
         or a `Failure` for a row that is short, long or cannot be decoded.
     """
-    text = io.TextIOWrapper(_maybe_gunzip(stream), encoding="utf-8-sig", errors="strict", newline="")
+    text = io.TextIOWrapper(_maybe_gunzip(stream), encoding="utf-8-sig", errors="surrogateescape", newline="")
+    csv.field_size_limit(max_record_bytes())
     reader = csv.reader(text)
     try:
         header = next(reader)
-    except (StopIteration, UnicodeDecodeError, csv.Error) as exc:
+    except (StopIteration, csv.Error) as exc:
         yield Failure(path, f"no readable CSV header ({exc or 'empty file'})", entry)
+        return
+    if _NOT_UTF8.search("".join(header)):
+        yield Failure(path, "no readable CSV header (not UTF-8)", entry)
         return
     yield from _rows(reader, header, path=path, entry=entry)
 
@@ -92,10 +99,18 @@ def _rows(reader, header, *, path, entry) -> Iterator[Union[RawRecord, Failure]]
             row = next(reader)
         except StopIteration:
             return
-        except (UnicodeDecodeError, csv.Error, EOFError, OSError, zlib.error) as exc:
-            yield Failure(path, f"unreadable CSV row: {exc}", _where(entry, index))
+        except csv.Error as exc:  # the reader starts afresh on the next line
+            reason = too_large(max_record_bytes()) if "field larger" in str(exc) else f"unreadable CSV row: {exc}"
+            yield Failure(path, reason, _where(entry, index))
+            index += 1
+            continue
+        except (EOFError, OSError, zlib.error) as exc:
+            yield Failure(path, f"unreadable CSV row (data cut off or damaged): {exc}", _where(entry, index))
             return
-        if len(row) != len(header):
+        bad = next((cell for cell in row if _NOT_UTF8.search(cell)), None)
+        if bad is not None:
+            yield Failure(path, "CSV row is not valid UTF-8", _where(entry, index, row))
+        elif len(row) != len(header):
             yield Failure(path, f"row has {len(row)} columns, header has {len(header)}", _where(entry, index, row))
         elif any(cell.strip() for cell in row):
             yield RawRecord(FORMAT, dict(zip(header, row)), path=path, entry=entry, index=index)

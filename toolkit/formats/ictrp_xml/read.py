@@ -1,9 +1,10 @@
 """Reader of WHO ICTRP XML exports (`<Trials_downloaded_from_ICTRP>`).
 
-One export holds many `<Trial>` elements. They are streamed one at a time
-(`toolkit.io.safe_xml.iter_children`) and each becomes a raw record whose
-payload is the `<Trial>` element. A file that breaks off or is malformed
-yields the trials read so far, then one `Failure` for the rest.
+One export holds many `<Trial>` elements. They are cut out and parsed one at
+a time (`toolkit.io.xml_records`) and each becomes a raw record whose payload
+is the `<Trial>` element. A malformed trial becomes a `Failure` naming its
+position and line, and reading resumes at the next `<Trial>`; a file that
+breaks off yields the trials read so far, then one `Failure`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import BinaryIO, Iterator, Optional, Union
 
 from toolkit.errors import Failure
 from toolkit.formats.raw import RawRecord
-from toolkit.io.safe_xml import XMLReadError, iter_children, root_tag
+from toolkit.io.safe_xml import XMLReadError, root_tag
+from toolkit.io.xml_records import XMLProblem, iter_xml_records
 
 __all__ = ["FORMAT", "ROOT", "TRIAL", "sniff", "read"]
 
@@ -46,18 +48,19 @@ def read(
 
     Yields:
         A `RawRecord` per `<Trial>` (payload: the element); a `Failure` for
-        any other element under the root, and one naming file, position and
-        reason if the file cannot be read to its end.
+        each malformed trial and any other element under the root, and one
+        naming file, position and reason if the file cannot be read to its end.
     """
-    index = -1
     try:
-        for child in iter_children(stream, root=ROOT):
-            if child.tag != TRIAL:
-                yield Failure(path, f"unexpected <{child.tag}> in the export, not read",
-                              f"{entry or ''}#{index + 1}")
-                continue
-            index += 1
-            yield RawRecord(FORMAT, child, path=path, entry=entry, index=index)
+        for found in iter_xml_records(stream, root=ROOT, record=TRIAL, label="trials"):
+            if isinstance(found, XMLProblem):
+                yield Failure(path, found.reason, _where(entry, found.index, found.line))
+            else:
+                yield RawRecord(FORMAT, found.element, path=path, entry=entry, index=found.index)
     except XMLReadError as exc:
-        where = f"{entry or ''}#{index + 1}" if index >= 0 else entry
-        yield Failure(path, f"{exc} (after {index + 1} trials)", where)
+        yield Failure(path, str(exc), entry)
+
+
+def _where(entry: Optional[str], index: Optional[int], line: int) -> str:
+    place = f"#{index} (line {line})" if index is not None else f"line {line}"
+    return f"{entry}{place}" if entry else place
