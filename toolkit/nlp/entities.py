@@ -1,0 +1,197 @@
+"""Combine the trained model's entities with the rule and vocabulary tags.
+
+Pure functions; `toolkit.nlp.pipeline.EntityTagger` wires them to the doc.
+
+The model (`toolkit/nlp/model/`) finds the spans of six labels: drug,
+condition, measurement, procedure, value, temporal. The rules keep what they
+are good at:
+- a model value or temporal span overlapping a rule value or time window takes
+  the rule tag's structured fields (measurement, comparator, number, unit;
+  relation, amount, unit, days, direction, anchor) and its label
+  (`time_window` stays `time_window`);
+- a model drug, condition, measurement or procedure span takes its `norm` and
+  id from the vocabularies (the span itself, then the shipped abbreviation
+  table, then the longest vocabulary term inside it), else its lower-cased text;
+- rule and vocabulary tags the model did not confirm are kept only for the
+  labels of `Policy.keep_rules` (measured on the dev part of Chia's training
+  split, see `scripts/eval_chia.py --split dev`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+from toolkit.nlp.concepts import Concepts
+from toolkit.nlp.lexicon import Lexicon
+from toolkit.records import Tag, replace_fields
+
+MODEL_LABELS = ("drug", "condition", "measurement", "procedure", "value", "temporal")
+CONCEPT_LABELS = ("drug", "condition", "measurement", "procedure")
+# rule / vocabulary tag label -> the model label it competes with
+MODEL_LABEL_OF = {"drug": "drug", "condition": "condition", "measurement": "measurement",
+                  "procedure": "procedure", "value": "value", "time_window": "temporal", "temporal": "temporal"}
+_CLAUSE_BREAK = re.compile(r"[;.]\s|\bor\b|\band\b")
+_LINK_GAP = 40  # characters between a measurement and its value
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A model span: label, character offsets and token offsets into the doc."""
+
+    label: str
+    start: int
+    end: int
+    token_start: int
+    token_end: int
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How model spans and rule tags combine.
+
+    Attributes:
+        keep_rules: labels of rule / vocabulary tags kept where no model span
+            overlaps them ("drug", "condition", "value", "time_window", "temporal").
+        rule_spans: labels whose overlapping rule tag keeps its own span
+            (else it takes the model's span and keeps its fields).
+    """
+
+    keep_rules: Tuple[str, ...] = ("time_window", "value")
+    rule_spans: Tuple[str, ...] = ("time_window",)
+
+
+def doc_entities(doc) -> List[Entity]:
+    """The model's entities of a doc."""
+    return [Entity(e.label_, e.start_char, e.end_char, e.start, e.end) for e in doc.ents]
+
+
+def _overlap(a_start: int, a_end: int, b_start: int, b_end: int) -> int:
+    return min(a_end, b_end) - max(a_start, b_start)
+
+
+def combine(text: str, lowers: Sequence[str], tags: Sequence[Tag], ents: Sequence[Entity],
+            concepts: Concepts, policy: Policy) -> List[Tag]:
+    """The doc's tags with the model's entities folded in (see the module docstring).
+
+    Args:
+        text: the doc text.
+        lowers: the doc's tokens in the lexicon's key space.
+        tags: the rule and vocabulary tags of the doc.
+        ents: the model's entities.
+        concepts: vocabularies, abbreviation and class tables.
+        policy: the combination choices.
+    """
+    competing = [t for t in tags if t.label in MODEL_LABEL_OF] + concepts.table_tags(text)
+    out = [t for t in tags if t.label not in MODEL_LABEL_OF]
+    used = set()
+    for ent in ents:
+        partners = [i for i, t in enumerate(competing)
+                    if MODEL_LABEL_OF[t.label] == ent.label and _overlap(t.start, t.end, ent.start, ent.end) > 0]
+        used.update(partners)
+        out.extend(_entity_tags(text, lowers, ent, [competing[i] for i in partners], concepts, policy))
+    taken = [(e.start, e.end) for e in ents]
+    for i, tag in enumerate(competing):
+        if i in used or not _kept(tag, policy):
+            continue
+        if any(_overlap(tag.start, tag.end, s, e) > 0 for s, e in taken):
+            continue  # the model gave this text another label
+        out.append(_untabled(tag))
+        taken.append((tag.start, tag.end))
+    return out
+
+
+def _untabled(tag: Tag) -> Tag:
+    """A tag without the internal `table` mark of the shipped-table ruler."""
+    if "table" not in tag.attrs:
+        return tag
+    return replace_fields(tag, attrs={k: v for k, v in tag.attrs.items() if k != "table"})
+
+
+def _kept(tag: Tag, policy: Policy) -> bool:
+    return tag.label in policy.keep_rules or bool(tag.attrs.get("table"))
+
+
+def _entity_tags(text: str, lowers: Sequence[str], ent: Entity, partners: List[Tag], concepts: Concepts,
+                 policy: Policy) -> List[Tag]:
+    """The tags one model span becomes."""
+    span_text = text[ent.start:ent.end]
+    if ent.label in ("value", "temporal") and partners:
+        if any(p.label in policy.rule_spans for p in partners):
+            return partners
+        best = max(partners, key=lambda p: (_overlap(p.start, p.end, ent.start, ent.end), p.end - p.start))
+        return [replace_fields(best, text=span_text, start=ent.start, end=ent.end)]
+    if ent.label in CONCEPT_LABELS:
+        key = " ".join(w for w in lowers[ent.token_start:ent.token_end] if w)
+        label = concepts.table_label(span_text) or ent.label
+        norm, code, extra = concepts.concept(span_text, key, label, partners)
+        return [Tag(label, span_text, ent.start, ent.end, norm=norm, code=code, attrs=extra)]
+    return [Tag(ent.label, span_text, ent.start, ent.end, norm=span_text.lower())]
+
+
+def link_values(text: str, tags: Sequence[Tag]) -> List[Tag]:
+    """Values linked to the measurement they are about (the nearest before them in the clause).
+
+    A linked value gets the measurement's norm as `measurement` (when the value
+    rules found none) and `attrs["measurement_span"]`; the measurement gets
+    `attrs["value_span"]`.
+    """
+    measurements = [t for t in tags if t.label == "measurement"]
+    if not measurements:
+        return list(tags)
+    links = {}
+    for value in (t for t in tags if t.label == "value"):
+        found = _nearest_before(text, value, measurements)
+        if found is not None:
+            links[id(value)] = found
+    out = []
+    value_of = {id(m): v for v_id, m in links.items() for v in tags if id(v) == v_id}
+    for tag in tags:
+        if id(tag) in links:
+            m = links[id(tag)]
+            tag = replace_fields(tag, measurement=m.norm or m.text.lower(),
+                                 attrs={**tag.attrs, "measurement_span": [m.start, m.end]})
+        elif id(tag) in value_of:
+            v = value_of[id(tag)]
+            tag = replace_fields(tag, attrs={**tag.attrs, "value_span": [v.start, v.end]})
+        out.append(tag)
+    return out
+
+
+def _nearest_before(text: str, value: Tag, candidates: Iterable[Tag]) -> Optional[Tag]:
+    before = [c for c in candidates if c.end <= value.start and value.start - c.end <= _LINK_GAP
+              and not re.search(r"[;.]\s", text[c.end:value.start])]
+    return max(before, key=lambda c: c.end) if before else None
+
+
+BOUNDED_LABELS = ("drug", "procedure", "condition")
+
+
+def bind_windows(text: str, tags: Sequence[Tag]) -> List[Tag]:
+    """Time windows naming the drug, procedure or condition they limit (`bounds`).
+
+    The bounded entity is the nearest one before the window in its clause
+    ("rituximab within 4 weeks"), else the first one after it ("within 4 weeks
+    of rituximab"). `bounds` is its norm; `attrs["bounds_span"]` its offsets.
+    """
+    targets = [t for t in tags if t.label in BOUNDED_LABELS]
+    if not targets:
+        return list(tags)
+    out = []
+    for tag in tags:
+        if tag.label == "time_window" and tag.bounds is None:
+            target = _bounded(text, tag, targets)
+            if target is not None:
+                tag = replace_fields(tag, bounds=target.norm or target.text.lower(),
+                                     attrs={**tag.attrs, "bounds_span": [target.start, target.end]})
+        out.append(tag)
+    return out
+
+
+def _bounded(text: str, window: Tag, targets: Sequence[Tag]) -> Optional[Tag]:
+    before = [t for t in targets if t.end <= window.start and not re.search(r"[;.]\s", text[t.end:window.start])]
+    if before:
+        return max(before, key=lambda t: (t.end, t.end - t.start))
+    after = [t for t in targets if t.start >= window.end and not re.search(r"[;.]\s", text[window.end:t.start])]
+    return min(after, key=lambda t: (t.start, -(t.end - t.start))) if after else None
