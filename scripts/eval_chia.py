@@ -22,6 +22,7 @@ relaxed / strict F1, as quoted in issue 10; goals are that issue's.
 
 Usage: python scripts/eval_chia.py [--data ../shared/data/chia-train] [--split heldout|dev|train] [--errors N]
            [--no-model] [--keep-rules drug,condition,value,time_window,temporal] [--rule-spans time_window]
+           [--all-vocabulary]
 """
 
 from __future__ import annotations
@@ -135,6 +136,8 @@ def configure(args) -> None:
         entity_config["keep_rules"] = [x for x in args.keep_rules.split(",") if x]
     if args.rule_spans is not None:
         entity_config["rule_spans"] = [x for x in args.rule_spans.split(",") if x]
+    if args.all_vocabulary:
+        entity_config["coded_only"] = False
     if args.no_model or entity_config:
         if args.no_model:
             entity_config.setdefault("keep_rules", list(PREDICTED))
@@ -150,6 +153,8 @@ def main() -> None:
     parser.add_argument("--no-model", action="store_true", help="Vocabularies and rules only (the tagger before the model).")
     parser.add_argument("--keep-rules", help="Comma-separated rule labels kept where the model tagged nothing.")
     parser.add_argument("--rule-spans", help="Comma-separated rule labels that keep their own span.")
+    parser.add_argument("--all-vocabulary", action="store_true",
+                        help="Keep every vocabulary drug/condition tag the model did not overrule (else coded_only).")
     args = parser.parse_args()
     configure(args)
     score = Score()

@@ -29,7 +29,7 @@ _NOT_SYNONYMS = (("refractory", "relapse"),)
 def misnamed(key: str, norm: Optional[str]) -> bool:
     """Whether a vocabulary norm names another concept than the words it was found for."""
     words = key.lower().split()
-    return bool(norm) and any(word in words and norm.lower() == wrong and wrong not in words
+    return bool(norm) and any(word in words and norm.lower() == wrong and not any(w.startswith(wrong) for w in words)
                               for word, wrong in _NOT_SYNONYMS)
 
 
@@ -113,21 +113,28 @@ class Concepts:
         if abbreviation is not None:
             norm, code = self.long_form_concept(abbreviation.long)
             return norm, code, {"expansion": abbreviation.long}
-        inside = [p for p in partners if p.norm and not misnamed(p.text, p.norm)]
+        inside = [p for p in partners if p.norm and not misnamed(p.text, p.norm) and (p.code or " " in p.text)]
         if inside:
             best = max(inside, key=lambda p: p.end - p.start)
             return best.norm, best.code, {}
         return (key or text.lower()), None, {}
 
     def table_label(self, text: str) -> Optional[str]:
-        """The label the shipped abbreviation table gives a span written exactly as a short form."""
+        """The label the shipped tables give a span written exactly as a class form or a short form."""
+        if class_key(text) in self.class_of:
+            return "drug"
         abbreviation = self.abbreviations.get(text)
         return abbreviation.label if abbreviation is not None and abbreviation.label in CONCEPT_LABELS else None
 
     def long_form_concept(self, long_form: str) -> Tuple[str, Optional[str]]:
-        """(norm, id) of a long form: the vocabulary's when it has exactly this term, else the long form."""
+        """(norm, id) of a long form: the vocabulary's for this term, else the long form.
+
+        A vocabulary norm without an id that shares no word with the long form
+        is a broader grouping ("myocardial infarction" -> "cardiovascular
+        disease"): the long form is kept instead.
+        """
         entry = self.lexicon.lookup(lexicon_key(long_form.split()))
-        if entry is not None:
+        if entry is not None and (entry.code or set(entry.norm.lower().split()) & set(long_form.lower().split())):
             return entry.norm, entry.code
         return long_form, None
 
@@ -149,6 +156,12 @@ class Concepts:
             out.append(Tag(abbreviation.label, found.group(), found.start(), found.end(), norm=norm, code=code,
                            attrs={"expansion": abbreviation.long, "table": True}))
         return out
+
+    def checked(self, tag: Tag) -> Tag:
+        """A vocabulary tag whose norm names another concept ("Refractory" -> "relapse") renamed by its text."""
+        if tag.label in CONCEPT_LABELS and misnamed(tag.text, tag.norm):
+            return replace_fields(tag, norm=tag.text.lower(), code=None)
+        return tag
 
     def with_class(self, tag: Tag) -> Tag:
         """A drug tag naming a class, with the class norm and members (other tags unchanged)."""

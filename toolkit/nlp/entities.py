@@ -32,6 +32,7 @@ CONCEPT_LABELS = ("drug", "condition", "measurement", "procedure")
 # rule / vocabulary tag label -> the model label it competes with
 MODEL_LABEL_OF = {"drug": "drug", "condition": "condition", "measurement": "measurement",
                   "procedure": "procedure", "value": "value", "time_window": "temporal", "temporal": "temporal"}
+_CURATED = frozenset()  # filled below from data/classes.json
 _CLAUSE_BREAK = re.compile(r"[;.]\s|\bor\b|\band\b")
 _LINK_GAP = 40  # characters between a measurement and its value
 
@@ -56,10 +57,28 @@ class Policy:
             overlaps them ("drug", "condition", "value", "time_window", "temporal").
         rule_spans: labels whose overlapping rule tag keeps its own span
             (else it takes the model's span and keeps its fields).
+        coded_only: of the vocabulary's drug and condition tags the model did
+            not confirm, keep only those with an id (DrugBank, MeSH), an
+            expansion, several words or a curated class norm: single uncoded
+            words ("renal", "sensitive", "Symptoms") are the vocabulary's
+            most frequent false tags.
     """
 
-    keep_rules: Tuple[str, ...] = ("time_window", "value")
-    rule_spans: Tuple[str, ...] = ("time_window",)
+    keep_rules: Tuple[str, ...] = ("drug", "condition", "time_window", "temporal", "value")
+    rule_spans: Tuple[str, ...] = ()
+    coded_only: bool = True
+
+
+def _curated_norms() -> frozenset:
+    import json
+
+    from toolkit.nlp.lexicon import DATA_DIR
+
+    data = json.loads((DATA_DIR / "classes.json").read_text(encoding="utf-8"))
+    return frozenset(norm for group in data.values() for norm in group)
+
+
+_CURATED = _curated_norms()
 
 
 def doc_entities(doc) -> List[Entity]:
@@ -83,16 +102,21 @@ def combine(text: str, lowers: Sequence[str], tags: Sequence[Tag], ents: Sequenc
         concepts: vocabularies, abbreviation and class tables.
         policy: the combination choices.
     """
-    competing = [t for t in tags if t.label in MODEL_LABEL_OF] + concepts.table_tags(text)
+    competing = [concepts.checked(t) for t in tags if t.label in MODEL_LABEL_OF] + concepts.table_tags(text)
     out = [t for t in tags if t.label not in MODEL_LABEL_OF]
     used = set()
-    for ent in ents:
+    trusted = _trusted(text, ents, competing)
+    for ent in trusted:
         partners = [i for i, t in enumerate(competing)
                     if MODEL_LABEL_OF[t.label] == ent.label and _overlap(t.start, t.end, ent.start, ent.end) > 0]
         used.update(partners)
         out.extend(_entity_tags(text, lowers, ent, [competing[i] for i in partners], concepts, policy))
-    taken = [(e.start, e.end) for e in ents]
-    for i, tag in enumerate(competing):
+    taken = [(e.start, e.end) for e in trusted]
+    # the shipped tables first, then the longer tag
+    order = sorted(range(len(competing)), key=lambda i: (not competing[i].attrs.get("table"),
+                                                         competing[i].start - competing[i].end, i))
+    for i in order:
+        tag = competing[i]
         if i in used or not _kept(tag, policy):
             continue
         if any(_overlap(tag.start, tag.end, s, e) > 0 for s, e in taken):
@@ -109,8 +133,43 @@ def _untabled(tag: Tag) -> Tag:
     return replace_fields(tag, attrs={k: v for k, v in tag.attrs.items() if k != "table"})
 
 
+def _trusted(text: str, ents: Sequence[Entity], competing: Sequence[Tag]) -> List[Entity]:
+    """The model spans that overrule the vocabularies.
+
+    A model span inside a longer vocabulary term of another label gives way to
+    it ("AMG" of "AMG 103"); so does a drug or condition span made of
+    vocabulary terms only, some of the other of those two labels ("ACE
+    inhibitor intolerance": a drug and a condition).
+    """
+    terms = [t for t in competing if t.label in ("drug", "condition")]
+    out = []
+    for ent in ents:
+        inside = any(t.label != ent.label and t.start <= ent.start and ent.end <= t.end
+                     and t.end - t.start > ent.end - ent.start for t in terms)
+        within = [t for t in terms if ent.start <= t.start and t.end <= ent.end]
+        mixed = (ent.label in ("drug", "condition") and any(t.label != ent.label for t in within)
+                 and _covers(text, within, ent))
+        if not inside and not mixed:
+            out.append(ent)
+    return out
+
+
+def _covers(text: str, tags: Sequence[Tag], ent: Entity) -> bool:
+    """Whether the tags cover every word of a span."""
+    rest = list(text[ent.start:ent.end])
+    for tag in tags:
+        rest[tag.start - ent.start:tag.end - ent.start] = " " * (tag.end - tag.start)
+    return not "".join(rest).strip()
+
+
 def _kept(tag: Tag, policy: Policy) -> bool:
-    return tag.label in policy.keep_rules or bool(tag.attrs.get("table"))
+    if tag.attrs.get("table"):
+        return True
+    if tag.label not in policy.keep_rules:
+        return False
+    if not policy.coded_only or tag.label not in CONCEPT_LABELS:
+        return True
+    return bool(tag.code or tag.attrs.get("expansion")) or " " in tag.text.strip() or tag.norm in _CURATED
 
 
 def _entity_tags(text: str, lowers: Sequence[str], ent: Entity, partners: List[Tag], concepts: Concepts,
@@ -118,8 +177,8 @@ def _entity_tags(text: str, lowers: Sequence[str], ent: Entity, partners: List[T
     """The tags one model span becomes."""
     span_text = text[ent.start:ent.end]
     if ent.label in ("value", "temporal") and partners:
-        if any(p.label in policy.rule_spans for p in partners):
-            return partners
+        if _separate(text, partners) or any(p.label in policy.rule_spans for p in partners):
+            return partners  # distinct structured tags in one model span: each keeps its own
         best = max(partners, key=lambda p: (_overlap(p.start, p.end, ent.start, ent.end), p.end - p.start))
         return [replace_fields(best, text=span_text, start=ent.start, end=ent.end)]
     if ent.label in CONCEPT_LABELS:
@@ -128,6 +187,15 @@ def _entity_tags(text: str, lowers: Sequence[str], ent: Entity, partners: List[T
         norm, code, extra = concepts.concept(span_text, key, label, partners)
         return [Tag(label, span_text, ent.start, ent.end, norm=norm, code=code, attrs=extra)]
     return [Tag(ent.label, span_text, ent.start, ent.end, norm=span_text.lower())]
+
+
+_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def _separate(text: str, partners: Sequence[Tag]) -> bool:
+    """Whether rule tags are distinct values: two or more words between two of them ("50% for participants < 16")."""
+    ordered = sorted(partners, key=lambda p: p.start)
+    return any(len(_WORD.findall(text[a.end:b.start])) >= 2 for a, b in zip(ordered, ordered[1:]))
 
 
 def link_values(text: str, tags: Sequence[Tag]) -> List[Tag]:
@@ -141,8 +209,11 @@ def link_values(text: str, tags: Sequence[Tag]) -> List[Tag]:
     if not measurements:
         return list(tags)
     links = {}
-    for value in (t for t in tags if t.label == "value"):
+    values = [t for t in tags if t.label == "value"]
+    for value in values:
         found = _nearest_before(text, value, measurements)
+        if found is not None and any(found.end <= v.start < value.start for v in values):
+            found = None  # the measurement's own value comes first ("ECOG <= 2 for participants >= 16 years")
         if found is not None:
             links[id(value)] = found
     out = []

@@ -147,9 +147,10 @@ class ValueTagger:
 class EntityTagger:
     """The model's entities combined with the rule and vocabulary tags (see `toolkit.nlp.entities`)."""
 
-    def __init__(self, nlp: Language, name: str, *, keep_rules=(), rule_spans=(), lexicon_path: str = ""):
+    def __init__(self, nlp: Language, name: str, *, keep_rules=(), rule_spans=(), coded_only: bool = False,
+                 lexicon_path: str = ""):
         self.name = name
-        self.policy = entities.Policy(tuple(keep_rules), tuple(rule_spans))
+        self.policy = entities.Policy(tuple(keep_rules), tuple(rule_spans), coded_only)
         self.concepts = load_concepts(Path(lexicon_path) if lexicon_path else LEXICON_PATH)
 
     def __call__(self, doc: Doc) -> Doc:
@@ -212,12 +213,13 @@ def make_value_tagger(nlp: Language, name: str, qualitative: bool) -> ValueTagge
 @Language.factory(
     "trial_entities", assigns=["doc._.trial_tags"],
     default_config={"keep_rules": list(entities.Policy().keep_rules), "rule_spans": list(entities.Policy().rule_spans),
-                    "lexicon_path": ""},
+                    "coded_only": entities.Policy().coded_only, "lexicon_path": ""},
 )
-def make_entity_tagger(nlp: Language, name: str, keep_rules: List[str], rule_spans: List[str],
+def make_entity_tagger(nlp: Language, name: str, keep_rules: List[str], rule_spans: List[str], coded_only: bool,
                        lexicon_path: str) -> EntityTagger:
-    """Factory of `trial_entities` (`keep_rules`, `rule_spans`: see `toolkit.nlp.entities.Policy`)."""
-    return EntityTagger(nlp, name, keep_rules=keep_rules, rule_spans=rule_spans, lexicon_path=lexicon_path)
+    """Factory of `trial_entities` (`keep_rules`, `rule_spans`, `coded_only`: see `toolkit.nlp.entities.Policy`)."""
+    return EntityTagger(nlp, name, keep_rules=keep_rules, rule_spans=rule_spans, coded_only=coded_only,
+                        lexicon_path=lexicon_path)
 
 
 @Language.factory("trial_cues", assigns=["doc._.trial_tags", "doc.spans"], default_config={"spans": True})

@@ -32,7 +32,7 @@ def term_tags(doc, lexicon: Lexicon) -> List[Tag]:
 
 
 _WORD_BEFORE = re.compile(r"([A-Za-z]+)[^A-Za-z]{0,2}$")
-_WORD_AFTER = re.compile(r"[^A-Za-z]{0,2}([A-Za-z]+)")
+_WORD_AFTER = re.compile(r"(?:\s*\([^()]{1,12}\))?[^A-Za-z]{0,2}([A-Za-z]+)")  # over "(G6PD)"
 
 
 def _bad_context(text: str, tag: Tag, filters) -> bool:
@@ -120,9 +120,12 @@ class ShortForms:
             return []
         occupied = list(taken)
         tags: List[Tag] = []
-        for found in self.pattern.finditer(doc_text(doc)):
+        text = doc_text(doc)
+        filters = load_rules().context_filters
+        for found in self.pattern.finditer(text):
             if found.group() not in skip:
-                tags.extend(_expand(found, self.forms[found.group()], lexicon, occupied))
+                tags.extend(tag for tag in _expand(found, self.forms[found.group()], lexicon, occupied)
+                            if tag.label == "abbreviation" or not _bad_context(text, tag, filters))
         return tags
 
 
