@@ -151,6 +151,8 @@ def install(best: Path, target: Path) -> None:
 
 def _override(text: str):
     key, _, value = text.partition("=")
+    if value.lower() in ("true", "false"):
+        return key, value.lower() == "true"
     for cast in (int, float):
         try:
             return key, cast(value)

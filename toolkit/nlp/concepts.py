@@ -83,7 +83,11 @@ class Concepts:
         self.class_of = {class_key(form): cls for cls in classes.values() for form in cls.forms}
         shorts = sorted((s for s, a in self.abbreviations.items() if a.label in CONCEPT_LABELS), key=len, reverse=True)
         self.pattern = re.compile(rf"(?<![\w-])(?:{'|'.join(map(re.escape, shorts))})(?![\w-])") if shorts else None
+        self.shorts = tuple(shorts)
         forms = sorted({form for cls in classes.values() for form in cls.forms}, key=len, reverse=True)
+        # a class form contains one of these (lower case): a cheap test before the pattern runs
+        self.class_triggers = tuple(sorted({_trigger(form) for form in forms}))
+
         self.class_pattern = re.compile(
             rf"(?<![\w-])(?:{'|'.join(_loose(form) for form in forms)})(?![\w-])", re.IGNORECASE) if forms else None
 
@@ -141,12 +145,13 @@ class Concepts:
     def table_tags(self, text: str) -> List[Tag]:
         """Tags for the drug classes (any case) and abbreviations (case-sensitive) of the shipped tables."""
         out = []
-        if self.class_pattern is not None:
+        lower = text.lower()
+        if self.class_pattern is not None and any(t in lower for t in self.class_triggers):
             for found in self.class_pattern.finditer(text):
                 drug_class = self.class_of[class_key(found.group())]
                 out.append(Tag("drug", found.group(), found.start(), found.end(), norm=drug_class.norm,
                                attrs={**class_attrs(drug_class), "table": True}))
-        if self.pattern is None:
+        if self.pattern is None or not any(short in text for short in self.shorts):
             return out
         for found in self.pattern.finditer(text):
             if any(t.start < found.end() and found.start() < t.end for t in out):
@@ -171,6 +176,15 @@ class Concepts:
         if drug_class is None:
             return tag
         return replace_fields(tag, norm=drug_class.norm, attrs={**tag.attrs, **class_attrs(drug_class)})
+
+
+_STEMS = ("pd", "ctla", "checkpoint", "steroid", "corticoid", "coagula", "cyp3a", "ici")
+
+
+def _trigger(form: str) -> str:
+    """A distinctive piece of a class form, lower-cased: a shared stem, else its longest word."""
+    lower = form.lower()
+    return next((stem for stem in _STEMS if stem in lower), max(re.split(r"[\s-]+", lower), key=len))
 
 
 def _loose(form: str) -> str:

@@ -33,6 +33,7 @@ CONCEPT_LABELS = ("drug", "condition", "measurement", "procedure")
 MODEL_LABEL_OF = {"drug": "drug", "condition": "condition", "measurement": "measurement",
                   "procedure": "procedure", "value": "value", "time_window": "temporal", "temporal": "temporal"}
 _CURATED = frozenset()  # filled below from data/classes.json
+_UNSURE_OVER_TERMS = ("measurement", "value")  # model labels that yield to an exact vocabulary term
 _CLAUSE_BREAK = re.compile(r"[;.]\s|\bor\b|\band\b")
 _LINK_GAP = 40  # characters between a measurement and its value
 
@@ -137,7 +138,8 @@ def _trusted(text: str, ents: Sequence[Entity], competing: Sequence[Tag]) -> Lis
     """The model spans that overrule the vocabularies.
 
     A model span inside a longer vocabulary term of another label gives way to
-    it ("AMG" of "AMG 103"); so does a drug or condition span made of
+    it ("AMG" of "AMG 103"), and so does a measurement or value span that is
+    exactly a drug or condition term ("Burkitt's leukemia"); so does a drug or condition span made of
     vocabulary terms only, some of the other of those two labels ("ACE
     inhibitor intolerance": a drug and a condition).
     """
@@ -145,7 +147,7 @@ def _trusted(text: str, ents: Sequence[Entity], competing: Sequence[Tag]) -> Lis
     out = []
     for ent in ents:
         inside = any(t.label != ent.label and t.start <= ent.start and ent.end <= t.end
-                     and t.end - t.start > ent.end - ent.start for t in terms)
+                     and (t.end - t.start > ent.end - ent.start or ent.label in _UNSURE_OVER_TERMS) for t in terms)
         within = [t for t in terms if ent.start <= t.start and t.end <= ent.end]
         mixed = (ent.label in ("drug", "condition") and any(t.label != ent.label for t in within)
                  and _covers(text, within, ent))
