@@ -4,7 +4,8 @@ Steps (all deterministic: same data, same model):
 1. Convert: every non-blank line of the Chia training documents
    (`toolkit.nlp.chia.is_held_out` false) becomes one spaCy `Doc`, tokenised by
    the pipeline's own tokenizer (`toolkit.nlp.tokenizer`), with the entities
-   Drug, Condition, Measurement, Procedure, Value and Temporal as `doc.ents`.
+   Drug, Condition, Measurement, Procedure, Value and Temporal as `doc.ents`
+   (and as BIO token tags, for the token-classifier config `scripts/tagger_bio.cfg`).
    A discontinuous span counts from its first to its last character (as
    `scripts/eval_chia.py` scores it). Chia spans nest (about 6 % lie inside
    another of these six): `ner` keeps one layer, the longest span first, ties
@@ -38,7 +39,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 from spacy.tokens import DocBin  # noqa: E402
 
 from toolkit.nlp.chia import iter_documents, line_spans  # noqa: E402
-from toolkit.nlp.tokenizer import make_tokenizer_nlp  # noqa: E402
 
 CHIA_LABELS = {"Drug": "drug", "Condition": "condition", "Measurement": "measurement",
                "Procedure": "procedure", "Value": "value", "Temporal": "temporal"}
@@ -95,12 +95,16 @@ def to_doc(nlp, text: str, spans: list, counts: collections.Counter):
         else:
             counts["dropped"] += 1
     doc.ents = ents
+    for token in doc:  # the same spans as BIO tags, for the token-classifier config
+        token.tag_ = f"{'B' if token.ent_iob_ == 'B' else 'I'}-{token.ent_type_}" if token.ent_type_ else "O"
     counts["entities"] += len(ents)
     return doc
 
 
 def convert(data: Path, work: Path, dev_share: int) -> dict:
     """Write `train.spacy` and `dev.spacy` under `work`; return counts."""
+    from toolkit.nlp.tokenizer import make_tokenizer_nlp
+
     nlp = make_tokenizer_nlp()
     bins = {"train": DocBin(), "dev": DocBin()}
     counts = collections.Counter()
@@ -134,7 +138,7 @@ def train(work: Path, config: Path, overrides: dict) -> Path:
     return work / "output" / "model-best"
 
 
-SHIPPED = ("config.cfg", "meta.json", "vocab", "tok2vec", "ner")
+SHIPPED = ("config.cfg", "meta.json", "vocab", "tok2vec", "ner", "tagger")
 
 
 def install(best: Path, target: Path) -> None:
@@ -145,7 +149,7 @@ def install(best: Path, target: Path) -> None:
             shutil.rmtree(old)
         if new.is_dir():
             shutil.copytree(new, old)
-        else:
+        elif new.exists():
             shutil.copy(new, old)
 
 

@@ -83,8 +83,35 @@ _CURATED = _curated_norms()
 
 
 def doc_entities(doc) -> List[Entity]:
-    """The model's entities of a doc."""
-    return [Entity(e.label_, e.start_char, e.end_char, e.start, e.end) for e in doc.ents]
+    """The model's entities of a doc: `doc.ents` (`ner`), else the spans of BIO token tags (`tagger`)."""
+    if doc.ents:
+        return [Entity(e.label_, e.start_char, e.end_char, e.start, e.end) for e in doc.ents]
+    return bio_entities(doc)
+
+
+def bio_entities(doc) -> List[Entity]:
+    """Spans of BIO token tags ("B-drug", "I-drug", "O"); an I after another label starts a span."""
+    from spacy.attrs import IDX, TAG
+
+    rows = doc.to_array([TAG, IDX]).tolist()
+    strings = doc.vocab.strings
+    out: List[Entity] = []
+    label, first = None, 0
+    for i, (tag_hash, _) in enumerate(rows + [[0, len(doc.text)]]):
+        tag = strings[tag_hash] if tag_hash else "O"
+        kind, _, name = tag.partition("-")
+        if label is not None and (kind != "I" or name != label):
+            out.append(_bio_span(doc, rows, label, first, i))
+            label = None
+        if kind in ("B", "I") and label is None and name:
+            label, first = name, i
+    return out
+
+
+def _bio_span(doc, rows, label: str, first: int, end: int) -> Entity:
+    start_char = rows[first][1]
+    last = doc[end - 1]
+    return Entity(label, start_char, last.idx + len(last.text), first, end)
 
 
 def _overlap(a_start: int, a_end: int, b_start: int, b_end: int) -> int:

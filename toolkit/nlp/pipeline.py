@@ -156,7 +156,7 @@ class EntityTagger:
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
         tags = current_tags(doc)
-        if doc.has_annotation("ENT_IOB"):
+        if doc.has_annotation("ENT_IOB") or doc.has_annotation("TAG"):
             tags = entities.combine(text, doc_lowers(doc), tags, entities.doc_entities(doc), self.concepts, self.policy)
         else:  # no model in the pipeline: the vocabularies and rules alone
             tags = list(tags) + [t for t in self.concepts.table_tags(text)
