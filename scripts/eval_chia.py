@@ -22,7 +22,7 @@ relaxed / strict F1, as quoted in issue 10; goals are that issue's.
 
 Usage: python scripts/eval_chia.py [--data ../shared/data/chia-train] [--split heldout|dev|train] [--errors N]
            [--no-model] [--keep-rules drug,condition,value,time_window,temporal] [--rule-spans time_window]
-           [--all-vocabulary]
+           [--all-vocabulary] [--model toolkit/nlp/model]
 """
 
 from __future__ import annotations
@@ -138,10 +138,11 @@ def configure(args) -> None:
         entity_config["rule_spans"] = [x for x in args.rule_spans.split(",") if x]
     if args.all_vocabulary:
         entity_config["coded_only"] = False
-    if args.no_model or entity_config:
+    if args.no_model or entity_config or args.model:
         if args.no_model:
             entity_config.setdefault("keep_rules", list(PREDICTED))
-        pipeline._NLP = pipeline.build_nlp(model=not args.no_model, trial_entities=entity_config)
+        model_dir = args.model or pipeline.MODEL_DIR
+        pipeline._NLP = pipeline.build_nlp(model=not args.no_model, model_dir=model_dir, trial_entities=entity_config)
 
 
 def main() -> None:
@@ -150,6 +151,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "chia-train")
     parser.add_argument("--split", default="heldout", choices=["heldout", "dev", "train"])
     parser.add_argument("--errors", type=int, default=0, help="Print the N most frequent misses and false hits per label.")
+    parser.add_argument("--model", type=Path, help="An entity model folder other than the shipped one.")
     parser.add_argument("--no-model", action="store_true", help="Vocabularies and rules only (the tagger before the model).")
     parser.add_argument("--keep-rules", help="Comma-separated rule labels kept where the model tagged nothing.")
     parser.add_argument("--rule-spans", help="Comma-separated rule labels that keep their own span.")

@@ -67,14 +67,29 @@ def _with_record_abbreviations(doc, own_table, short_forms, lexicon) -> List[Tag
     """The doc's tags plus uses of short forms defined in the other texts of the batch."""
     from toolkit.nlp import cues, pipeline, terms
 
-    tags = pipeline.doc_tags(doc)
     own = frozenset(terms.short_form_variants(own_table))
+    tags = [_expanded(tag, short_forms, lexicon) if tag.text not in own else tag for tag in pipeline.doc_tags(doc)]
     extra = short_forms.tags(doc, lexicon, terms.covered(tags, ("drug", "condition")), skip=own)
     if not extra:
         return tags
     found = [tag for tag in tags if tag.label in ("negation", "exception")]
     extra = cues.apply_cues(extra, found)
     return pipeline.sorted_tags(tags + extra)
+
+
+def _expanded(tag: Tag, short_forms, lexicon) -> Tag:
+    """A concept tag written as a short form the record defines, normalised like its long form."""
+    from toolkit.nlp import terms
+
+    long_tokens = short_forms.forms.get(tag.text)
+    if long_tokens is None or tag.label not in ("drug", "condition", "measurement", "procedure"):
+        return tag
+    if tag.attrs.get("expansion"):
+        return tag
+    entry = terms.long_form_entry(long_tokens, lexicon)
+    long_form = " ".join(long_tokens)
+    norm, code = (entry.norm, entry.code) if entry is not None else (long_form, None)
+    return replace_fields(tag, norm=norm, code=code, attrs={**tag.attrs, "expansion": long_form})
 
 
 def tag_record(record: TrialRecord) -> TrialRecord:

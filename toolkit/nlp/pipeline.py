@@ -238,15 +238,16 @@ def load_model_nlp(model_dir: Path = MODEL_DIR) -> Language:
     return spacy.load(model_dir, exclude=["tokenizer"])
 
 
-def build_nlp(*, spans: bool = False, model: bool = True, **configs) -> Language:
+def build_nlp(*, spans: bool = False, model: bool = True, model_dir: Path = MODEL_DIR, **configs) -> Language:
     """A new pipeline: the entity model and the trial components.
 
     Args:
         spans: also mirror the tags in `doc.spans["trial"]` (off for `tag_text`, which reads the tags).
-        model: load the shipped entity model (else vocabularies and rules only).
+        model: load the entity model (else vocabularies and rules only).
+        model_dir: the entity model's folder (default: the shipped one).
         configs: component name -> config overrides (e.g. `trial_entities={"keep_rules": [...]}`).
     """
-    nlp = load_model_nlp() if model else make_tokenizer_nlp()
+    nlp = load_model_nlp(model_dir) if model else make_tokenizer_nlp()
     for name in COMPONENTS[:-1]:
         nlp.add_pipe(name, config=configs.get(name, {}))
     nlp.add_pipe("trial_cues", config={"spans": spans})

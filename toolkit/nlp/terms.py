@@ -138,7 +138,7 @@ def _expand(found: re.Match, long_tokens: Tuple[str, ...], lexicon: Lexicon, occ
     start, end = found.span()
     long_form = " ".join(long_tokens)
     tags = [Tag("abbreviation", found.group(), start, end, norm=long_form)]
-    entry = _long_form_entry(long_tokens, lexicon)
+    entry = long_form_entry(long_tokens, lexicon)
     if entry is not None and not overlaps(start, end, occupied):
         tags.append(Tag(entry.label, found.group(), start, end, norm=entry.norm, code=entry.code,
                         attrs={"expansion": long_form}))
@@ -146,7 +146,7 @@ def _expand(found: re.Match, long_tokens: Tuple[str, ...], lexicon: Lexicon, occ
     return tags
 
 
-def _long_form_entry(long_tokens: Tuple[str, ...], lexicon: Lexicon) -> Optional[Entry]:
+def long_form_entry(long_tokens: Tuple[str, ...], lexicon: Lexicon) -> Optional[Entry]:
     """The entry of a long form, or of its longest lexicon term."""
     words = lexicon_key(long_tokens).split(" ")
     exact = lexicon.lookup(" ".join(words))
