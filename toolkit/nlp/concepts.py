@@ -26,8 +26,13 @@ CONCEPT_LABELS = ("drug", "condition", "measurement", "procedure")
 _NOT_SYNONYMS = (("refractory", "relapse"),)
 
 
+_WRONG_NORMS = frozenset(wrong for _, wrong in _NOT_SYNONYMS)
+
+
 def misnamed(key: str, norm: Optional[str]) -> bool:
     """Whether a vocabulary norm names another concept than the words it was found for."""
+    if not norm or norm.lower() not in _WRONG_NORMS:
+        return False
     words = key.lower().split()
     return bool(norm) and any(word in words and norm.lower() == wrong and not any(w.startswith(wrong) for w in words)
                               for word, wrong in _NOT_SYNONYMS)

@@ -82,15 +82,19 @@ def _curated_norms() -> frozenset:
 _CURATED = _curated_norms()
 
 
-def doc_entities(doc) -> List[Entity]:
-    """The model's entities of a doc: `doc.ents` (`ner`), else the spans of BIO token tags (`tagger`)."""
-    if doc.ents:
-        return [Entity(e.label_, e.start_char, e.end_char, e.start, e.end) for e in doc.ents]
-    return bio_entities(doc)
+def doc_entities(doc, *, bio: bool = False) -> List[Entity]:
+    """The model's entities of a doc: `doc.ents` (`ner`), or the spans of BIO token tags (`bio`: `tagger`)."""
+    if bio:
+        return bio_entities(doc)
+    return [Entity(e.label_, e.start_char, e.end_char, e.start, e.end) for e in doc.ents]
 
 
 def bio_entities(doc) -> List[Entity]:
-    """Spans of BIO token tags ("B-drug", "I-drug", "O"); an I after another label starts a span."""
+    """Spans of BIO token tags ("B-drug", "I-drug", "O").
+
+    An I after another label starts a span; a B right after a span of its own
+    label continues it (the token classifier has no transition constraints).
+    """
     from spacy.attrs import IDX, TAG
 
     rows = doc.to_array([TAG, IDX]).tolist()
@@ -105,6 +109,8 @@ def bio_entities(doc) -> List[Entity]:
             label = None
         if kind in ("B", "I") and label is None and name:
             label, first = name, i
+            if out and out[-1].label == name and out[-1].token_end == i:  # B right after the same label
+                first = out.pop().token_start
     return out
 
 
@@ -118,13 +124,13 @@ def _overlap(a_start: int, a_end: int, b_start: int, b_end: int) -> int:
     return min(a_end, b_end) - max(a_start, b_start)
 
 
-def combine(text: str, lowers: Sequence[str], tags: Sequence[Tag], ents: Sequence[Entity],
+def combine(text: str, lowers, tags: Sequence[Tag], ents: Sequence[Entity],
             concepts: Concepts, policy: Policy) -> List[Tag]:
     """The doc's tags with the model's entities folded in (see the module docstring).
 
     Args:
         text: the doc text.
-        lowers: the doc's tokens in the lexicon's key space.
+        lowers: the doc's tokens in the lexicon's key space, or a function returning them (called when needed).
         tags: the rule and vocabulary tags of the doc.
         ents: the model's entities.
         concepts: vocabularies, abbreviation and class tables.
@@ -138,6 +144,8 @@ def combine(text: str, lowers: Sequence[str], tags: Sequence[Tag], ents: Sequenc
         partners = [i for i, t in enumerate(competing)
                     if MODEL_LABEL_OF[t.label] == ent.label and _overlap(t.start, t.end, ent.start, ent.end) > 0]
         used.update(partners)
+        if callable(lowers) and ent.label in CONCEPT_LABELS:
+            lowers = lowers()
         out.extend(_entity_tags(text, lowers, ent, [competing[i] for i in partners], concepts, policy))
     taken = [(e.start, e.end) for e in trusted]
     # the shipped tables first, then the longer tag
@@ -147,7 +155,7 @@ def combine(text: str, lowers: Sequence[str], tags: Sequence[Tag], ents: Sequenc
         tag = competing[i]
         if i in used or not _kept(tag, policy):
             continue
-        if any(_overlap(tag.start, tag.end, s, e) > 0 for s, e in taken):
+        if any(_overlap(tag.start, tag.end, s, e) > 0 and not _nested(tag, s, e, trusted) for s, e in taken):
             continue  # the model gave this text another label
         out.append(_untabled(tag))
         taken.append((tag.start, tag.end))
@@ -181,6 +189,18 @@ def _trusted(text: str, ents: Sequence[Entity], competing: Sequence[Tag]) -> Lis
         if not inside and not mixed:
             out.append(ent)
     return out
+
+
+def _nested(tag: Tag, start: int, end: int, trusted: Sequence[Entity]) -> bool:
+    """Whether a shipped-table term lies strictly inside a model span of another label ("allergy to HCQ").
+
+    Chia nests such spans; the model keeps one layer, the curated tables add
+    the inner one (all vocabulary terms nested so cost precision on dev).
+    """
+    if not tag.attrs.get("table") or not (start <= tag.start and tag.end <= end) or (start, end) == (
+            tag.start, tag.end):
+        return False
+    return any(e.start == start and e.end == end and e.label != tag.label for e in trusted)
 
 
 def _covers(text: str, tags: Sequence[Tag], ent: Entity) -> bool:

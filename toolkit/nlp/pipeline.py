@@ -152,12 +152,15 @@ class EntityTagger:
         self.name = name
         self.policy = entities.Policy(tuple(keep_rules), tuple(rule_spans), coded_only)
         self.concepts = load_concepts(Path(lexicon_path) if lexicon_path else LEXICON_PATH)
+        self.bio = "tagger" in nlp.pipe_names  # the token-classifier model: entities as BIO tags
+        self.model = self.bio or "ner" in nlp.pipe_names
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
         tags = current_tags(doc)
-        if doc.has_annotation("ENT_IOB") or doc.has_annotation("TAG"):
-            tags = entities.combine(text, doc_lowers(doc), tags, entities.doc_entities(doc), self.concepts, self.policy)
+        if self.model:
+            found = entities.doc_entities(doc, bio=self.bio)
+            tags = entities.combine(text, lambda: doc_lowers(doc), tags, found, self.concepts, self.policy)
         else:  # no model in the pipeline: the vocabularies and rules alone
             tags = list(tags) + [t for t in self.concepts.table_tags(text)
                                  if not any(t.start < o.end and o.start < t.end for o in tags)]
