@@ -155,8 +155,9 @@ def combine(text: str, lowers, tags: Sequence[Tag], ents: Sequence[Entity],
         tag = competing[i]
         if i in used or not _kept(tag, policy):
             continue
-        if any(_overlap(tag.start, tag.end, s, e) > 0 and not _nested(tag, s, e, trusted) for s, e in taken):
-            continue  # the model gave this text another label
+        if tag.label != "time_window" and any(
+                _overlap(tag.start, tag.end, s, e) > 0 and not _nested(tag, s, e, trusted) for s, e in taken):
+            continue  # the model gave this text another label (a time window stays: its fields are structured)
         out.append(_untabled(tag))
         taken.append((tag.start, tag.end))
     return out
@@ -230,6 +231,9 @@ def _entity_tags(text: str, lowers: Sequence[str], ent: Entity, partners: List[T
             return partners  # distinct structured tags in one model span: each keeps its own
         best = max(partners, key=lambda p: (_overlap(p.start, p.end, ent.start, ent.end), p.end - p.start))
         return [replace_fields(best, text=span_text, start=ent.start, end=ent.end)]
+    longer = [p for p in partners if p.start <= ent.start and ent.end <= p.end and p.end - p.start > ent.end - ent.start]
+    if longer:
+        return [max(longer, key=lambda p: p.end - p.start)]  # part of a vocabulary term ("AMG" of "AMG 103")
     if ent.label in CONCEPT_LABELS:
         key = " ".join(w for w in lowers[ent.token_start:ent.token_end] if w)
         label = concepts.table_label(span_text) or ent.label
@@ -242,9 +246,11 @@ _WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 def _separate(text: str, partners: Sequence[Tag]) -> bool:
-    """Whether rule tags are distinct values: two or more words between two of them ("50% for participants < 16")."""
+    """Whether rule tags are distinct values: two words between two of them ("50% for participants < 16"),
+    or one between two bounds ("> 1 month and < 18 years")."""
     ordered = sorted(partners, key=lambda p: p.start)
-    return any(len(_WORD.findall(text[a.end:b.start])) >= 2 for a, b in zip(ordered, ordered[1:]))
+    return any(_WORD.search(text, a.end, max(a.end, b.start)) and (a.comparator and b.comparator or len(
+        _WORD.findall(text, a.end, max(a.end, b.start))) >= 2) for a, b in zip(ordered, ordered[1:]))
 
 
 def link_values(text: str, tags: Sequence[Tag]) -> List[Tag]:
