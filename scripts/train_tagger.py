@@ -34,6 +34,7 @@ import argparse
 import collections
 import hashlib
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -155,6 +156,9 @@ def install(best: Path, target: Path) -> None:
             shutil.copytree(new, old)
         elif new.exists():
             shutil.copy(new, old)
+    config = target / "config.cfg"  # the training data paths are the machine's, not the model's
+    config.write_text(re.sub(r'^(train|dev) = ".*"$', r"\1 = null", config.read_text(encoding="utf-8"), flags=re.M),
+                      encoding="utf-8")
 
 
 def _override(text: str):
