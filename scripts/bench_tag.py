@@ -2,11 +2,14 @@
 
 Criteria are the eligibility criteria (children included) of the shared
 ClinicalTrials.gov API v2 records, parsed once up front; each process tags
-them all with `toolkit.nlp.tag_record`, record by record, as `ptk parse` does.
+them all with `toolkit.nlp.tag_record`, record by record, as `ptk parse` does,
+then with `tag_records`, `--batch` records per call (the entity model has a
+fixed cost per call).
 Wall-clock and CPU time are both printed: on a shared machine the CPU figure
 is the one-core rate.
 
-Usage: python scripts/bench_tag.py [--data ../shared/data/ctgov-v2] [--records 1000] [--processes 2]
+Usage: OMP_NUM_THREADS=1 python scripts/bench_tag.py [--data ../shared/data/ctgov-v2] [--records 1000]
+           [--processes 2] [--batch 64]
 """
 
 from __future__ import annotations
@@ -43,17 +46,23 @@ def parsed_records(folder: Path, limit: int) -> list:
     return out
 
 
-def tag_all(records: list) -> tuple:
-    """(criteria tagged, wall seconds, CPU seconds, tags made, peak RSS MB) for one process."""
-    from toolkit.nlp import get_nlp, tag_record
+def tag_all(records: list, batch: int = 1) -> tuple:
+    """(criteria tagged, wall seconds, CPU seconds, tags made, peak RSS MB) for one process.
+
+    Args:
+        records: parsed records.
+        batch: records per call (1: `tag_record`, as `ptk parse` calls it; more: `tag_records`).
+    """
+    from toolkit.nlp import get_nlp, tag_records
 
     get_nlp()
     started, cpu = time.perf_counter(), time.process_time()
     criteria = tags = 0
-    for record in records:
-        for criterion in tag_record(record).all_criteria():
-            criteria += 1
-            tags += len(criterion.tags)
+    for first in range(0, len(records), batch):
+        for record in tag_records(records[first:first + batch]):
+            for criterion in record.all_criteria():
+                criteria += 1
+                tags += len(criterion.tags)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     return criteria, elapsed, cpu, tags, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -64,6 +73,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "ctgov-v2")
     parser.add_argument("--records", type=int, default=1000)
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=64, help="Records per tag_records call in the batched run.")
     args = parser.parse_args()
     wall, cpu = load_time()
     print(f"pipeline load (fresh process, median of 3): {wall:.2f} s wall, {cpu:.2f} s CPU")
@@ -73,6 +83,9 @@ def main() -> None:
         print(f"one process, {run}: {criteria} criteria of {len(records)} records in {elapsed:.2f} s wall"
               f" ({cpu:.2f} s CPU) = {criteria / elapsed:,.0f} criteria/s wall, {criteria / cpu:,.0f} per CPU"
               f" second; {tags} tags, peak RSS {peak:.0f} MB")
+    criteria, elapsed, cpu, tags, peak = tag_all(records, args.batch)
+    print(f"one process, {args.batch} records per call (tag_records): {criteria / elapsed:,.0f} criteria/s wall,"
+          f" {criteria / cpu:,.0f} per CPU second; peak RSS {peak:.0f} MB")
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(args.processes) as pool:
         started = time.perf_counter()

@@ -9,7 +9,7 @@ Sources, in order of priority (the first source to claim a surface form wins):
    other names, MeSH condition and intervention terms (`derivedSection` of API
    v2 JSON; `condition_browse`/`intervention_browse` MeSH terms of the legacy
    XML dump);
-4. `toolkit/nlp/data/learned.json` (written by `scripts/train_tagger.py` from
+4. `toolkit/nlp/data/learned.json` (written by `scripts/learn_lexicon.py` from
    the training part of Chia) when present: its forms are added, normalised
    like the vocabulary term inside them, and its drops are left out.
 

@@ -1,138 +1,199 @@
-"""Learn lexicon additions and filters from the training part of Chia.
+"""Train the shipped entity model on the training part of Chia, reproducibly.
 
-Writes `toolkit/nlp/data/learned.json`, which `scripts/build_lexicons.py`
-folds into the shipped lexicon:
-- `terms`: Drug and Condition surface forms annotated in the training
-  documents that, wherever they occur in those documents, are annotated with
-  that label at least `MIN_PRECISION` of the time;
-- `drop`: surface forms of the vocabularies that match in the training
-  documents at least `MIN_SEEN` times but overlap an annotation of their label
-  less than `DROP_BELOW` of the time ("alt" matching as a drug, "control"),
-  or less than `MIN_PRECISION_CODED` for forms that carry a DrugBank/MeSH id.
-  Norms in `PROTECTED` stay whatever Chia says: criteria search needs them.
+Steps (all deterministic: same data, same model):
+1. Convert: every non-blank line of the Chia training documents
+   (`chia.is_held_out` (scripts/chia.py) false) becomes one spaCy `Doc`, tokenised by
+   the pipeline's own tokenizer (`toolkit.nlp.tokenizer`), with the entities
+   Drug, Condition, Measurement, Procedure, Value and Temporal as `doc.ents`
+   (and as BIO token tags, for the token-classifier config `scripts/tagger_bio.cfg`).
+   A discontinuous span counts from its first to its last character (as
+   `scripts/eval_chia.py` scores it). Chia spans nest (about 6 % lie inside
+   another of these six): `ner` keeps one layer, the longest span first, ties
+   by `LABEL_ORDER`. Spans are snapped outwards to token boundaries.
+2. Split the training trials again (`--dev-share`, seeded hash of the NCT id)
+   into train and dev `DocBin`s; dev drives early stopping and model choice.
+3. `spacy train` with `scripts/tagger_bio.cfg` (a BIO token classifier over a
+   HashEmbed + MaxoutWindowEncoder CNN, width 48, depth 2; one thread, fixed
+   seed). `--config scripts/tagger.cfg` trains the transition-based `ner`
+   instead: better strict F1 on temporal and value spans, about twice the
+   cost per criterion (figures in `toolkit/nlp/model/README.md`).
+4. Copy the best model (config, vocab, `tok2vec`, `tagger` or `ner`; not the tokenizer,
+   which the config rebuilds) into `toolkit/nlp/model/`.
 
-Only documents of the training split are read (`chia`, one trial
-in five held out by a hash of its NCT id), so `scripts/eval_chia.py` scores
-on documents this never saw. Deterministic: same data, same output.
-Runs in under a minute on one core.
+The held-out fifth is never read here; `scripts/eval_chia.py` reports on it.
 
 Chia: Kury et al. 2020, Sci Data 7:281, doi:10.1038/s41597-020-00620-0, CC BY 4.0.
 
-Usage: python scripts/train_tagger.py [--data ../shared/data/chia-train]
-Then:  python scripts/build_lexicons.py
+Usage: OMP_NUM_THREADS=1 python scripts/train_tagger.py [--data ../shared/data/chia-train]
+           [--work /tmp/ptk-tagger] [--set training.max_steps=4000 ...] [--no-install]
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
-import json
-import sys
+import hashlib
+import os
+import re
+import shutil
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling build script
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-import build_lexicons  # noqa: E402
+from spacy.tokens import DocBin  # noqa: E402
 
-from chia import LABELS, iter_documents  # noqa: E402
+from chia import iter_documents  # noqa: E402
 from toolkit.nlp.lines import line_spans  # noqa: E402
-from toolkit.nlp.lexicon import DATA_DIR, Lexicon, lexicon_key  # noqa: E402
 
-MIN_PRECISION = 0.35  # to add an annotated form
-MIN_SEEN = 3
-DROP_BELOW = 0.35  # a vocabulary form this imprecise costs more F1 than it brings
-MIN_PRECISION_CODED = 0.25  # forms with a DrugBank/MeSH id need stronger evidence to drop
-TERM_LABELS = ("drug", "condition")
-PROTECTED = {
-    "chemotherapy", "immunotherapy", "CD19-directed therapy", "CAR T cells", "vinca alkaloid",
-    "pregnancy", "lactation", "HIV infection", "hepatitis B", "hepatitis C", "epilepsy",
-    "graft vs host disease", "Burkitt lymphoma", "precursor B-cell lymphoblastic leukemia-lymphoma",
-    "corticosteroid", "anticoagulant", "CYP3A4 inhibitor", "investigational drug", "hypersensitivity",
-}
+CHIA_LABELS = {"Drug": "drug", "Condition": "condition", "Measurement": "measurement",
+               "Procedure": "procedure", "Value": "value", "Temporal": "temporal"}
+LABEL_ORDER = ("drug", "condition", "measurement", "procedure", "value", "temporal")
+MODEL_DIR = Path(__file__).resolve().parents[1] / "toolkit" / "nlp" / "model"
+SEED = 13
+DEV_SHARE = 8  # one training trial in eight goes to dev
 
 
-def gold_terms(docs, tokenizer) -> dict:
-    """key -> Counter of labels over single-fragment Drug/Condition annotations."""
-    found = collections.defaultdict(collections.Counter)
-    for doc in docs:
-        for entity in doc.entities:
-            label = LABELS.get(entity.type)
-            if label in TERM_LABELS and len(entity.fragments) == 1 and len(entity.text.strip()) > 1:
-                key = lexicon_key(tok.text for tok in tokenizer(entity.text.strip()))
-                if key and not key.replace(" ", "").isdigit():
-                    found[key][label] += 1
-    return found
+def is_dev(trial_id: str, share: int, seed: int = SEED) -> bool:
+    """Whether a training trial goes to the dev part (one in `share`, by a seeded hash)."""
+    return hashlib.sha1(f"{seed}:{trial_id}".encode("ascii")).digest()[0] % share == 0
 
 
-def candidate_lexicon(base: dict, gold: dict) -> Lexicon:
-    """The vocabularies plus every annotated form (annotated label where they disagree)."""
-    rows = {key: list(row) for key, row in base.items()}
-    for key, labels in gold.items():
-        label = labels.most_common(1)[0][0]
-        if key not in rows or rows[key][0] != label:
-            rows[key] = [label, key, None]
-    return Lexicon(rows)
+def line_entities(doc, start: int, end: int) -> list:
+    """(start, end, label) of the six labels inside one line, offsets into the line."""
+    out = []
+    for entity in doc.entities:
+        label = CHIA_LABELS.get(entity.type)
+        if label and start <= entity.start and entity.end <= end:
+            out.append((entity.start - start, entity.end - start, label))
+    return out
 
 
-def match_stats(docs, tokenizer, lexicon: Lexicon) -> dict:
-    """key -> [times matched, times overlapping an annotation of its label]."""
-    stats = collections.defaultdict(lambda: [0, 0])
-    for doc in docs:
-        gold = [(LABELS[e.type], e.start, e.end) for e in doc.entities if LABELS.get(e.type) in TERM_LABELS]
-        for offset, end in line_spans(doc.text):
-            tokens = tokenizer(doc.text[offset:end])
-            lowers = [lexicon_key([tok.text]) for tok in tokens]
-            for match in lexicon.match(lowers):
-                span = tokens[match.start:match.end]
-                start, stop = span.start_char + offset, span.end_char + offset
-                key = " ".join(lowers[match.start:match.end])
-                hit = any(g[0] == match.entry.label and g[1] < stop and start < g[2] for g in gold)
-                stats[key][0] += 1
-                stats[key][1] += hit
-    return stats
+def one_layer(spans: list) -> list:
+    """Non-overlapping spans: the longest first, then by label order and start (deterministic)."""
+    ranked = sorted(spans, key=lambda s: (-(s[1] - s[0]), LABEL_ORDER.index(s[2]), s[0]))
+    kept = []
+    for span in ranked:
+        if all(span[1] <= k[0] or k[1] <= span[0] for k in kept):
+            kept.append(span)
+    return sorted(kept)
 
 
-def _imprecise(row, precision: float) -> bool:
-    coded = row[2] is not None
-    return precision < (MIN_PRECISION_CODED if coded else DROP_BELOW)
+def _trimmed(text: str, start: int, end: int) -> tuple:
+    """The span without the spaces at either end."""
+    piece = text[start:end]
+    lead = len(piece) - len(piece.lstrip())
+    return start + lead, start + len(piece.rstrip())
 
 
-def learn(data: Path, shared: Path) -> dict:
-    """The learned terms and drops."""
-    tokenizer = build_lexicons.make_tokenizer_nlp().tokenizer
-    docs = list(iter_documents(data, split="train"))
-    base = build_lexicons.build(shared, use_learned=False)
-    gold = gold_terms(docs, tokenizer)
-    lexicon = candidate_lexicon(base, gold)
-    stats = match_stats(docs, tokenizer, lexicon)
-    terms = collections.defaultdict(list)
-    drop = []
-    for key, (seen, hits) in sorted(stats.items()):
-        precise = hits / seen >= MIN_PRECISION
-        label, norm = lexicon.rows[key][0], lexicon.rows[key][1]
-        if key in gold and key not in base and precise:
-            terms[label].append(key)
-        elif key in base and seen >= MIN_SEEN and norm not in PROTECTED and _imprecise(base[key], hits / seen):
-            drop.append(key)
-    return {
-        "source": "Chia training split (Kury et al. 2020, CC BY 4.0), see toolkit/nlp/chia.py",
-        "documents": len(docs), "min_precision": MIN_PRECISION, "min_seen": MIN_SEEN,
-        "terms": {label: sorted(forms) for label, forms in sorted(terms.items())}, "drop": drop,
-    }
+def to_doc(nlp, text: str, spans: list, counts: collections.Counter):
+    """A tokenised line with its entities snapped outwards to tokens."""
+    doc = nlp.make_doc(text)
+    ents = []
+    for start, end, label in one_layer(spans):
+        start, end = _trimmed(text, start, end)
+        span = doc.char_span(start, end, label=label) if start < end else None
+        if span is None and start < end:
+            counts["snapped"] += 1
+            span = doc.char_span(start, end, label=label, alignment_mode="expand")
+        if span is not None and all(span.end <= e.start or e.end <= span.start for e in ents):
+            ents.append(span)
+        else:
+            counts["dropped"] += 1
+    doc.ents = ents
+    for token in doc:  # the same spans as BIO tags, for the token-classifier config
+        token.tag_ = f"{'B' if token.ent_iob_ == 'B' else 'I'}-{token.ent_type_}" if token.ent_type_ else "O"
+    counts["entities"] += len(ents)
+    return doc
+
+
+def convert(data: Path, work: Path, dev_share: int) -> dict:
+    """Write `train.spacy` and `dev.spacy` under `work`; return counts."""
+    from toolkit.nlp.tokenizer import make_tokenizer_nlp
+
+    nlp = make_tokenizer_nlp()
+    bins = {"train": DocBin(), "dev": DocBin()}
+    counts = collections.Counter()
+    for chia_doc in iter_documents(data, split="train"):
+        part = "dev" if is_dev(chia_doc.trial_id, dev_share) else "train"
+        counts[f"{part}_documents"] += 1
+        spans_in_lines = 0
+        for start, end in line_spans(chia_doc.text):
+            spans = line_entities(chia_doc, start, end)
+            spans_in_lines += len(spans)
+            counts["nested_or_overlapping"] += len(spans) - len(one_layer(spans))
+            bins[part].add(to_doc(nlp, chia_doc.text[start:end], spans, counts))
+            counts[f"{part}_lines"] += 1
+        annotated = sum(1 for e in chia_doc.entities if e.type in CHIA_LABELS)
+        counts["across_lines"] += annotated - spans_in_lines
+    work.mkdir(parents=True, exist_ok=True)
+    for part, docbin in bins.items():
+        docbin.to_disk(work / f"{part}.spacy")
+    return counts
+
+
+def train(work: Path, config: Path, overrides: dict) -> Path:
+    """Run `spacy train`; return the folder of the best model."""
+    from spacy.cli.train import train as spacy_train
+
+    import toolkit.nlp.tokenizer  # noqa: F401  (registers the tokenizer named in the config)
+
+    settings = {"paths.train": str(work / "train.spacy"), "paths.dev": str(work / "dev.spacy"),
+                "system.seed": SEED, **overrides}
+    spacy_train(config, work / "output", overrides=settings)
+    return work / "output" / "model-best"
+
+
+SHIPPED = ("config.cfg", "meta.json", "vocab", "tok2vec", "ner", "tagger")
+
+
+def install(best: Path, target: Path) -> None:
+    """Replace the shipped model by the trained one (the notes in the folder are kept)."""
+    for name in SHIPPED:
+        old, new = target / name, best / name
+        if old.is_dir():
+            shutil.rmtree(old)
+        if new.is_dir():
+            shutil.copytree(new, old)
+        elif new.exists():
+            shutil.copy(new, old)
+    config = target / "config.cfg"  # the training data paths are the machine's, not the model's
+    config.write_text(re.sub(r'^(train|dev) = ".*"$', r"\1 = null", config.read_text(encoding="utf-8"), flags=re.M),
+                      encoding="utf-8")
+
+
+def _override(text: str):
+    key, _, value = text.partition("=")
+    if value.lower() in ("true", "false"):
+        return key, value.lower() == "true"
+    for cast in (int, float):
+        try:
+            return key, cast(value)
+        except ValueError:
+            pass
+    return key, value
 
 
 def main() -> None:
-    """Learn and write `learned.json`."""
+    """Convert, train and install."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    root = Path(__file__).resolve().parents[2] / "shared" / "data"
-    parser.add_argument("--data", type=Path, default=root / "chia-train")
-    parser.add_argument("--shared", type=Path, default=root)
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "chia-train")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/ptk-tagger"))
+    parser.add_argument("--config", type=Path, default=Path(__file__).resolve().parent / "tagger_bio.cfg",
+                        help="tagger_bio.cfg: token classifier (shipped); tagger.cfg: transition-based ner.")
+    parser.add_argument("--dev-share", type=int, default=DEV_SHARE, help="One training trial in N goes to dev.")
+    parser.add_argument("--set", action="append", default=[], help="Config override, e.g. components.tok2vec.model.encode.width=64")
+    parser.add_argument("--convert-only", action="store_true")
+    parser.add_argument("--no-install", action="store_true")
     args = parser.parse_args()
-    learned = learn(args.data, args.shared)
-    path = DATA_DIR / "learned.json"
-    path.write_text(json.dumps(learned, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    sizes = {label: len(forms) for label, forms in learned["terms"].items()}
-    print(f"{learned['documents']} training documents: terms {sizes}, drop {len(learned['drop'])} -> {path}")
+    counts = convert(args.data, args.work, args.dev_share)
+    print("converted:", dict(sorted(counts.items())))
+    if args.convert_only:
+        return
+    best = train(args.work, args.config, dict(map(_override, args.set)))
+    if not args.no_install:
+        install(best, MODEL_DIR)
+        print(f"installed {best} -> {MODEL_DIR}")
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ def test_nlp_chia_heldout_scores_do_not_regress():
     score = eval_chia.Score()
     for doc in iter_documents(data_path("chia-train"), split="heldout"):
         score.add(doc, eval_chia.predict(doc), eval_chia.gold(doc))
-    floors = {"drug": 0.76, "condition": 0.79, "temporal": 0.72, "value": 0.80}
+    # relaxed F1 floors a little under the shipped model's (measurement and procedure come from the model)
+    floors = {"drug": 0.77, "condition": 0.79, "temporal": 0.72, "value": 0.80, "measurement": 0.70, "procedure": 0.60}
     relaxed = {label: score.prf(label, "relaxed")[2] for label in floors}
     assert all(relaxed[label] >= floor for label, floor in floors.items()), relaxed

@@ -85,3 +85,39 @@ def test_nlp_timex_skips_temporal_cue_inside_window():
 ])
 def test_nlp_timex_ignores_numbers_without_time_unit(text):
     assert find_time_windows(text) == []
+
+
+# 100 windows sampled (fixed seed) from legacy ClinicalTrials.gov XML records no rule was read from,
+# each read by hand: `window` no = the span is not a time window; other columns are the right reading.
+FRESH = Path(__file__).parent / "fixtures" / "time_windows_fresh.tsv"
+# Share fully right: 0.84 when the sample was read, before any rule was read from it; 0.92 after
+# 'or longer', 'afterwards', 'approximately', 'application' and bare 'study' anchors were added
+# from its misses (so 0.92 is no longer a fresh figure). Issue 10 asks 0.95 on fresh windows.
+FRESH_FLOOR = 0.92
+
+
+def _fresh_rows():
+    with open(FRESH, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def _fresh_right(row) -> bool:
+    found = {t.text: t for t in find_time_windows(row["context"])}
+    if row["window"] == "no":
+        return row["span"] not in found
+    tag = found.get(row["span"])
+    return tag is not None and (tag.relation or "", f"{tag.amount:g}", tag.unit, _days(tag), tag.direction or "",
+                                tag.anchor or "") == (row["relation"], row["amount"], row["unit"], row["days"],
+                                                      row["direction"], row["anchor"])
+
+
+def test_nlp_timex_fresh_sample_is_a_hundred_real_windows():
+    rows = _fresh_rows()
+    assert len(rows) == 100 and len({r["context"] for r in rows}) == 100
+    assert all(r["span"] in r["context"] for r in rows)
+
+
+def test_nlp_timex_fresh_sample_share_fully_right():
+    rows = _fresh_rows()
+    right = sum(_fresh_right(row) for row in rows) / len(rows)
+    assert right >= FRESH_FLOOR, right

@@ -38,7 +38,8 @@ class Tag(_Model):
 
     `label` is one of drug, condition, time_window, temporal, value, negation,
     exception, abbreviation (open vocabulary). Time windows fill relation ..
-    anchor; values fill measurement, comparator, number/low/high and unit.
+    anchor and `bounds` (the norm of the drug, procedure or condition the window
+    limits); values fill measurement, comparator, number/low/high and unit.
     """
 
     label: str
@@ -62,6 +63,7 @@ class Tag(_Model):
     high: Optional[float] = None
     negated: Optional[bool] = None
     cue: Optional[str] = None
+    bounds: Optional[str] = None
     attrs: Mapping[str, Any] = field(default_factory=dict)
 
 

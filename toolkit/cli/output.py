@@ -264,5 +264,7 @@ def _tag_detail(tag) -> str:
             window += f" = {tag.days:g} days"
         window += " ".join(["", tag.direction or "", tag.anchor or ""]).rstrip()
         parts.append(window)
+    if tag.bounds:
+        parts.append(f"bounds={tag.bounds}")
     detail = "; ".join(p for p in parts if p)
     return f" ({detail})" if detail else ""

@@ -21,7 +21,7 @@ __all__ = ["tag"]
 _COLUMNS = ["file", "start", "end", "label", "text", "norm", "detail"]
 _DETAIL_FIELDS = (
     "relation", "amount", "unit", "days", "low_days", "high_days", "direction", "anchor",
-    "measurement", "comparator", "number", "low", "high", "cue",
+    "bounds", "measurement", "comparator", "number", "low", "high", "cue",
 )
 
 

@@ -9,7 +9,16 @@ entry-point group, so `nlp.add_pipe("trial_terms")` works in any pipeline):
   abbreviations defined in the doc expanded;
 - `trial_time_windows`: time windows with an amount, and other temporal cues;
 - `trial_values`: measured values with comparator, number and unit;
+- `trial_entities`: the trained model's entities (drug, condition,
+  measurement, procedure, value, temporal; `ner` of `toolkit/nlp/model/`)
+  combined with the tags above (`toolkit.nlp.entities`): norms and ids from
+  the vocabularies, drug classes, values linked to their measurement, time
+  windows naming the entity they bound;
 - `trial_cues`: negation and exception cues, marking the tags they govern.
+
+`build_nlp` loads the shipped model (tokenizer, `tok2vec`, `ner`) and adds the
+trial components after it; without a model folder the pipeline runs on the
+vocabularies and rules alone.
 
 Each component reads and extends `doc._.trial_tags` (a list of `Tag`, character
 offsets into `doc.text`) and mirrors it in `doc.spans["trial"]`.
@@ -25,12 +34,16 @@ from typing import List, Optional
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from toolkit.nlp import cues, terms, timex, values
-from toolkit.nlp.lexicon import LEXICON_PATH, doc_text, load_lexicon
+from toolkit.nlp import cues, entities, terms, timex, values
+from toolkit.nlp.concepts import load_concepts
+from toolkit.nlp.lexicon import LEXICON_PATH, doc_lowers, doc_text, load_lexicon
+from toolkit.nlp.tokenizer import make_tokenizer_nlp
 from toolkit.records import Tag
 
 SPAN_KEY = "trial"
-COMPONENTS = ("trial_abbreviations", "trial_terms", "trial_time_windows", "trial_values", "trial_cues")
+COMPONENTS = ("trial_abbreviations", "trial_terms", "trial_time_windows", "trial_values", "trial_entities",
+              "trial_cues")
+MODEL_DIR = Path(__file__).resolve().parent / "model"
 _LOCK = threading.Lock()
 _NLP: Optional[Language] = None
 
@@ -131,6 +144,32 @@ class ValueTagger:
         return doc
 
 
+class EntityTagger:
+    """The model's entities combined with the rule and vocabulary tags (see `toolkit.nlp.entities`)."""
+
+    def __init__(self, nlp: Language, name: str, *, keep_rules=(), rule_spans=(), coded_only: bool = False,
+                 lexicon_path: str = ""):
+        self.name = name
+        self.policy = entities.Policy(tuple(keep_rules), tuple(rule_spans), coded_only)
+        self.concepts = load_concepts(Path(lexicon_path) if lexicon_path else LEXICON_PATH)
+        self.bio = "tagger" in nlp.pipe_names  # the token-classifier model: entities as BIO tags
+        self.model = self.bio or "ner" in nlp.pipe_names
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = doc_text(doc)
+        tags = current_tags(doc)
+        if self.model:
+            found = entities.doc_entities(doc, bio=self.bio)
+            tags = entities.combine(text, lambda: doc_lowers(doc), tags, found, self.concepts, self.policy)
+        else:  # no model in the pipeline: the vocabularies and rules alone
+            tags = list(tags) + [t for t in self.concepts.table_tags(text)
+                                 if not any(t.start < o.end and o.start < t.end for o in tags)]
+        tags = [self.concepts.with_class(tag) for tag in tags]
+        tags = entities.bind_windows(text, entities.link_values(text, tags))
+        doc.user_data[_TAGS_KEY] = tags
+        return doc
+
+
 class CueTagger:
     """Negation and exception cues; marks governed tags and (`spans=True`) fills `doc.spans`."""
 
@@ -174,31 +213,46 @@ def make_value_tagger(nlp: Language, name: str, qualitative: bool) -> ValueTagge
     return ValueTagger(nlp, name, qualitative=qualitative)
 
 
+@Language.factory(
+    "trial_entities", assigns=["doc._.trial_tags"],
+    default_config={"keep_rules": list(entities.Policy().keep_rules), "rule_spans": list(entities.Policy().rule_spans),
+                    "coded_only": entities.Policy().coded_only, "lexicon_path": ""},
+)
+def make_entity_tagger(nlp: Language, name: str, keep_rules: List[str], rule_spans: List[str], coded_only: bool,
+                       lexicon_path: str) -> EntityTagger:
+    """Factory of `trial_entities` (`keep_rules`, `rule_spans`, `coded_only`: see `toolkit.nlp.entities.Policy`)."""
+    return EntityTagger(nlp, name, keep_rules=keep_rules, rule_spans=rule_spans, coded_only=coded_only,
+                        lexicon_path=lexicon_path)
+
+
 @Language.factory("trial_cues", assigns=["doc._.trial_tags", "doc.spans"], default_config={"spans": True})
 def make_cue_tagger(nlp: Language, name: str, spans: bool) -> CueTagger:
     """Factory of `trial_cues` (`spans`: mirror the tags in `doc.spans["trial"]`)."""
     return CueTagger(nlp, name, spans=spans)
 
 
-def make_tokenizer_nlp() -> Language:
-    """A blank English pipeline with scispaCy's rule tokenizer and nothing else."""
+def load_model_nlp(model_dir: Path = MODEL_DIR) -> Language:
+    """The shipped entity model (scispaCy's tokenizer, `tok2vec`, `ner`), or the tokenizer alone without one."""
     import spacy
-    from scispacy.custom_tokenizer import combined_rule_tokenizer
 
-    nlp = spacy.blank("en")
-    nlp.tokenizer = combined_rule_tokenizer(nlp)
-    return nlp
+    if not (model_dir / "meta.json").exists():
+        return make_tokenizer_nlp()
+    # the tokenizer is rebuilt from the config (`toolkit.nlp.tokenizer`), not read from disk
+    return spacy.load(model_dir, exclude=["tokenizer"])
 
 
-def build_nlp(*, spans: bool = False) -> Language:
-    """A new pipeline: scispaCy's tokenizer and the trial components.
+def build_nlp(*, spans: bool = False, model: bool = True, model_dir: Path = MODEL_DIR, **configs) -> Language:
+    """A new pipeline: the entity model and the trial components.
 
     Args:
         spans: also mirror the tags in `doc.spans["trial"]` (off for `tag_text`, which reads the tags).
+        model: load the entity model (else vocabularies and rules only).
+        model_dir: the entity model's folder (default: the shipped one).
+        configs: component name -> config overrides (e.g. `trial_entities={"keep_rules": [...]}`).
     """
-    nlp = make_tokenizer_nlp()
+    nlp = load_model_nlp(model_dir) if model else make_tokenizer_nlp()
     for name in COMPONENTS[:-1]:
-        nlp.add_pipe(name)
+        nlp.add_pipe(name, config=configs.get(name, {}))
     nlp.add_pipe("trial_cues", config={"spans": spans})
     return nlp
 

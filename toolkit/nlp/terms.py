@@ -32,7 +32,7 @@ def term_tags(doc, lexicon: Lexicon) -> List[Tag]:
 
 
 _WORD_BEFORE = re.compile(r"([A-Za-z]+)[^A-Za-z]{0,2}$")
-_WORD_AFTER = re.compile(r"[^A-Za-z]{0,2}([A-Za-z]+)")
+_WORD_AFTER = re.compile(r"(?:\s*\([^()]{1,12}\))?[^A-Za-z]{0,2}([A-Za-z]+)")  # over "(G6PD)"
 
 
 def _bad_context(text: str, tag: Tag, filters) -> bool:
@@ -120,9 +120,12 @@ class ShortForms:
             return []
         occupied = list(taken)
         tags: List[Tag] = []
-        for found in self.pattern.finditer(doc_text(doc)):
+        text = doc_text(doc)
+        filters = load_rules().context_filters
+        for found in self.pattern.finditer(text):
             if found.group() not in skip:
-                tags.extend(_expand(found, self.forms[found.group()], lexicon, occupied))
+                tags.extend(tag for tag in _expand(found, self.forms[found.group()], lexicon, occupied)
+                            if tag.label == "abbreviation" or not _bad_context(text, tag, filters))
         return tags
 
 
@@ -135,7 +138,7 @@ def _expand(found: re.Match, long_tokens: Tuple[str, ...], lexicon: Lexicon, occ
     start, end = found.span()
     long_form = " ".join(long_tokens)
     tags = [Tag("abbreviation", found.group(), start, end, norm=long_form)]
-    entry = _long_form_entry(long_tokens, lexicon)
+    entry = long_form_entry(long_tokens, lexicon)
     if entry is not None and not overlaps(start, end, occupied):
         tags.append(Tag(entry.label, found.group(), start, end, norm=entry.norm, code=entry.code,
                         attrs={"expansion": long_form}))
@@ -143,7 +146,7 @@ def _expand(found: re.Match, long_tokens: Tuple[str, ...], lexicon: Lexicon, occ
     return tags
 
 
-def _long_form_entry(long_tokens: Tuple[str, ...], lexicon: Lexicon) -> Optional[Entry]:
+def long_form_entry(long_tokens: Tuple[str, ...], lexicon: Lexicon) -> Optional[Entry]:
     """The entry of a long form, or of its longest lexicon term."""
     words = lexicon_key(long_tokens).split(" ")
     exact = lexicon.lookup(" ".join(words))

@@ -35,7 +35,8 @@ def _patterns() -> Tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern, re.Patt
         rf"(?:(?:\s*\([^()]{{1,25}}\))?,?\s+(?P<dir>{alternation(rules.directions)})\b)?",
         re.IGNORECASE,
     )
-    relation = re.compile(rf"(?<!\w)(?:{alternation(rules.relations)})\s*$", re.IGNORECASE)
+    relation = re.compile(rf"(?<!\w)(?:{alternation(rules.relations)})(?:\s+(?:approximately|about|around|roughly))?\s*$",
+                          re.IGNORECASE)
     anchor = re.compile(rf"[\s-]*(?:{alternation(rules.anchors)})(?!\w)", re.IGNORECASE)
     temporal = re.compile(rf"\b(?:{alternation(rules.temporal)})\b", re.IGNORECASE)
     age_before = re.compile(
@@ -111,6 +112,9 @@ def _window_tag(text: str, start: int, match: re.Match, anchor_re: re.Pattern, r
     direction = classify(match.group("dir"), rules.directions) if match.group("dir") else None
     relation_text = text[start:match.start()]
     relation = _relation(relation_text, rules)
+    or_more = _OR_MORE.match(text, match.end()) if not match.group("dir") and end == match.end() else None
+    if or_more is not None and relation in (None, "during"):  # "6 months or longer", "for 180 days or more"
+        relation, end = "at_least", or_more.end()
     return Tag(
         label="time_window", text=text[start:end], start=start, end=end,
         relation=relation, amount=low, unit=unit,
@@ -120,6 +124,9 @@ def _window_tag(text: str, start: int, match: re.Match, anchor_re: re.Pattern, r
         direction=direction or _implied_direction(relation, relation_text), anchor=anchor,
         attrs={"high_amount": high} if high is not None else {},
     )
+
+
+_OR_MORE = re.compile(r"\s+or\s+(?:longer|more|greater)\b", re.I)
 
 
 def _implausible_unit(match: re.Match) -> bool:
@@ -136,10 +143,13 @@ def _amount(text: str, rules: Rules) -> float:
     return number_value(word)
 
 
+_HEDGE = re.compile(r"\s+(?:approximately|about|around|roughly)\s*$", re.I)
+
+
 def _relation(text: Optional[str], rules: Rules) -> Optional[str]:
     if not text:
         return None
-    return classify(text.strip(), rules.relations) or None
+    return classify(_HEDGE.sub("", text.strip()), rules.relations) or None
 
 
 _LOOKING_BACK = re.compile(r"\b(?:last|past|previous|preceding|prior)\b", re.I)
