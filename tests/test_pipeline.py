@@ -159,3 +159,33 @@ def test_pipeline_multiregistry_versions_match_the_source(tmp_path, parts, trial
     assert summary.ok
     assert (stats.trials, stats.versions) == (trials, versions)
     assert len(stats.by_registry) > 1
+
+
+def test_pipeline_tags_records_in_batches_and_isolates_a_record_the_tagger_breaks_on():
+    """A chunk is tagged in one model pass; when the batch raises, each record is tagged alone."""
+    from toolkit.ingest import BatchTagger, iter_parsed
+
+    calls = {"many": 0, "one": 0}
+
+    class Flaky(BatchTagger):
+        def many(self, records):
+            calls["many"] += 1
+            if any(r.trial_id == "NCT00000685" for r in records):
+                raise RuntimeError("model broke")
+            return super().many(records)
+
+        def __call__(self, record):
+            calls["one"] += 1
+            if record.trial_id == "NCT00000685":
+                raise RuntimeError("model broke")
+            return super().__call__(record)
+
+    outcomes = list(iter_parsed([str(CORPUS / "ctgov-xml")], tagger=Flaky()))
+    assert len(outcomes) == 150 and calls["many"] == 3  # 64 + 64 + 22 records
+    assert calls["one"] == 64  # only the batch holding the bad record is tagged again, one by one
+    bad = [o for o in outcomes if o.failure is not None]
+    assert [o.record.trial_id for o in bad] == ["NCT00000685"]
+    assert "tagging failed (stored untagged): RuntimeError: model broke" in bad[0].failure.reason
+    assert bad[0].failure.path.endswith("NCT00000685.xml") and not any(t for c in bad[0].record.all_criteria() for t in c.tags)
+    tagged = [o.record for o in outcomes if o.failure is None]
+    assert sum(1 for r in tagged for c in r.all_criteria() if c.tags) > 1000

@@ -29,6 +29,7 @@ __all__ = ["DEFAULT_BATCH_SIZE", "Outcome", "ParseSummary", "default_tagger", "p
 
 DEFAULT_BATCH_SIZE = 500
 CHUNK_SIZE = 64  # work items sent to a worker at a time
+TAG_GROUP = 64  # records tagged in one model pass (the entity model's cost is per call)
 CHUNKS_IN_FLIGHT = 3  # per worker: bounds memory whatever the dump size
 
 Tagger = Callable[[TrialRecord], TrialRecord]
@@ -74,11 +75,28 @@ class ParseSummary:
         return data
 
 
-def default_tagger() -> Tagger:
-    """`toolkit.nlp.tag_record`, imported only when tagging is asked for (spaCy loads late)."""
-    from toolkit.nlp import tag_record
+class BatchTagger:
+    """The toolkit's tagger: one record (`tagger(record)`) or many in one model pass (`.many`).
 
-    return tag_record
+    The entity model has a fixed cost per call, so the pipeline tags the records
+    of a chunk together. spaCy is imported on first use, in whichever process
+    tags (picklable: workers and cluster nodes get it by reference).
+    """
+
+    def __call__(self, record: TrialRecord) -> TrialRecord:
+        from toolkit.nlp import tag_record
+
+        return tag_record(record)
+
+    def many(self, records: Sequence[TrialRecord]) -> List[TrialRecord]:
+        from toolkit.nlp import tag_records
+
+        return tag_records(records)
+
+
+def default_tagger() -> Tagger:
+    """The toolkit's tagger (`BatchTagger`); spaCy loads only when it first tags."""
+    return BatchTagger()
 
 
 # --- one record --------------------------------------------------------------
@@ -115,6 +133,58 @@ def parse_one(item: Union[RawRecord, Failure], tagger: Optional[Tagger] = None) 
     except Exception as exc:  # keep the good record, report the tagger's fault
         failure = _failure_for(item, exc, stage="tagging failed (stored untagged): ")
         return Outcome(record=record, failure=failure)
+
+
+def tag_outcomes(outcomes: List[Outcome], tagger: Optional[Tagger]) -> List[Outcome]:
+    """Tag the records of parsed outcomes: in one batch where the tagger can, else one by one.
+
+    A batch that raises is tagged again record by record, so a record the
+    tagger cannot handle is stored untagged with its failure named, and
+    costs nothing to the others.
+    """
+    if tagger is None:
+        return outcomes
+    todo = [i for i, o in enumerate(outcomes) if o.record is not None and o.failure is None]
+    many = getattr(tagger, "many", None)
+    if many is not None and len(todo) > 1:
+        try:
+            tagged = many([outcomes[i].record for i in todo])
+        except Exception:  # noqa: BLE001 - find the record at fault below, one by one
+            pass
+        else:
+            out = list(outcomes)
+            for i, record in zip(todo, tagged):
+                out[i] = Outcome(record=record)
+            return out
+    out = list(outcomes)
+    for i in todo:
+        out[i] = _tag_one(outcomes[i].record, tagger)
+    return out
+
+
+def _tag_one(record: TrialRecord, tagger: Tagger) -> Outcome:
+    try:
+        return Outcome(record=tagger(record))
+    except Exception as exc:  # keep the good record, report the tagger's fault
+        source = record.source
+        raw = RawRecord(source.format, None, path=source.path, entry=source.entry, index=source.index) \
+            if source is not None else RawRecord("", None)
+        failure = _failure_for(raw, exc, stage="tagging failed (stored untagged): ")
+        return Outcome(record=record, failure=failure)
+
+
+def _parsed_in_groups(items: Iterable, tagger: Optional[Tagger]) -> Iterator[Outcome]:
+    """`parse_one` of each item, tagged a group of `TAG_GROUP` records at a time, in order."""
+    if tagger is None:
+        yield from (parse_one(item) for item in items)
+        return
+    group: List[Outcome] = []
+    for item in items:
+        group.append(parse_one(item))
+        if len(group) >= TAG_GROUP:
+            yield from tag_outcomes(group, tagger)
+            group = []
+    yield from tag_outcomes(group, tagger)
 
 
 # --- streams -----------------------------------------------------------------
@@ -161,7 +231,7 @@ def iter_parsed(paths: Sequence, *, format: Optional[str] = None, tagger: Option
     if cluster is not None:
         return _parse_on_cluster(_tasks(paths, format=format), tagger=tagger, format=format, address=cluster)
     if jobs <= 1:
-        return (parse_one(item, tagger) for item in _read(paths, format=format))
+        return _parsed_in_groups(_read(paths, format=format), tagger)
     return _parse_in_workers(_tasks(paths, format=format), tagger=tagger, format=format, jobs=jobs)
 
 
@@ -281,8 +351,13 @@ def _end_with_parent() -> None:
 
 def _run_chunk(chunk: list) -> bytes:
     """A chunk's outcomes, pickled here so the parent unpickles them itself (see `_collect`)."""
-    outcomes = [o for task in chunk for o in _run_task(task, _WORKER["tagger"], _WORKER["format"])]
+    outcomes = _chunk_outcomes(chunk, _WORKER["tagger"], _WORKER["format"])
     return pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _chunk_outcomes(chunk: list, tagger: Optional[Tagger], format: Optional[str]) -> List[Outcome]:
+    """The outcomes of a chunk of tasks, its records tagged in one batch."""
+    return tag_outcomes([o for task in chunk for o in _run_task(task, None, format)], tagger)
 
 
 def _task_bytes(task: tuple) -> int:
@@ -318,7 +393,7 @@ def _parse_in_workers(tasks: Iterator[tuple], *, tagger: Optional[Tagger], forma
 def _run_chunk_with(unit: tuple) -> bytes:
     """A cluster work unit: (chunk, tagger, format) -> the chunk's pickled outcomes."""
     chunk, tagger, format = unit
-    outcomes = [o for task in chunk for o in _run_task(task, tagger, format)]
+    outcomes = _chunk_outcomes(chunk, tagger, format)
     return pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -339,7 +414,7 @@ def _collect(chunk: list, result, *, tagger: Optional[Tagger], format: Optional[
     try:
         return _unpickle(result.get())
     except Exception:
-        return [o for task in chunk for o in _run_task(task, tagger, format)]
+        return _chunk_outcomes(chunk, tagger, format)
 
 
 def _unpickle(blob: bytes) -> List[Outcome]:
