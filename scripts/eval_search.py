@@ -44,7 +44,7 @@ Key = Tuple[str, str, str]
 def spelling_pattern(spellings: List[str]) -> "re.Pattern":
     """One regex matching any spelling as a whole word, case-insensitive."""
     alternatives = "|".join(f"(?:{s})" for s in spellings)
-    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w])", re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
 def load_records(paths: List[Path], max_trials: int) -> list:
@@ -100,16 +100,18 @@ def evaluate(concepts: List[dict], texts: Dict[Key, str], index_dir: Path, engin
 
 
 def analyzer_errors(table: dict) -> Dict[str, dict]:
-    """For each stemmer the analyzer offers: join and distinct pairs it gets wrong."""
+    """For each stemmer the analyzer offers (after the same spelling fold): join and distinct pairs it gets wrong."""
     try:
-        from toolkit.index.analysis import STEMMERS
-    except ImportError:
+        from toolkit.index.stemmers import STEMMERS, american
+    except ImportError:  # before the analyzer had a choice
         from whoosh.lang.porter import stem as porter
-        STEMMERS = {"porter": porter}
+        STEMMERS, american = {"porter": porter}, str
     out = {}
-    for name, stem in STEMMERS.items():
-        not_joined = [pair for pair in table["joins"] if stem(pair[0].lower()) != stem(pair[1].lower())]
-        joined = [pair for pair in table["distinct"] if stem(pair[0].lower()) == stem(pair[1].lower())]
+    for name, stemmer in STEMMERS.items():
+        def stem(word, stemmer=stemmer):
+            return stemmer(american(word.lower()))
+        not_joined = [pair for pair in table["joins"] if stem(pair[0]) != stem(pair[1])]
+        joined = [pair for pair in table["distinct"] if stem(pair[0]) == stem(pair[1])]
         out[name] = {"joins_missed": not_joined, "distinct_joined": joined,
                      "errors": len(not_joined) + len(joined)}
     return out

@@ -18,7 +18,7 @@ __all__ = [
     "normalize_keyword",
 ]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Stand-ins for an absent age limit, so a range filter needs no special case.
 AGE_UNBOUNDED = (0.0, 999.0)
@@ -47,6 +47,8 @@ FIELDS: Dict[str, str] = {
     "min_age": "number",
     "max_age": "number",
     "window": "number",
+    "start": "number",
+    "completion": "number",
 }
 
 # Engines index every keyword field in this one field as `name=value` terms:
@@ -68,7 +70,7 @@ def indexed_fields(kind: str) -> tuple:
 STORED = (
     "doc_id", "trial_key", "kind", "trial_id", "registry", "version", "criterion_id",
     "polarity_raw", "category_raw", "text_raw", "title_raw", "status_raw", "phases_raw",
-    "countries_raw", "content_hash", "dates_raw",
+    "countries_raw", "content_hash", "dates_raw", "windows_raw",
 )
 
 # Names a user may write before a colon -> index field.
@@ -78,6 +80,7 @@ QUERY_FIELDS: Dict[str, str] = {
     "sponsor": "sponsor", "country": "country", "polarity": "polarity",
     "status": "status", "phase": "phase", "type": "type", "trial": "trial",
     "registry": "registry", "sex": "sex", "healthy": "healthy",
+    "title": "title", "intervention": "drug",
 }
 
 _POLARITY = {"inc": "inclusion", "exc": "exclusion", "unk": "unknown"}
@@ -86,7 +89,7 @@ _POLARITY = {"inc": "inclusion", "exc": "exclusion", "unk": "unknown"}
 def normalize_keyword(field: str, value: str) -> Optional[str]:
     """The indexed spelling of a keyword value, the same for documents and queries.
 
-    `phase:2`, `phase:"Phase 2"` and `PHASE2` all give `phase2`;
+    `phase:2`, `phase:"Phase 2"`, `PHASE2`, ICTRP's `PHASE_02` and `Phase II` all give `phase2`;
     `status:"not yet recruiting"` and `--status "Active, not recruiting"` give
     `not_yet_recruiting` and `active_not_recruiting`;
     `polarity:exc` gives `exclusion`.
@@ -112,5 +115,11 @@ def _phase(text: str) -> str:
         return "na"
     if text.startswith("early"):
         return "early_phase1"
-    match = re.fullmatch(r"(?:phase)?([1-4])", text)
-    return f"phase{match.group(1)}" if match else text
+    match = re.fullmatch(r"(?:phase)?0*([1-4]|i{1,3}|iv)", text)
+    if not match:
+        return text
+    number = match.group(1)
+    return f"phase{_ROMAN.get(number, number)}"
+
+
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4"}
