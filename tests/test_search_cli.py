@@ -83,7 +83,7 @@ def test_search_cli_table_shows_criteria_with_trials(env):
     lines = result.stdout.splitlines()
     assert lines[0].split()[:4] == ["trial_id", "status", "criterion_id", "polarity"]
     assert any(line.startswith("NCT06054113") and " E13 " in line for line in lines)
-    assert "**chimeric antigen receptor T cells**" in result.stdout
+    assert "**chimeric antigen receptor** T cells" in result.stdout
 
 
 def test_search_cli_json_and_csv(env):
