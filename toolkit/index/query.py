@@ -110,7 +110,7 @@ _LEXER = re.compile(
 )
 _OPERATORS = {"AND", "OR", "NOT"}
 
-MAX_QUERY_CHARS = 4000
+MAX_QUERY_CHARS = 20_000
 MAX_DEPTH = 24  # nested groups, NOTs and fields
 MAX_TERMS = 64  # words, phrases, prefixes and fuzzy words
 
