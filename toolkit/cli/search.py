@@ -83,6 +83,9 @@ class _Progressed:
               "with --drug or drug:, that drug's window.")
 @click.option("--drug", metavar="NAME", help="Criteria naming this drug (synonyms, abbreviations, class members).")
 @click.option("--condition", metavar="NAME", help="Criteria naming this condition (synonyms included).")
+@click.option("--value", "values", multiple=True, metavar="THRESHOLD",
+              help="Criteria whose threshold lies in a range, units converted, e.g. \"hba1c <= 8%\", "
+                   "\"creatinine > 133 umol/L\" (repeatable: all of).")
 @click.option("--started-after", metavar="DATE", help="Trials started on or after DATE (2020, 2020-06, 2020-06-30).")
 @click.option("--started-before", metavar="DATE", help="Trials started on or before DATE.")
 @click.option("--completed-after", metavar="DATE", help="Trials completed on or after DATE.")
@@ -100,7 +103,7 @@ class _Progressed:
 @store_option
 @output_options
 @library_errors
-def search(query, polarity, status, phase, age, window_min, window_max, drug, condition, started_after,
+def search(query, polarity, status, phase, age, window_min, window_max, drug, condition, values, started_after,
            started_before, completed_after, completed_before, trials, exact, limit, group_by, count_only, facets,
            show_query, index_dir, engine, store_path, fmt):
     """Search eligibility criteria across trials; hits are criteria with their trial.
@@ -109,7 +112,7 @@ def search(query, polarity, status, phase, age, window_min, window_max, drug, co
     drug, condition or class also finds its synonyms, abbreviations and member
     drugs), "phrases", AND/OR/NOT, (groups), prefix*, fuzzy~, and fields such
     as polarity:exclusion drug:"CAR T" condition:GvHD status:recruiting
-    phase:2 category:therapy trial:NCT06054113 country:france.
+    phase:2 category:therapy trial:NCT06054113 country:france value:hba1c<=8.
     """
     text = " ".join(query)
     if facets and fmt == "csv":
@@ -120,7 +123,7 @@ def search(query, polarity, status, phase, age, window_min, window_max, drug, co
             age_years=age_in_years(age) if age else None,
             window_min_days=parse_duration(window_min) if window_min else None,
             window_max_days=parse_duration(window_max) if window_max else None,
-            drug=drug, condition=condition, started_after=started_after, started_before=started_before,
+            drug=drug, condition=condition, values=values, started_after=started_after, started_before=started_before,
             completed_after=completed_after, completed_before=completed_before)
         if trials and (polarity or window_min or window_max or group_by):
             raise QueryError("--trials searches whole trials: --polarity, --window-min/max and --group-by "

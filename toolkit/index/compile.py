@@ -52,6 +52,7 @@ class Filters:
     window_max_days: Optional[float] = None
     drug: Optional[str] = None
     condition: Optional[str] = None
+    values: Sequence[str] = ()
     started_after: Optional[str] = None
     started_before: Optional[str] = None
     completed_after: Optional[str] = None
@@ -163,10 +164,20 @@ def compile_node(node: Node, *, expand=None) -> Node:
         return Not(compile_node(node.item, expand=expand))
     if isinstance(node, (All, Range)):
         return node
+    if node.field == "value":
+        return _value_node(" ".join(node.words) if isinstance(node, Phrase) else node.text)
     field = node.field or DEFAULT_FIELD
     if FIELDS[field] == "keyword":
         return _keyword_node(node, field)
     return _text_node(node, field, expand)
+
+
+def _value_node(text: str) -> Range:
+    """`hba1c<=8`, `"creatinine > 133 umol/L"`: thresholds of a measurement in a range (`toolkit.index.values`)."""
+    from toolkit.index.values import parse_value_query
+
+    field, low, high = parse_value_query(text)
+    return Range(field, _two_places(low), _two_places(high))
 
 
 # Longest run of plain words read as one concept: `heart failure` (unquoted) also finds "CHF".
@@ -287,6 +298,8 @@ def _filter_nodes(filters: Filters, expand) -> Iterable[Node]:
     for field, value in (("drug", filters.drug), ("condition", filters.condition)):
         if value:
             yield _text_node(Phrase(field, (value,)), field, expand)
+    for text in filters.values:
+        yield _value_node(text)
     for field, low, high in (("start", filters.started_after, filters.started_before),
                              ("completion", filters.completed_after, filters.completed_before)):
         if low or high:

@@ -13,18 +13,13 @@ from functools import lru_cache
 from typing import Iterator, List, Optional
 
 from toolkit.index.analysis import analyze, join_values
-from toolkit.index.schema import AGE_UNBOUNDED, normalize_keyword
+from toolkit.index.schema import AGE_UNBOUNDED, COUNTRY_SEPARATOR, normalize_keyword, trial_key
+from toolkit.index.values import value_fields
 from toolkit.canonical import content_hash
 from toolkit.records import Criterion, TrialRecord
 
 __all__ = ["COUNTRY_SEPARATOR", "trial_key", "record_documents", "bound_windows", "date_number"]
 
-COUNTRY_SEPARATOR = "; "
-
-
-def trial_key(registry: str, trial_id: str) -> str:
-    """The index's identity of a trial: `registry:trial_id`."""
-    return f"{registry}:{trial_id}"
 
 
 def record_documents(record: TrialRecord) -> Iterator[dict]:
@@ -79,6 +74,7 @@ def _criterion_document(criterion: Criterion, context: str, shared: dict) -> dic
         "measurement": join_values(tags.measurement),
         "window": tags.window,
         "windows_raw": bound_windows(criterion.tags),
+        **value_fields(criterion.tags, criterion.text),
     }
 
 

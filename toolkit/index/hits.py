@@ -6,11 +6,9 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from rapidfuzz import fuzz, process, utils
-
 from toolkit.index.analysis import stem, tokens_with_offsets
 from toolkit.index.compile import QueryTerms, query_terms
-from toolkit.index.documents import COUNTRY_SEPARATOR
+from toolkit.index.schema import COUNTRY_SEPARATOR
 from toolkit.index.query import And, Node, Word
 from toolkit.index.search_index import SearchIndex, engine_errors
 
@@ -80,7 +78,7 @@ class TrialHit:
             "trial_id": self.trial_id, "registry": self.registry, "version": self.version,
             "title": self.title, "status": self.status, "phases": self.phases, "countries": self.countries,
             "dates": self.dates, "snippet": mark(self.title, self.highlights, "**", "**"),
-            "score": round(self.score, 4),
+            "highlights": [list(span) for span in self.highlights], "score": round(self.score, 4),
         }
 
 
@@ -238,6 +236,8 @@ def suggest_terms(index: SearchIndex, words: Sequence[str], *, limit: int = 5, c
 
     Each suggestion is checked to match at least one criterion.
     """
+    from rapidfuzz import fuzz, process, utils  # only when nothing matched: kept off the search path
+
     vocabulary = index.vocabulary()
     suggestions: List[str] = []
     for word in words:

@@ -15,10 +15,18 @@ from typing import Dict, Optional
 
 __all__ = [
     "FIELDS", "KEYS_FIELD", "keyword_term", "indexed_fields", "STORED", "QUERY_FIELDS", "SCHEMA_VERSION", "AGE_UNBOUNDED",
-    "normalize_keyword",
+    "normalize_keyword", "COUNTRY_SEPARATOR", "trial_key",
 ]
 
 SCHEMA_VERSION = 5
+
+# Between the countries of a trial in its stored `countries_raw` (names may hold commas).
+COUNTRY_SEPARATOR = "; "
+
+
+def trial_key(registry: str, trial_id: str) -> str:
+    """The index's identity of a trial: `registry:trial_id`."""
+    return f"{registry}:{trial_id}"
 
 # Stand-ins for an absent age limit, so a range filter needs no special case.
 AGE_UNBOUNDED = (0.0, 999.0)
@@ -49,6 +57,9 @@ FIELDS: Dict[str, str] = {
     "window": "number",
     "start": "number",
     "completion": "number",
+    # value thresholds in one unit per measurement (see toolkit.index.values)
+    "value_hba1c": "number", "value_creatinine": "number", "value_hemoglobin": "number",
+    "value_platelets": "number", "value_anc": "number", "value_bilirubin": "number",
 }
 
 # Engines index every keyword field in this one field as `name=value` terms:
@@ -80,7 +91,7 @@ QUERY_FIELDS: Dict[str, str] = {
     "sponsor": "sponsor", "country": "country", "polarity": "polarity",
     "status": "status", "phase": "phase", "type": "type", "trial": "trial",
     "registry": "registry", "sex": "sex", "healthy": "healthy",
-    "title": "title", "intervention": "drug",
+    "title": "title", "intervention": "drug", "value": "value",
 }
 
 _POLARITY = {"inc": "inclusion", "exc": "exclusion", "unk": "unknown"}

@@ -30,12 +30,10 @@ from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, Optional, Tuple
 
 from toolkit.errors import SearchIndexError
-from toolkit.index.batches import encoded_units
 from toolkit.index.concepts import CONCEPTS_FILE, ConceptStore, ConceptTable, load_concepts
-from toolkit.index.documents import trial_key
+from toolkit.index.schema import SCHEMA_VERSION, trial_key
 from toolkit.index.engines import DEFAULT_ENGINE, ENGINES, Engine, open_engine
 from toolkit.index.query import Node, Word
-from toolkit.index.schema import SCHEMA_VERSION
 from toolkit.index.term_lists import TEXT_FIELDS, TermLists, resolve_terms, term_list_files
 
 __all__ = ["DEFAULT_INDEX_DIR", "IndexStatus", "SearchIndex", "resolve_index_dir", "resolve_engine"]
@@ -380,6 +378,8 @@ def _write_batches(engine: Engine, items: Iterable, *, vocabulary: set, terms: D
         written.update(batch)
         batch.clear()
         pending_remove.clear()
+
+    from toolkit.index.batches import encoded_units  # the write path only: records, documents, pools
 
     for unit in encoded_units(engine.name, items, jobs=jobs):
         counts["failed"].extend(unit.failed)

@@ -128,7 +128,7 @@ def _count(index: SearchIndex, node: Node, binding: Optional[WindowBinding], *, 
     return total, counts
 
 
-_OPTION_NAMES = {"age_years": "age", "window_min_days": "window-min", "window_max_days": "window-max"}
+_OPTION_NAMES = {"values": "value", "age_years": "age", "window_min_days": "window-min", "window_max_days": "window-max"}
 
 
 def filter_names(filters: Filters) -> List[Tuple[str, Filters]]:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import re
 
-from whoosh.lang.porter import stem as porter
-
 __all__ = ["american", "inflections", "porter", "STEMMERS"]
 
 # British -> American spellings, applied to whole folded words (both sides of the index).
@@ -119,6 +117,13 @@ def _strip_verb(word: str) -> str:
 
 def _drop_e(word: str) -> str:
     return word[:-1] if len(word) > 4 and word.endswith("e") and not word.endswith(("ee", "ye")) else word
+
+
+def porter(word: str) -> str:
+    """The Porter stemmer (Whoosh's), for comparison: `scripts/eval_search.py`."""
+    from whoosh.lang.porter import stem
+
+    return stem(word)
 
 
 STEMMERS = {"inflections": inflections, "porter": porter}

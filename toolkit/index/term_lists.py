@@ -24,9 +24,6 @@ import os
 from pathlib import Path
 from typing import Dict, Iterable, List
 
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
-
 from toolkit.errors import QueryError
 from toolkit.index.analysis import SEPARATOR
 from toolkit.index.query import And, Fuzzy, Node, Not, Or, Prefix, Word
@@ -85,6 +82,9 @@ class TermLists:
 
     def within(self, field: str, word: str, distance: int) -> List[str]:
         """Terms of `field` starting with `word`'s first letter, within `distance` edits of it."""
+        from rapidfuzz import process  # only for fuzzy words: kept off the plain search path
+        from rapidfuzz.distance import Levenshtein
+
         candidates = self._letters(field).get(word[:1], [])
         found = process.extract(word, candidates, scorer=Levenshtein.distance, score_cutoff=distance,
                                 limit=None)
