@@ -9,10 +9,50 @@ are click's exit code 2.
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from toolkit import __version__
-from toolkit.cli import corpus, diff, search, tag
+
+# command -> (module, attribute): a command's module is imported when the command runs,
+# so `ptk search` does not pay for parsing, tagging or diffing code.
+_COMMANDS = {
+    "parse": ("corpus", "parse"), "show": ("corpus", "show"), "stats": ("corpus", "stats"), "tag": ("tag", "tag"),
+    "search": ("search", "search"), "index": ("search", "index"), "history": ("diff", "history"),
+    "diff": ("diff", "diff"),
+}
+
+
+class _Commands(dict):
+    """The commands of `main`, each imported on first use."""
+
+    def __missing__(self, name: str) -> click.Command:
+        module, attribute = _COMMANDS[name]
+        command = getattr(importlib.import_module(f"toolkit.cli.{module}"), attribute)
+        self[name] = command
+        return command
+
+    def get(self, name, default=None):
+        return self[name] if name in _COMMANDS else default
+
+    def __iter__(self):
+        return iter(_COMMANDS)
+
+    def __len__(self) -> int:
+        return len(_COMMANDS)
+
+    def keys(self):
+        return _COMMANDS.keys()
+
+    def values(self):
+        return [self[name] for name in _COMMANDS]
+
+    def items(self):
+        return [(name, self[name]) for name in _COMMANDS]
+
+    def __contains__(self, name) -> bool:
+        return name in _COMMANDS
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,6 +61,4 @@ def main() -> None:
     """ptk: parse, search and diff clinical-trial registry records."""
 
 
-for _command in (corpus.parse, corpus.show, corpus.stats, tag.tag, search.search, search.index,
-                 diff.history, diff.diff):
-    main.add_command(_command)
+main.commands = _Commands()

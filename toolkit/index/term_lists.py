@@ -37,7 +37,7 @@ TERMS_DIR = "terms"
 MAX_EXPANSIONS = 64
 TEXT_FIELDS = indexed_fields("text")
 MIN_PREFIX = 3
-MAX_PREFIX_TERMS = 512
+MAX_PREFIX_TERMS = 200
 
 
 def term_list_files() -> List[str]:
