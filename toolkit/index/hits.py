@@ -99,16 +99,42 @@ class TrialGroup:
                 "criteria": [hit.to_dict() for hit in self.hits]}
 
 
-def run_search(index: SearchIndex, node: Node, *, limit: Optional[int] = 20) -> List[CriterionHit]:
-    """The best `limit` criterion hits of a compiled query (`None`: all)."""
+def run_search(index: SearchIndex, node: Node, *, limit: Optional[int] = 20, keep=None,
+               trials: Optional[int] = None) -> List[CriterionHit]:
+    """The best `limit` criterion hits of a compiled query (`None`: all).
+
+    Args:
+        keep: a test on a match's stored fields (e.g. its bound windows); None keeps all.
+        trials: keep every hit of the best `trials` trials instead (for grouping by trial).
+
+    Only the hits returned are highlighted (highlighting is most of the cost of many hits).
+    """
     node = index.resolve(node)
     terms = query_terms(node)
+    everything = keep is not None or trials is not None
     with engine_errors(index.path):
-        hits = index.engine.search(node, limit=limit)
+        hits = index.engine.search(node, limit=None if everything else limit)
     ordered = sorted(hits, key=lambda h: (-round(h.score, 6), h.fields.get("doc_id", "")))
+    if keep is not None:
+        ordered = [hit for hit in ordered if keep(hit.fields)]
+    if trials is not None:
+        ordered = _best_trials(ordered, trials)
+    elif limit is not None:
+        ordered = ordered[:limit]
     return [_trial_hit(hit.fields, hit.score, terms) if hit.fields.get("kind") == "trial"
             or hit.fields.get("kind_raw") == "trial" else _criterion_hit(hit.fields, hit.score, terms)
             for hit in ordered]
+
+
+def _best_trials(ordered: list, count: int) -> list:
+    """The hits of the `count` trials with the best hits (ordered as `group_by_trial` orders groups)."""
+    best: Dict[str, Tuple[float, str]] = {}
+    for hit in ordered:
+        key = hit.fields.get("trial_key", "")
+        if key not in best:
+            best[key] = (-round(hit.score, 6), hit.fields.get("trial_id", ""))
+    kept = set(sorted(best, key=best.get)[:count])
+    return [hit for hit in ordered if hit.fields.get("trial_key", "") in kept]
 
 
 def _trial_hit(fields, score: float, terms: QueryTerms) -> TrialHit:

@@ -108,13 +108,9 @@ def _run(index: SearchIndex, node: Node, binding: Optional[WindowBinding], *, li
     if count:
         total, counts = _count(index, node, binding, by_trial=by_trial)
         return SearchResult(query=render(node), total=total, facets=counts)
-    everything = group_by or binding is not None
-    hits = run_search(index, node, limit=None if everything else limit)
-    if binding is not None:
-        hits = [hit for hit in hits if binding.keeps(hit.windows)]
-    groups = tuple(group_by_trial(hits)[:limit] if limit else group_by_trial(hits)) if group_by else ()
-    if not group_by and limit is not None:
-        hits = hits[:limit]
+    keep = (lambda fields: binding.keeps(fields.get("windows_raw", ""))) if binding is not None else None
+    hits = run_search(index, node, limit=limit, keep=keep, trials=limit if group_by else None)
+    groups = tuple(group_by_trial(hits)) if group_by else ()
     counts = facet_counts(index, node) if facets else None
     return SearchResult(query=render(node), hits=tuple(hits), groups=groups, facets=counts)
 
