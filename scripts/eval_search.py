@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, Iterator, List, Set, Tuple
+from typing import Dict, List, Set, Tuple
 
 from toolkit.formats import RawRecord, iter_records, parse_record
 from toolkit.index import SearchIndex, search

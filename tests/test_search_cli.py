@@ -281,12 +281,21 @@ def test_search_cli_trials_search_whole_trials(env):
 
 def test_search_cli_window_is_bound_to_its_drug(env):
     """`--window-max 4w 'drug:"CAR T"'` keeps criteria whose CAR T window is at most 28 days."""
+
+    from toolkit.index import Filters, search
     from toolkit.index.windows import parse_windows
 
     hits = hits_of(ptk(env, "--window-max", "4w", 'drug:"CAR T"', "--jsonl", "--limit", "100"))
     assert ("NCT06054113", "E13") in {(h["trial_id"], h["criterion_id"]) for h in hits}
     unbound = hits_of(ptk(env, "--window-max", "200w", 'drug:"CAR T"', "--jsonl", "--limit", "100"))
     assert len(hits) < len(unbound)
+    for engine in ENGINES:
+        found = search('drug:"CAR T"', filters=Filters(window_max_days=28), index_dir=env["PTK_INDEX"],
+                       engine=engine, limit=None)
+        assert len(found) == len(hits)
+        for hit in found:  # each kept criterion has a window of at most 28 days bound to CAR T
+            assert any(days <= 28 and ("car", "t") in {words[i:i + 2] for i in range(len(words))} or
+                       "cart" in words for words, days in parse_windows(hit.windows)), hit.windows
 
 
 def test_search_cli_empty_query_is_a_usage_error(env):

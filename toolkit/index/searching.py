@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from toolkit.errors import QueryError
 from toolkit.index.compile import Filters, compile_query
 from toolkit.index.hits import (
     FACETS, CriterionHit, TrialGroup, count_and_facets, facet_counts, group_by_trial, run_search,
 )
-from toolkit.index.query import And, Node, Not, Or, Phrase, Word, render
+from toolkit.index.query import Node, render
 from toolkit.index.search_index import SearchIndex, engine_errors
 from toolkit.index.windows import WindowBinding, window_binding
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 from toolkit.index.compile import Filters
-from toolkit.index.query import And, Node, Not, Or, Phrase, Word
+from toolkit.index.query import And, Node, Or, Phrase, Word
 
 __all__ = ["WindowBinding", "window_binding", "parse_windows"]
 
