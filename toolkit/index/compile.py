@@ -187,8 +187,9 @@ _MAX_RUN = 4
 def _and_items(items: Sequence[Node], expand) -> Iterable[Node]:
     """Compiled items of an AND; a run of plain words naming a concept also finds the concept.
 
-    The run keeps its meaning (all its words, anywhere in the text) and gains
-    the concept's spellings: `heart failure` -> (heart AND failure) OR "cardiac failure" OR CHF ...
+    The run keeps its meaning (all its words, anywhere in the text; each word
+    as written, not expanded on its own) and gains the concept's spellings:
+    `heart failure` -> (heart AND failure) OR "cardiac failure" OR CHF ...
     """
     at = 0
     while at < len(items):
@@ -198,7 +199,7 @@ def _and_items(items: Sequence[Node], expand) -> Iterable[Node]:
             at += 1
             continue
         size, words, field = run
-        own = And(tuple(compile_node(item, expand=expand) for item in items[at:at + size]))
+        own = And(tuple(compile_node(item, expand=None) for item in items[at:at + size]))  # the words as given
         others = [_words_node(field, v) for v in _without_longer(list(expand(words)))[1:]]
         yield Or((own, *others))
         at += size
