@@ -17,7 +17,6 @@ its own words.
 
 from __future__ import annotations
 
-import gzip
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -87,6 +86,8 @@ def _tagger_classes(curated: Sequence[Concept]) -> List[Concept]:
 
 def _lexicon_drugs(path: Path) -> List[Concept]:
     """Drug names of the lexicon grouped by their DrugBank id."""
+    import gzip  # read when an index is built, not when it is searched
+
     try:
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             data = json.load(handle)

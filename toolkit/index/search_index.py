@@ -20,8 +20,6 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -194,6 +192,8 @@ class SearchIndex:
         self.root.mkdir(parents=True, exist_ok=True)
         with self._locked():
             self.close()
+            import tempfile  # the write path only (kept off a search's start-up)
+
             staging = Path(tempfile.mkdtemp(prefix=f".{self.engine_name}-", dir=self.root))
             try:
                 fresh = open_engine(self.engine_name, staging / "index")
@@ -209,7 +209,7 @@ class SearchIndex:
                 fresh.close()
                 self._swap_in(fresh.path)
             finally:
-                shutil.rmtree(staging, ignore_errors=True)
+                _remove_tree(staging)
         return meta
 
     def update(self, records: Iterable, *, remove: Iterable[str] = (), source: Optional[str] = None,
@@ -289,7 +289,7 @@ class SearchIndex:
             os.replace(self.path, old)
         os.replace(fresh, self.path)
         if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            _remove_tree(old)
 
     def _read_vocabulary(self) -> set:
         try:
@@ -349,7 +349,7 @@ def remove_stale_staging(root: Path, engine_name: str) -> list:
     removed = []
     for path in Path(root).glob(f".{engine_name}-*"):
         if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
+            _remove_tree(path)
             removed.append(path)
     return removed
 
@@ -435,6 +435,12 @@ def fingerprint(hashes: Dict[str, str]) -> str:
 def _store_path(store) -> Optional[str]:
     path = getattr(store, "path", None)
     return str(Path(path).resolve()) if path is not None else None
+
+
+def _remove_tree(path: Path) -> None:
+    import shutil  # the write path only (shutil imports the archive modules)
+
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _atomic_write(path: Path, text: str) -> None:
