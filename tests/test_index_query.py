@@ -168,7 +168,9 @@ def test_query_filters_become_ranges_and_keywords():
 @pytest.mark.parametrize("field,value,expected", [
     ("phase", "PHASE1", "phase1"), ("phase", "Phase 2", "phase2"), ("phase", "EARLY_PHASE1", "early_phase1"),
     ("phase", "NA", "na"), ("phase", "PHASE_02", "phase2"), ("phase", "Phase II", "phase2"), ("phase", "2", "phase2"),
-    ("phase", "phase iv", "phase4"), ("status", "ACTIVE_NOT_RECRUITING", "active_not_recruiting"),
+    ("phase", "phase iv", "phase4"),
+    ("status", "Recruitment open", "recruiting"), ("status", "Pending", "not_yet_recruiting"),
+    ("status", "prematurely ended", "terminated"), ("status", "ACTIVE_NOT_RECRUITING", "active_not_recruiting"),
     ("status", "Active, not recruiting", "active_not_recruiting"), ("polarity", "Inclusion", "inclusion"),
     ("healthy", "true", "yes"), ("sex", "ALL", "all"), ("status", "  ", None),
 ])

@@ -102,7 +102,7 @@ def normalize_keyword(field: str, value: str) -> Optional[str]:
 
     `phase:2`, `phase:"Phase 2"`, `PHASE2`, ICTRP's `PHASE_02` and `Phase II` all give `phase2`;
     `status:"not yet recruiting"` and `--status "Active, not recruiting"` give
-    `not_yet_recruiting` and `active_not_recruiting`;
+    `not_yet_recruiting` and `active_not_recruiting`, ICTRP's `Recruitment open` gives `recruiting`;
     `polarity:exc` gives `exclusion`.
 
     Returns:
@@ -113,6 +113,8 @@ def normalize_keyword(field: str, value: str) -> Optional[str]:
         return None
     if field == "phase":
         return _phase(text)
+    if field == "status":
+        return _status(value, text)
     if field == "polarity":
         return _POLARITY.get(text[:3], text)
     if field == "healthy":
@@ -134,3 +136,12 @@ def _phase(text: str) -> str:
 
 
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4"}
+
+
+def _status(value: str, text: str) -> str:
+    """A status in the registries' shared spelling: ICTRP's "Recruitment open" and "Pending" are recruiting
+    and not_yet_recruiting, as `toolkit.normalize` stores them."""
+    from toolkit.normalize.fields import status_enum  # the same table the records were normalised with
+
+    enum = status_enum(value)
+    return enum.lower() if enum else text
