@@ -8,7 +8,7 @@ and answers a fixed set of realistic queries.
 Usage:
     python scripts/bench_search.py [--scales 10000,100000,1000000]
         [--engines whoosh,tantivy] [--jobs 1,2] [--from records|store]
-        [--source PATH ...] [--repeat 5] [--json OUT]
+        [--source PATH ...] [--repeat 5] [--process-runs 3] [--json OUT]
 
 `--from records` (default) builds from parsed records held in memory: the cost
 of documents and engine. `--from store` first writes the replicated records
@@ -16,9 +16,13 @@ into a corpus store (not timed) and builds as `ptk index --rebuild --jobs N`
 does: decoding stored records is then part of the build.
 
 Prints a Markdown table: engine, jobs, criteria, build seconds, criteria/s,
-size MB, query p50/p95 ms (top 20 hits, highlights included), and what a
-`ptk search` process pays first: opening the index and answering one query in
-a fresh process (ms, peak RSS MB). Rates and
+size MB, in-process query p50/p95 ms (compiling with the index's concepts
+and the top 20 hits with highlights included), what a `ptk search` process
+pays first (opening the index and answering one query in a fresh process:
+ms, peak RSS MB), the p50/p95 of whole `ptk search` processes (start to last
+byte, and their CPU time; `--process-runs` runs over the query set), the
+slowest hostile
+query (answered or refused). Rates and
 latencies are given in wall-clock time and in CPU time (the build's: this
 process and its workers); on a shared machine the CPU figures are the ones to
 compare for one job, the wall-clock ones for several.
@@ -58,6 +62,28 @@ QUERIES = [
     ("HIV", Filters(polarity="inclusion", window_min_days=7)),
     ('"within 4 weeks" AND (surgery OR radiotherapy)', Filters()),
     ("category:medication steroids", Filters()),
+    # concept queries as a person types them, and the other kinds of search
+    ("pregnant", Filters()),
+    ("corticosteroids", Filters(polarity="exclusion")),
+    ("anti-PD-1", Filters()),
+    ("heart failure", Filters()),
+    ("HbA1c", Filters(polarity="inclusion")),
+    ("value:creatinine<=2", Filters()),
+    ("breastfeeding", Filters(drug="rituximab", window_max_days=28)),
+]
+
+# What a whole `ptk search` process is asked (a subset: each run is a fresh process).
+PROCESS_QUERIES = [
+    ["pregnant", "--polarity", "exclusion"], ["corticosteroids"], ['drug:"CAR T"', "--window-max", "4w"],
+    ["HbA1c", "--count"], ["chemotherapy", "--group-by", "trial"], ["--trials", "leukemia", "--phase", "2"],
+]
+
+# Hostile queries (the robustness issue): each must be answered or refused within 2 s.
+HOSTILE = [
+    "a*", "*a*", "hep*", "pre*", "con*", "(" * 250 + "x" + ")" * 250, "NOT " * 1000 + "x",
+    " ".join(f"w{i}" for i in range(1000)), " ".join(f"pre{i}*" for i in range(2000)),
+    " OR ".join(f"w{i}" for i in range(10000)), " OR ".join(f"word{i}" for i in range(60)),
+    "∅", "pregnant OR lactating OR corticosteroids OR anti-PD-1 OR NSAIDs OR opioids OR statins",
 ]
 
 
@@ -113,7 +139,7 @@ def stored_copy(records: List[TrialRecord], criteria: int, workdir: Path) -> Sto
 
 
 def bench_one(engine: str, records: List[TrialRecord], criteria: int, *, jobs: int, source: str,
-              repeat: int, workdir: Path) -> dict:
+              repeat: int, workdir: Path, process_runs: int = 3) -> dict:
     """Build one index and time the query set."""
     root = workdir / f"{engine}-{criteria}-{jobs}"
     index = SearchIndex(root, engine=engine)
@@ -125,15 +151,15 @@ def bench_one(engine: str, records: List[TrialRecord], criteria: int, *, jobs: i
     else:
         meta = index.rebuild(replicated(records, criteria), jobs=jobs)
     build, build_cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
-    compiled = [compile_query(q, f) for q, f in QUERIES]
-    for node in compiled:  # warm up caches and readers
-        run_search(index, node, limit=20)
+    concepts = index.concepts()
+    for text, filters in QUERIES:  # warm up caches and readers
+        run_search(index, compile_query(text, filters, concepts=concepts), limit=20)
     latencies, cpu_latencies, hits = [], [], 0
     per_query: dict = {q: [] for q, _ in QUERIES}
     for _ in range(repeat):
-        for (text, _), node in zip(QUERIES, compiled):
+        for text, filters in QUERIES:
             t0, c0 = time.perf_counter(), time.process_time()
-            hits += len(run_search(index, node, limit=20))
+            hits += len(run_search(index, compile_query(text, filters, concepts=concepts), limit=20))
             latencies.append((time.perf_counter() - t0) * 1000)
             cpu_latencies.append((time.process_time() - c0) * 1000)
             per_query[text].append(cpu_latencies[-1])
@@ -148,18 +174,59 @@ def bench_one(engine: str, records: List[TrialRecord], criteria: int, *, jobs: i
         "queries": len(latencies), "hits": hits,
         "slowest_cpu_ms": _slowest(per_query),
     }
+    row["hostile_max_ms"], row["hostile_slowest"] = hostile(index)
     index.close()
     row["first_query_ms"], row["first_query_rss_mb"] = first_query(root, engine)
+    (row["process_p50_ms"], row["process_p95_ms"], row["process_p50_cpu_ms"],
+     row["process_p95_cpu_ms"]) = whole_process(root, engine, process_runs, workdir)
     shutil.rmtree(root, ignore_errors=True)
     return row
+
+
+def hostile(index: SearchIndex) -> tuple:
+    """(slowest ms, that query's first 40 characters) of the hostile queries, answered or refused."""
+    from toolkit.errors import QueryError
+
+    times = {}
+    for text in HOSTILE:
+        t0 = time.perf_counter()
+        try:
+            run_search(index, compile_query(text, Filters(), concepts=index.concepts()), limit=20)
+        except QueryError:
+            pass
+        times[text] = (time.perf_counter() - t0) * 1000
+    slowest = max(times, key=times.get)
+    return round(times[slowest]), slowest[:40]
+
+
+def whole_process(root: Path, engine: str, runs: int, workdir: Path) -> tuple:
+    """(p50, p95, p50 CPU, p95 CPU) ms of whole `ptk search` processes over `PROCESS_QUERIES`.
+
+    Wall time is start to last byte; CPU time (user + system of the child) is
+    what the process costs on a machine shared with other work.
+    """
+    import os
+
+    env = dict(os.environ, PTK_INDEX=str(root), PTK_ENGINE=engine, PTK_STORE=str(workdir / "no-store.sqlite"))
+    times, cpu = [], []
+    for _ in range(runs):
+        for args in PROCESS_QUERIES:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "toolkit", "search", *args, "--jsonl"], env=env, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            times.append((time.perf_counter() - t0) * 1000)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
+    return (round(percentile(times, 50)), round(percentile(times, 95)), round(percentile(cpu, 50)),
+            round(percentile(cpu, 95)))
 
 
 FIRST_QUERY = """
 import json, sys, time
 started = time.perf_counter()
-from toolkit.index import SearchIndex, compile_query, run_search
-index = SearchIndex(sys.argv[1], engine=sys.argv[2])
-run_search(index, compile_query("chemotherapy"), limit=20)
+from toolkit.index import search
+search("chemotherapy", index_dir=sys.argv[1], engine=sys.argv[2], limit=20)
 peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
 print(json.dumps([(time.perf_counter() - started) * 1000, peak / 1024]))
 """
@@ -185,7 +252,8 @@ def _slowest(per_query: dict, count: int = 3) -> dict:
 
 def print_table(rows: List[dict]) -> None:
     columns = ["engine", "from", "jobs", "criteria", "trials", "build_s", "criteria_per_s", "criteria_per_cpu_s", "size_mb",
-               "p50_ms", "p95_ms", "p50_cpu_ms", "p95_cpu_ms", "first_query_ms", "first_query_rss_mb"]
+               "p50_ms", "p95_ms", "p50_cpu_ms", "p95_cpu_ms", "first_query_ms", "first_query_rss_mb",
+               "process_p50_ms", "process_p95_ms", "process_p50_cpu_ms", "process_p95_cpu_ms", "hostile_max_ms"]
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
     for row in rows:
@@ -200,6 +268,7 @@ def main(argv=None) -> int:
     parser.add_argument("--from", dest="source_kind", choices=["records", "store"], default="records")
     parser.add_argument("--source", nargs="*", default=[str(REPO / "corpus")])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--process-runs", type=int, default=3, help="Runs of the whole-process query set.")
     parser.add_argument("--json", dest="json_out")
     parser.add_argument("--workdir", default=None, help="Where indexes are built (a temp dir by default).")
     args = parser.parse_args(argv)
@@ -212,7 +281,7 @@ def main(argv=None) -> int:
         for engine in args.engines.split(","):
             for jobs in (int(j) for j in args.jobs.split(",")):
                 row = bench_one(engine, records, scale, jobs=jobs, source=args.source_kind,
-                                repeat=args.repeat, workdir=workdir)
+                                repeat=args.repeat, workdir=workdir, process_runs=args.process_runs)
                 print(json.dumps(row), file=sys.stderr, flush=True)
                 rows.append(row)
     print_table(rows)

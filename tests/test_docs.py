@@ -11,7 +11,7 @@ from conftest import REPO
 from toolkit.cli import main
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
-COMMANDS = sorted(main.commands)
+COMMANDS = main.list_commands(None)
 
 
 def test_docs_readme_first_screen_has_the_two_commands():

@@ -61,7 +61,7 @@ def test_query_empty_is_an_error():
 
 @pytest.mark.parametrize("query,expected", [
     # stemming and case folding
-    ("Infections", "text:infect"),
+    ("Infections", "(text:infection OR text:infect)"),
     # a hyphenated word is a phrase of its parts
     ("CAR-T", None),
     # keyword fields are normalised
@@ -84,21 +84,57 @@ def test_query_compile_resolves_words(query, expected):
 
 
 @pytest.mark.parametrize("query,variant", [
-    ('drug:"CAR T"', 'drug:"chimer antigen receptor t cell"'),
-    ("drug:CAR-T", 'drug:"chimer antigen receptor t"'),
-    ("condition:GvHD", 'condition:"graft versu host diseas"'),
+    ('drug:"CAR T"', 'drug:"chimeric antigen receptor"'),
+    ("drug:CAR-T", "drug:cart"),
+    ("condition:GvHD", 'condition:"graft versus host diseas"'),
     ('"graft-versus-host disease"', "text:gvhd"),
     ("NSCLC", 'text:"non small cell lung cancer"'),
-    ("ECOG", 'text:"eastern cooper oncolog group"'),
+    ("ECOG", 'text:"eastern cooperativ oncology group"'),
+    # concepts: spellings, abbreviations, a class's members, hyphen joins
+    ("pregnant", "text:pregnancy"),
+    ("breastfeeding", "text:lactating"),
+    ("allergy", "text:hypersensitivity"),
+    ("corticosteroids", "text:dexamethason"),
+    ("anti-PD-1", "text:pembrolizumab"),
+    ("drug:HCQ", "drug:hydroxychloroquin"),
+    ("washout", 'text:"wash out"'),
+    ("wash-out", "text:washout"),
+    ("HbA1c", 'text:"glycosylat hemoglobin"'),
+    ("heart failure", "text:chf"),  # unquoted words that name a concept together
+    ("hepatitis", "text:hbv"),
 ])
-def test_query_compile_expands_synonyms(query, variant):
+def test_query_compile_expands_concepts(query, variant):
     assert variant in render(compile_query(query))
 
 
-@pytest.mark.parametrize("query", ["≥", "drug:≥", '"CAR T"*', '"CAR T"~', "status:-"])
+def test_query_compile_drug_option_expands_like_the_field():
+    assert "drug:hydroxychloroquin" in render(compile_query("", Filters(drug="HCQ")))
+
+
+@pytest.mark.parametrize("query,not_there", [
+    ("hepatitis", "text:hepatic"), ("gastric", "text:gastriti"), ("lactating", "text:lactat "),
+    ("steroids", "nonsteroid"), ("HBV", "text:hepatitis)"), ("pembrolizumab", "text:\"pd 1\""),
+])
+def test_query_compile_does_not_join_distinct_words(query, not_there):
+    assert not_there not in render(compile_query(query)) + " "
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("pregnant", "text:pregnant"), ('"wash-out"', 'text:"wash out"'), ("drug:HCQ", "drug:hcq"),
+])
+def test_query_compile_exact_turns_expansion_off(query, expected):
+    assert render(compile_query(query, exact=True)) == f"(NOT kind:trial AND {expected})"
+
+
+@pytest.mark.parametrize("query", ['"CAR T"*', '"CAR T"~', "status:-", "*", "~"])
 def test_query_compile_rejects_terms_with_nothing_to_search(query):
     with pytest.raises(QueryError):
         compile_query(query)
+
+
+@pytest.mark.parametrize("query,expected", [("∅", "text:∅"), ("drug:≥", "drug:≥"), ("diameter ∅", "(text:diameter AND text:∅)")])
+def test_query_compile_a_lone_symbol_is_text(query, expected):
+    assert render(compile_query(query, exact=True)) == f"(NOT kind:trial AND {expected})"
 
 
 @pytest.mark.parametrize("text,days", [
@@ -122,7 +158,7 @@ def test_query_age_in_years(text, years):
 
 def test_query_filters_become_ranges_and_keywords():
     node = compile_query("rituximab", Filters(polarity="exclusion", status=("recruiting", "Not yet recruiting"),
-                                             phase=("2",), age_years=10, window_max_days=28))
+                                             phase=("2",), age_years=10, window_max_days=28), exact=True)
     assert render(node) == (
         "(NOT kind:trial AND text:rituximab AND polarity:exclusion AND "
         "(status:recruiting OR status:not_yet_recruiting) AND phase:phase2 AND "
@@ -131,7 +167,10 @@ def test_query_filters_become_ranges_and_keywords():
 
 @pytest.mark.parametrize("field,value,expected", [
     ("phase", "PHASE1", "phase1"), ("phase", "Phase 2", "phase2"), ("phase", "EARLY_PHASE1", "early_phase1"),
-    ("phase", "NA", "na"), ("status", "ACTIVE_NOT_RECRUITING", "active_not_recruiting"),
+    ("phase", "NA", "na"), ("phase", "PHASE_02", "phase2"), ("phase", "Phase II", "phase2"), ("phase", "2", "phase2"),
+    ("phase", "phase iv", "phase4"),
+    ("status", "Recruitment open", "recruiting"), ("status", "Pending", "not_yet_recruiting"),
+    ("status", "prematurely ended", "terminated"), ("status", "ACTIVE_NOT_RECRUITING", "active_not_recruiting"),
     ("status", "Active, not recruiting", "active_not_recruiting"), ("polarity", "Inclusion", "inclusion"),
     ("healthy", "true", "yes"), ("sex", "ALL", "all"), ("status", "  ", None),
 ])
@@ -141,9 +180,14 @@ def test_query_normalize_keyword(field, value, expected):
 
 @pytest.mark.parametrize("text,stems", [
     ("Prior CAR-T cells within 4 weeks", ["prior", "car", "t", "cell", "within", "4", "week"]),
-    ("HbA1c ≥ 7.5%", ["hba1c", "7.5"]),
-    ("Graft-versus-Host-Disease (GvHD)", ["graft", "versu", "host", "diseas", "gvhd"]),
-    ("ÉCOG performance status", ["écog", "perform", "statu"]),
+    ("HbA1c ≥ 7.5%", ["hba1c", "≥", "7.5"]),
+    ("Graft-versus-Host-Disease (GvHD)", ["graft", "versus", "host", "diseas", "gvhd"]),
+    ("ÉCOG performance status", ["écog", "performanc", "status"]),
+    # British spellings and inflections join; derivations stay apart
+    ("Tumours, anaemia, oedema, randomised", ["tumor", "anemia", "edema", "randomiz"]),
+    ("allergies metastases women receiving", ["allergy", "metastasis", "woman", "receiv"]),
+    ("hepatitis hepatic gastritis gastric lactating lactate", ["hepatitis", "hepatic", "gastritis", "gastric",
+                                                                "lactating", "lactat"]),
     ("年龄18-65岁的高血压患者", ["年", "龄", "18", "65", "岁", "的", "高", "血", "压", "患", "者"]),
 ])
 def test_index_analysis_stems_and_folds(text, stems):

@@ -9,7 +9,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import CORPUS
+from conftest import CORPUS
 from toolkit.cli import main
 
 ENGINES = ("whoosh", "tantivy")
@@ -56,6 +56,14 @@ README_EXAMPLES = [
     (["type:observational consent"], None),
     (["(leukemia OR lymphoma) AND (relapsed OR refractory)", "--phase", "1"], None),
     (["ECOG", "--window-min", "1w"], None),
+    (["breastfeeding", "--polarity", "exclusion"], None),
+    (["corticosteroids"], None),
+    (["drug:HCQ"], None),
+    (["breastfeeding", "--exact"], None),
+    (["pregnant", "--polarity", "exclusion"], None),
+    (["--trials", "COVID-19", "--phase", "2", "--started-after", "2020-01"], None),
+    (["--value", "creatinine >= 1.5 mg/dL"], None),
+    (['value:"hemoglobin <= 100 g/L"', "--polarity", "inclusion"], None),
 ]
 
 
@@ -72,7 +80,7 @@ def test_search_cli_readme_examples_answer(env, engine, args, expected):
 
 def test_search_cli_engines_agree_on_readme_examples(env):
     for args, _ in README_EXAMPLES:
-        answers = [sorted((h["trial_id"], h["criterion_id"]) for h in
+        answers = [sorted((h["trial_id"], h.get("criterion_id", "")) for h in
                           hits_of(ptk(env, *args, "--jsonl", "--limit", "500", engine=e))) for e in ENGINES]
         assert answers[0] == answers[1], args
 
@@ -83,7 +91,7 @@ def test_search_cli_table_shows_criteria_with_trials(env):
     lines = result.stdout.splitlines()
     assert lines[0].split()[:4] == ["trial_id", "status", "criterion_id", "polarity"]
     assert any(line.startswith("NCT06054113") and " E13 " in line for line in lines)
-    assert "**chimeric antigen receptor T cells**" in result.stdout
+    assert "**chimeric antigen receptor** T cells" in result.stdout
 
 
 def test_search_cli_json_and_csv(env):
@@ -220,3 +228,93 @@ def test_search_cli_index_without_store_says_how_to_make_one(env, tmp_path):
     result = CliRunner().invoke(main, ["index"], env=fresh)
     assert result.exit_code == 1
     assert "ptk parse" in result.output
+
+
+def _readme_search_lines():
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text("utf-8")
+    section = readme.split("## Search eligibility criteria", 1)[1].split("\n## ", 1)[0]
+    return [line for line in section.splitlines() if line.startswith("ptk search ")]
+
+
+_OUTPUT_ONLY = {"--count": 0, "--show-query": 0, "--json": 0, "--jsonl": 0, "--csv": 0, "--facets": 0,
+                "--limit": 1, "--group-by": 1}
+
+
+def _meaning(args):
+    """The arguments that choose the hits (output options left out), in a comparable form."""
+    out, skip = [], 0
+    for arg in args:
+        if skip:
+            skip -= 1
+        elif arg in _OUTPUT_ONLY:
+            skip = _OUTPUT_ONLY[arg]
+        else:
+            out.append(arg)
+    return sorted(out)
+
+
+@pytest.mark.parametrize("line", _readme_search_lines())
+def test_search_cli_every_readme_example_is_a_test(line):
+    import shlex
+
+    assert _meaning(shlex.split(line)[2:]) in [_meaning(args) for args, _ in README_EXAMPLES], line
+
+
+def test_search_cli_group_by_trial_count_counts_trials(env):
+    counted = json.loads(ptk(env, "pregnant", "--group-by", "trial", "--count", "--json").stdout)
+    hits = json.loads(ptk(env, "pregnant", "--json", "--limit", "1000").stdout)
+    assert counted["unit"] == "trials"
+    assert counted["count"] == len({h["trial_id"] for h in hits}) < len(hits)
+
+
+def test_search_cli_trials_search_whole_trials(env):
+    trials = hits_of(ptk(env, "--trials", "COVID-19", "--jsonl", "--limit", "100"))
+    assert trials and all("criterion_id" not in t for t in trials)
+    counted = json.loads(ptk(env, "--trials", "COVID-19", "--count", "--json").stdout)
+    assert counted["count"] == len(trials) and counted["unit"] == "trials"
+    phase2 = hits_of(ptk(env, "--trials", "COVID-19", "--phase", "2", "--jsonl", "--limit", "100"))
+    assert phase2 and {t["trial_id"] for t in phase2} < {t["trial_id"] for t in trials}
+    assert all("PHASE2" in t["phases"] for t in phase2)
+
+
+def test_search_cli_window_is_bound_to_its_drug(env):
+    """`--window-max 4w 'drug:"CAR T"'` keeps criteria whose CAR T window is at most 28 days."""
+
+    from toolkit.index import Filters, search
+    from toolkit.index.windows import parse_windows
+
+    hits = hits_of(ptk(env, "--window-max", "4w", 'drug:"CAR T"', "--jsonl", "--limit", "100"))
+    found_ids = {(h["trial_id"], h["criterion_id"]) for h in hits}
+    assert ("NCT06054113", "E13") in found_ids  # "> 4 weeks prior": the CAR T window is 28 days
+    # CAR-T named beside a 4-week window that bounds something else (immunosuppression), its own
+    # windows (relapse beyond 2 or 3 months) longer: not a CAR T window of at most 4 weeks
+    assert ("NCT05086315", "E7") not in found_ids
+    shorter = hits_of(ptk(env, "--window-max", "3w", 'drug:"CAR T"', "--jsonl", "--limit", "100"))
+    assert ("NCT06054113", "E13") not in {(h["trial_id"], h["criterion_id"]) for h in shorter}
+    for engine in ENGINES:
+        found = search('drug:"CAR T"', filters=Filters(window_max_days=28), index_dir=env["PTK_INDEX"],
+                       engine=engine, limit=None)
+        assert len(found) == len(hits)
+        for hit in found:  # each kept criterion has a window of at most 28 days bound to CAR T
+            assert any(days <= 28 and ("car", "t") in {words[i:i + 2] for i in range(len(words))} or
+                       "cart" in words for words, days in parse_windows(hit.windows)), hit.windows
+
+
+def test_search_cli_empty_query_is_a_usage_error(env):
+    result = ptk(env)
+    assert result.exit_code == 2 and "empty query" in result.output
+    assert ptk(env, "--polarity", "exclusion", "--count").exit_code == 0  # a filter alone is a query
+
+
+def test_search_cli_names_the_filter_that_removed_every_hit(env):
+    result = ptk(env, "zidovudine", "--status", "recruiting", "--phase", "4")
+    assert result.exit_code == 0
+    assert "removed every hit" in result.stderr and "the query alone matches" in result.stderr
+
+
+def test_search_cli_exact_turns_expansion_off(env):
+    shown = ptk(env, "--show-query", "--exact", "corticosteroids").stdout
+    assert shown.strip() == "(NOT kind:trial AND text:corticosteroid)"
+    assert "dexamethason" in ptk(env, "--show-query", "corticosteroids").stdout

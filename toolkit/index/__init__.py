@@ -4,7 +4,8 @@ Public entry points:
     build_index(store, ...)   rebuild the index from the store's latest versions;
     update_index(store, ...)  build it, or bring an existing one level with the store (`ptk index`);
     refresh(store, ...)       bring the index level with the store (after `ptk parse`);
-    search(query, ...)        criterion hits of a query string and option filters;
+    search(query, ...)        the one search entry point: hits, groups or counts of a
+                              query string and option filters (`SearchResult`);
     SearchIndex, Filters      the index on disk and the option filters.
 
 Every Whoosh and tantivy import stays inside this package.
@@ -12,19 +13,20 @@ Every Whoosh and tantivy import stays inside this package.
 
 from __future__ import annotations
 
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 from toolkit.index.engines import ENGINES
 from toolkit.index.compile import Filters, compile_query, age_in_years, parse_duration
 from toolkit.index.search_index import IndexStatus, SearchIndex, _store_path, resolve_index_dir
 from toolkit.index.query import parse_query, render
 from toolkit.index.schema import SCHEMA_VERSION
+from toolkit.index.searching import SearchResult, search
 from toolkit.index.hits import (
-    CriterionHit, TrialGroup, count_and_facets, count_hits, facet_counts, group_by_trial, run_search, suggest_terms,
+    CriterionHit, TrialHit, TrialGroup, count_and_facets, count_hits, facet_counts, group_by_trial, run_search, suggest_terms,
 )
 
 __all__ = [
-    "Filters", "SearchIndex", "IndexStatus", "CriterionHit", "TrialGroup", "build_index", "update_index", "refresh",
+    "Filters", "SearchIndex", "SearchResult", "IndexStatus", "CriterionHit", "TrialHit", "TrialGroup", "build_index", "update_index", "refresh",
     "search", "compile_query", "parse_query", "render", "age_in_years", "parse_duration",
     "count_hits", "count_and_facets", "facet_counts", "group_by_trial", "run_search", "suggest_terms", "resolve_index_dir",
 ]
@@ -66,7 +68,8 @@ def update_index(store, *, index_dir=None, engine: Optional[str] = None, rebuild
     """
     target = SearchIndex(index_dir, engine=engine)
     try:
-        if rebuild or not target.exists() or target.meta().get("schema_version") != SCHEMA_VERSION:
+        if (rebuild or not target.exists() or target.meta().get("schema_version") != SCHEMA_VERSION
+                or target.missing_parts()):
             target.close()
             return build_index(store, index_dir=index_dir, engine=target.engine_name, progress=progress,
                                jobs=jobs), "built"
@@ -116,17 +119,3 @@ def _refresh_one(store, root, engine: str, *, jobs: int, on_status) -> Optional[
     return status
 
 
-def search(query: Optional[str], *, filters: Filters = Filters(), index_dir=None,
-           engine: Optional[str] = None, limit: Optional[int] = 20) -> List[CriterionHit]:
-    """Criterion hits for a query string and option filters, best first.
-
-    Raises:
-        QueryError: bad query syntax.
-        SearchIndexError: no usable index (the message names the command to run).
-    """
-    index = SearchIndex(index_dir, engine=engine)
-    try:
-        index.check_usable()
-        return run_search(index, compile_query(query, filters), limit=limit)
-    finally:
-        index.close()

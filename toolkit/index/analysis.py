@@ -1,8 +1,10 @@
-"""Text analysis shared by every engine: tokens, case folding, stemming.
+"""Text analysis shared by every engine: tokens, case folding, spelling, inflections.
 
 Both engines index the *output* of `analyze` (space-separated stems) with a
 plain whitespace tokenizer, so a word means the same thing in Whoosh, in
-tantivy and in a brute-force scan of the records.
+tantivy and in a brute-force scan of the records. A word's stem is its
+American spelling without its inflection (`toolkit.index.stemmers`: tumours
+-> tumor, anaemia -> anemia, hepatitis and hepatic stay apart).
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ import re
 import unicodedata
 from typing import Iterator, List, Tuple
 
-from whoosh.lang.porter import stem as _porter_stem
+from toolkit.index.stemmers import STEMMERS, american, inflections
 
-__all__ = ["SEPARATOR", "analyze", "words", "fold", "stem", "tokens_with_offsets", "join_values"]
+__all__ = ["STEMMERS", "SEPARATOR", "analyze", "words", "fold", "stem", "tokens_with_offsets", "join_values"]
 
 # A token no analyzer produces: put between the values of a multi-valued text
 # field so a phrase never matches across two values.
@@ -23,7 +25,10 @@ SEPARATOR = "_"
 # between words: a query word becomes a phrase of characters); other runs of
 # letters/digits are one token, a decimal part staying with its number ("2.5").
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-_TOKEN = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W_])+(?:[.,]\d+)?")
+# Arrows, mathematical and technical symbols and geometric shapes (∅, ≥, ±, ⌀) are
+# one token each too: a query of a symbol finds the symbol.
+_SYMBOLS = "\u2190-\u21ff\u2200-\u23ff\u25a0-\u25ff"
+_TOKEN = re.compile(rf"[{_CJK}{_SYMBOLS}]|(?:(?![{_CJK}])[^\W_])+(?:[.,]\d+)?")
 # The same tokens for a folded ASCII text (no CJK, no look-ahead): several times faster.
 _ASCII_TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)?")
 
@@ -40,7 +45,7 @@ class _StemCache(dict):
     """word -> stem; a miss stems the word (and remembers it while there is room)."""
 
     def __missing__(self, word: str) -> str:
-        stemmed = word if len(word) <= 2 or not word.isalpha() else _porter_stem(word)
+        stemmed = word if len(word) <= 2 or not word.isalpha() else inflections(american(word))
         if len(self) < _STEM_CACHE_SIZE:
             self[word] = stemmed
         return stemmed
@@ -50,7 +55,7 @@ _STEMS = _StemCache()
 
 
 def stem(word: str) -> str:
-    """Porter stem of a folded word; numbers and short words stay as they are."""
+    """The stem of a folded word (see module docstring); numbers and short words stay as they are."""
     return _STEMS[word]
 
 

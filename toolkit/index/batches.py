@@ -10,13 +10,14 @@ travel to workers cheaply, records do not.
 from __future__ import annotations
 
 import multiprocessing
+import re
 import signal
 from collections import deque
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Dict, Iterable, Iterator, List, Tuple
 
-from toolkit.index.analysis import words
+from toolkit.index.analysis import analyze, words
 from toolkit.index.documents import record_documents, trial_key
 from toolkit.index.engines import engine_class
 from toolkit.index.term_lists import document_terms
@@ -35,6 +36,7 @@ class EncodedUnit:
     trials: List[Tuple[str, list]] = field(default_factory=list)  # (trial key, encoded documents)
     vocabulary: set = field(default_factory=set)
     terms: Dict[str, set] = field(default_factory=dict)  # text field -> its terms (see toolkit.index.term_lists)
+    compounds: Dict[str, set] = field(default_factory=dict)  # joined word -> its hyphenated parts (see below)
     failed: List[str] = field(default_factory=list)
 
 
@@ -64,7 +66,25 @@ def encode_unit(engine_name: str, items: List, first: int = 0) -> EncodedUnit:
             document_terms(doc, unit.terms)
         for doc in documents[1:]:  # criterion documents (the first is the trial's)
             unit.vocabulary.update(vocabulary_words(doc["text_raw"]))
+            hyphen_compounds(doc["text_raw"], unit.compounds)
     return unit
+
+
+_HYPHENATED = re.compile(r"\b([A-Za-z]{2,})-([A-Za-z]{2,})\b")
+
+
+def hyphen_compounds(text: str, into: Dict[str, set]) -> None:
+    """Add the hyphenated words of a text: {analyzed joined word: {(part stems)}}.
+
+    "wash-out" gives washout -> (wash, out), so that the query `washout` also
+    finds "wash-out" and "wash out".
+    """
+    if "-" not in text:
+        return
+    for first, second in _HYPHENATED.findall(text):
+        joined = analyze(first + second)
+        if len(joined) == 1:
+            into.setdefault(joined[0], set()).add(tuple(analyze(first) + analyze(second)))
 
 
 def _label(item, position: int) -> str:

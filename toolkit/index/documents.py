@@ -8,22 +8,18 @@ onto every criterion document so a filtered query is a one-document test.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Iterator, List, Optional
 
 from toolkit.index.analysis import analyze, join_values
-from toolkit.index.schema import AGE_UNBOUNDED, normalize_keyword
+from toolkit.index.schema import AGE_UNBOUNDED, COUNTRY_SEPARATOR, normalize_keyword, trial_key
+from toolkit.index.values import value_fields
 from toolkit.canonical import content_hash
 from toolkit.records import Criterion, TrialRecord
 
-__all__ = ["COUNTRY_SEPARATOR", "trial_key", "record_documents"]
+__all__ = ["COUNTRY_SEPARATOR", "trial_key", "record_documents", "bound_windows", "date_number"]
 
-COUNTRY_SEPARATOR = "; "
-
-
-def trial_key(registry: str, trial_id: str) -> str:
-    """The index's identity of a trial: `registry:trial_id`."""
-    return f"{registry}:{trial_id}"
 
 
 def record_documents(record: TrialRecord) -> Iterator[dict]:
@@ -77,6 +73,8 @@ def _criterion_document(criterion: Criterion, context: str, shared: dict) -> dic
         "condition": join_values(tags.condition),
         "measurement": join_values(tags.measurement),
         "window": tags.window,
+        "windows_raw": bound_windows(criterion.tags),
+        **value_fields(criterion.tags, criterion.text),
     }
 
 
@@ -143,6 +141,8 @@ def _trial_fields(record: TrialRecord) -> dict:
         "sponsor": join_values(s.name for s in record.sponsors),
         "country": join_values(countries),
         "countries_raw": COUNTRY_SEPARATOR.join(countries),  # names may hold commas: "Korea, Republic of"
+        "start": _date_number(record.start_date),
+        "completion": _date_number(record.completion_date or record.primary_completion_date),
         "min_age": [_age_years(eligibility, "min_age", AGE_UNBOUNDED[0])],
         "max_age": [_age_years(eligibility, "max_age", AGE_UNBOUNDED[1])],
     }
@@ -152,6 +152,20 @@ def _dates(record: TrialRecord) -> str:
     """Start, primary completion, completion and last update dates, as `name=date; ...`."""
     names = ("start_date", "primary_completion_date", "completion_date", "last_updated")
     return "; ".join(f"{name}={getattr(record, name)}" for name in names if getattr(record, name))
+
+
+def _date_number(value) -> List[float]:
+    """A date (`2023-01-15`, `2023-01`, `2023`) as the number 20230115 (a missing day or month is 0)."""
+    return [date_number(str(value))] if value and date_number(str(value)) else []
+
+
+def date_number(text: str) -> Optional[float]:
+    """`2023-01-15` -> 20230115.0; a year or year-month counts from its start; None when not a date."""
+    match = re.match(r"^\s*(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", text or "")
+    if not match:
+        return None
+    year, month, day = (int(part) if part else 0 for part in match.groups())
+    return float(year * 10000 + month * 100 + day)
 
 
 def _keywords(field: str, values) -> List[str]:
@@ -178,6 +192,36 @@ def _intervention_names(record: TrialRecord) -> List[str]:
         names.append(intervention.name)
         names.extend(intervention.other_names)
     return names + list(record.intervention_mesh)
+
+
+_BINDABLE = ("drug", "procedure")
+
+
+def bound_windows(tags) -> str:
+    """Each time window of a criterion with the entity it limits, as `analyzed entity=days; ...`.
+
+    A window names its entity in `bounds` when the tagger filled it; else it
+    is bound to the nearest drug or procedure tag of the same criterion
+    ("rituximab within 4 weeks": rituximab). A window with no such tag is
+    bound to nothing (`=days`).
+    """
+    entities = [tag for tag in tags if tag.label in _BINDABLE]
+    out = []
+    for tag in tags:
+        days = _window_days(tag) if tag.label == "time_window" else None
+        if days is None:
+            continue
+        bound = tag.bounds
+        if not isinstance(bound, str) or not bound:
+            near = min(entities, key=lambda e: _distance(e, tag), default=None)
+            bound = (near.norm or near.text) if near is not None else ""
+        out.append(f"{' '.join(analyze(bound))}={days:g}")
+    return "; ".join(out)
+
+
+def _distance(entity, window) -> int:
+    """Characters between two spans of one text (0 when they touch or overlap)."""
+    return max(entity.start - window.end, window.start - entity.end, 0)
 
 
 def _window_days(tag) -> Optional[float]:

@@ -6,16 +6,14 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from rapidfuzz import fuzz, process, utils
-
 from toolkit.index.analysis import stem, tokens_with_offsets
 from toolkit.index.compile import QueryTerms, query_terms
-from toolkit.index.documents import COUNTRY_SEPARATOR
+from toolkit.index.schema import COUNTRY_SEPARATOR
 from toolkit.index.query import And, Node, Word
 from toolkit.index.search_index import SearchIndex, engine_errors
 
 __all__ = [
-    "CriterionHit", "TrialGroup", "FACETS", "run_search", "count_hits", "count_and_facets", "facet_counts",
+    "CriterionHit", "TrialHit", "TrialGroup", "FACETS", "run_search", "count_hits", "count_and_facets", "facet_counts",
     "group_by_trial", "highlight", "suggest_terms",
 ]
 
@@ -42,6 +40,7 @@ class CriterionHit:
     text: str
     score: float
     highlights: Tuple[Tuple[int, int], ...] = ()
+    windows: str = ""  # the time windows with their entities (see toolkit.index.windows)
 
     def marked_text(self, before: str = "**", after: str = "**") -> str:
         """The text with every highlighted span wrapped in `before`/`after`."""
@@ -54,6 +53,31 @@ class CriterionHit:
             "title": self.title, "status": self.status, "phases": self.phases,
             "criterion_id": self.criterion_id, "polarity": self.polarity,
             "category": self.category, "text": self.text, "snippet": self.marked_text(),
+            "highlights": [list(span) for span in self.highlights], "score": round(self.score, 4),
+        }
+
+
+@dataclass(frozen=True)
+class TrialHit:
+    """One matching trial (a `--trials` search)."""
+
+    trial_id: str
+    registry: str
+    version: str
+    title: str
+    status: str
+    phases: str
+    countries: str
+    dates: str
+    score: float
+    highlights: Tuple[Tuple[int, int], ...] = ()
+
+    def to_dict(self) -> dict:
+        """JSON form (the title with its matched words marked as `snippet`)."""
+        return {
+            "trial_id": self.trial_id, "registry": self.registry, "version": self.version,
+            "title": self.title, "status": self.status, "phases": self.phases, "countries": self.countries,
+            "dates": self.dates, "snippet": mark(self.title, self.highlights, "**", "**"),
             "highlights": [list(span) for span in self.highlights], "score": round(self.score, 4),
         }
 
@@ -75,14 +99,52 @@ class TrialGroup:
                 "criteria": [hit.to_dict() for hit in self.hits]}
 
 
-def run_search(index: SearchIndex, node: Node, *, limit: Optional[int] = 20) -> List[CriterionHit]:
-    """The best `limit` criterion hits of a compiled query (`None`: all)."""
+def run_search(index: SearchIndex, node: Node, *, limit: Optional[int] = 20, keep=None,
+               trials: Optional[int] = None) -> List[CriterionHit]:
+    """The best `limit` criterion hits of a compiled query (`None`: all).
+
+    Args:
+        keep: a test on a match's stored fields (e.g. its bound windows); None keeps all.
+        trials: keep every hit of the best `trials` trials instead (for grouping by trial).
+
+    Only the hits returned are highlighted (highlighting is most of the cost of many hits).
+    """
     node = index.resolve(node)
     terms = query_terms(node)
+    everything = keep is not None or trials is not None
     with engine_errors(index.path):
-        hits = index.engine.search(node, limit=limit)
+        hits = index.engine.search(node, limit=None if everything else limit)
     ordered = sorted(hits, key=lambda h: (-round(h.score, 6), h.fields.get("doc_id", "")))
-    return [_criterion_hit(hit.fields, hit.score, terms) for hit in ordered]
+    if keep is not None:
+        ordered = [hit for hit in ordered if keep(hit.fields)]
+    if trials is not None:
+        ordered = _best_trials(ordered, trials)
+    elif limit is not None:
+        ordered = ordered[:limit]
+    return [_trial_hit(hit.fields, hit.score, terms) if hit.fields.get("kind") == "trial"
+            or hit.fields.get("kind_raw") == "trial" else _criterion_hit(hit.fields, hit.score, terms)
+            for hit in ordered]
+
+
+def _best_trials(ordered: list, count: int) -> list:
+    """The hits of the `count` trials with the best hits (ordered as `group_by_trial` orders groups)."""
+    best: Dict[str, Tuple[float, str]] = {}
+    for hit in ordered:
+        key = hit.fields.get("trial_key", "")
+        if key not in best:
+            best[key] = (-round(hit.score, 6), hit.fields.get("trial_id", ""))
+    kept = set(sorted(best, key=best.get)[:count])
+    return [hit for hit in ordered if hit.fields.get("trial_key", "") in kept]
+
+
+def _trial_hit(fields, score: float, terms: QueryTerms) -> TrialHit:
+    title = fields.get("title_raw", "")
+    return TrialHit(
+        trial_id=fields.get("trial_id", ""), registry=_registry(fields), version=fields.get("version", ""),
+        title=title, status=fields.get("status_raw", ""), phases=fields.get("phases_raw", ""),
+        countries=fields.get("countries_raw", ""), dates=fields.get("dates_raw", ""), score=float(score),
+        highlights=highlight(title, terms),
+    )
 
 
 def _criterion_hit(fields, score: float, terms: QueryTerms) -> CriterionHit:
@@ -93,7 +155,7 @@ def _criterion_hit(fields, score: float, terms: QueryTerms) -> CriterionHit:
         status=fields.get("status_raw", ""), phases=fields.get("phases_raw", ""),
         criterion_id=fields.get("criterion_id", ""), polarity=fields.get("polarity_raw", ""),
         category=fields.get("category_raw", ""), text=text, score=float(score),
-        highlights=highlight(text, terms),
+        highlights=highlight(text, terms), windows=fields.get("windows_raw", ""),
     )
 
 
@@ -112,11 +174,22 @@ def facet_counts(index: SearchIndex, node: Node, facets: Sequence[str] = FACETS)
     return count_and_facets(index, node, facets)[1]
 
 
-def count_and_facets(index: SearchIndex, node: Node,
-                     facets: Sequence[str] = FACETS) -> Tuple[int, Dict[str, Dict[str, int]]]:
-    """How many criteria match, and their `facet_counts`, from one pass over the matches."""
+def count_and_facets(index: SearchIndex, node: Node, facets: Sequence[str] = FACETS, *,
+                     extra: Sequence[str] = (), keep=None,
+                     distinct: Optional[str] = None) -> Tuple[int, Dict[str, Dict[str, int]]]:
+    """How many documents match, and their `facet_counts`, from one pass over the matches.
+
+    Args:
+        extra: more stored fields to read (for `keep` and `distinct`).
+        keep: a test on each match's stored fields (None: keep all).
+        distinct: count one match per value of this stored field (e.g. `trial_key`: trials).
+    """
     with engine_errors(index.path):
-        rows = index.engine.stored_values(index.resolve(node), [_FACET_SOURCE[f] for f in facets])
+        rows = index.engine.stored_values(index.resolve(node), [_FACET_SOURCE[f] for f in facets] + list(extra))
+    if keep is not None:
+        rows = [row for row in rows if keep(row)]
+    if distinct:
+        rows = list({row[distinct]: row for row in rows}.values())
     return len(rows), _tally_facets(rows, facets)
 
 
@@ -189,6 +262,8 @@ def suggest_terms(index: SearchIndex, words: Sequence[str], *, limit: int = 5, c
 
     Each suggestion is checked to match at least one criterion.
     """
+    from rapidfuzz import fuzz, process, utils  # only when nothing matched: kept off the search path
+
     vocabulary = index.vocabulary()
     suggestions: List[str] = []
     for word in words:

@@ -10,20 +10,24 @@ Grammar (case-insensitive operators, implicit AND between terms)::
     atom    := WORD | WORD "*" | WORD "~" [N] | '"' PHRASE '"'
 
 The tree is engine-neutral; `toolkit.index.compile` turns raw words into
-indexed terms (stems, keywords, synonyms) and engines translate the result.
+indexed terms (stems, keywords, concepts) and engines translate the result.
+
+A query is bounded (`MAX_QUERY_CHARS`, `MAX_DEPTH`, `MAX_TERMS`): a longer,
+deeper or wider one is a `QueryError` (a usage error), never a crash.
 """
 
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import List, Optional, Tuple, Union
+from typing import Iterator, List, Optional, Tuple, Union
 
 from toolkit.errors import QueryError
 from toolkit.index.schema import QUERY_FIELDS
 
 __all__ = [
-    "Word", "Phrase", "Prefix", "Fuzzy", "Range", "And", "Or", "Not", "All",
+    "MAX_DEPTH", "MAX_TERMS", "MAX_QUERY_CHARS", "Word", "Phrase", "Prefix", "Fuzzy", "Range", "And", "Or", "Not", "All",
     "Node", "parse_query", "render",
 ]
 
@@ -106,6 +110,10 @@ _LEXER = re.compile(
 )
 _OPERATORS = {"AND", "OR", "NOT"}
 
+MAX_QUERY_CHARS = 20_000
+MAX_DEPTH = 24  # nested groups, NOTs and fields
+MAX_TERMS = 64  # words, phrases, prefixes and fuzzy words
+
 
 @dataclass(frozen=True)
 class _Token:
@@ -138,9 +146,13 @@ class _Parser:
     """Recursive descent over the token list; one method per grammar rule."""
 
     def __init__(self, source: str):
+        if len(source) > MAX_QUERY_CHARS:
+            raise QueryError(f"the query is {len(source):,} characters long (at most {MAX_QUERY_CHARS:,})")
         self.source = source
         self.tokens = _lex(source)
         self.at = 0
+        self.depth = 0
+        self.terms = 0
 
     def peek(self) -> Optional[_Token]:
         return self.tokens[self.at] if self.at < len(self.tokens) else None
@@ -184,25 +196,43 @@ class _Parser:
         token = self.peek()
         if token is not None and token.kind in ("NOT", "minus"):
             self.take()
-            return Not(self.parse_unary(field))
+            with self._nested(token):
+                return Not(self.parse_unary(field))
         return self.parse_primary(field)
 
     def parse_primary(self, field: Optional[str]) -> Node:
         token = self.take()
         if token.kind == "lparen":
-            node = self.parse_or(field)
+            with self._nested(token):
+                node = self.parse_or(field)
             closing = self.peek()
             if closing is None or closing.kind != "rparen":
                 raise _error(self.source, token.pos, "'(' is never closed")
             self.take()
             return node
         if token.kind == "field":
-            return self.parse_primary(self._field(token, field))
-        if token.kind == "phrase":
-            return Phrase(field, (token.text[1:-1],))
-        if token.kind == "word":
-            return self._atom(token, field)
+            with self._nested(token):
+                return self.parse_primary(self._field(token, field))
+        if token.kind in ("phrase", "word"):
+            self._count_term(token)
+            return Phrase(field, (token.text[1:-1],)) if token.kind == "phrase" else self._atom(token, field)
         raise _error(self.source, token.pos, f"expected a term, found {token.text!r}")
+
+    @contextmanager
+    def _nested(self, token: _Token) -> Iterator[None]:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _error(self.source, token.pos, f"the query nests more than {MAX_DEPTH} levels"
+                         " (groups, NOTs and fields)")
+        try:
+            yield
+        finally:
+            self.depth -= 1
+
+    def _count_term(self, token: _Token) -> None:
+        self.terms += 1
+        if self.terms > MAX_TERMS:
+            raise _error(self.source, token.pos, f"the query has more than {MAX_TERMS} terms")
 
     def _field(self, token: _Token, outer: Optional[str]) -> str:
         name = token.text.lower()
@@ -218,6 +248,8 @@ class _Parser:
         fuzzy = re.fullmatch(r"(.+?)~([12])?", text)
         if fuzzy:
             return Fuzzy(field, fuzzy.group(1), int(fuzzy.group(2) or 0))
+        if text.startswith("*") and len(text) > 1:
+            raise _error(self.source, token.pos, f"a word cannot start with '*' (no leading wildcards): {text!r}")
         if text.endswith("*") and len(text) > 1:
             return Prefix(field, text[:-1])
         if "*" in text or "~" in text:

@@ -15,10 +15,18 @@ from typing import Dict, Optional
 
 __all__ = [
     "FIELDS", "KEYS_FIELD", "keyword_term", "indexed_fields", "STORED", "QUERY_FIELDS", "SCHEMA_VERSION", "AGE_UNBOUNDED",
-    "normalize_keyword",
+    "normalize_keyword", "COUNTRY_SEPARATOR", "trial_key",
 ]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
+
+# Between the countries of a trial in its stored `countries_raw` (names may hold commas).
+COUNTRY_SEPARATOR = "; "
+
+
+def trial_key(registry: str, trial_id: str) -> str:
+    """The index's identity of a trial: `registry:trial_id`."""
+    return f"{registry}:{trial_id}"
 
 # Stand-ins for an absent age limit, so a range filter needs no special case.
 AGE_UNBOUNDED = (0.0, 999.0)
@@ -47,6 +55,11 @@ FIELDS: Dict[str, str] = {
     "min_age": "number",
     "max_age": "number",
     "window": "number",
+    "start": "number",
+    "completion": "number",
+    # value thresholds in one unit per measurement (see toolkit.index.values)
+    "value_hba1c": "number", "value_creatinine": "number", "value_hemoglobin": "number",
+    "value_platelets": "number", "value_anc": "number", "value_bilirubin": "number",
 }
 
 # Engines index every keyword field in this one field as `name=value` terms:
@@ -68,7 +81,7 @@ def indexed_fields(kind: str) -> tuple:
 STORED = (
     "doc_id", "trial_key", "kind", "trial_id", "registry", "version", "criterion_id",
     "polarity_raw", "category_raw", "text_raw", "title_raw", "status_raw", "phases_raw",
-    "countries_raw", "content_hash", "dates_raw",
+    "countries_raw", "content_hash", "dates_raw", "windows_raw",
 )
 
 # Names a user may write before a colon -> index field.
@@ -78,6 +91,7 @@ QUERY_FIELDS: Dict[str, str] = {
     "sponsor": "sponsor", "country": "country", "polarity": "polarity",
     "status": "status", "phase": "phase", "type": "type", "trial": "trial",
     "registry": "registry", "sex": "sex", "healthy": "healthy",
+    "title": "title", "intervention": "drug", "value": "value",
 }
 
 _POLARITY = {"inc": "inclusion", "exc": "exclusion", "unk": "unknown"}
@@ -86,9 +100,9 @@ _POLARITY = {"inc": "inclusion", "exc": "exclusion", "unk": "unknown"}
 def normalize_keyword(field: str, value: str) -> Optional[str]:
     """The indexed spelling of a keyword value, the same for documents and queries.
 
-    `phase:2`, `phase:"Phase 2"` and `PHASE2` all give `phase2`;
+    `phase:2`, `phase:"Phase 2"`, `PHASE2`, ICTRP's `PHASE_02` and `Phase II` all give `phase2`;
     `status:"not yet recruiting"` and `--status "Active, not recruiting"` give
-    `not_yet_recruiting` and `active_not_recruiting`;
+    `not_yet_recruiting` and `active_not_recruiting`, ICTRP's `Recruitment open` gives `recruiting`;
     `polarity:exc` gives `exclusion`.
 
     Returns:
@@ -99,6 +113,8 @@ def normalize_keyword(field: str, value: str) -> Optional[str]:
         return None
     if field == "phase":
         return _phase(text)
+    if field == "status":
+        return _status(value, text)
     if field == "polarity":
         return _POLARITY.get(text[:3], text)
     if field == "healthy":
@@ -112,5 +128,20 @@ def _phase(text: str) -> str:
         return "na"
     if text.startswith("early"):
         return "early_phase1"
-    match = re.fullmatch(r"(?:phase)?([1-4])", text)
-    return f"phase{match.group(1)}" if match else text
+    match = re.fullmatch(r"(?:phase)?0*([1-4]|i{1,3}|iv)", text)
+    if not match:
+        return text
+    number = match.group(1)
+    return f"phase{_ROMAN.get(number, number)}"
+
+
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4"}
+
+
+def _status(value: str, text: str) -> str:
+    """A status in the registries' shared spelling: ICTRP's "Recruitment open" and "Pending" are recruiting
+    and not_yet_recruiting, as `toolkit.normalize` stores them."""
+    from toolkit.normalize.fields import status_enum  # the same table the records were normalised with
+
+    enum = status_enum(value)
+    return enum.lower() if enum else text

@@ -2,11 +2,16 @@
 
 Layout: `<root>/<engine>/` holds the engine's files plus `ptk-index.json`
 (schema version, counts), `vocabulary.txt` (words for suggestions) and
-`terms/` (each text field's terms, for fuzzy words: `toolkit.index.term_lists`).
+`terms/` (each text field's terms, for fuzzy words and prefixes:
+`toolkit.index.term_lists`) and `concepts.sqlite` (what a query word also
+finds: `toolkit.index.concepts`). Opening an index for search checks that
+every part is there: a missing part is an error naming `ptk index --rebuild`,
+never silently fewer hits.
 Every write holds `<root>/.<engine>.lock`; a second writer waits up to
 `lock_timeout` seconds and then fails with `SearchIndexError`. A rebuild
-writes a fresh directory and swaps it in, so an interrupted rebuild leaves
-the old index as it was.
+writes a fresh directory (`<root>/.<engine>-XXXX`) and swaps it in, so an
+interrupted rebuild leaves the old index as it was; the staging directories
+a killed rebuild leaves behind are removed by the next writer.
 """
 
 from __future__ import annotations
@@ -15,8 +20,6 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,12 +28,11 @@ from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, Optional, Tuple
 
 from toolkit.errors import SearchIndexError
-from toolkit.index.batches import encoded_units
-from toolkit.index.documents import trial_key
+from toolkit.index.concepts import CONCEPTS_FILE, ConceptStore, ConceptTable, load_concepts
+from toolkit.index.schema import SCHEMA_VERSION, trial_key
 from toolkit.index.engines import DEFAULT_ENGINE, ENGINES, Engine, open_engine
 from toolkit.index.query import Node, Word
-from toolkit.index.schema import SCHEMA_VERSION
-from toolkit.index.term_lists import TermLists, resolve_fuzzy
+from toolkit.index.term_lists import TEXT_FIELDS, TermLists, resolve_terms, term_list_files
 
 __all__ = ["DEFAULT_INDEX_DIR", "IndexStatus", "SearchIndex", "resolve_index_dir", "resolve_engine"]
 
@@ -40,6 +42,7 @@ VOCABULARY_FILE = "vocabulary.txt"
 LOCK_TIMEOUT_S = 30.0
 BATCH_TRIALS = 2000
 BUILD_HINT = "run `ptk index` to build it from the store"
+REBUILD_HINT = "run `ptk index --rebuild`"
 
 
 def resolve_index_dir(path=None) -> Path:
@@ -92,6 +95,7 @@ class SearchIndex:
         self.lock_timeout = lock_timeout
         self._engine: Optional[Engine] = None
         self._terms: Optional[TermLists] = None
+        self._concepts: Optional[ConceptStore] = None
 
     # --- state ---------------------------------------------------------------
 
@@ -120,13 +124,30 @@ class SearchIndex:
         if version != SCHEMA_VERSION:
             raise SearchIndexError(
                 f"the search index at {self.path} has schema version {version}, this ptk needs "
-                f"{SCHEMA_VERSION}: run `ptk index --rebuild`")
+                f"{SCHEMA_VERSION}: {REBUILD_HINT}")
+        missing = self.missing_parts()
+        if missing:
+            raise SearchIndexError(
+                f"the search index at {self.path} is incomplete (missing {', '.join(missing)}): {REBUILD_HINT}")
+
+    def missing_parts(self) -> list:
+        """The files of a complete index that are not in `path` (empty when it is whole)."""
+        if not self.engine.exists():
+            return ["the engine's index files"]
+        parts = [VOCABULARY_FILE, CONCEPTS_FILE] + term_list_files()
+        return [part for part in parts if not (self.path / part).is_file()]
+
+    def concepts(self) -> ConceptStore:
+        """What a query word also finds, as this index was built with it."""
+        if self._concepts is None:
+            self._concepts = ConceptStore(self.path / CONCEPTS_FILE)
+        return self._concepts
 
     def resolve(self, node: Node) -> Node:
         """A compiled tree as the engines run it: fuzzy words resolved to indexed terms."""
         if self._terms is None:
             self._terms = TermLists(self.path)
-        return resolve_fuzzy(node, self._terms)
+        return resolve_terms(node, self._terms)
 
     def trial_hashes(self) -> Dict[str, str]:
         """{trial_key: content_hash} of every indexed trial."""
@@ -145,6 +166,9 @@ class SearchIndex:
 
     def close(self) -> None:
         self._terms = None
+        if self._concepts is not None:
+            self._concepts.close()
+            self._concepts = None
         if self._engine is not None:
             self._engine.close()
             self._engine = None
@@ -168,20 +192,24 @@ class SearchIndex:
         self.root.mkdir(parents=True, exist_ok=True)
         with self._locked():
             self.close()
+            import tempfile  # the write path only (kept off a search's start-up)
+
             staging = Path(tempfile.mkdtemp(prefix=f".{self.engine_name}-", dir=self.root))
             try:
                 fresh = open_engine(self.engine_name, staging / "index")
                 fresh.create()
                 vocabulary: set = set()
                 terms: Dict[str, set] = {}
+                compounds: Dict[str, set] = {}
                 counts = _write_batches(fresh, records, vocabulary=vocabulary, terms=terms, replace=False,
-                                        progress=progress, jobs=jobs)
+                                        progress=progress, jobs=jobs, compounds=compounds)
                 TermLists(fresh.path).write(terms)
+                write_concepts(fresh.path, compounds)
                 meta = self._write_meta(fresh, counts, vocabulary, source=source)
                 fresh.close()
                 self._swap_in(fresh.path)
             finally:
-                shutil.rmtree(staging, ignore_errors=True)
+                _remove_tree(staging)
         return meta
 
     def update(self, records: Iterable, *, remove: Iterable[str] = (), source: Optional[str] = None,
@@ -200,8 +228,10 @@ class SearchIndex:
                 counts = _write_batches(self.engine, records, vocabulary=vocabulary, terms=terms, replace=True,
                                         progress=progress, remove=tuple(remove), jobs=jobs)
             lists = TermLists(self.path)
-            lists.write({field: values | lists.read(field) for field, values in terms.items()})
+            lists.write({field: terms.get(field, set()) | lists.read(field) for field in TEXT_FIELDS})
             self._terms = None
+            if not (self.path / CONCEPTS_FILE).is_file():
+                write_concepts(self.path, {})
             return self._write_meta(self.engine, counts, vocabulary, source=source or self.meta().get("store"))
 
     def refresh(self, store, *, progress: Optional[Callable[[int], None]] = None, jobs: int = 1) -> IndexStatus:
@@ -210,7 +240,7 @@ class SearchIndex:
         Returns:
             The status before the refresh (what was done).
         """
-        if self.exists() and self.meta().get("schema_version") != SCHEMA_VERSION:
+        if self.exists() and (self.meta().get("schema_version") != SCHEMA_VERSION or self.missing_parts()):
             self.rebuild(store.iter_latest_bodies(), source=_store_path(store), progress=progress, jobs=jobs)
             return IndexStatus(missing=(), changed=tuple(sorted(self.trial_hashes())), removed=())
         before = self.status(store)
@@ -247,6 +277,7 @@ class SearchIndex:
                             f"waited {self.lock_timeout:g}s, try again when it has finished") from None
                     time.sleep(0.1)
             try:
+                remove_stale_staging(self.root, self.engine_name)
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
@@ -258,7 +289,7 @@ class SearchIndex:
             os.replace(self.path, old)
         os.replace(fresh, self.path)
         if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            _remove_tree(old)
 
     def _read_vocabulary(self) -> set:
         try:
@@ -300,8 +331,32 @@ def _store_hashes(store) -> Dict[str, str]:
     return {trial_key(r, t): h for (r, t), h in store.latest_hashes().items()}
 
 
+def write_concepts(path: Path, compounds: Dict[str, set]) -> None:
+    """Write the index's concept table: the shipped concepts and the corpus's hyphen joins."""
+    table = ConceptTable(load_concepts())
+    table.add_compounds(compounds)
+    table.save(Path(path) / CONCEPTS_FILE)
+
+
+def remove_stale_staging(root: Path, engine_name: str) -> list:
+    """Remove what killed writers left in `root` (staging and swapped-out directories of one engine).
+
+    Call it holding the engine's lock: no other writer is then using them.
+
+    Returns:
+        The directories removed.
+    """
+    removed = []
+    for path in Path(root).glob(f".{engine_name}-*"):
+        if path.is_dir() and not path.is_symlink():
+            _remove_tree(path)
+            removed.append(path)
+    return removed
+
+
 def _write_batches(engine: Engine, items: Iterable, *, vocabulary: set, terms: Dict[str, set], replace: bool,
-                   progress=None, remove: Tuple[str, ...] = (), jobs: int = 1) -> dict:
+                   progress=None, remove: Tuple[str, ...] = (), jobs: int = 1,
+                   compounds: Optional[Dict[str, set]] = None) -> dict:
     """Write records (or stored bodies) in commits of `BATCH_TRIALS` trials.
 
     Documents are built by `toolkit.index.batches`, over `jobs` processes;
@@ -324,11 +379,16 @@ def _write_batches(engine: Engine, items: Iterable, *, vocabulary: set, terms: D
         batch.clear()
         pending_remove.clear()
 
+    from toolkit.index.batches import encoded_units  # the write path only: records, documents, pools
+
     for unit in encoded_units(engine.name, items, jobs=jobs):
         counts["failed"].extend(unit.failed)
         vocabulary.update(unit.vocabulary)
         for field, values in unit.terms.items():
             terms.setdefault(field, set()).update(values)
+        if compounds is not None:
+            for joined, parts in unit.compounds.items():
+                compounds.setdefault(joined, set()).update(parts)
         for key, documents in unit.trials:
             batch.pop(key, None)  # last version wins, in input order
             batch[key] = documents
@@ -375,6 +435,12 @@ def fingerprint(hashes: Dict[str, str]) -> str:
 def _store_path(store) -> Optional[str]:
     path = getattr(store, "path", None)
     return str(Path(path).resolve()) if path is not None else None
+
+
+def _remove_tree(path: Path) -> None:
+    import shutil  # the write path only (shutil imports the archive modules)
+
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _atomic_write(path: Path, text: str) -> None:
