@@ -307,6 +307,34 @@ def test_index_refresh_follows_the_store(records, tmp_path):
         index.close()
 
 
+def test_index_staleness_is_read_from_the_store_generation(records, tmp_path, monkeypatch):
+    """A level index answers `is_stale` from the store's generation counter, without hashing the store."""
+    from toolkit.store import Store
+
+    subset = [r for r in records if r.eligibility and r.eligibility.criteria][:6]
+    with Store(tmp_path / "store", create=True) as store:
+        store.put_many(subset[:4])
+        generation = store.generation()
+        store.put_many(subset[:4])  # nothing new: the generation stays
+        assert store.generation() == generation
+        build_index(store, index_dir=tmp_path / "ix")
+        index = SearchIndex(tmp_path / "ix")
+        assert index.meta()["store_generation"] == generation
+
+        def no_hashing():
+            raise AssertionError("the store was hashed")
+
+        monkeypatch.setattr(store, "latest_hashes", no_hashing)
+        assert not index.is_stale(store)
+        monkeypatch.undo()
+        store.put_many([_new_version(subset[0], "ggenmarker")] + subset[4:])
+        assert store.generation() == generation + 1
+        assert index.is_stale(store)
+        refresh(store, index_dir=tmp_path / "ix")
+        assert SearchIndex(tmp_path / "ix").meta()["store_generation"] == generation + 1
+        index.close()
+
+
 def test_index_refresh_leaves_an_index_of_another_store(records, tmp_path):
     from toolkit.store import Store
 

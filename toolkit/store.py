@@ -38,7 +38,7 @@ __all__ = [
 
 STORE_FILENAME = "ptk.sqlite"
 DEFAULT_STORE = Path("corpus") / STORE_FILENAME
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_S = 10.0
 ZLIB_LEVEL = 1  # 28% of the JSON size at 0.13 ms a record; level 6: 26% at 0.23 ms
 _FILE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
@@ -70,6 +70,13 @@ CREATE INDEX versions_study_type ON versions (study_type);
 """
 
 # v2: the ids each trial is known by in the linked registries (`toolkit.normalize.aliases`)
+# v3: a generation counter, raised by every write that changes what is stored, so a
+# reader (the search index) can tell whether the store changed without reading it
+_SCHEMA_V3 = """
+CREATE TABLE IF NOT EXISTS store_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO store_state (key, value) VALUES ('generation', 0)
+"""
+
 _SCHEMA_V2 = """
 CREATE TABLE IF NOT EXISTS aliases (
     registry  TEXT NOT NULL,
@@ -345,6 +352,8 @@ class Store:
             if user_version < 2:
                 self._script(_SCHEMA_V2)
                 self._backfill_aliases()
+            if user_version < 3:
+                self._script(_SCHEMA_V3)
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _script(self, sql: str) -> None:
@@ -395,6 +404,8 @@ class Store:
         with self._transaction():
             for record in records:
                 counts[self._put_one(record, added_at)] += 1
+            if counts["new_trial"] or counts["new_version"] or counts["refreshed"]:
+                self._db.execute("UPDATE store_state SET value = value + 1 WHERE key = 'generation'")
         return PutSummary(counts["new_trial"], counts["new_version"],
                           counts["unchanged"] + counts["refreshed"], counts["refreshed"])
 
@@ -560,6 +571,14 @@ class Store:
     def _version_filter(latest_only: bool, registry: Optional[str]) -> tuple:
         clauses = (["latest=1"] if latest_only else []) + (["registry=?"] if registry else [])
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), ((registry,) if registry else ())
+
+    def generation(self) -> int:
+        """A number raised by every write that changes what is stored (new trial, version or body).
+
+        Equal numbers read from one store file mean nothing changed in between:
+        the search index compares it instead of hashing every latest version.
+        """
+        return self._query("SELECT value FROM store_state WHERE key = 'generation'")[0][0]
 
     def latest_hashes(self) -> dict:
         """{(registry, trial_id): content_hash} of the latest version of every trial."""

@@ -47,8 +47,10 @@ def build_index(store, *, index_dir=None, engine: Optional[str] = None,
     """
     index = SearchIndex(index_dir, engine=engine)
     try:
-        return index.rebuild(store.iter_latest_bodies(), source=_store_path(store), progress=progress,
-                             jobs=jobs)
+        generation = store.generation()  # read first: a write during the build leaves the index stale
+        meta = index.rebuild(store.iter_latest_bodies(), source=_store_path(store), progress=progress, jobs=jobs)
+        index.note_store_generation(generation)
+        return dict(meta, store_generation=generation)
     finally:
         index.close()
 

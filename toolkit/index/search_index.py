@@ -240,15 +240,17 @@ class SearchIndex:
         Returns:
             The status before the refresh (what was done).
         """
+        generation = store.generation()  # read first: a write during the refresh leaves the index stale
         if self.exists() and (self.meta().get("schema_version") != SCHEMA_VERSION or self.missing_parts()):
             self.rebuild(store.iter_latest_bodies(), source=_store_path(store), progress=progress, jobs=jobs)
+            self.note_store_generation(generation)
             return IndexStatus(missing=(), changed=tuple(sorted(self.trial_hashes())), removed=())
         before = self.status(store)
-        if before.current and self.exists():
-            return before
-        keys = set(before.missing) | set(before.changed)
-        self.update(_records_for(store, keys), remove=before.removed, source=_store_path(store),
-                    progress=progress, jobs=jobs)
+        if not (before.current and self.exists()):
+            keys = set(before.missing) | set(before.changed)
+            self.update(_records_for(store, keys), remove=before.removed, source=_store_path(store),
+                        progress=progress, jobs=jobs)
+        self.note_store_generation(generation)
         return before
 
     def built_from(self, store) -> bool:
@@ -256,8 +258,23 @@ class SearchIndex:
         return self.meta().get("store") == _store_path(store)
 
     def is_stale(self, store) -> bool:
-        """True when the store's latest versions differ from what is indexed (cheap check)."""
-        return self.meta().get("fingerprint") != fingerprint(_store_hashes(store))
+        """True when the store's latest versions differ from what is indexed.
+
+        The store's generation noted when the index was last brought level
+        answers at once, whatever the store's size; an index without one (or
+        one that differs) is compared by the hashes of every latest version.
+        """
+        meta = self.meta()
+        noted = meta.get("store_generation")
+        if noted is not None and meta.get("store") == _store_path(store) and noted == store.generation():
+            return False
+        return meta.get("fingerprint") != fingerprint(_store_hashes(store))
+
+    def note_store_generation(self, generation: int) -> None:
+        """Record the store generation this index is level with (read before the build began)."""
+        if self.exists():
+            meta = dict(self.meta(), store_generation=generation)
+            _atomic_write(self.path / META_FILE, json.dumps(meta, indent=1) + "\n")
 
     # --- helpers -------------------------------------------------------------
 
