@@ -12,11 +12,7 @@ and tag it; results keep source order.
 from __future__ import annotations
 
 import gc
-import multiprocessing
-import os
 import pickle
-import signal
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Union
 
@@ -322,31 +318,8 @@ def _run_task(task: tuple, tagger: Optional[Tagger], format: Optional[str]) -> L
 
 
 def _init_worker(tagger: Optional[Tagger], format: Optional[str]) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the workers
-    _end_with_parent()
     _WORKER["tagger"] = tagger
     _WORKER["format"] = format
-
-
-def _end_with_parent() -> None:
-    """A worker whose parent is gone (killed with -9) ends quietly.
-
-    Writing a result into the pipe of a dead parent raises BrokenPipeError,
-    which multiprocessing prints as a traceback per worker: with SIGPIPE at its
-    default action the worker just ends. On Linux the worker is also told to
-    end when its parent does (PR_SET_PDEATHSIG), so none is left waiting for work.
-    """
-    if hasattr(signal, "SIGPIPE"):
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: SIGPIPE alone
-        pass
-    if os.getppid() == 1:  # the parent died before the call above
-        os._exit(0)
 
 
 def _run_chunk(chunk: list) -> bytes:
@@ -379,15 +352,16 @@ def _chunks(tasks: Iterator[tuple]) -> Iterator[list]:
 
 def _parse_in_workers(tasks: Iterator[tuple], *, tagger: Optional[Tagger], format: Optional[str],
                       jobs: int) -> Iterator[Outcome]:
-    """Run chunks in a process pool, a bounded number in flight, in order."""
-    with multiprocessing.Pool(jobs, initializer=_init_worker, initargs=(tagger, format)) as pool:
-        pending = deque()
-        for chunk in _chunks(tasks):
-            pending.append((chunk, pool.apply_async(_run_chunk, (chunk,))))
-            if len(pending) >= jobs * CHUNKS_IN_FLIGHT:
-                yield from _collect(*pending.popleft(), tagger=tagger, format=format)
-        while pending:
-            yield from _collect(*pending.popleft(), tagger=tagger, format=format)
+    """Run chunks in the toolkit's process pool (`toolkit.workers.in_processes`), in order."""
+    from toolkit.workers import in_processes
+
+    def here(chunk: list, _error: BaseException) -> List[Outcome]:
+        """A chunk that could not go through a worker (unpicklable, a worker that died) runs here."""
+        return _chunk_outcomes(chunk, tagger, format)
+
+    for result in in_processes(_run_chunk, _chunks(tasks), jobs=jobs, ahead=CHUNKS_IN_FLIGHT,
+                               initializer=_init_worker, initargs=(tagger, format), fallback=here):
+        yield from _unpickle(result) if isinstance(result, bytes) else result
 
 
 def _run_chunk_with(unit: tuple) -> bytes:
@@ -405,16 +379,6 @@ def _parse_on_cluster(tasks: Iterator[tuple], *, tagger: Optional[Tagger], forma
     units = ((chunk, tagger, format) for chunk in _chunks(tasks))
     for blob in on_cluster(_run_chunk_with, units, address=address):
         yield from _unpickle(blob)
-
-
-def _collect(chunk: list, result, *, tagger: Optional[Tagger], format: Optional[str]
-             ) -> List[Outcome]:
-    """A chunk's outcomes; run here when it could not go through a worker
-    (an unpicklable payload, a worker that died)."""
-    try:
-        return _unpickle(result.get())
-    except Exception:
-        return _chunk_outcomes(chunk, tagger, format)
 
 
 def _unpickle(blob: bytes) -> List[Outcome]:

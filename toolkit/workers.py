@@ -1,4 +1,12 @@
-"""Ordered, bounded maps over workers: the scale-out engine of the pipeline.
+"""Ordered, bounded maps over workers: the one process pool of the toolkit, and its scale-out.
+
+`in_processes(func, items, jobs=...)` runs `func(item)` in worker processes
+(forked where the platform allows), results in input order with a bounded
+number of items in flight, so memory stays flat whatever the input size.
+Parsing (`toolkit.ingest`) and index building (`toolkit.index.batches`) both
+use it. Workers ignore Ctrl-C (the parent stops them, and whatever it was
+writing stays as it was) and end quietly with their parent (killed with -9:
+no BrokenPipe traceback per worker, none left waiting for work).
 
 `on_cluster(func, items, address=...)` runs `func(item)` on the workers of a
 Dask distributed cluster (`dask scheduler` + `dask worker` on any number of
@@ -12,12 +20,84 @@ here.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
 from collections import deque
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from toolkit.errors import ClusterUnavailable
 
-__all__ = ["on_cluster", "ClusterUnavailable"]
+__all__ = ["in_processes", "on_cluster", "ClusterUnavailable"]
+
+
+def in_processes(func: Callable[[Any], Any], items: Iterable, *, jobs: int, ahead: int = 3,
+                 initializer: Optional[Callable] = None, initargs: tuple = (),
+                 fallback: Optional[Callable[[Any, BaseException], Any]] = None) -> Iterator[Any]:
+    """`map(func, items)` in `jobs` worker processes, results in input order.
+
+    Args:
+        func: a picklable function (module level).
+        items: picklable work items, read lazily.
+        jobs: worker processes.
+        ahead: items in flight per worker (bounds memory).
+        initializer: run once in each worker (with `initargs`), after the signal set-up.
+        fallback: `fallback(item, error)` gives the result here when a worker
+            could not (an unpicklable item, a worker that died); without it the
+            error is raised.
+    """
+    with _pool(jobs, initializer, initargs) as pool:
+        pending: deque = deque()
+        for item in items:
+            pending.append((item, pool.apply_async(func, (item,))))
+            if len(pending) >= jobs * ahead:
+                yield _result(*pending.popleft(), fallback)
+        while pending:
+            yield _result(*pending.popleft(), fallback)
+
+
+def _result(item: Any, future, fallback) -> Any:
+    try:
+        return future.get()
+    except Exception as exc:
+        if fallback is None:
+            raise
+        return fallback(item, exc)
+
+
+def _pool(jobs: int, initializer: Optional[Callable], initargs: tuple):
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    return context.Pool(jobs, initializer=_start_worker, initargs=(initializer, initargs))
+
+
+def _start_worker(initializer: Optional[Callable], initargs: tuple) -> None:
+    """A worker's set-up: Ctrl-C is the parent's, end with the parent, then the caller's initializer."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _end_with_parent()
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _end_with_parent() -> None:
+    """A worker whose parent is gone (killed with -9) ends quietly.
+
+    Writing a result into the pipe of a dead parent raises BrokenPipeError,
+    which multiprocessing prints as a traceback per worker: with SIGPIPE at its
+    default action the worker just ends. On Linux the worker is also told to
+    end when its parent does (PR_SET_PDEATHSIG), so none is left waiting for work.
+    """
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: SIGPIPE alone
+        pass
+    if os.getppid() == 1:  # the parent died before the call above
+        os._exit(0)
 
 
 def on_cluster(func: Callable[[Any], Any], items: Iterable, *, address: Any, in_flight: int = 0,

@@ -9,10 +9,8 @@ travel to workers cheaply, records do not.
 
 from __future__ import annotations
 
-import multiprocessing
+import functools
 import re
-import signal
-from collections import deque
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Dict, Iterable, Iterator, List, Tuple
@@ -105,14 +103,15 @@ def encoded_units(engine_name: str, items: Iterable, *, jobs: int = 1) -> Iterat
         for first, chunk in units:
             yield encode_unit(engine_name, chunk, first)
         return
-    with _pool(jobs) as pool:
-        pending: deque = deque()
-        for first, chunk in units:  # at most a few units in flight: memory stays flat
-            pending.append(pool.apply_async(encode_unit, (engine_name, chunk, first)))
-            if len(pending) >= jobs * 3:
-                yield pending.popleft().get()
-        while pending:
-            yield pending.popleft().get()
+    from toolkit.workers import in_processes
+
+    # the toolkit's process pool: at most a few units in flight, so memory stays flat
+    yield from in_processes(functools.partial(_encode_numbered, engine_name), units, jobs=jobs)
+
+
+def _encode_numbered(engine_name: str, unit: Tuple[int, list]) -> EncodedUnit:
+    first, chunk = unit
+    return encode_unit(engine_name, chunk, first)
 
 
 def _numbered_chunks(items: Iterable, size: int) -> Iterator[Tuple[int, list]]:
@@ -123,18 +122,3 @@ def _numbered_chunks(items: Iterable, size: int) -> Iterator[Tuple[int, list]]:
             return
         yield first, chunk
         first += len(chunk)
-
-
-def _pool(jobs: int):
-    """A process pool; forked where the platform allows (workers start at once).
-
-    Workers ignore Ctrl-C: the interrupted parent stops them, and the
-    rebuild it was running leaves the old index as it was.
-    """
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return context.Pool(jobs, initializer=_ignore_interrupts)
-
-
-def _ignore_interrupts() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
