@@ -94,3 +94,17 @@ def test_layers_no_cycle_between_top_level_names():
 
     for node in sorted(graph):
         visit(node)
+
+
+@pytest.mark.parametrize("top,path", list(_modules()), ids=lambda v: str(v)[len(str(PACKAGE)) + 1:] if isinstance(v, Path) else v)
+def test_layers_library_never_prints_and_keeps_its_errors_in_one_module(top, path):
+    """Only the CLI writes to the terminal; every exception class of the library lives in errors.py."""
+    tree = ast.parse(path.read_text("utf-8"))
+    if top != "cli":
+        prints = [n.lineno for n in ast.walk(tree)
+                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print"]
+        assert prints == [], f"{path.relative_to(REPO)} prints at lines {prints}"
+    if top != "errors":
+        errors = [n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and not n.name.startswith("_")
+                  and any(isinstance(b, ast.Name) and b.id.endswith(("Error", "Exception")) for b in n.bases)]
+        assert errors == [], f"{path.relative_to(REPO)} defines error classes outside errors.py: {errors}"

@@ -53,6 +53,14 @@ class UnknownFormatError(InputError):
     """No reader recognises the content of a file."""
 
 
+class RecordTooLarge(Exception):
+    """A stream holds more than the per-record size limit (`toolkit.io.limits.read_capped`)."""
+
+    def __init__(self, limit: int, message: str):
+        super().__init__(message)
+        self.limit = limit
+
+
 class StoreError(ToolkitError):
     """The corpus store is missing, locked or inconsistent."""
 
@@ -83,6 +91,10 @@ class UnsafeXMLError(XMLReadError):
 
 class ClusterUnavailable(ToolkitError):
     """Dask distributed is not installed, or the scheduler cannot be reached."""
+
+
+class ChangesError(ToolkitError):
+    """The corpus-wide change log cannot be read or written."""
 
 
 class DiffError(ToolkitError):

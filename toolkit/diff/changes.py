@@ -23,7 +23,7 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence,
 
 from toolkit.diff import diff_records
 from toolkit.diff.events import EVENT_KINDS
-from toolkit.errors import ToolkitError
+from toolkit.errors import ChangesError
 from toolkit.records import TrialRecord
 
 __all__ = ["EVENT_GROUPS", "AFTER", "ChangeFilter", "ChangeLog", "ChangesError", "SyncSummary", "changes_path"]
@@ -62,10 +62,6 @@ CREATE TABLE IF NOT EXISTS pairs (
     PRIMARY KEY (registry, trial_id, old_hash, new_hash)
 );
 """
-
-
-class ChangesError(ToolkitError):
-    """The change log cannot be read or written."""
 
 
 @dataclass(frozen=True)

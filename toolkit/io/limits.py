@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 from typing import BinaryIO
 
+from toolkit.errors import RecordTooLarge
+
 __all__ = ["ENV_VAR", "DEFAULT_MB", "RecordTooLarge", "max_record_bytes", "too_large", "read_capped"]
 
 ENV_VAR = "PTK_MAX_RECORD_MB"
@@ -36,14 +38,6 @@ def too_large(limit: int) -> str:
     """The failure reason of a record over `limit` bytes: the limit and how to raise it."""
     return (f"record larger than the per-record limit of {limit / (1024 * 1024):g} MiB"
             f" (raise it with {ENV_VAR}=<MB> or ptk parse --max-record-mb)")
-
-
-class RecordTooLarge(Exception):
-    """Raised by `read_capped` when a stream holds more than the limit."""
-
-    def __init__(self, limit: int):
-        super().__init__(too_large(limit))
-        self.limit = limit
 
 
 def read_capped(stream: BinaryIO, limit: int = 0) -> bytes:
@@ -69,5 +63,5 @@ def read_capped(stream: BinaryIO, limit: int = 0) -> bytes:
         chunks.append(chunk)
         size += len(chunk)
     if size > limit:
-        raise RecordTooLarge(limit)
+        raise RecordTooLarge(limit, too_large(limit))
     return chunks[0][:0].join(chunks) if chunks else b""
