@@ -155,19 +155,21 @@ def report(rows: List[dict], *, target: int, jobs: int) -> str:
     """
     lines = [f"{'stage':<16}{'trials':>8}{'criteria':>10}{'wall s':>9}{'CPU s':>9}{'trials/s':>10}"
              f"{'crit/s':>10}{'crit/CPU-s':>11}{'peak MB':>9}{'worker MB':>10}{'MB/1k trials':>13}"]
-    names = {row["name"] for row in rows}
-    wall = cpu = 0.0
     for row in rows:
-        if not (row["name"] == "parse" and "tag" in names):
-            wall += row["seconds"] / max(row["trials"], 1)
-            cpu += row["cpu_seconds"] / max(row["trials"], 1) / max(1, min(jobs, os.cpu_count() or 1))
         lines.append(
             f"{row['name']:<16}{row['trials']:>8,}{row['criteria']:>10,}{row['seconds']:>9.1f}{row['cpu_seconds']:>9.1f}"
             f"{row['trials'] / row['seconds']:>10,.0f}{row['criteria'] / row['seconds']:>10,.0f}"
             f"{row['criteria'] / max(row['cpu_seconds'], 1e-9):>11,.0f}{row['peak_mb']:>9.0f}{row['worker_peak_mb']:>10.0f}"
             f"{row['bytes'] / 1e6 / max(row['trials'], 1) * 1000:>13.1f}")
-    lines.append(f"extrapolated to {target:,} trials (stages in sequence): {wall * target / 60:,.0f} min at these"
-                 f" wall rates; {cpu * target / 60:,.0f} min at these CPU rates on {jobs} free core(s)")
+    parse = [r for r in rows if r["name"] == "tag"] or [r for r in rows if r["name"] == "parse"]
+    for index in [r for r in rows if r["name"].startswith("index")] or [None]:
+        build = parse + ([index] if index else [])
+        wall = sum(r["seconds"] / max(r["trials"], 1) for r in build) * target / 60
+        cores = max(1, min(jobs, os.cpu_count() or 1))
+        cpu = sum(r["cpu_seconds"] / max(r["trials"], 1) for r in build) * target / 60 / cores
+        what = " + ".join(r["name"] for r in build)
+        lines.append(f"extrapolated to {target:,} trials ({what}): {wall:,.0f} min at these wall rates;"
+                     f" {cpu:,.0f} min at these CPU rates on {cores} free core(s)")
     return "\n".join(lines)
 
 
