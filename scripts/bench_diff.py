@@ -39,10 +39,12 @@ HISTORIES = (
 SNAPSHOTS = ("2020-04-01", "2020-07-07")
 
 
-def version_pairs(path: Path) -> list:
-    """Consecutive version pairs of every trial in a history file."""
+def version_pairs(path: Path, *, tagged: bool = False) -> list:
+    """Consecutive version pairs of every trial in a history file (tagged as the store keeps them, if asked)."""
+    from toolkit.ingest import default_tagger
+
     groups = collections.defaultdict(list)
-    for outcome in iter_parsed([str(path)]):
+    for outcome in iter_parsed([str(path)], tagger=default_tagger() if tagged else None):
         if outcome.record is not None:
             groups[outcome.record.key].append(outcome.record)
     return [(a, b) for versions in groups.values() for a, b in zip(versions, versions[1:])]
@@ -60,7 +62,7 @@ def time_pairs(pairs: list, repeat: int) -> tuple:
 
     best_wall = best_cpu = float("inf")
     for _ in range(repeat):
-        tags._tagged.cache_clear()
+        tags.clear_cache()
         wall, cpu = time.perf_counter(), time.process_time()
         for old, new in pairs:
             diff_records(old, new)
@@ -127,12 +129,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--changes", action="store_true", help="also time the ptk changes log")
+    parser.add_argument("--tagged", action="store_true",
+                        help="tag the versions before timing, as `ptk parse` stores them (else the diff tags"
+                             " the modified criteria that hold a number or a time unit)")
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     args = parser.parse_args()
     print(f"tagging pipeline loaded in {load_tagger():.2f} CPU s (once per process, not in the rates)")
     total_pairs, total_wall, total_cpu = 0, 0.0, 0.0
     for parts in HISTORIES:
-        pairs = version_pairs(args.data.joinpath(*parts))
+        pairs = version_pairs(args.data.joinpath(*parts), tagged=args.tagged)
         wall, cpu = time_pairs(pairs, args.repeat)
         total_pairs, total_wall, total_cpu = total_pairs + len(pairs), total_wall + wall, total_cpu + cpu
         print(f"{parts[1]:<36} {len(pairs):>5} pairs  {len(pairs) / wall:>7.0f} pairs/s wall"

@@ -30,7 +30,7 @@ from rapidfuzz import fuzz
 
 from toolkit.diff.model import CriterionChange
 from toolkit.diff.significance import COSMETIC, SUBSTANTIVE, text_significance
-from toolkit.diff.tags import tag_changes
+from toolkit.diff.tags import prime_tags, tag_changes
 from toolkit.diff.text import _MARKER, best_pairs, comparison_key, exact_pairs, word_ops
 from toolkit.records import Criterion, TrialRecord
 
@@ -165,6 +165,8 @@ def diff_criteria(old: Sequence[Item], new: Sequence[Item], *,
     pairs = {**exact, **{i: j for i, (j, _) in fuzzy.items()}}
     in_order = _in_order(pairs)
     changes = list(split)
+    prime_tags(item.criterion.text for i, (j, _) in fuzzy.items() for item in (old[i], new[j])
+               if not item.criterion.tags)
     for i, j in pairs.items():
         score = fuzzy[i][1] if i in fuzzy else 100.0
         changes.append((j, i, _pair_change(old[i], new[j], score, i in fuzzy, i in in_order)))

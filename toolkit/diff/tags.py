@@ -8,6 +8,7 @@ same tagger, so a diff names window and value changes ("within 14 days",
 
 from __future__ import annotations
 
+import collections
 import functools
 import re
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Iterable, List, Optional, Tuple
 
 from toolkit.diff.model import TagChange
 
-__all__ = ["Quantity", "quantities", "tag_changes", "threshold_direction"]
+__all__ = ["Quantity", "quantities", "prime_tags", "clear_cache", "tag_changes", "threshold_direction"]
 
 _UPPER = {"<", "<=", "≤", "=<", "less than", "less than or equal to", "fewer than", "at most",
           "no more than", "below", "under", "up to", "maximum of"}
@@ -45,19 +46,44 @@ def quantities(criterion) -> List[Quantity]:
     return [q for q in (_from_tag(t) for t in tags) if q is not None]
 
 
-@functools.lru_cache(maxsize=4096)
+_CACHE: "collections.OrderedDict[str, tuple]" = collections.OrderedDict()
+_CACHE_SIZE = 4096
+
+
 def _tagged(text: str) -> tuple:
     """The tags of an untagged criterion's text, by the toolkit's tagger.
 
     A value needs a number and a window a time unit, so a text with neither
-    (most criteria of a history) is not tagged; cached, as a history repeats
-    its texts version after version.
+    (most criteria of a history) is not tagged; tags are cached, as a history
+    repeats its texts version after version (`prime_tags` fills the cache in
+    one model pass).
     """
-    if not _may_hold_amount(text):
-        return ()
-    from toolkit.nlp import tag_text
+    if text not in _CACHE:
+        prime_tags([text])
+    return _CACHE.get(text, ())
 
-    return tuple(tag_text(text))
+
+def prime_tags(texts: Iterable[str]) -> None:
+    """Tag the texts not yet cached that may hold an amount, all in one model pass."""
+    todo = list(dict.fromkeys(t for t in texts if t not in _CACHE))
+    tagging = [t for t in todo if _may_hold_amount(t)]
+    tagged = dict(zip(tagging, _tag_each(tagging))) if tagging else {}
+    for text in todo:
+        _CACHE[text] = tagged.get(text, ())
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+
+
+def clear_cache() -> None:
+    """Forget the tags of texts seen so far (benchmarks time the tagging again)."""
+    _CACHE.clear()
+
+
+def _tag_each(texts: List[str]) -> List[tuple]:
+    """Each text tagged on its own (no abbreviation shared between them), in one batch."""
+    from toolkit.nlp import tag_text_groups
+
+    return [tuple(group[0]) for group in tag_text_groups([[text] for text in texts])]
 
 
 def _may_hold_amount(text: str) -> bool:
