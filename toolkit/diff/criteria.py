@@ -56,12 +56,28 @@ class Item:
         return comparison_key(self.criterion.category)
 
 
+_RECENT: List[tuple] = []  # (record, items) of the last records seen: a history diffs each version twice
+
+
 def criteria_items(record: TrialRecord) -> List[Item]:
     """The criteria of a record in source order, ready to align.
 
     A record whose eligibility text was never split into criteria (no
     parser output) is split here by lines, so its text is still compared.
+    The items of the last few records are kept: diffing a history, each
+    version is the new side of one pair and the old side of the next.
     """
+    for seen, items in _RECENT:
+        if seen is record:
+            return items
+    items = _items_of(record)
+    _RECENT.insert(0, (record, items))
+    del _RECENT[4:]
+    return items
+
+
+def _items_of(record: TrialRecord) -> List[Item]:
+    """`criteria_items` without the cache."""
     criteria = list(record.all_criteria())
     if not criteria and record.eligibility is not None:
         criteria = _line_criteria(record.eligibility.text)
