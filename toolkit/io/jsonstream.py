@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Iterator, List, Optional, Tuple, Union
 
@@ -193,7 +194,8 @@ class _Parser:
         self.pos = 0
         self.index = 0
         self.decoder = json.JSONDecoder()
-        self.last_key: Optional[str] = None  # first key of the last object decoded, as JSON
+        self.first_keys: Counter = Counter()  # first keys of the objects decoded, as JSON
+        self.array_key: Optional[str] = None  # first key of the first array element, as written
 
     # -- low level ------------------------------------------------------------
 
@@ -261,6 +263,9 @@ class _Parser:
         if self.peek() == "]":
             self.pos += 1
             return
+        opening = _FIRST_KEY.match(self.text.buf, self.pos - self.text.base)
+        if opening and self.array_key is None:
+            self.array_key = opening.group(1)  # how the array's first element opens
         while True:
             self.peek()
             start = self.pos
@@ -303,7 +308,7 @@ class _Parser:
         index, self.index = self.index, self.index + 1
         line = self.text.line_of(start)
         if isinstance(value, dict) and value:
-            self.last_key = json.dumps(next(iter(value)))
+            self.first_keys[json.dumps(next(iter(value)))] += 1
         bad = self.bad_byte(start, self.pos - 1)
         if bad:
             return Problem(index, line, bad)
@@ -328,28 +333,37 @@ class _Parser:
         """Move to the next record after `start`; False if none.
 
         The next line starting with `{` (JSON Lines), or the next object
-        opening with the first key of the last good object (`{"protocolSection":`),
+        opening with the commonest first key of the good objects (`{"protocolSection":`),
         whichever comes first: the rest of a minified array closed early by
         the damage is read on as top-level values.
         """
-        if self.last_key is None:
+        keys = self._keys(None)
+        if not keys:
             return self._search(_NEXT_RECORD, start)
-        opening = re.compile(_NEXT_RECORD.pattern + r"|(?=\{\s*" + re.escape(self.last_key) + r"\s*:)")
-        return self._search(opening, start)
+        return self._search(re.compile(_NEXT_RECORD.pattern + r"|(?=\{\s*" + keys + r"\s*:)"), start)
+
+    def _keys(self, own: Optional[str]) -> Optional[str]:
+        """A regex of the first keys a record may open with: a broken one's own, the
+        commonest among the records decoded, and that of the first element of the
+        array (objects read after a resync may be fragments of a record)."""
+        keys = [own] if own else []
+        keys += [key for key, _ in self.first_keys.most_common(1) if key not in keys]
+        keys += [self.array_key] if self.array_key and self.array_key not in keys else []
+        return "(?:" + "|".join(map(re.escape, keys)) + ")" if keys else None
 
     def resync_element(self, start: int) -> bool:
         """Move to the next array element after the broken one at `start`; False if none.
 
         Two boundaries are looked for: right after the broken element when
         its brackets balance (strings skipped), and the next `,` followed by
-        `{` and the broken element's own first key (or that of the last good
-        object). The nearer one wins: damage that unbalances the brackets
+        `{` and the broken element's own first key or the commonest first key
+        of the good objects. The nearer one wins: damage that unbalances the brackets
         would otherwise swallow the elements after it. With no key to look
         for, the next line starting with `{`.
         """
         held = start >= self.text.base  # False once a record too large was dropped
         first = _FIRST_KEY.match(self.text.buf, start - self.text.base) if held else None
-        key = first.group(1) if first else self.last_key
+        key = self._keys(first.group(1) if first else None)
         try:
             end = self._element_end(start) if held else None
         except _Malformed:  # larger than a record may be
@@ -359,7 +373,7 @@ class _Parser:
                 self.pos = end
                 return True
             return self.resync(start)
-        boundary = re.compile(r",\s*(?=\{\s*" + re.escape(key) + r"\s*:)")
+        boundary = re.compile(r",\s*(?=\{\s*" + key + r"\s*:)")
         if end is None:
             return self._search(boundary, start)
         base = self.text.base  # the element is in the buffer: the balanced scan read it
