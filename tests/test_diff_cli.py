@@ -152,8 +152,11 @@ def test_diff_cli_html_renders_in_headless_chromium(stored, tmp_path):
         capture_output=True, text=True, timeout=120, check=True).stdout
     assert dom.count('<li data-kind="') == 3
     assert "<del>6</del>" in dom and "<ins>4</ins>" in dom
-    assert dom.count("<table>") == 3  # fields, criteria, outcomes
-    assert dom.count("<tbody>") == 3  # the browser parsed the tables it was given
+    tables = result.output.count("<table>")
+    folded = result.output.count('<details class="cosmetic">')
+    assert folded >= 1 and tables == 3 + folded  # fields, criteria, outcomes; each folded cosmetic block
+    assert dom.count("<table>") == tables
+    assert dom.count("<tbody>") == tables  # the browser parsed every table it was given
 
 
 def test_diff_summary_of_dumps_spills_the_old_side_and_skips_unchanged_hashes(monkeypatch):
