@@ -96,6 +96,12 @@ def load_seeds() -> List[Seed]:
     for csv_file in sorted((CORPUS / "history").glob("*.csv")):
         seeds.append(Seed("cthist_csv", csv_file.name, csv_file.read_bytes(),
                           re.compile(rb'^"?(?:NCT\d{8}|DRKS\d{8})"?,', re.M)))
+    fixtures = REPO / "tests" / "fixtures"
+    seeds.append(Seed("ctgov_classic", "full_studies.json",
+                      (fixtures / "ctgov_classic" / "full_studies.json").read_bytes(),
+                      re.compile(rb'"Study"\s*:\s*\{')))
+    seeds.append(Seed("euctr_text", "euctr.txt", (fixtures / "euctr_text" / "two_member_states.txt").read_bytes(),
+                      re.compile(rb"^Summary\r?\nEudraCT Number:", re.M)))
     studies = json.loads(seeds[0].data)[:12]
     seeds.append(Seed("ctgov_json", "studies.jsonl",
                       b"".join(json.dumps(s).encode() + b"\n" for s in studies), study))
