@@ -124,11 +124,7 @@ def parse_one(item: Union[RawRecord, Failure], tagger: Optional[Tagger] = None) 
         return Outcome(failure=_failure_for(item, exc))
     if tagger is None:
         return Outcome(record=record)
-    try:
-        return Outcome(record=tagger(record))
-    except Exception as exc:  # keep the good record, report the tagger's fault
-        failure = _failure_for(item, exc, stage="tagging failed (stored untagged): ")
-        return Outcome(record=record, failure=failure)
+    return _tag_one(record, tagger, item)
 
 
 def tag_outcomes(outcomes: List[Outcome], tagger: Optional[Tagger]) -> List[Outcome]:
@@ -158,15 +154,20 @@ def tag_outcomes(outcomes: List[Outcome], tagger: Optional[Tagger]) -> List[Outc
     return out
 
 
-def _tag_one(record: TrialRecord, tagger: Tagger) -> Outcome:
+def _tag_one(record: TrialRecord, tagger: Tagger, raw: Optional[RawRecord] = None) -> Outcome:
+    """Tag one record; a tagger fault keeps the record untagged, with a failure naming it.
+
+    Args:
+        raw: the raw record it came from, to name it (else its `Source` does).
+    """
     try:
         return Outcome(record=tagger(record))
     except Exception as exc:  # keep the good record, report the tagger's fault
-        source = record.source
-        raw = RawRecord(source.format, None, path=source.path, entry=source.entry, index=source.index) \
-            if source is not None else RawRecord("", None)
-        failure = _failure_for(raw, exc, stage="tagging failed (stored untagged): ")
-        return Outcome(record=record, failure=failure)
+        if raw is None:
+            source = record.source
+            raw = RawRecord(source.format, None, path=source.path, entry=source.entry, index=source.index) \
+                if source is not None else RawRecord("", None)
+        return Outcome(record=record, failure=_failure_for(raw, exc, stage="tagging failed (stored untagged): "))
 
 
 def _parsed_in_groups(items: Iterable, tagger: Optional[Tagger]) -> Iterator[Outcome]:
