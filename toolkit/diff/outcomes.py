@@ -43,8 +43,9 @@ def diff_outcomes(old: Sequence[Outcome], new: Sequence[Outcome], *,
     pairs.update(_exact(old, new, pairs))
     pairs.update(_fuzzy(old, new, pairs, threshold))
     out: List[Tuple[int, int, OutcomeChange]] = []
+    shared = tuple(o.measure for o in old if o.kind == "primary")
     for i, (j, score) in pairs.items():
-        out.append((j, i, _pair(old[i], new[j], score)))
+        out.append((j, i, _pair(old[i], new[j], score, shared)))
     taken = {j for j, _ in pairs.values()}
     out += [(j, -1, _one("added", new[j], new=True)) for j in range(len(new)) if j not in taken]
     out += [(len(new) + i, i, _one("removed", old[i], new=False)) for i in range(len(old)) if i not in pairs]
@@ -81,7 +82,7 @@ def _fuzzy(old, new, pairs, threshold, *, same_kind: bool = False) -> dict:
     return out
 
 
-def _pair(a: Outcome, b: Outcome, score: float) -> OutcomeChange:
+def _pair(a: Outcome, b: Outcome, score: float, shared: Tuple[str, ...] = ()) -> OutcomeChange:
     changes = []
     if comparison_key(a.measure) != comparison_key(b.measure):
         changes.append("measure")
@@ -91,7 +92,7 @@ def _pair(a: Outcome, b: Outcome, score: float) -> OutcomeChange:
         changes.append("description")
     if a.kind != b.kind:
         changes.append("kind")
-    substantive = tuple(c for c in changes if aspect_significance(c, a, b) == SUBSTANTIVE)
+    substantive = tuple(c for c in changes if aspect_significance(c, a, b, shared) == SUBSTANTIVE)
     return OutcomeChange(
         significance=(SUBSTANTIVE if substantive else COSMETIC) if changes else None, substantive=substantive,
         status="modified" if changes else "unchanged", old_kind=a.kind, new_kind=b.kind,
@@ -102,7 +103,7 @@ def _pair(a: Outcome, b: Outcome, score: float) -> OutcomeChange:
     )
 
 
-def aspect_significance(aspect: str, a: Outcome, b: Outcome) -> str:
+def aspect_significance(aspect: str, a: Outcome, b: Outcome, shared: Tuple[str, ...] = ()) -> str:
     """Significance of one changed aspect (measure, time_frame, description, kind) of a pair.
 
     A new or reworded description explains how the outcome is reported, not
@@ -110,7 +111,7 @@ def aspect_significance(aspect: str, a: Outcome, b: Outcome) -> str:
     always substantive.
     """
     if aspect == "measure":
-        return measure_significance(a.measure, b.measure, old_context=(a.time_frame, a.description),
+        return measure_significance(a.measure, b.measure, old_context=(a.time_frame, a.description, *shared),
                                     new_context=(b.time_frame, b.description))
     if aspect == "time_frame":
         return time_frame_significance(a.time_frame, b.time_frame, old_context=(a.measure,))

@@ -7,10 +7,13 @@ and "Disease Free Survival (DFS)"). Anything else is `substantive`.
 
 Outcome measures are judged more leniently, as outcome-switching raters
 judge them: a measure is substantively changed only when the new wording
-brings content words the old outcome (measure, time frame, description) did
-not have, once registry boilerplate ("Percentage of Participants With",
-"The primary endpoint is to ...") is set aside; a time frame only when it
-names a time point (number and unit) the old outcome did not name.
+brings content words the old outcome (measure, time frame, description, and
+the version's other primary outcomes) did not have, once registry boilerplate
+("Percentage of Participants With", "The primary endpoint is to ...") and a
+newly named specimen ("Plasma HIV RNA") are set aside; a time frame only when
+it names a time point (number and unit) or an event the old outcome did not
+name ("end of study" and "study completion or exit, whichever occurs first"
+are one anchor).
 
 The rules are plain functions on strings; `toolkit.diff` calls them when it
 builds a diff, and the renderers and `ptk changes` read the result.
@@ -39,8 +42,7 @@ _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _PAREN = re.compile(r"\(([^()]{1,40})\)")
 _NUMBER_WORDS = {
     "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "first": "1",
-    "second": "2", "third": "3", "i": "1", "ii": "2", "iii": "3", "iv": "4",
+    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "i": "1", "ii": "2", "iii": "3", "iv": "4",
 }
 _SPELLING = {"randomisation": "randomization", "haemoglobin": "hemoglobin", "tumour": "tumor",
              "centralised": "centralized", "hospitalisation": "hospitalization", "oedema": "edema"}
@@ -61,6 +63,16 @@ defined define definition as using use used via based determined
 change changes changed baseline time frame timeframe score scores value values
 achieve achieving achieved analysis analyse analyze itt mitt intention intent treat population
 """.split())
+# a specimen named where the old measure named none ("HIV RNA" -> "Plasma HIV RNA"): where it is measured
+_SPECIMENS = frozenset({"plasma", "serum"})
+# how a time frame is phrased around its time points and its study anchors ("end of study" ~
+# "from enrollment to study completion or exit, whichever occurred first")
+_TIME_FRAME_WORDS = frozenset("""
+whichever occur occurs occurred occured first come comes earliest earlier approximately about estimated
+expected enrollment enrolment randomization randomisation study completion complete end exit
+""".split())
+_RANGE_WORDS = frozenset({"to", "of", "or", "and", "through", "thru"})
+_LABELS = frozenset({"visit", "v"})
 _SCHEDULE = frozenset({"visit", "cycle", "day", "week", "month", "year", "hour", "minute"})
 _UNITS = {
     "minute": 1 / 1440, "min": 1 / 1440, "hour": 1 / 24, "hr": 1 / 24, "h": 1 / 24, "day": 1.0, "d": 1.0,
@@ -137,6 +149,11 @@ def _word(token: str) -> str:
     return token
 
 
+# the word lists above, also in the form `words` gives them ("analysis" -> "analysi", "this" -> "thi")
+_STOP, _BOILERPLATE, _TIME_FRAME_WORDS = (
+    ws | frozenset(w for w in map(_word, ws) if not w.isdigit()) for ws in (_STOP, _BOILERPLATE, _TIME_FRAME_WORDS))
+
+
 def _drop_definitions(text: str) -> Tuple[str, Dict[str, Tuple[str, ...]]]:
     """Remove "(ABBR)" after the words it abbreviates; return abbr -> words."""
     expansions: Dict[str, Tuple[str, ...]] = {}
@@ -158,7 +175,7 @@ def _expansion(before: str, abbr: str) -> Optional[Tuple[str, ...]]:
     letters = "".join(ch for ch in abbr.casefold() if ch.isalpha())
     if not 2 <= len(letters) <= 8 or " " in abbr.strip():
         return None
-    tokens = [t.casefold() for t in _TOKEN.findall(before)[-(len(letters) + 3):]]
+    tokens = [t.casefold() for t in _TOKEN.findall(_POSSESSIVE.sub("", before))[-(len(letters) + 3):]]
     for start in range(len(tokens)):
         run = [t for t in tokens[start:] if t not in _STOP]
         if _initials_spell(run, letters):
@@ -315,6 +332,8 @@ def measure_significance(old_measure: Optional[str], new_measure: Optional[str],
     for text in old_context:
         known |= content_words(text, expansions)
     new = content_words(new_measure, expansions) - known
+    if not known & _SPECIMENS:
+        new -= _SPECIMENS
     if new or not words(new_measure):
         return SUBSTANTIVE
     if _sentence_dropped(old_measure, (new_measure, *new_context), expansions):
@@ -341,15 +360,38 @@ def _sentence_dropped(old: Optional[str], new_texts, expansions) -> bool:
 
 def time_points(text: Optional[str]) -> Tuple[float, ...]:
     """The time points a text names, in days ("Week 48", "48 weeks", "one year");
-    a bare number counts as itself (negative: not a duration)."""
+    a bare number counts as itself (negative: not a duration).
+
+    A unit is shared along a run of numbers ("6-8 weeks", "6/8 weeks", "Weeks 9
+    to 12"), and a visit number ("Visit 7") is a label, not a time point, when
+    the text also names a time with a unit ("Visit 7, Week 12").
+    """
     tokens = words(text)
-    out = []
+    timed, labels = [], []
     for i, token in enumerate(tokens):
         if not token.isdigit():
             continue
-        unit = _unit_near(tokens, i)
-        out.append(float(token) * _UNITS[unit] if unit else -float(token))
-    return tuple(out)
+        unit = None if i and tokens[i - 1] in _LABELS else _run_unit(tokens, i)
+        if unit:
+            timed.append(float(token) * _UNITS[unit])
+        else:
+            (labels if i and tokens[i - 1] in _LABELS else timed).append(-float(token))
+    return tuple(timed) if any(p >= 0 for p in timed) else tuple(timed + labels)
+
+
+def _run_unit(tokens: Tuple[str, ...], i: int) -> Optional[str]:
+    """The unit of the number at `i`: beside it, or beside the run of numbers it is in."""
+    unit = _unit_near(tokens, i)
+    if unit:
+        return unit
+    for step in (1, -1):
+        j = i + step
+        while 0 <= j < len(tokens) and (tokens[j].isdigit() or tokens[j] in _RANGE_WORDS):
+            j += step
+        ends_run = tokens[j - step].isdigit() and j - step != i
+        if ends_run and 0 <= j < len(tokens) and tokens[j] in _UNITS:
+            return tokens[j]
+    return None
 
 
 def _unit_near(tokens: Tuple[str, ...], i: int) -> Optional[str]:
@@ -379,11 +421,19 @@ def time_frame_significance(old: Optional[str], new: Optional[str], *,
     for text in old_context:
         known += time_points(text)
     fresh = [p for p in time_points(new) if not any(_close(p, k) for k in known)]
-    if fresh or measure_significance(old, new, old_context=old_context) == SUBSTANTIVE and words(old):
+    if fresh or _new_anchor(old, new, old_context):
         return SUBSTANTIVE
     if not time_points(new) and time_points(old):  # a time point given up for a vague frame
         return SUBSTANTIVE
     return COSMETIC
+
+
+def _new_anchor(old: Optional[str], new: Optional[str], old_context: Tuple[Optional[str], ...]) -> bool:
+    """The new time frame names an event the old outcome did not ("after the end of surgery")."""
+    if not words(old) or measure_significance(old, new, old_context=old_context) == COSMETIC:
+        return False
+    known = content_words(old).union(*(content_words(text) for text in old_context))
+    return bool(content_words(new) - known - _TIME_FRAME_WORDS)
 
 
 def _close(a: float, b: float) -> bool:
