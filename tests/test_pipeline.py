@@ -189,3 +189,18 @@ def test_pipeline_tags_records_in_batches_and_isolates_a_record_the_tagger_break
     assert bad[0].failure.path.endswith("NCT00000685.xml") and not any(t for c in bad[0].record.all_criteria() for t in c.tags)
     tagged = [o.record for o in outcomes if o.failure is None]
     assert sum(1 for r in tagged for c in r.all_criteria() if c.tags) > 1000
+
+
+def test_pipeline_tags_at_most_the_per_record_limit_and_names_the_record(monkeypatch, seed_path):
+    """A record with more criteria than the tagging limit is stored, tagged up to the limit, and named."""
+    import toolkit.nlp
+    from toolkit.ingest import BatchTagger
+    from toolkit.records import walk_criteria
+
+    monkeypatch.setattr(toolkit.nlp, "MAX_TAGGED_CRITERIA", 5)
+    [outcome] = list(iter_parsed([str(seed_path)], tagger=BatchTagger()))
+    criteria = list(walk_criteria(outcome.record.eligibility.criteria))
+    assert len(criteria) > 20
+    assert f"tagged the first 5 criteria of {len(criteria)}" in outcome.failure.reason
+    assert outcome.failure.path == str(seed_path)
+    assert any(c.tags for c in criteria[:5]) and not any(c.tags for c in criteria[5:])

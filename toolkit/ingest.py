@@ -146,7 +146,7 @@ def tag_outcomes(outcomes: List[Outcome], tagger: Optional[Tagger]) -> List[Outc
         else:
             out = list(outcomes)
             for i, record in zip(todo, tagged):
-                out[i] = Outcome(record=record)
+                out[i] = _tagged(record)
             return out
     out = list(outcomes)
     for i in todo:
@@ -161,13 +161,31 @@ def _tag_one(record: TrialRecord, tagger: Tagger, raw: Optional[RawRecord] = Non
         raw: the raw record it came from, to name it (else its `Source` does).
     """
     try:
-        return Outcome(record=tagger(record))
+        return _tagged(tagger(record), raw)
     except Exception as exc:  # keep the good record, report the tagger's fault
-        if raw is None:
-            source = record.source
-            raw = RawRecord(source.format, None, path=source.path, entry=source.entry, index=source.index) \
-                if source is not None else RawRecord("", None)
-        return Outcome(record=record, failure=_failure_for(raw, exc, stage="tagging failed (stored untagged): "))
+        return Outcome(record=record, failure=_failure_for(raw or _raw_of(record), exc,
+                                                          stage="tagging failed (stored untagged): "))
+
+
+def _tagged(record: TrialRecord, raw: Optional[RawRecord] = None) -> Outcome:
+    """A tagged record; one with criteria past the tagging limit is also named, with how many."""
+    from toolkit.nlp import MAX_TAGGED_CRITERIA, untagged_count
+
+    untagged = untagged_count(record)
+    if not untagged:
+        return Outcome(record=record)
+    reason = (f"tagged the first {MAX_TAGGED_CRITERIA:,} criteria of {MAX_TAGGED_CRITERIA + untagged:,}"
+              " (the per-record tagging limit); the rest are stored untagged")
+    raw = raw or _raw_of(record)
+    return Outcome(record=record, failure=Failure(raw.path, reason, raw.where() or None))
+
+
+def _raw_of(record: TrialRecord) -> RawRecord:
+    """A stand-in raw record naming where `record` was read from (its `Source`)."""
+    source = record.source
+    if source is None:
+        return RawRecord("", None)
+    return RawRecord(source.format, None, path=source.path, entry=source.entry, index=source.index)
 
 
 def _parsed_in_groups(items: Iterable, tagger: Optional[Tagger]) -> Iterator[Outcome]:

@@ -13,9 +13,16 @@ from typing import Dict, List, Sequence, Tuple
 
 from toolkit.records import Criterion, Tag, TrialRecord, replace_fields, walk_criteria
 
-__all__ = ["tag_text", "tag_texts", "tag_text_groups", "tag_record", "tag_records", "get_nlp"]
+__all__ = [
+    "tag_text", "tag_texts", "tag_text_groups", "tag_record", "tag_records", "get_nlp",
+    "MAX_TAGGED_CRITERIA", "untagged_count",
+]
 
 _BATCH = 256
+# Criteria tagged per record: about fourteen times the most a real record holds (145, a legacy
+# XML study). Tagging costs time and memory per criterion, so one freak record of tens of
+# thousands of criteria must not cost minutes and gigabytes; those beyond are stored untagged.
+MAX_TAGGED_CRITERIA = 2000
 
 
 def get_nlp():
@@ -58,7 +65,8 @@ def tag_text_groups(groups: Sequence[Sequence[str]]) -> List[List[List[Tag]]]:
     is cheaper than one per record. Abbreviations expand within each group only.
     """
     nlp = get_nlp()
-    docs = iter(list(nlp.pipe((text for group in groups for text in group), batch_size=_BATCH)))
+    docs = nlp.pipe((text for group in groups for text in group), batch_size=_BATCH)
+    # one group's docs at a time: memory holds a group, not the whole batch
     return [_group_tags(nlp, [next(docs) for _ in group]) for group in groups]
 
 
@@ -117,12 +125,23 @@ def tag_record(record: TrialRecord) -> TrialRecord:
 
 
 def tag_records(records: Sequence[TrialRecord]) -> List[TrialRecord]:
-    """`tag_record` of many records, their criteria tagged as one batch (cheaper than record by record)."""
+    """`tag_record` of many records, their criteria tagged as one batch (cheaper than record by record).
+
+    A record's criteria past the first `MAX_TAGGED_CRITERIA` are left untagged
+    (`untagged_count` says how many, for the caller to report).
+    """
     todo = [r for r in records if r.eligibility is not None and r.eligibility.criteria]
-    groups = [list(walk_criteria(r.eligibility.criteria)) for r in todo]
+    groups = [list(walk_criteria(r.eligibility.criteria))[:MAX_TAGGED_CRITERIA] for r in todo]
     tagged = tag_text_groups([[c.text for c in criteria] for criteria in groups])
     done = {id(r): _with_tags(r, criteria, tag_lists) for r, criteria, tag_lists in zip(todo, groups, tagged)}
     return [done.get(id(r), r) for r in records]
+
+
+def untagged_count(record: TrialRecord) -> int:
+    """How many criteria of `record` tagging leaves untagged (past `MAX_TAGGED_CRITERIA`)."""
+    if record.eligibility is None:
+        return 0
+    return max(0, sum(1 for _ in walk_criteria(record.eligibility.criteria)) - MAX_TAGGED_CRITERIA)
 
 
 def _with_tags(record: TrialRecord, criteria: list, tag_lists: list) -> TrialRecord:
@@ -134,4 +153,4 @@ def _with_tags(record: TrialRecord, criteria: list, tag_lists: list) -> TrialRec
 
 def _retag(criterion: Criterion, by_id: dict) -> Criterion:
     children = tuple(_retag(child, by_id) for child in criterion.children)
-    return replace_fields(criterion, tags=by_id[id(criterion)], children=children)
+    return replace_fields(criterion, tags=by_id.get(id(criterion), ()), children=children)
