@@ -201,6 +201,21 @@ def test_pipeline_tags_at_most_the_per_record_limit_and_names_the_record(monkeyp
     [outcome] = list(iter_parsed([str(seed_path)], tagger=BatchTagger()))
     criteria = list(walk_criteria(outcome.record.eligibility.criteria))
     assert len(criteria) > 20
-    assert f"tagged the first 5 criteria of {len(criteria)}" in outcome.failure.reason
+    assert outcome.failure.reason.startswith(f"{len(criteria) - 5:,} criteria stored untagged (tagging takes")
     assert outcome.failure.path == str(seed_path)
     assert any(c.tags for c in criteria[:5]) and not any(c.tags for c in criteria[5:])
+
+
+def test_pipeline_leaves_a_criterion_past_the_length_limit_untagged(monkeypatch, seed_path):
+    """One overlong criterion is stored untagged; the record's other criteria are tagged."""
+    import toolkit.nlp
+    from toolkit.ingest import BatchTagger
+    from toolkit.records import walk_criteria
+
+    monkeypatch.setattr(toolkit.nlp, "MAX_TAGGED_CHARS", 200)
+    [outcome] = list(iter_parsed([str(seed_path)], tagger=BatchTagger()))
+    criteria = list(walk_criteria(outcome.record.eligibility.criteria))
+    long = [c for c in criteria if len(c.text) > 200]
+    assert long and not any(c.tags for c in long)
+    assert sum(1 for c in criteria if c.tags) > 10
+    assert outcome.failure.reason.startswith(f"{len(long)} criteria stored untagged")

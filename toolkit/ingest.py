@@ -169,13 +169,13 @@ def _tag_one(record: TrialRecord, tagger: Tagger, raw: Optional[RawRecord] = Non
 
 def _tagged(record: TrialRecord, raw: Optional[RawRecord] = None) -> Outcome:
     """A tagged record; one with criteria past the tagging limit is also named, with how many."""
-    from toolkit.nlp import MAX_TAGGED_CRITERIA, untagged_count
+    from toolkit.nlp import MAX_TAGGED_CHARS, MAX_TAGGED_CRITERIA, untagged_count
 
     untagged = untagged_count(record)
     if not untagged:
         return Outcome(record=record)
-    reason = (f"tagged the first {MAX_TAGGED_CRITERIA:,} criteria of {MAX_TAGGED_CRITERIA + untagged:,}"
-              " (the per-record tagging limit); the rest are stored untagged")
+    reason = (f"{untagged:,} criteria stored untagged (tagging takes a record's first {MAX_TAGGED_CRITERIA:,}"
+              f" criteria, none longer than {MAX_TAGGED_CHARS:,} characters)")
     raw = raw or _raw_of(record)
     return Outcome(record=record, failure=Failure(raw.path, reason, raw.where() or None))
 

@@ -15,7 +15,7 @@ from toolkit.records import Criterion, Tag, TrialRecord, replace_fields, walk_cr
 
 __all__ = [
     "tag_text", "tag_texts", "tag_text_groups", "tag_record", "tag_records", "get_nlp",
-    "MAX_TAGGED_CRITERIA", "untagged_count",
+    "MAX_TAGGED_CRITERIA", "MAX_TAGGED_CHARS", "untagged_count",
 ]
 
 _BATCH = 256
@@ -23,6 +23,9 @@ _BATCH = 256
 # XML study). Tagging costs time and memory per criterion, so one freak record of tens of
 # thousands of criteria must not cost minutes and gigabytes; those beyond are stored untagged.
 MAX_TAGGED_CRITERIA = 2000
+# Longest criterion tagged, in characters: real criteria stay under 10,000 (the longest whole
+# eligibility text of the legacy XML sample is 9,801); a longer one is stored untagged.
+MAX_TAGGED_CHARS = 20000
 
 
 def get_nlp():
@@ -131,17 +134,23 @@ def tag_records(records: Sequence[TrialRecord]) -> List[TrialRecord]:
     (`untagged_count` says how many, for the caller to report).
     """
     todo = [r for r in records if r.eligibility is not None and r.eligibility.criteria]
-    groups = [list(walk_criteria(r.eligibility.criteria))[:MAX_TAGGED_CRITERIA] for r in todo]
+    groups = [_taggable(r) for r in todo]
     tagged = tag_text_groups([[c.text for c in criteria] for criteria in groups])
     done = {id(r): _with_tags(r, criteria, tag_lists) for r, criteria, tag_lists in zip(todo, groups, tagged)}
     return [done.get(id(r), r) for r in records]
 
 
+def _taggable(record: TrialRecord) -> List[Criterion]:
+    """The criteria of a record the tagger takes: the first `MAX_TAGGED_CRITERIA`, none over `MAX_TAGGED_CHARS`."""
+    criteria = list(walk_criteria(record.eligibility.criteria))[:MAX_TAGGED_CRITERIA]
+    return [c for c in criteria if len(c.text) <= MAX_TAGGED_CHARS]
+
+
 def untagged_count(record: TrialRecord) -> int:
-    """How many criteria of `record` tagging leaves untagged (past `MAX_TAGGED_CRITERIA`)."""
-    if record.eligibility is None:
+    """How many criteria of `record` tagging leaves untagged (past the two limits above)."""
+    if record.eligibility is None or not record.eligibility.criteria:
         return 0
-    return max(0, sum(1 for _ in walk_criteria(record.eligibility.criteria)) - MAX_TAGGED_CRITERIA)
+    return sum(1 for _ in walk_criteria(record.eligibility.criteria)) - len(_taggable(record))
 
 
 def _with_tags(record: TrialRecord, criteria: list, tag_lists: list) -> TrialRecord:
