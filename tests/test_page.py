@@ -455,3 +455,26 @@ def test_page_render_notes_posted_results(seed, extra, results_text):
     record = dataclasses.replace(seed, extra=extra, source=None)
     sections = {s.heading: s.text for s in _round_trip(record).sections}
     assert sections["Study Results"] == results_text
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("Review the sponsor-provided synopsis that highlights what the study is about and why it is being "
+     "conducted.", True),
+    ("Review the sponsor provided synopsis that highlights what the study is about, and why it is conducted", True),
+    ("Review the sponsor-provided synopsis " * 50, False),  # far longer than the caption: never compared
+])
+def test_page_caption_check_skips_lines_that_cannot_match(line, expected):
+    from toolkit.formats.ctgov_page.layout import HEADINGS, _heading_key, _is_caption
+
+    assert _is_caption(HEADINGS[_heading_key("Brief Summary")], line) is expected
+
+
+def test_page_huge_field_is_stored_whole():
+    """A fuzzed copy of the seed page (xz) whose investigator line grew to 14 MB: one record, the field whole."""
+    from toolkit.formats import iter_records
+
+    raws = list(iter_records([str(FIXTURES / "huge_field_page.txt.xz")]))
+    assert len(raws) == 1
+    record = to_record(raws[0])
+    assert record.trial_id == "NCT06054113"
+    assert len(record.investigators[0].name) > 14_000_000

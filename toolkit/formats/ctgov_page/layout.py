@@ -106,10 +106,17 @@ def is_heading_line(lines: List[str], index: int) -> bool:
 def _is_caption(heading: Optional[dict], line: str) -> bool:
     """Whether a line is the known caption of a heading (an unknown heading's
     caption-like line is kept: it cannot be told from a value)."""
-    if heading is None:
+    if heading is None or not _lengths_may_match(len(line), len(heading["caption"])):
         return False
     score = fuzz.ratio(line, heading["caption"], processor=utils.default_process)
     return score >= CAPTION_CUTOFF
+
+
+def _lengths_may_match(a: int, b: int) -> bool:
+    """Whether texts of lengths `a` and `b` may reach `CAPTION_CUTOFF`: `fuzz.ratio` is at most
+    200 * min / (a + b), under 67 when one is twice the other. So a megabyte line is never
+    compared with a caption, which cost seconds and hundreds of MB."""
+    return max(a, b) <= 2 * min(a, b)
 
 
 def _page_lines(text: str) -> List[str]:
