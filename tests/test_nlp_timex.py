@@ -87,17 +87,22 @@ def test_nlp_timex_ignores_numbers_without_time_unit(text):
     assert find_time_windows(text) == []
 
 
-# 100 windows sampled (fixed seed) from legacy ClinicalTrials.gov XML records no rule was read from,
-# each read by hand: `window` no = the span is not a time window; other columns are the right reading.
-FRESH = Path(__file__).parent / "fixtures" / "time_windows_fresh.tsv"
-# Share fully right: 0.84 when the sample was read, before any rule was read from it; 0.92 after
-# 'or longer', 'afterwards', 'approximately', 'application' and bare 'study' anchors were added
-# from its misses (so 0.92 is no longer a fresh figure). Issue 10 asks 0.95 on fresh windows.
-FRESH_FLOOR = 0.92
+# Two samples of 100 windows (fixed seed), each from records no rule had been read from, each
+# window read by hand: `window` no = the span is not a time window; other columns are the right
+# reading. Floors: the share fully right as measured, per sample.
+# - legacy ClinicalTrials.gov XML: 0.84 when read, before any rule was read from it; 0.92 after
+#   'or longer', 'afterwards', 'approximately', 'application' and bare 'study' anchors were added
+#   from its misses (no longer a fresh figure);
+# - API v2 JSON (the urology download): 0.81 when read; frequencies ("twice a week", "every 4
+#   weeks") and age ranges ("between 40 and 70 years") taken for windows, and anchors missed
+#   ("prior to dosing", "signing consent", "the date of screening"). After rules for those:
+#   0.93 (no longer fresh either). The goal is 0.95 on fresh windows.
+FIXTURES = Path(__file__).parent / "fixtures"
+FRESH_FLOORS = {"time_windows_fresh.tsv": 0.92, "time_windows_fresh_ctgov_v2.tsv": 0.93}
 
 
-def _fresh_rows():
-    with open(FRESH, encoding="utf-8", newline="") as handle:
+def _fresh_rows(name):
+    with open(FIXTURES / name, encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
@@ -111,13 +116,32 @@ def _fresh_right(row) -> bool:
                                                       row["direction"], row["anchor"])
 
 
-def test_nlp_timex_fresh_sample_is_a_hundred_real_windows():
-    rows = _fresh_rows()
+@pytest.mark.parametrize("name", sorted(FRESH_FLOORS))
+def test_nlp_timex_fresh_sample_is_a_hundred_real_windows(name):
+    rows = _fresh_rows(name)
     assert len(rows) == 100 and len({r["context"] for r in rows}) == 100
     assert all(r["span"] in r["context"] for r in rows)
 
 
-def test_nlp_timex_fresh_sample_share_fully_right():
-    rows = _fresh_rows()
+@pytest.mark.parametrize("name", sorted(FRESH_FLOORS))
+def test_nlp_timex_fresh_sample_share_fully_right(name):
+    rows = _fresh_rows(name)
     right = sum(_fresh_right(row) for row in rows) / len(rows)
-    assert right >= FRESH_FLOOR, right
+    assert right >= FRESH_FLOORS[name], right
+
+
+@pytest.mark.parametrize("text", [
+    "The patient and his partner must have sexual intercourse twice a week for the duration of the study,",
+    "Agree to attempt sexual intercourse at least 4 times every 4 weeks, for the duration of the study",
+    "Men with steady partner and who agree to attempt sex once a week.",
+    "Signed informed consent Male Between 18-60 year",
+    "Adult male patients ranging from 25 to 70 years.",
+    "Male patients between 40 and 70 years",
+])
+def test_nlp_timex_frequencies_and_age_ranges_are_not_windows(text):
+    assert find_time_windows(text) == []
+
+
+def test_nlp_timex_a_disease_duration_range_stays_a_window():
+    [tag] = find_time_windows("type 2 diabetes for 1 to 10 years")
+    assert (tag.relation, tag.low_days, tag.high_days) == ("during", 365, 3650)

@@ -62,9 +62,10 @@ def find_time_windows(text: str) -> List[Tag]:
     age_end = -1
     for match in window.finditer(text):
         start = lead_start(relation_re, text, match, reach=_RELATION_REACH)
-        if _is_age(text, start, match, age_before) or _continues_age(text, age_end, start):
+        if _is_age(text, start, match, age_before) or _continues_age(text, age_end, start) \
+                or _is_age_range(text, start, match):
             age_end = match.end()
-        elif not _is_compound_adjective(text, match):
+        elif not _is_compound_adjective(text, match) and not _is_frequency(text, match):
             tags.append(_window_tag(text, start, match, anchor_re, rules))
     return [tag for tag in tags if tag is not None]
 
@@ -88,6 +89,35 @@ def _is_age(text: str, start: int, match: re.Match, age_before: re.Pattern) -> b
         return False
     before = text[max(0, start - 30):start]
     return bool(age_before.search(before) or AGE_AFTER.match(text, match.end()))
+
+
+_FREQUENCY = re.compile(
+    r"(?:\b(?:once|twice|thrice|times?)|\d\s*x)\s*(?:(?:a|an|per|every|each)\s+)?$|\b(?:every|each)\s+$", re.I)
+
+
+def _is_frequency(text: str, match: re.Match) -> bool:
+    """'twice a week', '4 times every 4 weeks', 'every 3 months': how often, not a window."""
+    return not match.group("dir") and bool(_FREQUENCY.search(text, max(0, match.start() - 25), match.start()))
+
+
+_AGE_RANGE_LEAD = re.compile(r"(?:\bbetween|\bfrom|\branging|\baged?|\bages)\s+(?:(?:\d+|from)\s+(?:and|to|-)?\s*)?$",
+                             re.I)
+
+
+def _is_age_range(text: str, start: int, match: re.Match) -> bool:
+    """'between 18-60 years', 'ranging from 25 to 70 years', 'between 40 and 70 years': ages.
+
+    Read as ages when the unit is years, nothing anchors or directs it, and the upper
+    bound is 40 or more with a lower bound of 12 or more (a disease lasting 1 to 10
+    years stays a window).
+    """
+    if match.group("dir") or not match.group("unit").lower().startswith(("year", "yr")):
+        return False
+    lead = _AGE_RANGE_LEAD.search(text, max(0, start - 30), start)
+    if lead is None:
+        return False
+    numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", text[lead.start():match.end()])]
+    return len(numbers) >= 2 and min(numbers) >= 12 and max(numbers) >= 40
 
 
 _COMPOUND = re.compile(r"\d+-[a-z]+ (?!period|window|interval|washout|course|wash-out|follow)[a-z]", re.I)
