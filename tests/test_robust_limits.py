@@ -226,3 +226,19 @@ def test_trial_id_not_fitting_its_registry_is_reported(tmp_path, bad_id):
     assert outcome.record is None
     assert "invalid trial id" in outcome.failure.reason
     assert "\n" not in outcome.failure.describe()
+
+
+def test_euctr_block_over_the_limit_is_refused_and_named_and_the_others_kept(tmp_path, monkeypatch):
+    """An EU CTR export whose second block holds a 3 MiB line (fuzzing met a 20 MB one): memory stays
+    bounded by the limit, the block is named by its EudraCT number, the first block is kept."""
+    monkeypatch.setenv(ENV_VAR, "1")
+    text = (REPO / "tests" / "fixtures" / "euctr_text" / "two_member_states.txt").read_text(encoding="utf-8")
+    second = text.index("Summary", text.index("Summary") + 1)
+    at = text.index("\n", text.index("E.3 ", second))
+    path = tmp_path / "euctr.txt.gz"
+    path.write_bytes(gzip.compress((text[:at] + " " + "w" * (3 << 20) + text[at:]).encode("utf-8")))
+    outcomes = list(iter_parsed([path]))
+    failed = [o.failure for o in outcomes if o.failure and "per-record limit" in o.failure.reason]
+    assert [f.reason.startswith("record larger than the per-record limit of 1 MiB") for f in failed] == [True]
+    assert failed[0].record == "#1 (line 294) 2021-002179-21"
+    assert len([o.record for o in outcomes if o.record]) == 1

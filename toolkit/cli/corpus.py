@@ -33,7 +33,7 @@ __all__ = ["parse", "show", "stats"]
                    " Needs pip install 'ptk[cluster]'.")
 @click.option("--max-record-mb", type=click.FloatRange(min=0, min_open=True), metavar="MB",
               help="Largest record accepted, in MiB, counted while decompressing"
-                   " (default: $PTK_MAX_RECORD_MB, else 16).")
+                   " (default: $PTK_MAX_RECORD_MB, else 8).")
 @library_errors
 def parse(paths, format_, store_path, jsonl_out, strict, quiet, jobs, no_tag, cluster, max_record_mb):
     """Parse registry dumps (files, folders, .zip, .tar.gz, '-') into the corpus store.

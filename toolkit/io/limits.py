@@ -3,8 +3,12 @@
 A record (one study, one trial, one page, one CSV row) is refused once its
 bytes pass `max_record_bytes()`, counted while they are read or decompressed,
 so a small archive that inflates to gigabytes costs at most the limit. The
-default, 16 MiB, is about twenty times the largest real record met (an API v2
-study with results: 354 KB; a legacy XML study with results: 828 KB). Raise
+default, 8 MiB, is about ten times the largest real record met (an API v2
+study with results: 354 KB; a legacy XML study with results: 828 KB). A record
+costs up to about 30 times its size in memory while it is parsed and stored
+(its text held as section, field and criterion, JSON for the store and for
+`--jsonl`, a worker's pickle), so the default keeps one run's peak RSS under
+500 MB; 16 MiB let a 20 MB EU CTR field reach 588 MB with `--jobs 2`. Raise
 it with the environment variable `PTK_MAX_RECORD_MB` (or `ptk parse
 --max-record-mb`, which sets it for the worker processes too).
 """
@@ -19,7 +23,7 @@ from toolkit.errors import RecordTooLarge
 __all__ = ["ENV_VAR", "DEFAULT_MB", "RecordTooLarge", "max_record_bytes", "too_large", "read_capped"]
 
 ENV_VAR = "PTK_MAX_RECORD_MB"
-DEFAULT_MB = 16
+DEFAULT_MB = 8
 
 
 def max_record_bytes() -> int:

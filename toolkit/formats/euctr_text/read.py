@@ -22,6 +22,7 @@ from typing import BinaryIO, Iterator, List, Optional, Tuple, Union
 
 from toolkit.errors import Failure
 from toolkit.formats.raw import RawRecord
+from toolkit.io.limits import max_record_bytes, too_large
 
 __all__ = ["FORMAT", "sniff", "read", "parse_fields"]
 
@@ -41,6 +42,7 @@ _HEADING = re.compile(r"^(?:[A-Z]\. [A-Z][^:]*|Summary|Sponsor \d+|D\.IMP: \d+|M
 _ERROR_MARKER = re.compile(r"^[A-Z]+(?:_[A-Z]+)+$")
 
 Field = Tuple[str, str, str]
+_NAMING_LINES = 8  # lines kept of a block past the size limit: its EudraCT number and member state
 
 
 def sniff(head: bytes, name: str) -> bool:
@@ -56,9 +58,13 @@ def read(stream: BinaryIO, *, path: Optional[str], entry: Optional[str]) -> Iter
         "line": n}`, and a `Failure` for each field holding an error marker.
     """
     text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=None)
-    for index, (line_no, lines) in enumerate(_blocks(text)):
+    limit = max_record_bytes()
+    for index, (line_no, lines, whole) in enumerate(_blocks(text, limit)):
         fields = parse_fields(lines)
         where = _where(entry, index, line_no, fields)
+        if not whole:
+            yield Failure(path, too_large(limit), where)
+            continue
         kept = []
         for code, label, value in fields:
             if _ERROR_MARKER.match(value.strip()):
@@ -69,20 +75,40 @@ def read(stream: BinaryIO, *, path: Optional[str], entry: Optional[str]) -> Iter
         yield RawRecord(FORMAT, {"fields": kept, "line": line_no}, path=path, entry=entry, index=index)
 
 
-def _blocks(text) -> Iterator[Tuple[int, List[str]]]:
-    """(first line number, lines) of each `Summary` block."""
+def _blocks(text, limit: int) -> Iterator[Tuple[int, List[str], bool]]:
+    """(first line number, lines, whole) of each `Summary` block.
+
+    Lines are read at most `limit` characters at a time; a block that grows past
+    `limit` characters keeps only its first lines (to name it) and `whole` is
+    False, so memory stays bounded by the limit.
+    """
     block: List[str] = []
-    start = 0
-    for number, line in enumerate(text, start=1):
-        line = line.rstrip("\n")
+    start = size = 0
+    for number, line in _capped_lines(text, limit):
         if line.strip() == "Summary":
             if block:
-                yield start, block
-            block, start = [], number
+                yield start, block, size <= limit
+            block, start, size = [], number, 0
         elif start:
-            block.append(line)
+            size += len(line)
+            if size <= limit:
+                block.append(line)
+            else:
+                del block[_NAMING_LINES:]
     if block:
-        yield start, block
+        yield start, block, size <= limit
+
+
+def _capped_lines(text, limit: int) -> Iterator[Tuple[int, str]]:
+    """(line number, line without its newline); a line over `limit` characters comes in pieces."""
+    number = 1
+    while True:
+        piece = text.readline(limit + 1)
+        if not piece:
+            return
+        ends = piece.endswith("\n")
+        yield number, piece[:-1] if ends else piece
+        number += ends
 
 
 def parse_fields(lines: List[str]) -> List[Field]:
