@@ -97,6 +97,14 @@ def from_dict(cls: type, data: Mapping[str, Any]) -> Any:
     Raises:
         RecordError: on unknown keys, missing required keys or wrong shapes.
     """
+    decode = _FAST_DECODERS.get(cls)
+    if decode is None:
+        decode = _fast_decoder(cls)
+    return decode(data)
+
+
+def _checked_from_dict(cls: type, data: Mapping[str, Any]) -> Any:
+    """`from_dict` key by key: what the generated decoder falls back on, and what names every error."""
     if not isinstance(data, Mapping):
         raise RecordError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
     fields = _decoders(cls)
@@ -111,6 +119,88 @@ def from_dict(cls: type, data: Mapping[str, Any]) -> Any:
         return cls(**kwargs)
     except TypeError as exc:
         raise RecordError(f"{cls.__name__}: {exc}") from None
+
+
+# The generated decoder of each model type (see `_fast_decoder`).
+_FAST_DECODERS: dict = {}
+_MISSING = object()
+
+
+def _fast_decoder(cls: type) -> Callable[[Any], Any]:
+    """The `from_dict` of one type: generated code, one block per field.
+
+    It reads a plain dict whose keys are all known, list-valued fields as
+    lists; anything else (another mapping, an unknown or missing key, a
+    wrong shape) goes to `_checked_from_dict`, which decodes it or raises
+    the same error as before. The instance is built by filling its
+    `__dict__` in field order (the models have no `__post_init__`), as
+    `replace_fields` does, else by calling the class.
+    """
+    if not dataclasses.is_dataclass(cls):
+        decode = functools.partial(_checked_from_dict, cls)
+        _FAST_DECODERS[cls] = decode
+        return decode
+    hints = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
+    scope = {"cls": cls, "MISSING": _MISSING, "new": object.__new__, "set_attr": object.__setattr__,
+             "slow": functools.partial(_checked_from_dict, cls)}
+    known, lines, nested = set(), [], []
+    for i, f in enumerate(dataclasses.fields(cls)):
+        key = RENAMED.get(f.name, f.name)
+        known.update((f.name, key))
+        lines.append(f"    v = data.get({key!r}, MISSING)")
+        if key != f.name:
+            lines.append(f"    if v is MISSING:\n        v = data.get({f.name!r}, MISSING)")
+        if f.default is not dataclasses.MISSING:
+            scope[f"default{i}"] = f.default
+            lines.append(f"    if v is MISSING:\n        v = default{i}")
+        elif f.default_factory is not dataclasses.MISSING:
+            scope[f"factory{i}"] = f.default_factory
+            lines.append(f"    if v is MISSING:\n        v = factory{i}()")
+        else:
+            lines.append("    if v is MISSING:\n        return slow(data)")
+        kind, item = _field_kind(hints[f.name])
+        if kind == "model":
+            nested.append((f"decode{i}", item))
+            lines.append(f"    elif v is not None:\n        v = decode{i}(v)")
+        elif kind == "tuple":
+            lines.append("    elif type(v) is list:\n        v = tuple(v)\n    elif v is not None:\n"
+                         "        return slow(data)")
+        elif kind == "models":
+            nested.append((f"decode{i}", item))
+            lines.append(f"    elif type(v) is list:\n        v = tuple([x if x is None else decode{i}(x) for x in v])\n"
+                         "    elif v is not None:\n        return slow(data)")
+        elif kind == "other":
+            scope[f"convert{i}"] = _decoder_of(hints[f.name])
+            lines.append(f"    elif v is not None:\n        v = convert{i}(v, {cls.__name__ + '.' + key!r})")
+        lines.append(f"    state[{f.name!r}] = v")
+    scope["KNOWN"] = frozenset(known)
+    if _field_names(cls) is not None and not hasattr(cls, "__slots__"):
+        build = "    obj = new(cls)\n    set_attr(obj, '__dict__', state)\n    return obj"
+    else:
+        build = "    return cls(**state)"
+    source = ("def decode(data):\n    if type(data) is not dict or not data.keys() <= KNOWN:\n"
+              "        return slow(data)\n    state = {}\n" + "\n".join(lines) + "\n" + build + "\n")
+    exec(compile(source, f"<from_dict of {cls.__name__}>", "exec"), scope)
+    decode = _FAST_DECODERS[cls] = scope["decode"]
+    for name, item in nested:  # after registering: a model may nest itself (criteria in criteria)
+        scope[name] = _FAST_DECODERS.get(item) or _fast_decoder(item)
+    return decode
+
+
+def _field_kind(hint: Any) -> Tuple[str, Any]:
+    """How a field's JSON value is decoded: ("same"|"tuple"|"model"|"models"|"other", the model type)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Union:
+        return _field_kind(next(a for a in args if a is not type(None)))
+    if origin in (tuple, Tuple) and args:
+        if _decoder_of(args[0]) is _same:
+            return "tuple", None
+        if dataclasses.is_dataclass(args[0]) and isinstance(args[0], type):
+            return "models", args[0]
+        return "other", None
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return "model", hint
+    return ("same", None) if _decoder_of(hint) is _same else ("other", None)
 
 
 @functools.lru_cache(maxsize=None)
