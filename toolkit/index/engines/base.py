@@ -59,6 +59,16 @@ class Engine:
         """Best hits first; `limit=None` returns every match."""
         raise NotImplementedError
 
+    def best_trial_hits(self, node: Node, trials: int) -> List[Hit]:
+        """Every hit of the `trials` trials with the best hits, maybe with more trials' hits.
+
+        A trial ranks by its best hit's score (rounded to 6 places, as
+        `toolkit.index.hits` ranks groups); trials tied at the cut are all
+        kept, so the caller's exact choice is always among them. This
+        default returns every match.
+        """
+        return self.search(node, limit=None)
+
     def count(self, node: Node) -> int:
         """How many documents match."""
         raise NotImplementedError

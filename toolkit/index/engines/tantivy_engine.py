@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 from typing import Iterable, List, Optional
 
 import orjson
@@ -11,11 +12,12 @@ import tantivy
 from toolkit.errors import SearchIndexError
 from toolkit.index.engines.base import Engine, Hit
 from toolkit.index.query import All, And, Node, Not, Or, Phrase, Prefix, Range, Word
-from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, indexed_fields, keyword_term
+from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, indexed_fields, keyword_term, trial_number
 
 __all__ = ["TantivyEngine", "ENGINE"]
 
 BLOB = "_stored"
+TRIAL_NUMBER = "_trial"  # a column of `trial_number(trial_key)`: hits grouped by trial without reading documents
 MARKER = "meta.json"
 WRITER_HEAP = 256_000_000
 
@@ -32,6 +34,7 @@ def build_schema() -> tantivy.Schema:
         elif kind == "number":
             builder.add_float_field(name, indexed=True, fast=True)
     builder.add_bytes_field(BLOB, stored=True)
+    builder.add_unsigned_field(TRIAL_NUMBER, indexed=False, fast=True)
     return builder.build()
 
 
@@ -100,6 +103,20 @@ class TantivyEngine(Engine):
         result = searcher.search(query, limit, count=False)
         return [Hit(score, _stored(searcher.doc(address))) for score, address in result.hits]
 
+    def best_trial_hits(self, node: Node, trials: int) -> List[Hit]:
+        searcher, schema = self._search_with()
+        matches = searcher.search(translate(node, schema), max(1, searcher.num_docs), count=False).hits
+        numbers = searcher.fast_field_values(TRIAL_NUMBER, [address for _, address in matches])
+        best: dict = {}
+        for (score, _), number in zip(matches, numbers):
+            score = round(score, 6)
+            if best.get(number, -1.0) < score:
+                best[number] = score
+        if len(best) > trials:
+            cut = sorted(best.values(), reverse=True)[trials - 1]
+            matches = [(s, a) for (s, a), n in zip(matches, numbers) if best[n] >= cut]
+        return [Hit(score, _stored(searcher.doc(address))) for score, address in matches]
+
     def count(self, node: Node) -> int:
         searcher, schema = self._search_with()
         return searcher.search(translate(node, schema), 1, count=True).count
@@ -126,8 +143,14 @@ def _tantivy_json(doc: dict) -> str:
             out[name] = [float(number) for number in doc[name]]
     stored = {name: doc[name] for name in STORED if doc.get(name)}
     stored["kind"] = doc["kind"][0]
+    out[TRIAL_NUMBER] = _trial_number(doc["trial_key"])
     out[BLOB] = base64.b64encode(orjson.dumps(stored)).decode("ascii")
     return orjson.dumps(out).decode("utf-8")
+
+
+@functools.lru_cache(maxsize=1024)
+def _trial_number(key: str) -> int:
+    return trial_number(key)  # the same for a trial's documents, which come together
 
 
 def _stored(document: tantivy.Document) -> dict:
