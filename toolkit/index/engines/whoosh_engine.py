@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
-
-import numpy as np
 
 from whoosh import fields as wf
 from whoosh import index as windex
@@ -15,7 +14,7 @@ from toolkit.errors import SearchIndexError
 from toolkit.index.engines.base import Engine, Hit
 from toolkit.index.engines.whoosh_codec import WriteCodec
 from toolkit.index.engines.whoosh_fields import PreAnalyzedText, PreSplitKeywords
-from toolkit.index.engines.whoosh_filters import FilterCache, MaskSet, hundredths, split_filters
+from toolkit.index.engines.whoosh_filters import FilterCache, MaskSet, hundredths, members, split_filters
 from toolkit.index.query import All, And, Node, Not, Or, Phrase, Prefix, Range, Word
 from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, keyword_term
 
@@ -99,13 +98,16 @@ class WhooshEngine(Engine):
         if allowed is not None and not allowed:
             return []
         if query is None:  # filters only: every allowed document, in index order
-            docnums = np.flatnonzero(allowed.mask)[:limit].tolist()
+            docnums = list(islice(members(allowed.mask), limit))
             return [Hit(1.0, dict(searcher.stored_fields(d))) for d in docnums]
         results = searcher.search(query, limit=limit, filter=allowed)
         return [Hit(hit.score or 0.0, dict(hit.fields())) for hit in results]
 
     def count(self, node: Node) -> int:
-        return sum(1 for _ in self._docnums(node))
+        query, allowed = self._plan(node)
+        if query is None:
+            return len(allowed)
+        return sum(1 for _ in self._matching(query, allowed))
 
     def stored_values(self, node: Node, names: Iterable[str]) -> List[Dict[str, str]]:
         searcher = self._search_with()
@@ -133,7 +135,10 @@ class WhooshEngine(Engine):
         return translate(scored[0] if len(scored) == 1 else And(tuple(scored))), allowed
 
     def _docnums(self, node: Node) -> Iterator[int]:
-        query, allowed = self._plan(node)
+        return self._matching(*self._plan(node))
+
+    def _matching(self, query: Optional[wq.Query], allowed: Optional[MaskSet]) -> Iterator[int]:
+        """Document numbers of a planned query (see `_plan`)."""
         if allowed is None:
             return query.docs(self._search_with())
         if query is None:
