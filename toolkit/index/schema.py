@@ -15,7 +15,7 @@ from typing import Dict, Optional
 
 __all__ = [
     "FIELDS", "KEYS_FIELD", "keyword_term", "indexed_fields", "STORED", "QUERY_FIELDS", "SCHEMA_VERSION", "AGE_UNBOUNDED",
-    "normalize_keyword", "COUNTRY_SEPARATOR", "trial_key", "trial_number",
+    "normalize_keyword", "COUNTRY_SEPARATOR", "trial_key", "trial_number", "TRIAL_NUMBER",
 ]
 
 SCHEMA_VERSION = 6
@@ -27,6 +27,10 @@ COUNTRY_SEPARATOR = "; "
 def trial_key(registry: str, trial_id: str) -> str:
     """The index's identity of a trial: `registry:trial_id`."""
     return f"{registry}:{trial_id}"
+
+
+# The column engines keep `trial_number(trial_key)` in (not a searchable field).
+TRIAL_NUMBER = "trial_number"
 
 
 def trial_number(key: str) -> int:

@@ -10,14 +10,13 @@ import orjson
 import tantivy
 
 from toolkit.errors import SearchIndexError
-from toolkit.index.engines.base import Engine, Hit
+from toolkit.index.engines.base import Engine, Hit, best_trials_kept
 from toolkit.index.query import All, And, Node, Not, Or, Phrase, Prefix, Range, Word
-from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, indexed_fields, keyword_term, trial_number
+from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, indexed_fields, keyword_term, TRIAL_NUMBER, trial_number
 
 __all__ = ["TantivyEngine", "ENGINE"]
 
 BLOB = "_stored"
-TRIAL_NUMBER = "_trial"  # a column of `trial_number(trial_key)`: hits grouped by trial without reading documents
 MARKER = "meta.json"
 WRITER_HEAP = 256_000_000
 
@@ -107,15 +106,8 @@ class TantivyEngine(Engine):
         searcher, schema = self._search_with()
         matches = searcher.search(translate(node, schema), max(1, searcher.num_docs), count=False).hits
         numbers = searcher.fast_field_values(TRIAL_NUMBER, [address for _, address in matches])
-        best: dict = {}
-        for (score, _), number in zip(matches, numbers):
-            score = round(score, 6)
-            if best.get(number, -1.0) < score:
-                best[number] = score
-        if len(best) > trials:
-            cut = sorted(best.values(), reverse=True)[trials - 1]
-            matches = [(s, a) for (s, a), n in zip(matches, numbers) if best[n] >= cut]
-        return [Hit(score, _stored(searcher.doc(address))) for score, address in matches]
+        kept = best_trials_kept([score for score, _ in matches], numbers, trials)
+        return [Hit(score, _stored(searcher.doc(address))) for (score, address), keep in zip(matches, kept) if keep]
 
     def count(self, node: Node) -> int:
         searcher, schema = self._search_with()
