@@ -104,6 +104,8 @@ class TantivyEngine(Engine):
 
     def best_trial_hits(self, node: Node, trials: int) -> List[Hit]:
         searcher, schema = self._search_with()
+        if not hasattr(searcher, "fast_field_values"):  # an older tantivy reads no column from Python
+            return super().best_trial_hits(node, trials)
         matches = searcher.search(translate(node, schema), max(1, searcher.num_docs), count=False).hits
         numbers = searcher.fast_field_values(TRIAL_NUMBER, [address for _, address in matches])
         kept = best_trials_kept([score for score, _ in matches], numbers, trials)
