@@ -134,11 +134,19 @@ def _fast_decoder(cls: type) -> Callable[[Any], Any]:
     wrong shape) goes to `_checked_from_dict`, which decodes it or raises
     the same error as before. The instance is built by filling its
     `__dict__` in field order (the models have no `__post_init__`), as
-    `replace_fields` does, else by calling the class.
+    `replace_fields` does, else by calling the class. The decoders of the
+    types it nests are made with it, and all are published once complete.
     """
+    building: dict = {}
+    decode = _generate(cls, building)
+    _FAST_DECODERS.update(building)
+    return decode
+
+
+def _generate(cls: type, building: dict) -> Callable[[Any], Any]:
+    """Generate the decoder of `cls` into `building` (and those of the types it nests)."""
     if not dataclasses.is_dataclass(cls):
-        decode = functools.partial(_checked_from_dict, cls)
-        _FAST_DECODERS[cls] = decode
+        decode = building[cls] = functools.partial(_checked_from_dict, cls)
         return decode
     hints = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
     scope = {"cls": cls, "MISSING": _MISSING, "new": object.__new__, "set_attr": object.__setattr__,
@@ -181,9 +189,9 @@ def _fast_decoder(cls: type) -> Callable[[Any], Any]:
     source = ("def decode(data):\n    if type(data) is not dict or not data.keys() <= KNOWN:\n"
               "        return slow(data)\n    state = {}\n" + "\n".join(lines) + "\n" + build + "\n")
     exec(compile(source, f"<from_dict of {cls.__name__}>", "exec"), scope)
-    decode = _FAST_DECODERS[cls] = scope["decode"]
-    for name, item in nested:  # after registering: a model may nest itself (criteria in criteria)
-        scope[name] = _FAST_DECODERS.get(item) or _fast_decoder(item)
+    decode = building[cls] = scope["decode"]
+    for name, item in nested:  # after adding it: a model may nest itself (criteria in criteria)
+        scope[name] = _FAST_DECODERS.get(item) or building.get(item) or _generate(item, building)
     return decode
 
 
