@@ -132,8 +132,10 @@ def _fast_decoder(cls: type) -> Callable[[Any], Any]:
     It reads a plain dict whose keys are all known, list-valued fields as
     lists; anything else (another mapping, an unknown or missing key, a
     wrong shape) goes to `_checked_from_dict`, which decodes it or raises
-    the same error as before. The instance is built by filling its
-    `__dict__` in field order (the models have no `__post_init__`), as
+    the same error as before. The state is a copy of a template of every
+    field (its default) updated with the data, so only the fields that
+    nest models or tuples cost Python code; the instance is built by
+    setting that `__dict__` (the models have no `__post_init__`), as
     `replace_fields` does, else by calling the class. The decoders of the
     types it nests are made with it, and all are published once complete.
     """
@@ -151,43 +153,44 @@ def _generate(cls: type, building: dict) -> Callable[[Any], Any]:
     hints = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
     scope = {"cls": cls, "MISSING": _MISSING, "new": object.__new__, "set_attr": object.__setattr__,
              "slow": functools.partial(_checked_from_dict, cls)}
-    known, lines, nested = set(), [], []
+    template, known, renamed, checks, converts, nested = {}, set(), [], [], [], []
     for i, f in enumerate(dataclasses.fields(cls)):
         key = RENAMED.get(f.name, f.name)
         known.update((f.name, key))
-        lines.append(f"    v = data.get({key!r}, MISSING)")
         if key != f.name:
-            lines.append(f"    if v is MISSING:\n        v = data.get({f.name!r}, MISSING)")
-        if f.default is not dataclasses.MISSING:
-            scope[f"default{i}"] = f.default
-            lines.append(f"    if v is MISSING:\n        v = default{i}")
+            renamed.append(f"    if {key!r} in state:\n        state[{f.name!r}] = state.pop({key!r})")
+        template[f.name] = f.default if f.default is not dataclasses.MISSING else _MISSING
+        scope[f"default{i}"] = template[f.name]
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            checks.append(f"    if state[{f.name!r}] is MISSING:\n        return slow(data)")
         elif f.default_factory is not dataclasses.MISSING:
             scope[f"factory{i}"] = f.default_factory
-            lines.append(f"    if v is MISSING:\n        v = factory{i}()")
-        else:
-            lines.append("    if v is MISSING:\n        return slow(data)")
+            checks.append(f"    if state[{f.name!r}] is MISSING:\n        state[{f.name!r}] = factory{i}()")
         kind, item = _field_kind(hints[f.name])
-        if kind == "model":
-            nested.append((f"decode{i}", item))
-            lines.append(f"    elif v is not None:\n        v = decode{i}(v)")
-        elif kind == "tuple":
-            lines.append("    elif type(v) is list:\n        v = tuple(v)\n    elif v is not None:\n"
-                         "        return slow(data)")
-        elif kind == "models":
-            nested.append((f"decode{i}", item))
-            lines.append(f"    elif type(v) is list:\n        v = tuple([x if x is None else decode{i}(x) for x in v])\n"
-                         "    elif v is not None:\n        return slow(data)")
-        elif kind == "other":
+        if kind == "same":
+            continue
+        converts.append(f"    v = state[{f.name!r}]")
+        if kind in ("tuple", "models"):
+            decoded = "tuple(v)" if kind == "tuple" else f"tuple([x if x is None else decode{i}(x) for x in v])"
+            converts.append(f"    if type(v) is list:\n        state[{f.name!r}] = {decoded}\n"
+                            f"    elif v is not None and v is not default{i}:\n        return slow(data)")
+        elif kind == "model":
+            converts.append(f"    if v is not None and v is not default{i}:\n        state[{f.name!r}] = decode{i}(v)")
+        else:
             scope[f"convert{i}"] = _decoder_of(hints[f.name])
-            lines.append(f"    elif v is not None:\n        v = convert{i}(v, {cls.__name__ + '.' + key!r})")
-        lines.append(f"    state[{f.name!r}] = v")
-    scope["KNOWN"] = frozenset(known)
+            converts.append(f"    if v is not None and v is not default{i}:\n"
+                            f"        state[{f.name!r}] = convert{i}(v, {cls.__name__ + '.' + key!r})")
+        if item is not None:
+            nested.append((f"decode{i}", item))
+    scope["KNOWN"], scope["TEMPLATE"] = frozenset(known), template
     if _field_names(cls) is not None and not hasattr(cls, "__slots__"):
         build = "    obj = new(cls)\n    set_attr(obj, '__dict__', state)\n    return obj"
     else:
         build = "    return cls(**state)"
-    source = ("def decode(data):\n    if type(data) is not dict or not data.keys() <= KNOWN:\n"
-              "        return slow(data)\n    state = {}\n" + "\n".join(lines) + "\n" + build + "\n")
+    # The template holds every field in order (defaults, or MISSING); the data's values replace them in place.
+    source = "\n".join(["def decode(data):", "    if type(data) is not dict or not data.keys() <= KNOWN:",
+                         "        return slow(data)", "    state = TEMPLATE.copy()", "    state.update(data)",
+                         *renamed, *checks, *converts, build]) + "\n"
     exec(compile(source, f"<from_dict of {cls.__name__}>", "exec"), scope)
     decode = building[cls] = scope["decode"]
     for name, item in nested:  # after adding it: a model may nest itself (criteria in criteria)
