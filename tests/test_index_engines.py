@@ -212,6 +212,25 @@ def test_index_count_equals_hits(indexes, engine, query, filters):
     assert count_hits(indexes[engine], node) == len(hits)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("query,filters", [
+    ("chemotherapy", Filters()), ("pregnant OR infection", Filters(polarity="exclusion")), ("weeks", Filters()),
+    ("hepat*", Filters(phase=("2",))),
+])
+@pytest.mark.parametrize("trials", [1, 2, 5, 40])
+def test_index_best_trials_are_those_of_every_hit(indexes, engine, query, filters, trials):
+    """Grouping reads the trial column: the kept hits are those the ranking of every hit keeps."""
+    from toolkit.index.hits import _best_trials
+
+    index = indexes[engine]
+    node = index.resolve(compile_query(query, filters))
+    every = sorted(index.engine.search(node, limit=None), key=lambda h: (-round(h.score, 6), h.fields["doc_id"]))
+    expected = [hit.fields["doc_id"] for hit in _best_trials(every, trials)]
+    grouped = run_search(index, compile_query(query, filters), trials=trials)
+    assert expected
+    assert [f"{h.registry}:{h.trial_id}#{h.criterion_id}" for h in grouped] == expected
+
+
 # --- both engines agree, synonyms, highlights ------------------------------------
 
 @pytest.mark.parametrize("query", [

@@ -97,6 +97,14 @@ def from_dict(cls: type, data: Mapping[str, Any]) -> Any:
     Raises:
         RecordError: on unknown keys, missing required keys or wrong shapes.
     """
+    decode = _FAST_DECODERS.get(cls)
+    if decode is None:
+        decode = _fast_decoder(cls)
+    return decode(data)
+
+
+def _checked_from_dict(cls: type, data: Mapping[str, Any]) -> Any:
+    """`from_dict` key by key: what the generated decoder falls back on, and what names every error."""
     if not isinstance(data, Mapping):
         raise RecordError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
     fields = _decoders(cls)
@@ -111,6 +119,99 @@ def from_dict(cls: type, data: Mapping[str, Any]) -> Any:
         return cls(**kwargs)
     except TypeError as exc:
         raise RecordError(f"{cls.__name__}: {exc}") from None
+
+
+# The generated decoder of each model type (see `_fast_decoder`).
+_FAST_DECODERS: dict = {}
+_MISSING = object()
+
+
+def _fast_decoder(cls: type) -> Callable[[Any], Any]:
+    """The `from_dict` of one type: generated code, one block per field.
+
+    It reads a plain dict whose keys are all known, list-valued fields as
+    lists; anything else (another mapping, an unknown or missing key, a
+    wrong shape) goes to `_checked_from_dict`, which decodes it or raises
+    the same error as before. The state is a copy of a template of every
+    field (its default) updated with the data, so only the fields that
+    nest models or tuples cost Python code; the instance is built by
+    setting that `__dict__` (the models have no `__post_init__`), as
+    `replace_fields` does, else by calling the class. The decoders of the
+    types it nests are made with it, and all are published once complete.
+    """
+    building: dict = {}
+    decode = _generate(cls, building)
+    _FAST_DECODERS.update(building)
+    return decode
+
+
+def _generate(cls: type, building: dict) -> Callable[[Any], Any]:
+    """Generate the decoder of `cls` into `building` (and those of the types it nests)."""
+    if not dataclasses.is_dataclass(cls):
+        decode = building[cls] = functools.partial(_checked_from_dict, cls)
+        return decode
+    hints = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
+    scope = {"cls": cls, "MISSING": _MISSING, "new": object.__new__, "set_attr": object.__setattr__,
+             "slow": functools.partial(_checked_from_dict, cls)}
+    template, known, renamed, checks, converts, nested = {}, set(), [], [], [], []
+    for i, f in enumerate(dataclasses.fields(cls)):
+        key = RENAMED.get(f.name, f.name)
+        known.update((f.name, key))
+        if key != f.name:
+            renamed.append(f"    if {key!r} in state:\n        state[{f.name!r}] = state.pop({key!r})")
+        template[f.name] = f.default if f.default is not dataclasses.MISSING else _MISSING
+        scope[f"default{i}"] = template[f.name]
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            checks.append(f"    if state[{f.name!r}] is MISSING:\n        return slow(data)")
+        elif f.default_factory is not dataclasses.MISSING:
+            scope[f"factory{i}"] = f.default_factory
+            checks.append(f"    if state[{f.name!r}] is MISSING:\n        state[{f.name!r}] = factory{i}()")
+        kind, item = _field_kind(hints[f.name])
+        if kind == "same":
+            continue
+        converts.append(f"    v = state[{f.name!r}]")
+        if kind in ("tuple", "models"):
+            decoded = "tuple(v)" if kind == "tuple" else f"tuple([x if x is None else decode{i}(x) for x in v])"
+            converts.append(f"    if type(v) is list:\n        state[{f.name!r}] = {decoded}\n"
+                            f"    elif v is not None and v is not default{i}:\n        return slow(data)")
+        elif kind == "model":
+            converts.append(f"    if v is not None and v is not default{i}:\n        state[{f.name!r}] = decode{i}(v)")
+        else:
+            scope[f"convert{i}"] = _decoder_of(hints[f.name])
+            converts.append(f"    if v is not None and v is not default{i}:\n"
+                            f"        state[{f.name!r}] = convert{i}(v, {cls.__name__ + '.' + key!r})")
+        if item is not None:
+            nested.append((f"decode{i}", item))
+    scope["KNOWN"], scope["TEMPLATE"] = frozenset(known), template
+    if _field_names(cls) is not None and not hasattr(cls, "__slots__"):
+        build = "    obj = new(cls)\n    set_attr(obj, '__dict__', state)\n    return obj"
+    else:
+        build = "    return cls(**state)"
+    # The template holds every field in order (defaults, or MISSING); the data's values replace them in place.
+    source = "\n".join(["def decode(data):", "    if type(data) is not dict or not data.keys() <= KNOWN:",
+                         "        return slow(data)", "    state = TEMPLATE.copy()", "    state.update(data)",
+                         *renamed, *checks, *converts, build]) + "\n"
+    exec(compile(source, f"<from_dict of {cls.__name__}>", "exec"), scope)
+    decode = building[cls] = scope["decode"]
+    for name, item in nested:  # after adding it: a model may nest itself (criteria in criteria)
+        scope[name] = _FAST_DECODERS.get(item) or building.get(item) or _generate(item, building)
+    return decode
+
+
+def _field_kind(hint: Any) -> Tuple[str, Any]:
+    """How a field's JSON value is decoded: ("same"|"tuple"|"model"|"models"|"other", the model type)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Union:
+        return _field_kind(next(a for a in args if a is not type(None)))
+    if origin in (tuple, Tuple) and args:
+        if _decoder_of(args[0]) is _same:
+            return "tuple", None
+        if dataclasses.is_dataclass(args[0]) and isinstance(args[0], type):
+            return "models", args[0]
+        return "other", None
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return "model", hint
+    return ("same", None) if _decoder_of(hint) is _same else ("other", None)
 
 
 @functools.lru_cache(maxsize=None)

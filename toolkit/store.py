@@ -23,13 +23,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator, NamedTuple, Optional, Union
+from typing import TYPE_CHECKING, Iterable, Iterator, NamedTuple, Optional, Union
 
 from toolkit.errors import StoreError
-from toolkit.normalize.aliases import alias_keys
-from toolkit.normalize.fields import iso_date
-from toolkit.canonical import compact_json, content_hash
-from toolkit.records import TrialRecord, to_dict
+
+if TYPE_CHECKING:
+    from toolkit.records import TrialRecord
+
+# Records, their canonical JSON and the id and date normalisers are imported where
+# a body is encoded, decoded or an id or date label resolved: a search that only
+# opens the store to read its generation (the index's staleness check) stays cheap.
 
 __all__ = [
     "DEFAULT_STORE", "STORE_FILENAME", "Alias", "PutSummary", "Store", "StoreStats",
@@ -194,6 +197,8 @@ def version_date(record: TrialRecord) -> Optional[str]:
 
     The version label when it reads as a date, else the last-update date.
     """
+    from toolkit.normalize.fields import iso_date
+
     for text in (record.version, record.last_updated):
         iso = iso_date(text)
         if iso:
@@ -203,6 +208,9 @@ def version_date(record: TrialRecord) -> Optional[str]:
 
 def _encode(record: TrialRecord) -> tuple:
     """(body_hash, codec, body) of a record's compact JSON."""
+    from toolkit.canonical import compact_json
+    from toolkit.records import to_dict
+
     blob = compact_json(to_dict(record))
     body_hash = hashlib.sha1(blob).hexdigest()
     packed = zlib.compress(blob, ZLIB_LEVEL)
@@ -239,6 +247,8 @@ def body_json(codec: str, body: bytes) -> bytes:
 
 def decode_body(codec: str, body: bytes) -> TrialRecord:
     """The record of a stored body (see `Store.iter_latest_bodies`)."""
+    from toolkit.records import TrialRecord
+
     return TrialRecord.from_dict(json.loads(body_json(codec, body)))
 
 
@@ -369,6 +379,8 @@ class Store:
             self._put_aliases(registry, trial_id, ids)
 
     def _put_aliases(self, registry: str, trial_id: str, ids) -> None:
+        from toolkit.normalize.aliases import alias_keys
+
         self._db.executemany(
             "INSERT OR IGNORE INTO aliases (registry, trial_id, alias) VALUES (?,?,?)",
             [(registry, trial_id, key) for key in alias_keys(registry, trial_id, ids)])
@@ -411,6 +423,8 @@ class Store:
 
     def _put_one(self, record: TrialRecord, added_at: str) -> str:
         """Insert one record inside the open transaction; returns what happened."""
+        from toolkit.canonical import content_hash
+
         chash = record.content_hash or content_hash(record)
         body_hash, codec, body = _encode(record)
         row = self._db.execute(
@@ -654,6 +668,8 @@ class Store:
             found.setdefault(key, [])
             if other_id is not None:
                 found[key].append((other_registry, other_id))
+        from toolkit.normalize.aliases import alias_keys
+
         own = next(iter(alias_keys(registry, trial_id, ())))
         ordered = sorted(found, key=lambda k: (k != own, k))
         return [Alias(k, *k.split(":", 1), tuple(sorted(set(found[k])))) for k in ordered]
@@ -715,6 +731,8 @@ def _pick_version(infos: list, wanted: str) -> VersionInfo:
         return by_label[-1]
     if wanted.isdigit() and 1 <= int(wanted) <= len(infos):
         return infos[int(wanted) - 1]
+    from toolkit.normalize.fields import iso_date
+
     as_date = iso_date(wanted)
     if as_date:
         # "2024" or "2024-06": the version in force at the end of that year or month

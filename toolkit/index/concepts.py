@@ -21,7 +21,6 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
@@ -58,6 +57,8 @@ def load_concepts() -> List[Concept]:
 
 
 def _curated() -> List[Concept]:
+    from importlib import resources  # building an index or --show-query without one: kept off a search's start-up
+
     text = resources.files("toolkit.index").joinpath("data/synonyms.json").read_text("utf-8")
     data = json.loads(text)
     unknown = set(data) - {"groups", "concepts", "about"}

@@ -113,7 +113,10 @@ def run_search(index: SearchIndex, node: Node, *, limit: Optional[int] = 20, kee
     terms = query_terms(node)
     everything = keep is not None or trials is not None
     with engine_errors(index.path):
-        hits = index.engine.search(node, limit=None if everything else limit)
+        if trials is not None and keep is None:
+            hits = index.engine.best_trial_hits(node, trials)
+        else:
+            hits = index.engine.search(node, limit=None if everything else limit)
     ordered = sorted(hits, key=lambda h: (-round(h.score, 6), h.fields.get("doc_id", "")))
     if keep is not None:
         ordered = [hit for hit in ordered if keep(hit.fields)]

@@ -15,10 +15,10 @@ from typing import Dict, Optional
 
 __all__ = [
     "FIELDS", "KEYS_FIELD", "keyword_term", "indexed_fields", "STORED", "QUERY_FIELDS", "SCHEMA_VERSION", "AGE_UNBOUNDED",
-    "normalize_keyword", "COUNTRY_SEPARATOR", "trial_key",
+    "normalize_keyword", "COUNTRY_SEPARATOR", "trial_key", "trial_number", "TRIAL_NUMBER",
 ]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Between the countries of a trial in its stored `countries_raw` (names may hold commas).
 COUNTRY_SEPARATOR = "; "
@@ -27,6 +27,18 @@ COUNTRY_SEPARATOR = "; "
 def trial_key(registry: str, trial_id: str) -> str:
     """The index's identity of a trial: `registry:trial_id`."""
     return f"{registry}:{trial_id}"
+
+
+# The column engines keep `trial_number(trial_key)` in (not a searchable field).
+TRIAL_NUMBER = "trial_number"
+
+
+def trial_number(key: str) -> int:
+    """A trial key as a 63-bit number (a hash): engines keep it in a column, so the hits of
+    a query can be grouped by trial without reading their stored fields."""
+    import hashlib  # the write path only
+
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big") >> 1
 
 # Stand-ins for an absent age limit, so a range filter needs no special case.
 AGE_UNBOUNDED = (0.0, 999.0)

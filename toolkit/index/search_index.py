@@ -17,7 +17,6 @@ a killed rebuild leaves behind are removed by the next writer.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import time
@@ -445,6 +444,8 @@ def engine_errors(path: Path) -> Iterator[None]:
 
 def fingerprint(hashes: Dict[str, str]) -> str:
     """One hash of {trial_key: content_hash}: equal iff the same versions."""
+    import hashlib  # writes, and a staleness check without a store generation: kept off a search's start-up
+
     blob = "\n".join(f"{key}={value}" for key, value in sorted(hashes.items()))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:20]
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from toolkit.index.query import Node
 
-__all__ = ["Engine", "Hit"]
+__all__ = ["Engine", "Hit", "best_trials_kept"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,16 @@ class Engine:
         """Best hits first; `limit=None` returns every match."""
         raise NotImplementedError
 
+    def best_trial_hits(self, node: Node, trials: int) -> List[Hit]:
+        """Every hit of the `trials` trials with the best hits, maybe with more trials' hits.
+
+        A trial ranks by its best hit's score (rounded to 6 places, as
+        `toolkit.index.hits` ranks groups); trials tied at the cut are all
+        kept, so the caller's exact choice is always among them. This
+        default returns every match.
+        """
+        return self.search(node, limit=None)
+
     def count(self, node: Node) -> int:
         """How many documents match."""
         raise NotImplementedError
@@ -69,3 +79,20 @@ class Engine:
 
     def close(self) -> None:
         """Release readers and files."""
+
+
+def best_trials_kept(scores: Sequence[float], trials: Sequence[int], count: int) -> List[bool]:
+    """For each hit (its score and trial number): is its trial among the `count` best?
+
+    A trial ranks by its best score rounded to 6 places; every trial tied
+    with the `count`-th is kept (see `Engine.best_trial_hits`).
+    """
+    best: Dict[int, float] = {}
+    for score, trial in zip(scores, trials):
+        score = round(score, 6)
+        if best.get(trial, -1.0) < score:
+            best[trial] = score
+    if len(best) <= count:
+        return [True] * len(scores)
+    cut = sorted(best.values(), reverse=True)[count - 1]
+    return [best[trial] >= cut for trial in trials]

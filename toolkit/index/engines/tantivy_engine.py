@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import base64
+import functools
 from typing import Iterable, List, Optional
 
 import orjson
 import tantivy
 
 from toolkit.errors import SearchIndexError
-from toolkit.index.engines.base import Engine, Hit
+from toolkit.index.engines.base import Engine, Hit, best_trials_kept
 from toolkit.index.query import All, And, Node, Not, Or, Phrase, Prefix, Range, Word
-from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, indexed_fields, keyword_term
+from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, indexed_fields, keyword_term, TRIAL_NUMBER, trial_number
 
 __all__ = ["TantivyEngine", "ENGINE"]
 
@@ -32,6 +33,7 @@ def build_schema() -> tantivy.Schema:
         elif kind == "number":
             builder.add_float_field(name, indexed=True, fast=True)
     builder.add_bytes_field(BLOB, stored=True)
+    builder.add_unsigned_field(TRIAL_NUMBER, indexed=False, fast=True)
     return builder.build()
 
 
@@ -100,6 +102,15 @@ class TantivyEngine(Engine):
         result = searcher.search(query, limit, count=False)
         return [Hit(score, _stored(searcher.doc(address))) for score, address in result.hits]
 
+    def best_trial_hits(self, node: Node, trials: int) -> List[Hit]:
+        searcher, schema = self._search_with()
+        if not hasattr(searcher, "fast_field_values"):  # an older tantivy reads no column from Python
+            return super().best_trial_hits(node, trials)
+        matches = searcher.search(translate(node, schema), max(1, searcher.num_docs), count=False).hits
+        numbers = searcher.fast_field_values(TRIAL_NUMBER, [address for _, address in matches])
+        kept = best_trials_kept([score for score, _ in matches], numbers, trials)
+        return [Hit(score, _stored(searcher.doc(address))) for (score, address), keep in zip(matches, kept) if keep]
+
     def count(self, node: Node) -> int:
         searcher, schema = self._search_with()
         return searcher.search(translate(node, schema), 1, count=True).count
@@ -126,8 +137,14 @@ def _tantivy_json(doc: dict) -> str:
             out[name] = [float(number) for number in doc[name]]
     stored = {name: doc[name] for name in STORED if doc.get(name)}
     stored["kind"] = doc["kind"][0]
+    out[TRIAL_NUMBER] = _trial_number(doc["trial_key"])
     out[BLOB] = base64.b64encode(orjson.dumps(stored)).decode("ascii")
     return orjson.dumps(out).decode("utf-8")
+
+
+@functools.lru_cache(maxsize=1024)
+def _trial_number(key: str) -> int:
+    return trial_number(key)  # the same for a trial's documents, which come together
 
 
 def _stored(document: tantivy.Document) -> dict:

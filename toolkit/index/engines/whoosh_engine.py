@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+from itertools import islice
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
-import numpy as np
-
+from whoosh import columns as wc
 from whoosh import fields as wf
 from whoosh import index as windex
 from whoosh import query as wq
 from whoosh.analysis import SpaceSeparatedTokenizer
 
 from toolkit.errors import SearchIndexError
-from toolkit.index.engines.base import Engine, Hit
+from toolkit.index.engines.base import Engine, Hit, best_trials_kept
 from toolkit.index.engines.whoosh_codec import WriteCodec
 from toolkit.index.engines.whoosh_fields import PreAnalyzedText, PreSplitKeywords
-from toolkit.index.engines.whoosh_filters import FilterCache, MaskSet, hundredths, split_filters
+from toolkit.index.engines.whoosh_filters import FilterCache, MaskSet, hundredths, members, split_filters
 from toolkit.index.query import All, And, Node, Not, Or, Phrase, Prefix, Range, Word
-from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, keyword_term
+from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, keyword_term, TRIAL_NUMBER, trial_number
 
 __all__ = ["WhooshEngine", "ENGINE"]
 
@@ -39,6 +40,7 @@ def build_schema() -> wf.Schema:
     spec["doc_id"] = wf.ID(unique=True, stored=True)
     spec["trial_key"] = wf.ID(stored=True)
     spec["kind_raw"] = wf.STORED()
+    spec[TRIAL_NUMBER] = wf.COLUMN(wc.NumericColumn("Q"))
     return wf.Schema(**spec)
 
 
@@ -99,13 +101,27 @@ class WhooshEngine(Engine):
         if allowed is not None and not allowed:
             return []
         if query is None:  # filters only: every allowed document, in index order
-            docnums = np.flatnonzero(allowed.mask)[:limit].tolist()
+            docnums = list(islice(members(allowed.mask), limit))
             return [Hit(1.0, dict(searcher.stored_fields(d))) for d in docnums]
         results = searcher.search(query, limit=limit, filter=allowed)
         return [Hit(hit.score or 0.0, dict(hit.fields())) for hit in results]
 
+    def best_trial_hits(self, node: Node, trials: int) -> List[Hit]:
+        searcher = self._search_with()
+        query, allowed = self._plan(node)
+        if query is None or (allowed is not None and not allowed):
+            return self.search(node, limit=None)
+        matches = searcher.search(query, limit=None, filter=allowed).top_n
+        column = searcher.reader().column_reader(TRIAL_NUMBER)
+        kept = best_trials_kept([score or 0.0 for score, _ in matches], [column[d] for _, d in matches], trials)
+        return [Hit(score or 0.0, dict(searcher.stored_fields(docnum)))
+                for (score, docnum), keep in zip(matches, kept) if keep]
+
     def count(self, node: Node) -> int:
-        return sum(1 for _ in self._docnums(node))
+        query, allowed = self._plan(node)
+        if query is None:
+            return len(allowed)
+        return sum(1 for _ in self._matching(query, allowed))
 
     def stored_values(self, node: Node, names: Iterable[str]) -> List[Dict[str, str]]:
         searcher = self._search_with()
@@ -133,7 +149,10 @@ class WhooshEngine(Engine):
         return translate(scored[0] if len(scored) == 1 else And(tuple(scored))), allowed
 
     def _docnums(self, node: Node) -> Iterator[int]:
-        query, allowed = self._plan(node)
+        return self._matching(*self._plan(node))
+
+    def _matching(self, query: Optional[wq.Query], allowed: Optional[MaskSet]) -> Iterator[int]:
+        """Document numbers of a planned query (see `_plan`)."""
         if allowed is None:
             return query.docs(self._search_with())
         if query is None:
@@ -167,7 +186,13 @@ def _whoosh_fields(doc: dict) -> dict:
             out[name] = value
     out[KEYS_FIELD] = " ".join(keys)
     out["kind_raw"] = doc["kind"][0]
+    out[TRIAL_NUMBER] = _trial_number(doc["trial_key"])
     return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _trial_number(key: str) -> int:
+    return trial_number(key)  # the same for a trial's documents, which come together
 
 
 def translate(node: Node) -> wq.Query:

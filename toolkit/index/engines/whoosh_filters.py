@@ -3,22 +3,25 @@
 A compiled query is an `And` of a scored part (words, phrases, ...) and
 filters (keyword values, number ranges, `NOT kind:trial`). Matching a broad
 filter through Whoosh's matchers walks every posting of every query in
-Python; here each filter becomes a boolean mask over the index's document
-numbers, built once per searcher from the postings and reused by every later
-query. Filters do not score: they only decide which documents may match.
+Python; here each filter becomes a mask over the index's document numbers
+(one byte per document, 1 where it passes), built once per searcher from the
+postings and reused by every later query. Masks are combined as big
+integers (a bytewise AND, OR or XOR of 0/1 bytes keeps them 0/1), so the
+search path needs no numpy. Filters do not score: they only decide which
+documents may match.
 """
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from bisect import bisect_left, bisect_right
+from typing import Dict, Iterator, List, Optional, Tuple
 
-import numpy as np
 from whoosh.idsets import DocIdSet
 
 from toolkit.index.query import And, Node, Not, Or, Prefix, Range, Word
 from toolkit.index.schema import FIELDS, KEYS_FIELD, keyword_term
 
-__all__ = ["is_filter", "split_filters", "FilterCache", "MaskSet"]
+__all__ = ["is_filter", "split_filters", "FilterCache", "MaskSet", "members"]
 
 
 def is_filter(node: Node) -> bool:
@@ -51,11 +54,11 @@ def _and_items(node: Node) -> List[Node]:
 
 
 class MaskSet(DocIdSet):
-    """A read-only document set over a boolean mask (what Whoosh's `filter=` takes)."""
+    """A read-only document set over a mask (what Whoosh's `filter=` takes)."""
 
-    def __init__(self, mask: np.ndarray):
+    def __init__(self, mask: bytes):
         self.mask = mask
-        self._count = int(mask.sum())
+        self._count = mask.count(1)
 
     def __len__(self) -> int:
         return self._count
@@ -64,10 +67,34 @@ class MaskSet(DocIdSet):
         return self._count > 0
 
     def __contains__(self, docnum) -> bool:
-        return 0 <= docnum < len(self.mask) and bool(self.mask[docnum])
+        return 0 <= docnum < len(self.mask) and self.mask[docnum] == 1
 
-    def __iter__(self):
-        return iter(np.flatnonzero(self.mask).tolist())
+    def __iter__(self) -> Iterator[int]:
+        return members(self.mask)
+
+
+def members(mask: bytes) -> Iterator[int]:
+    """The document numbers a mask holds, ascending."""
+    at = mask.find(1)
+    while at >= 0:
+        yield at
+        at = mask.find(1, at + 1)
+
+
+def _combine(masks: List[bytes], operator) -> bytes:
+    size = len(masks[0])
+    value = int.from_bytes(masks[0], "little")
+    for mask in masks[1:]:
+        value = operator(value, int.from_bytes(mask, "little"))
+    return value.to_bytes(size, "little")
+
+
+def _and(a: int, b: int) -> int:
+    return a & b
+
+
+def _or(a: int, b: int) -> int:
+    return a | b
 
 
 class FilterCache:
@@ -81,40 +108,36 @@ class FilterCache:
         self._reader = searcher.reader()
         self._schema = searcher.schema
         self._size = self._reader.doc_count_all()
-        self._masks: Dict[Node, np.ndarray] = {}
-        self._numbers: Dict[str, Tuple[np.ndarray, List[np.ndarray]]] = {}
-        self._live: Optional[np.ndarray] = None
+        self._masks: Dict[Node, bytes] = {}
+        self._numbers: Dict[str, Tuple[List[int], List[List[int]]]] = {}
+        self._live: Optional[bytes] = None
 
-    def mask(self, nodes: List[Node]) -> np.ndarray:
+    def mask(self, nodes: List[Node]) -> bytes:
         """Documents (not deleted) that pass every filter clause."""
-        out = self.live()
-        for node in nodes:
-            out = out & self._mask(node)
-        return out
+        return _combine([self.live()] + [self._mask(node) for node in nodes], _and)
 
-    def live(self) -> np.ndarray:
+    def live(self) -> bytes:
         """Documents that are not deleted."""
         if self._live is None:
-            live = np.ones(self._size, dtype=bool)
             if self._reader.has_deletions():
-                live[:] = False
-                live[np.fromiter(self._reader.all_doc_ids(), dtype=np.int64)] = True
-            self._live = live
+                self._live = self._with(self._reader.all_doc_ids())
+            else:
+                self._live = b"\x01" * self._size
         return self._live
 
-    def _mask(self, node: Node) -> np.ndarray:
+    def _mask(self, node: Node) -> bytes:
         cached = self._masks.get(node)
         if cached is None:
             cached = self._masks[node] = self._build(node)
         return cached
 
-    def _build(self, node: Node) -> np.ndarray:
+    def _build(self, node: Node) -> bytes:
         if isinstance(node, And):
-            return np.logical_and.reduce([self._mask(item) for item in node.items])
+            return _combine([self._mask(item) for item in node.items], _and)
         if isinstance(node, Or):
-            return np.logical_or.reduce([self._mask(item) for item in node.items])
+            return _combine([self._mask(item) for item in node.items], _or)
         if isinstance(node, Not):
-            return ~self._mask(node.item)
+            return _combine([self._mask(node.item), b"\x01" * self._size], int.__xor__)
         if isinstance(node, Range):
             return self._range(node)
         if isinstance(node, Prefix):
@@ -122,23 +145,25 @@ class FilterCache:
             return self._postings([t.decode("utf-8") if isinstance(t, bytes) else t for t in terms])
         return self._postings([keyword_term(node.field, node.text)])
 
-    def _postings(self, terms: List[str]) -> np.ndarray:
-        mask = np.zeros(self._size, dtype=bool)
-        for term in terms:
-            if (KEYS_FIELD, term) in self._reader:
-                mask[_doc_ids(self._reader.postings(KEYS_FIELD, term))] = True
-        return mask
+    def _with(self, *id_lists) -> bytes:
+        """A mask holding the documents of every list (or iterator) of ids."""
+        mask = bytearray(self._size)
+        for ids in id_lists:
+            for docnum in ids:
+                mask[docnum] = 1
+        return bytes(mask)
 
-    def _range(self, node: Range) -> np.ndarray:
+    def _postings(self, terms: List[str]) -> bytes:
+        return self._with(*(self._reader.postings(KEYS_FIELD, term).all_ids() for term in terms
+                            if (KEYS_FIELD, term) in self._reader))
+
+    def _range(self, node: Range) -> bytes:
         values, docs = self._number_table(node.field)
-        low = 0 if node.low is None else int(np.searchsorted(values, hundredths(node.low), side="left"))
-        high = len(values) if node.high is None else int(np.searchsorted(values, hundredths(node.high), side="right"))
-        mask = np.zeros(self._size, dtype=bool)
-        for ids in docs[low:high]:
-            mask[ids] = True
-        return mask
+        low = 0 if node.low is None else bisect_left(values, hundredths(node.low))
+        high = len(values) if node.high is None else bisect_right(values, hundredths(node.high))
+        return self._with(*docs[low:high])
 
-    def _number_table(self, field: str) -> Tuple[np.ndarray, List[np.ndarray]]:
+    def _number_table(self, field: str) -> Tuple[List[int], List[List[int]]]:
         """Distinct values of a number field, ascending, with the documents of each."""
         table = self._numbers.get(field)
         if table is None:
@@ -147,13 +172,9 @@ class FilterCache:
                 kind = self._schema[field]
                 for token in kind.sortable_terms(self._reader, field):
                     values.append(kind.from_bytes(token))
-                    docs.append(_doc_ids(self._reader.postings(field, token)))
-            table = self._numbers[field] = (np.array(values, dtype=np.int64), docs)
+                    docs.append(list(self._reader.postings(field, token).all_ids()))
+            table = self._numbers[field] = (values, docs)
         return table
-
-
-def _doc_ids(matcher) -> np.ndarray:
-    return np.fromiter(matcher.all_ids(), dtype=np.int64)
 
 
 def hundredths(value) -> Optional[int]:
