@@ -7,8 +7,15 @@ mapper), criteria (the criteria tree), hash (`canonical.with_hash`). CPU time
 machine disturb the figures less; with `--repeat N` each stage reports its
 best of N passes (on a shared machine one pass varies by a third).
 
+`--floor` also times the floor the whole-registry goal is measured against
+(lxml reading every XML member of the same tar archive: decompression and
+parse, nothing else; `pip install lxml`, a benchmark-only need) and a whole
+`ptk parse --no-tag` process into a fresh store, in CPU seconds, and prints
+their ratio (goal: at most 4).
+
 Usage:
     python scripts/bench_xml_stages.py                       # legacy XML tarball
+    python scripts/bench_xml_stages.py --floor               # and the ratio to the lxml floor
     python scripts/bench_xml_stages.py --repeat 3            # best of three passes
     python scripts/bench_xml_stages.py ../shared/data/ictrp/ICTRP-Results_18Mar2020.xml
 """
@@ -16,7 +23,12 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import os
+import resource
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -69,10 +81,34 @@ def best_of(path: str, repeat: int) -> dict:
     return best
 
 
+def lxml_floor(path: str) -> float:
+    """CPU seconds lxml takes to read and parse every XML member of a tar archive."""
+    from lxml import etree  # benchmark-only dependency
+
+    started = time.process_time()
+    with tarfile.open(path) as archive:
+        for member in archive:
+            if member.isfile() and member.name.endswith(".xml"):
+                etree.fromstring(archive.extractfile(member).read())
+    return time.process_time() - started
+
+
+def parse_process_cpu(path: str) -> float:
+    """CPU seconds of a whole `ptk parse --no-tag` process into a fresh store."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with tempfile.TemporaryDirectory() as work:
+        subprocess.run([sys.executable, "-c", "from toolkit.cli import main; main()", "parse", "--no-tag", "-q",
+                        "--store", os.path.join(work, "store"), path], check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def main(argv: list) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", default=[str(DEFAULT)])
     parser.add_argument("--repeat", type=int, default=1, help="passes; each stage keeps its best")
+    parser.add_argument("--floor", action="store_true", help="also the whole process against the lxml floor")
     args = parser.parse_args(argv)
     for path in args.paths:
         result = best_of(path, args.repeat)
@@ -82,6 +118,9 @@ def main(argv: list) -> None:
         total = sum(result[name] for name in STAGES)
         print(f"{Path(path).name}: {result['records']} records, {result['failures']} failures; {stages}")
         print(f"  all stages {n / total:,.0f} rec/s; read+map {n / (result['read'] + result['map']):,.0f} rec/s")
+        if args.floor:
+            floor, whole = lxml_floor(path), parse_process_cpu(path)
+            print(f"  lxml floor {floor:.2f} CPU s; ptk parse --no-tag {whole:.2f} CPU s: {whole / floor:.1f}x")
 
 
 if __name__ == "__main__":
