@@ -658,6 +658,8 @@ class Store:
         Raises:
             StoreError: the trial is not stored (or is in several registries).
         """
+        from toolkit.normalize.aliases import alias_keys
+
         registry = self._registry_of(trial_id, registry)
         rows = self._query(
             "SELECT a.alias, b.registry, b.trial_id FROM aliases a LEFT JOIN aliases b"
@@ -668,8 +670,6 @@ class Store:
             found.setdefault(key, [])
             if other_id is not None:
                 found[key].append((other_registry, other_id))
-        from toolkit.normalize.aliases import alias_keys
-
         own = next(iter(alias_keys(registry, trial_id, ())))
         ordered = sorted(found, key=lambda k: (k != own, k))
         return [Alias(k, *k.split(":", 1), tuple(sorted(set(found[k])))) for k in ordered]
@@ -726,13 +726,13 @@ def _counted_folded(values) -> dict:
 
 def _pick_version(infos: list, wanted: str) -> VersionInfo:
     """Resolve a version label, sequence number, date or hash prefix."""
+    from toolkit.normalize.fields import iso_date
+
     by_label = [i for i in infos if i.version == wanted]
     if by_label:
         return by_label[-1]
     if wanted.isdigit() and 1 <= int(wanted) <= len(infos):
         return infos[int(wanted) - 1]
-    from toolkit.normalize.fields import iso_date
-
     as_date = iso_date(wanted)
     if as_date:
         # "2024" or "2024-06": the version in force at the end of that year or month

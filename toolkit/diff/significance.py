@@ -371,11 +371,12 @@ def time_points(text: Optional[str]) -> Tuple[float, ...]:
     for i, token in enumerate(tokens):
         if not token.isdigit():
             continue
-        unit = None if i and tokens[i - 1] in _LABELS else _run_unit(tokens, i)
+        labelled = i > 0 and tokens[i - 1] in _LABELS
+        unit = None if labelled else _run_unit(tokens, i)
         if unit:
             timed.append(float(token) * _UNITS[unit])
         else:
-            (labels if i and tokens[i - 1] in _LABELS else timed).append(-float(token))
+            (labels if labelled else timed).append(-float(token))
     return tuple(timed) if any(p >= 0 for p in timed) else tuple(timed + labels)
 
 

@@ -13,7 +13,9 @@ from functools import lru_cache
 from typing import Iterator, List, Optional
 
 from toolkit.index.analysis import analyze, join_values
-from toolkit.index.schema import AGE_UNBOUNDED, COUNTRY_SEPARATOR, normalize_keyword, trial_key
+from toolkit.index.schema import (
+    AGE_UNBOUNDED, COUNTRY_SEPARATOR, TRIAL_NUMBER, normalize_keyword, trial_key, trial_number,
+)
 from toolkit.index.values import value_fields
 from toolkit.canonical import content_hash
 from toolkit.records import Criterion, TrialRecord
@@ -124,8 +126,10 @@ def _trial_fields(record: TrialRecord) -> dict:
     """
     eligibility = record.eligibility
     countries = sorted({loc.country for loc in record.locations if loc.country})
+    key = trial_key(record.registry, record.trial_id)
     return {
-        "trial_key": trial_key(record.registry, record.trial_id),
+        "trial_key": key,
+        TRIAL_NUMBER: trial_number(key),
         "trial_id": record.trial_id,
         "registry": _keywords("registry", [record.registry]),
         "version": record.version or "",

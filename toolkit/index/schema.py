@@ -34,8 +34,9 @@ TRIAL_NUMBER = "trial_number"
 
 
 def trial_number(key: str) -> int:
-    """A trial key as a 63-bit number (a hash): engines keep it in a column, so the hits of
-    a query can be grouped by trial without reading their stored fields."""
+    """A trial key as a 63-bit number (a hash): documents carry it (`TRIAL_NUMBER`) and engines
+    keep it in a column, so the hits of a query can be grouped by trial without reading their
+    stored fields."""
     import hashlib  # the write path only
 
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big") >> 1

@@ -142,15 +142,19 @@ def tag_records(records: Sequence[TrialRecord]) -> List[TrialRecord]:
 
 def _taggable(record: TrialRecord) -> List[Criterion]:
     """The criteria of a record the tagger takes: the first `MAX_TAGGED_CRITERIA`, none over `MAX_TAGGED_CHARS`."""
-    criteria = list(walk_criteria(record.eligibility.criteria))[:MAX_TAGGED_CRITERIA]
-    return [c for c in criteria if len(c.text) <= MAX_TAGGED_CHARS]
+    return [c for i, c in enumerate(walk_criteria(record.eligibility.criteria)) if _takes(i, c)]
 
 
 def untagged_count(record: TrialRecord) -> int:
     """How many criteria of `record` tagging leaves untagged (past the two limits above)."""
-    if record.eligibility is None or not record.eligibility.criteria:
+    if record.eligibility is None:
         return 0
-    return sum(1 for _ in walk_criteria(record.eligibility.criteria)) - len(_taggable(record))
+    return sum(1 for i, c in enumerate(walk_criteria(record.eligibility.criteria)) if not _takes(i, c))
+
+
+def _takes(position: int, criterion: Criterion) -> bool:
+    """Whether the tagger takes the criterion at `position` (depth first) of its record."""
+    return position < MAX_TAGGED_CRITERIA and len(criterion.text) <= MAX_TAGGED_CHARS
 
 
 def _with_tags(record: TrialRecord, criteria: list, tag_lists: list) -> TrialRecord:

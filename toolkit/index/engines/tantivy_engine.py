@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import functools
 from typing import Iterable, List, Optional
 
 import orjson
@@ -12,7 +11,7 @@ import tantivy
 from toolkit.errors import SearchIndexError
 from toolkit.index.engines.base import Engine, Hit, best_trials_kept
 from toolkit.index.query import All, And, Node, Not, Or, Phrase, Prefix, Range, Word
-from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, indexed_fields, keyword_term, TRIAL_NUMBER, trial_number
+from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, indexed_fields, keyword_term, TRIAL_NUMBER
 
 __all__ = ["TantivyEngine", "ENGINE"]
 
@@ -137,14 +136,9 @@ def _tantivy_json(doc: dict) -> str:
             out[name] = [float(number) for number in doc[name]]
     stored = {name: doc[name] for name in STORED if doc.get(name)}
     stored["kind"] = doc["kind"][0]
-    out[TRIAL_NUMBER] = _trial_number(doc["trial_key"])
+    out[TRIAL_NUMBER] = doc[TRIAL_NUMBER]
     out[BLOB] = base64.b64encode(orjson.dumps(stored)).decode("ascii")
     return orjson.dumps(out).decode("utf-8")
-
-
-@functools.lru_cache(maxsize=1024)
-def _trial_number(key: str) -> int:
-    return trial_number(key)  # the same for a trial's documents, which come together
 
 
 def _stored(document: tantivy.Document) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from itertools import islice
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
@@ -18,7 +17,7 @@ from toolkit.index.engines.whoosh_codec import WriteCodec
 from toolkit.index.engines.whoosh_fields import PreAnalyzedText, PreSplitKeywords
 from toolkit.index.engines.whoosh_filters import FilterCache, MaskSet, hundredths, members, split_filters
 from toolkit.index.query import All, And, Node, Not, Or, Phrase, Prefix, Range, Word
-from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, keyword_term, TRIAL_NUMBER, trial_number
+from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, keyword_term, TRIAL_NUMBER
 
 __all__ = ["WhooshEngine", "ENGINE"]
 
@@ -185,14 +184,8 @@ def _whoosh_fields(doc: dict) -> dict:
         else:
             out[name] = value
     out[KEYS_FIELD] = " ".join(keys)
-    out["kind_raw"] = doc["kind"][0]
-    out[TRIAL_NUMBER] = _trial_number(doc["trial_key"])
+    out["kind_raw"] = doc["kind"][0]  # the TRIAL_NUMBER column passes through as it is
     return out
-
-
-@functools.lru_cache(maxsize=1024)
-def _trial_number(key: str) -> int:
-    return trial_number(key)  # the same for a trial's documents, which come together
 
 
 def translate(node: Node) -> wq.Query:

@@ -13,6 +13,7 @@ documents may match.
 
 from __future__ import annotations
 
+import operator
 from bisect import bisect_left, bisect_right
 from typing import Dict, Iterator, List, Optional, Tuple
 
@@ -81,20 +82,13 @@ def members(mask: bytes) -> Iterator[int]:
         at = mask.find(1, at + 1)
 
 
-def _combine(masks: List[bytes], operator) -> bytes:
+def _combine(masks: List[bytes], bitwise) -> bytes:
+    """Masks joined by a bitwise operator on their integer forms (`operator.and_`, `or_`, `xor`)."""
     size = len(masks[0])
     value = int.from_bytes(masks[0], "little")
     for mask in masks[1:]:
-        value = operator(value, int.from_bytes(mask, "little"))
+        value = bitwise(value, int.from_bytes(mask, "little"))
     return value.to_bytes(size, "little")
-
-
-def _and(a: int, b: int) -> int:
-    return a & b
-
-
-def _or(a: int, b: int) -> int:
-    return a | b
 
 
 class FilterCache:
@@ -114,7 +108,7 @@ class FilterCache:
 
     def mask(self, nodes: List[Node]) -> bytes:
         """Documents (not deleted) that pass every filter clause."""
-        return _combine([self.live()] + [self._mask(node) for node in nodes], _and)
+        return _combine([self.live()] + [self._mask(node) for node in nodes], operator.and_)
 
     def live(self) -> bytes:
         """Documents that are not deleted."""
@@ -133,11 +127,11 @@ class FilterCache:
 
     def _build(self, node: Node) -> bytes:
         if isinstance(node, And):
-            return _combine([self._mask(item) for item in node.items], _and)
+            return _combine([self._mask(item) for item in node.items], operator.and_)
         if isinstance(node, Or):
-            return _combine([self._mask(item) for item in node.items], _or)
+            return _combine([self._mask(item) for item in node.items], operator.or_)
         if isinstance(node, Not):
-            return _combine([self._mask(node.item), b"\x01" * self._size], int.__xor__)
+            return _combine([self._mask(node.item), b"\x01" * self._size], operator.xor)
         if isinstance(node, Range):
             return self._range(node)
         if isinstance(node, Prefix):
