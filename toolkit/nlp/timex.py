@@ -12,14 +12,19 @@ import re
 from functools import lru_cache
 from typing import List, Optional, Sequence, Tuple
 
+from toolkit.codec import replace_fields
 from toolkit.nlp.rules import (
     NUMBER, Rules, alternation, amount_range, classify, lead_start, load_rules, number_value, overlaps,
 )
 from toolkit.records import Tag
 
-_AGE_JOIN = re.compile(r"\s*(?:,|and|or|to|-|–)?\s*")
+_AGE_JOIN = re.compile(r"\s*(?:,|and|or|to|-|–|\()?\s*")
 _RELATION_REACH = 40  # characters before an amount searched for its relation ("within the past")
 AGE_AFTER = re.compile(r"\s*(?:of age|old|or older|or younger|and older|and over|of life)\b", re.I)
+_AGE_ONLY_AFTER = re.compile(r"\s*(?:of age|old|or older|or younger|and older|and over)\b", re.I)
+# A unit without a number after these words is one of it: 'within the past year', 'in the next month'.
+_BARE_UNIT_AFTER = ("past", "last", "previous", "preceding", "next", "following", "coming")
+_HALF_LIVES = r"(?:\s+or\s+\S+\s+half[- ]?lives?)?"  # 'within 4 weeks or 5 half-lives (whichever is shorter) before'
 
 
 @lru_cache(maxsize=1)
@@ -27,12 +32,15 @@ def _patterns() -> Tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern, re.Patt
     """Compiled: window core (amount, unit, direction), relation ending before it, anchor, temporal, age."""
     rules = load_rules()
     words = "|".join(sorted(rules.number_words, key=len, reverse=True))
-    amount = rf"(?:{NUMBER}|\b(?:{words})\b)"
+    by_length = {len(word): [w for w in _BARE_UNIT_AFTER if len(w) == len(word)] for word in _BARE_UNIT_AFTER}
+    behind = "|".join(f"(?<=(?:{'|'.join(same)}) )" for same in by_length.values())  # lookbehinds of one width
+    bare = rf"(?=[wmy])(?:{behind})"  # only before week, month or year: cheap to rule out elsewhere
+    amount = rf"(?:{NUMBER}|\b(?:{words})\b(?:\s*\(\d+\))?|{bare})"
     units = "|".join(sorted(rules.unit_of_form, key=len, reverse=True))
     window = re.compile(
         rf"(?<![\w./]){amount_range(amount, joiner='or')}"
         rf"\s*-?\s*(?P<unit>{units})\b\.?"
-        rf"(?:(?:\s*\([^()]{{1,25}}\))?,?\s+(?P<dir>{alternation(rules.directions)})\b)?",
+        rf"(?:{_HALF_LIVES}(?:\s*\([^()]{{1,25}}\))?,?\s+(?P<dir>{alternation(rules.directions)})\b)?",
         re.IGNORECASE,
     )
     relation = re.compile(rf"(?<!\w)(?:{alternation(rules.relations)})(?:\s+(?:approximately|about|around|roughly))?\s*$",
@@ -65,9 +73,11 @@ def find_time_windows(text: str) -> List[Tag]:
         if _is_age(text, start, match, age_before) or _continues_age(text, age_end, start) \
                 or _is_age_range(text, start, match):
             age_end = match.end()
-        elif not _is_compound_adjective(text, match) and not _is_frequency(text, match):
+        elif not _is_compound_adjective(text, match) and not _is_frequency(text, match) \
+                and not _is_rate(text, match) and _bare_unit_reads(text, start, match):
             tags.append(_window_tag(text, start, match, anchor_re, rules))
-    return [tag for tag in tags if tag is not None]
+    tags = [tag for tag in tags if tag is not None]
+    return _share_anchors(text, _without_restatements(text, tags)) if len(tags) > 1 else tags
 
 
 def _continues_age(text: str, age_end: int, start: int) -> bool:
@@ -85,8 +95,10 @@ def _is_age(text: str, start: int, match: re.Match, age_before: re.Pattern) -> b
     or a direction ('3 months prior to') stays a window.
     """
     relation_text = text[start:match.start()]
-    if match.group("dir") or (relation_text.strip() and not _COMPARATIVE.search(relation_text)):
+    if match.group("dir"):
         return False
+    if relation_text.strip() and not _COMPARATIVE.search(relation_text):
+        return bool(_AGE_ONLY_AFTER.match(text, match.end()))  # 'for 16 years and older'
     before = text[max(0, start - 30):start]
     return bool(age_before.search(before) or AGE_AFTER.match(text, match.end()))
 
@@ -98,6 +110,29 @@ _FREQUENCY = re.compile(
 def _is_frequency(text: str, match: re.Match) -> bool:
     """'twice a week', '4 times every 4 weeks', 'every 3 months': how often, not a window."""
     return not match.group("dir") and bool(_FREQUENCY.search(text, max(0, match.start() - 25), match.start()))
+
+
+_PER_UNIT = re.compile(r"\s*(?:/|\bper\b|\ba\b|\beach\b)\s*(?:day|night|week|month|year|wk|d)\b", re.I)
+
+
+def _is_rate(text: str, match: re.Match) -> bool:
+    """'20h/week', '5 days a week', '5 hours per night': time per time, not a window."""
+    return not match.group("dir") and bool(_PER_UNIT.match(text, match.end()))
+
+
+_UNITS_READ_BARE = ("week", "month", "year")
+_OF_AFTER = re.compile(r"\s+of\b")
+_WINDOW_PREPOSITION = re.compile(r"\b(?:within|in|during|over|for)\b", re.I)
+
+
+def _bare_unit_reads(text: str, start: int, match: re.Match) -> bool:
+    """A unit without a number ('within the past year') reads as one only when singular,
+    week, month or year, after a preposition and not of something ('the last day of')."""
+    if match.group("low"):
+        return True
+    unit = match.group("unit").lower()
+    return unit in _UNITS_READ_BARE and bool(_WINDOW_PREPOSITION.search(text, start, match.start())) \
+        and not _OF_AFTER.match(text, match.end())
 
 
 _AGE_RANGE_LEAD = re.compile(r"(?:\bbetween|\bfrom|\branging|\baged?|\bages)\s+(?:(?:\d+|from)\s+(?:and|to|-)?\s*)?$",
@@ -120,7 +155,7 @@ def _is_age_range(text: str, start: int, match: re.Match) -> bool:
     return len(numbers) >= 2 and min(numbers) >= 12 and max(numbers) >= 40
 
 
-_COMPOUND = re.compile(r"\d+-[a-z]+ (?!period|window|interval|washout|course|wash-out|follow)[a-z]", re.I)
+_COMPOUND = re.compile(r"\d+-[a-z]+ (?!period|window|interval|washout|course|wash-out|follow|study|trial)[a-z]", re.I)
 
 
 def _is_compound_adjective(text: str, match: re.Match) -> bool:
@@ -137,7 +172,7 @@ def _window_tag(text: str, start: int, match: re.Match, anchor_re: re.Pattern, r
     low = _amount(match.group("low"), rules)
     high = _amount(match.group("high"), rules) if match.group("high") else None
     per_unit = rules.unit_days[unit]
-    end, anchor = _anchor_after(text, match, anchor_re, rules)
+    end, anchor, up_to_anchor = _anchor_after(text, match, anchor_re, rules)
     anchor = anchor or _implied_anchor(match.group("dir"))
     direction = classify(match.group("dir"), rules.directions) if match.group("dir") else None
     relation_text = text[start:match.start()]
@@ -151,7 +186,7 @@ def _window_tag(text: str, start: int, match: re.Match, anchor_re: re.Pattern, r
         days=None if high is not None else _round(low * per_unit),
         low_days=_round(low * per_unit) if high is not None else None,
         high_days=_round(high * per_unit) if high is not None else None,
-        direction=direction or _implied_direction(relation, relation_text), anchor=anchor,
+        direction=direction or up_to_anchor or _implied_direction(relation, relation_text), anchor=anchor,
         attrs={"high_amount": high} if high is not None else {},
     )
 
@@ -161,13 +196,15 @@ _OR_MORE = re.compile(r"\s+or\s+(?:longer|more|greater)\b", re.I)
 
 def _implausible_unit(match: re.Match) -> bool:
     """Single-letter units ('d', 'h', 'w', 'y') only count right after a digit."""
-    unit = match.group("unit")
-    return len(unit) <= 2 and unit.lower() in {"d", "h", "w", "y", "mo"} and not match.group("low")[-1].isdigit()
+    unit, low = match.group("unit"), match.group("low")
+    return len(unit) <= 2 and unit.lower() in {"d", "h", "w", "y", "mo"} and not (low and low[-1].isdigit())
 
 
 def _amount(text: str, rules: Rules) -> float:
-    """The amount a number or number word ("two") spells."""
-    word = text.lower()
+    """The amount a number or number word ("two", "six (6)") spells; none ('the past year') is one."""
+    word = text.split("(")[0].strip().lower()
+    if not word:
+        return 1.0
     if word in rules.number_words:
         return float(rules.number_words[word])
     return number_value(word)
@@ -183,6 +220,7 @@ def _relation(text: Optional[str], rules: Rules) -> Optional[str]:
 
 
 _LOOKING_BACK = re.compile(r"\b(?:last|past|previous|preceding|prior)\b", re.I)
+_LOOKING_AHEAD = re.compile(r"\b(?:next|following|coming|first)\b", re.I)
 
 
 def _implied_direction(relation: Optional[str], relation_text: Optional[str]) -> Optional[str]:
@@ -191,34 +229,62 @@ def _implied_direction(relation: Optional[str], relation_text: Optional[str]) ->
         return "after"
     if relation_text and _LOOKING_BACK.search(relation_text):
         return "before"
-    if relation_text and "first" in relation_text.lower():
-        return "after"  # 'within the first 12 hours of symptom onset'
+    if relation_text and _LOOKING_AHEAD.search(relation_text):
+        return "after"  # 'within the first 12 hours of symptom onset', 'in the next 6 months'
     return None
 
 
-_ANCHOR_LINKER = re.compile(r"\s+(?:of|from)\b", re.I)
+_ANCHOR_LINKER = re.compile(r"\s+(?:of|from|(?P<at>at))\b", re.I)
 
 
-def _anchor_after(text: str, match: re.Match, anchor_re: re.Pattern, rules: Rules) -> Tuple[int, Optional[str]]:
-    pos = match.end()
+def _anchor_after(text: str, match: re.Match, anchor_re: re.Pattern,
+                  rules: Rules) -> Tuple[int, Optional[str], Optional[str]]:
+    """(end, anchor, direction the linker implies): 'for at least 60 days at screening' runs up to it."""
+    pos, up_to = match.end(), None
     if not match.group("dir"):
         linker = _ANCHOR_LINKER.match(text, pos)
         if linker is None:
-            return pos, None
-        pos = linker.end()
+            return pos, None, None
+        pos, up_to = linker.end(), "before" if linker.group("at") else None
     found = anchor_re.match(text, pos)
     if found is None:
-        return match.end(), None
-    return found.end(), classify(found.group().strip(" -\t\r\n"), rules.anchors) or None
+        return match.end(), None, None
+    return found.end(), classify(found.group().strip(" -\t\r\n"), rules.anchors) or None, up_to
 
 
-_IMPLIED_ANCHORS = (("partum", "delivery"), ("operative", "surgery"), ("surgery", "surgery"))
+_IMPLIED_ANCHORS = (("partum", "delivery"), ("operative", "surgery"), ("surgery", "surgery"),
+                    ("posttreatment", "end of study treatment"), ("pretreatment", "start of study treatment"))
 
 
 def _implied_anchor(direction_text: Optional[str]) -> Optional[str]:
-    """'postpartum' is after delivery, 'pre-operative' before surgery."""
-    lowered = (direction_text or "").lower()
+    """'postpartum' is after delivery, 'pre-operative' before surgery, 'post-treatment' after its end."""
+    lowered = (direction_text or "").lower().replace("-", "")
     return next((anchor for cue, anchor in _IMPLIED_ANCHORS if cue in lowered), None)
+
+
+_OPENS = re.compile(r"\s*\(\s*")
+_CLOSES = re.compile(r"\s*\)")
+
+
+def _without_restatements(text: str, tags: List[Tag]) -> List[Tag]:
+    """'within the past year (12 months)': a bracketed amount alone restates the window before it."""
+    return [tag for i, tag in enumerate(tags) if i == 0 or not (
+        _OPENS.fullmatch(text, tags[i - 1].end, tag.start) and _CLOSES.match(text, tag.end))]
+
+
+_COORDINATED = re.compile(r"[^.;]{0,100}?\b(?:or|and)\b[^.;]{0,100}", re.I)
+
+
+def _share_anchors(text: str, tags: List[Tag]) -> List[Tag]:
+    """'X within 14 days or Y within 7 days prior to Z': coordinated windows of one relation share the
+    last one's direction and anchor when they have neither."""
+    out = list(tags)
+    for i in range(len(out) - 2, -1, -1):
+        tag, following = out[i], out[i + 1]
+        if tag.direction is None and tag.anchor is None and (following.direction or following.anchor) \
+                and tag.relation == following.relation and _COORDINATED.fullmatch(text, tag.end, following.start):
+            out[i] = replace_fields(tag, direction=following.direction, anchor=following.anchor)
+    return out
 
 
 def _round(value: float) -> float:
