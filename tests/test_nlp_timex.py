@@ -106,9 +106,15 @@ def test_nlp_timex_ignores_numbers_without_time_unit(text):
 #   months', anchors cut short ('the first study drug dose', 'implantation surgery', 'C1D1',
 #   'post-treatment'), 'in the next 6 months', rates and ages read as windows. After rules for those:
 #   0.94 (tuned, no longer fresh); the legacy XML sample rose to 0.93 and the urology one to 0.94 with them.
+# - WHO ICTRP XML (ChiCTR and ClinicalTrials.gov COVID-19 records, 2020), drawn the same way
+#   (`ICTRP-Results_18Mar2020.xml --seed 10 --count 400 --ignore time_windows_fresh_ictrp.tsv`) after the
+#   rules above: 0.76 when read, the fresh figure after them. Misses: 'the interval between onset and
+#   enrollment is within 8 days', 'in recent 6 months', 'the last oral medication', 'illness onset',
+#   'morbidity', 'being selected', 'exceeds 4 days', 'after treatment', '(the) study' read as its start
+#   in 'after the study', and garbled ages ('80 years = age = 14years').
 FIXTURES = Path(__file__).parent / "fixtures"
 FRESH_FLOORS = {"time_windows_fresh.tsv": 0.93, "time_windows_fresh_ctgov_v2.tsv": 0.94,
-                "time_windows_fresh_ctgov_v2_downloads.tsv": 0.94}
+                "time_windows_fresh_ctgov_v2_downloads.tsv": 0.94, "time_windows_fresh_ictrp.tsv": 0.76}
 
 
 def _fresh_rows(name):
