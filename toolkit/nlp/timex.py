@@ -24,7 +24,8 @@ AGE_AFTER = re.compile(r"\s*(?:of age|old|or older|or younger|and older|and over
 _AGE_ONLY_AFTER = re.compile(r"\s*(?:of age|old|or older|or younger|and older|and over)\b", re.I)
 # A unit without a number after these words is one of it: 'within the past year', 'in the next month'.
 _BARE_UNIT_AFTER = ("past", "last", "previous", "preceding", "next", "following", "coming")
-_HALF_LIVES = r"(?:\s+or\s+\S+\s+half[- ]?lives?)?"  # 'within 4 weeks or 5 half-lives (whichever is shorter) before'
+# 'within 4 weeks or 5 half-lives (whichever is shorter) before', 'within 60 days, or 5 half-lives, whichever is longer, before'
+_HALF_LIVES = r"(?:,?\s+or\s+\S+\s+half[- ]?lives?(?:,\s*whichever is \w+,?)?)?"
 
 
 @lru_cache(maxsize=1)
@@ -49,7 +50,7 @@ def _patterns() -> Tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern, re.Patt
     temporal = re.compile(rf"\b(?:{alternation(rules.temporal)})\b", re.IGNORECASE)
     age_before = re.compile(
         rf"\b(?:aged?|ages|older than|younger than|(?:over|under) the age of)\b[^.;,]{{0,35}}$"
-        rf"|\b(?:{'|'.join(rules.age_cues)})\s*(?:of\s*)?(?:\w+\s*)?$", re.I
+        rf"|\b(?:{'|'.join(rules.age_cues)})\b\s*(?:of\s*)?(?:\w+\s*)?$", re.I
     )
     return window, relation, anchor, temporal, age_before
 
@@ -172,9 +173,11 @@ def _window_tag(text: str, start: int, match: re.Match, anchor_re: re.Pattern, r
     low = _amount(match.group("low"), rules)
     high = _amount(match.group("high"), rules) if match.group("high") else None
     per_unit = rules.unit_days[unit]
-    end, anchor, up_to_anchor = _anchor_after(text, match, anchor_re, rules)
-    anchor = anchor or _implied_anchor(match.group("dir"))
     direction = classify(match.group("dir"), rules.directions) if match.group("dir") else None
+    end, anchor, up_to_anchor = _anchor_after(text, match, anchor_re, rules, direction)
+    anchor = anchor or _implied_anchor(match.group("dir"))
+    if direction is None and anchor is None:
+        direction, anchor = _interval_since(text, start, anchor_re, rules)
     relation_text = text[start:match.start()]
     relation = _relation(relation_text, rules)
     or_more = _OR_MORE.match(text, match.end()) if not match.group("dir") and end == match.end() else None
@@ -219,7 +222,7 @@ def _relation(text: Optional[str], rules: Rules) -> Optional[str]:
     return classify(_HEDGE.sub("", text.strip()), rules.relations) or None
 
 
-_LOOKING_BACK = re.compile(r"\b(?:last|past|previous|preceding|prior)\b", re.I)
+_LOOKING_BACK = re.compile(r"\b(?:last|past|previous|preceding|prior|recent)\b", re.I)
 _LOOKING_AHEAD = re.compile(r"\b(?:next|following|coming|first)\b", re.I)
 
 
@@ -237,9 +240,15 @@ def _implied_direction(relation: Optional[str], relation_text: Optional[str]) ->
 _ANCHOR_LINKER = re.compile(r"\s+(?:of|from|(?P<at>at))\b", re.I)
 
 
-def _anchor_after(text: str, match: re.Match, anchor_re: re.Pattern,
-                  rules: Rules) -> Tuple[int, Optional[str], Optional[str]]:
-    """(end, anchor, direction the linker implies): 'for at least 60 days at screening' runs up to it."""
+_BARE_STUDY_OR_TREATMENT = re.compile(r"(?:the )?(?:study|trial|treatment)", re.I)
+
+
+def _anchor_after(text: str, match: re.Match, anchor_re: re.Pattern, rules: Rules,
+                  direction: Optional[str]) -> Tuple[int, Optional[str], Optional[str]]:
+    """(end, anchor, direction the linker implies): 'for at least 60 days at screening' runs up to it.
+
+    After a bare 'the study' or 'treatment' counts from its end ('within 3 months after the study').
+    """
     pos, up_to = match.end(), None
     if not match.group("dir"):
         linker = _ANCHOR_LINKER.match(text, pos)
@@ -249,7 +258,26 @@ def _anchor_after(text: str, match: re.Match, anchor_re: re.Pattern,
     found = anchor_re.match(text, pos)
     if found is None:
         return match.end(), None, None
-    return found.end(), classify(found.group().strip(" -\t\r\n"), rules.anchors) or None, up_to
+    anchor_text = found.group().strip(" -\t\r\n")
+    if not match.group("dir") and anchor_text.lower().endswith("treatment") \
+            and _BARE_STUDY_OR_TREATMENT.fullmatch(anchor_text):
+        return match.end(), None, None  # 'one month of treatment' is how long, not since when
+    anchor = classify(anchor_text, rules.anchors) or None
+    if direction == "after" and _BARE_STUDY_OR_TREATMENT.fullmatch(anchor_text):
+        anchor = "end of study treatment" if anchor_text.lower().endswith("treatment") else "end of study"
+    return found.end(), anchor, up_to
+
+
+_INTERVAL = re.compile(r"\binterval between\s+(?P<since>[^,;]{1,60}?)\s+and\s+[^,;]{1,60}?\s+"
+                       r"(?:is|was|should be|must be)(?:\s+determined)?\s*$", re.I)
+
+
+def _interval_since(text: str, start: int, anchor_re: re.Pattern, rules: Rules) -> Tuple[Optional[str], Optional[str]]:
+    """'The interval between symptom onset and enrollment is within 14 days': after the first event."""
+    found = _INTERVAL.search(text, max(0, start - 160), start)
+    if found is None or not anchor_re.fullmatch(found.group("since")):
+        return None, None
+    return "after", classify(found.group("since").strip(), rules.anchors) or None
 
 
 _IMPLIED_ANCHORS = (("partum", "delivery"), ("operative", "surgery"), ("surgery", "surgery"),
@@ -272,7 +300,7 @@ def _without_restatements(text: str, tags: List[Tag]) -> List[Tag]:
         _OPENS.fullmatch(text, tags[i - 1].end, tag.start) and _CLOSES.match(text, tag.end))]
 
 
-_COORDINATED = re.compile(r"[^.;]{0,100}?\b(?:or|and)\b[^.;]{0,100}", re.I)
+_COORDINATED = re.compile(r"(?=[^.;]{0,60}$)[^.;]*?\b(?:or|and)\b[^.;]*", re.I)  # a short gap with or/and
 
 
 def _share_anchors(text: str, tags: List[Tag]) -> List[Tag]:
