@@ -114,8 +114,14 @@ def test_nlp_timex_ignores_numbers_without_time_unit(text):
 #   in 'after the study', and garbled ages ('80 years = age = 14years'). After rules for those: 0.93
 #   (tuned; two span labels widened to the whole window once its anchor was read: 'the onset of the
 #   disease', '..., whichever is longer, before the first vaccine administration').
+# - other registers (ctrdata versions: CTGOV, EUCTR, ISRCTN, CTIS; cthist DRKS versions), drawn the same way
+#   (`ctrdata_versions.jsonl.gz drks_versions_2022-03.csv.gz --seed 10 --count 400 --ignore
+#   time_windows_fresh_registers.tsv`; a second version of a criterion already read was skipped): 0.62
+#   when read, the fresh figure after every rule above. Many neonatal trials: gestational and
+#   postnatal ages ('≤ 33 weeks', 'Less than 72 hours old') and Apgar timings ('5 min Apgar') read as
+#   windows make 22 of the 38 misses; birth anchors ('of life', 'after birth') most of the rest.
 FIXTURES = Path(__file__).parent / "fixtures"
-FRESH_FLOORS = {"time_windows_fresh.tsv": 0.93, "time_windows_fresh_ctgov_v2.tsv": 0.94,
+FRESH_FLOORS = {"time_windows_fresh_registers.tsv": 0.62, "time_windows_fresh.tsv": 0.93, "time_windows_fresh_ctgov_v2.tsv": 0.94,
                 "time_windows_fresh_ctgov_v2_downloads.tsv": 0.94, "time_windows_fresh_ictrp.tsv": 0.93}
 
 
