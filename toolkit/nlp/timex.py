@@ -18,9 +18,9 @@ from toolkit.nlp.rules import (
 )
 from toolkit.records import Tag
 
-_AGE_JOIN = re.compile(r"\s*(?:,|and|or|to|-|–|\()?\s*")
+_AGE_JOIN = re.compile(r"\s*(?:,|and|or|to|-|–|\((?:\s*i\.\s*e\.,?)?)?\s*")
 _RELATION_REACH = 40  # characters before an amount searched for its relation ("within the past")
-AGE_AFTER = re.compile(r"\s*(?:of age|old|or older|or younger|and older|and over|of life)\b", re.I)
+AGE_AFTER = re.compile(r"\s*(?:of age|old|or older|or younger|and older|and over|of life)(?![a-z])", re.I)
 _AGE_ONLY_AFTER = re.compile(r"\s*(?:of age|old|or older|or younger|and older|and over)\b", re.I)
 # A unit without a number after these words is one of it: 'within the past year', 'in the next month'.
 _BARE_UNIT_AFTER = ("past", "last", "previous", "preceding", "next", "following", "coming")
@@ -75,7 +75,8 @@ def find_time_windows(text: str) -> List[Tag]:
                 or _is_age_range(text, start, match):
             age_end = match.end()
         elif not _is_compound_adjective(text, match) and not _is_frequency(text, match) \
-                and not _is_rate(text, match) and _bare_unit_reads(text, start, match):
+                and not _is_rate(text, match) and not _times_a_test(text, start, match) \
+                and _bare_unit_reads(text, start, match):
             tags.append(_window_tag(text, start, match, anchor_re, rules))
     tags = [tag for tag in tags if tag is not None]
     return _share_anchors(text, _without_restatements(text, tags)) if len(tags) > 1 else tags
@@ -98,10 +99,34 @@ def _is_age(text: str, start: int, match: re.Match, age_before: re.Pattern) -> b
     relation_text = text[start:match.start()]
     if match.group("dir"):
         return False
+    if _is_gestational(text, start, match):
+        return True
     if relation_text.strip() and not _COMPARATIVE.search(relation_text):
         return bool(_AGE_ONLY_AFTER.match(text, match.end()))  # 'for 16 years and older'
     before = text[max(0, start - 30):start]
     return bool(age_before.search(before) or AGE_AFTER.match(text, match.end()))
+
+
+_GESTATION_AFTER = re.compile(r"\s*(?:\+\s*\d+\s*)?(?:\d/7\s*)?(?:weeks?\s*)?(?:of\s+)?(?:gestation|pregnancy|GA\b|PMA\b|"
+                              r"post-?menstrual|corrected)", re.I)
+_GESTATION_BEFORE = re.compile(r"\b(?:gestation\w*|preterms?|pre-?term|prematures?|born)\b[^.;]{0,40}$", re.I)
+
+
+def _is_gestational(text: str, start: int, match: re.Match) -> bool:
+    """'≤ 33 weeks gestational age', 'gestation <28 weeks', 'born before 37 weeks': an age of pregnancy."""
+    if not match.group("unit").lower().startswith(("week", "wk", "w")) \
+            or _WINDOW_PREPOSITION.search(text, start, match.start()):
+        return False  # 'preterm infants given surfactant within 2 weeks' stays a window
+    return bool(_GESTATION_AFTER.match(text, match.end())
+                or _GESTATION_BEFORE.search(text, max(0, start - 60), start))
+
+
+_APGAR = re.compile(r"apgar", re.I)
+
+
+def _times_a_test(text: str, start: int, match: re.Match) -> bool:
+    """'5 min Apgar', 'Apgar score < 5 at 10 minutes': when a score is taken, not a window."""
+    return not match.group("dir") and bool(_APGAR.search(text, max(0, start - 30), min(len(text), match.end() + 12)))
 
 
 _FREQUENCY = re.compile(
@@ -175,6 +200,8 @@ def _window_tag(text: str, start: int, match: re.Match, anchor_re: re.Pattern, r
     per_unit = rules.unit_days[unit]
     direction = classify(match.group("dir"), rules.directions) if match.group("dir") else None
     end, anchor, up_to_anchor = _anchor_after(text, match, anchor_re, rules, direction)
+    if up_to_anchor and start == match.start():  # '18 years at diagnosis' is an age, not a duration
+        end, anchor, up_to_anchor = match.end(), None, None
     anchor = anchor or _implied_anchor(match.group("dir"))
     if direction is None and anchor is None:
         direction, anchor = _interval_since(text, start, anchor_re, rules)
@@ -198,8 +225,10 @@ _OR_MORE = re.compile(r"\s+or\s+(?:longer|more|greater)\b", re.I)
 
 
 def _implausible_unit(match: re.Match) -> bool:
-    """Single-letter units ('d', 'h', 'w', 'y') only count right after a digit."""
+    """Single-letter units ('d', 'h', 'w', 'y') only count right after a digit; '2D' is no day."""
     unit, low = match.group("unit"), match.group("low")
+    if unit == "D" and low in ("2", "3", "4"):
+        return True  # '2D echocardiography': dimensions
     return len(unit) <= 2 and unit.lower() in {"d", "h", "w", "y", "mo"} and not (low and low[-1].isdigit())
 
 
