@@ -10,6 +10,7 @@ import pytest
 from toolkit.nlp import tag_text
 from toolkit.nlp.concepts import load_concepts
 from toolkit.nlp.entities import Entity, Policy, bind_windows, combine, link_values
+from toolkit.nlp.timex import find_time_windows
 from toolkit.records import Tag
 
 # criterion (real: NCT06054113 seed page, ICTRP COVID-19 records, Chia-style lab criteria), text, wrong tag
@@ -131,6 +132,24 @@ def test_nlp_entities_bind_windows(sentence, window, bounded):
             tags.append(_tag("drug" if word != "Stroke" else "condition", word, sentence, norm=word.lower()))
     out = next(t for t in bind_windows(sentence, tags) if t.label == "time_window")
     assert out.bounds == (bounded.lower() if bounded else None)
+
+
+@pytest.mark.parametrize("sentence, window, entities, bounded", [
+    ("Patients must be at least 2 weeks from major surgery, radiation therapy", "at least 2 weeks from major surgery",
+     [("procedure", "major surgery"), ("procedure", "radiation therapy")], "major surgery"),
+    ("radiotherapy or surgery for brain metastases was completed at least 2 weeks prior to the first administration",
+     "at least 2 weeks prior to the first administration",
+     [("procedure", "radiotherapy"), ("procedure", "surgery"), ("condition", "brain metastases")], "surgery"),
+    ("Surgery on the main organs within the past six weeks.", "within the past six weeks.",
+     [("procedure", "Surgery"), ("condition", "main organs")], "surgery"),
+    ("A diagnosis of schizophrenia for at least 6 months prior to screening.", "for at least 6 months prior to screening",
+     [("condition", "schizophrenia")], "schizophrenia"),
+])
+def test_nlp_entities_bind_windows_real_criteria(sentence, window, entities, bounded):
+    [found] = [t for t in find_time_windows(sentence) if t.text == window]
+    tags = [found] + [_tag(label, word, sentence, norm=word.lower()) for label, word in entities]
+    out = next(t for t in bind_windows(sentence, tags) if t.label == "time_window")
+    assert out.bounds == bounded
 
 
 def test_nlp_entities_link_values_skips_a_measurement_with_its_own_value():

@@ -97,8 +97,34 @@ def test_nlp_timex_ignores_numbers_without_time_unit(text):
 #   weeks") and age ranges ("between 40 and 70 years") taken for windows, and anchors missed
 #   ("prior to dosing", "signing consent", "the date of screening"). After rules for those:
 #   0.93 (no longer fresh either). The goal is 0.95 on fresh windows.
+# - API v2 JSON arrays (dgg32, scampbe3, UserZetsu downloads; ids in no fixture): drawn by
+#   `scripts/sample_time_windows.py ../shared/data/ctgov-v2/{UserZetsu,dgg32,scampbe3}*ctg-studies*.json
+#   --seed 10 --count 400 --ignore time_windows_fresh_ctgov_v2_downloads.tsv`; each drawn criterion gives
+#   its first window by reading (or the first span tagged as one), ages and rates skipped, until 100.
+#   0.73 when read, before any rule was read from it. Misses: a window sharing the anchor of the next
+#   one ('X within 14 days or Y within 7 days prior to Z'), 'the past year' with no number, 'six (6)
+#   months', anchors cut short ('the first study drug dose', 'implantation surgery', 'C1D1',
+#   'post-treatment'), 'in the next 6 months', rates and ages read as windows. After rules for those:
+#   0.94 (tuned, no longer fresh); the legacy XML sample rose to 0.93 and the urology one to 0.94 with them.
+# - WHO ICTRP XML (ChiCTR and ClinicalTrials.gov COVID-19 records, 2020), drawn the same way
+#   (`ICTRP-Results_18Mar2020.xml --seed 10 --count 400 --ignore time_windows_fresh_ictrp.tsv`) after the
+#   rules above: 0.76 when read, the fresh figure after them. Misses: 'the interval between onset and
+#   enrollment is within 8 days', 'in recent 6 months', 'the last oral medication', 'illness onset',
+#   'morbidity', 'being selected', 'exceeds 4 days', 'after treatment', '(the) study' read as its start
+#   in 'after the study', and garbled ages ('80 years = age = 14years'). After rules for those: 0.93
+#   (tuned; two span labels widened to the whole window once its anchor was read: 'the onset of the
+#   disease', '..., whichever is longer, before the first vaccine administration').
+# - other registers (ctrdata versions: CTGOV, EUCTR, ISRCTN, CTIS; cthist DRKS versions), drawn the same way
+#   (`ctrdata_versions.jsonl.gz drks_versions_2022-03.csv.gz --seed 10 --count 400 --ignore
+#   time_windows_fresh_registers.tsv`; a second version of a criterion already read was skipped): 0.62
+#   when read, the fresh figure after every rule above. Many neonatal trials: gestational and
+#   postnatal ages ('≤ 33 weeks', 'Less than 72 hours old') and Apgar timings ('5 min Apgar') read as
+#   windows make 22 of the 38 misses; birth anchors ('of life', 'after birth') most of the rest. After
+#   rules for gestational ages, Apgar timings, '(i.e., > 547 days)' after an age, 'of life', 'max.',
+#   'in first', 'at least for': 0.85 (tuned); the other samples keep their figures.
 FIXTURES = Path(__file__).parent / "fixtures"
-FRESH_FLOORS = {"time_windows_fresh.tsv": 0.92, "time_windows_fresh_ctgov_v2.tsv": 0.93}
+FRESH_FLOORS = {"time_windows_fresh_registers.tsv": 0.85, "time_windows_fresh.tsv": 0.93, "time_windows_fresh_ctgov_v2.tsv": 0.94,
+                "time_windows_fresh_ctgov_v2_downloads.tsv": 0.94, "time_windows_fresh_ictrp.tsv": 0.93}
 
 
 def _fresh_rows(name):
@@ -137,9 +163,52 @@ def test_nlp_timex_fresh_sample_share_fully_right(name):
     "Signed informed consent Male Between 18-60 year",
     "Adult male patients ranging from 25 to 70 years.",
     "Male patients between 40 and 70 years",
+    "employed (minimum of 20h/week)",
+    "Karnofsky performance status of 80-100% for 16 years and older or Lansky Play Score of 80-100",
+    "Children between 1 year (≥ 12 months) and 18 years of age at the time of first diagnosis",
+    # gestational ages, Apgar timings and 2D imaging are no windows either (Chia and register criteria)
+    "Preterm neonates ≤ 33 weeks gestational age.",
+    "Born prior to 34 weeks",
+    "Inborn or out born infants of either gender or any race with best obstetrical estimate of gestation <28 weeks",
+    "5 mins Apgar of less than 7",
+    "Apgar score at 5 minutes >7",
+    "ejection fraction < 40 % as assessed by 2D echocardiography",
+    "Age > 18 months (i.e., > 547 days) with unfavorable pathology, regardless of MYCN status",
 ])
 def test_nlp_timex_frequencies_and_age_ranges_are_not_windows(text):
     assert find_time_windows(text) == []
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a unit without a number is one of it; a bracketed amount restates the window, a rate is none
+    ("Opioid overdose within the past year (12 months)", [("within the past year", "within", 1, "year", "before", None)]),
+    ("Individuals who have actually slept less than an average of 5 hours per night over the past month",
+     [("over the past month", "within", 1, "month", "before", None)]),
+    # coordinated windows share the last one's direction and anchor
+    ("Myocardial infarction within 6 months, or stroke within 6 months, or intracranial bleeding within 6 months "
+     "prior to start of study drugs", [("within 6 months", "within", 6, "month", "before", "start of study treatment")] * 2
+     + [("within 6 months prior to start of study drugs", "within", 6, "month", "before", "start of study treatment")]),
+    ("COVID-19 diagnosis within thirty (30) days prior to randomization.",
+     [("within thirty (30) days prior to randomization", "within", 30, "day", "before", "randomisation")]),
+    ("use highly effective methods of contraception for a minimum of 24 months post-treatment.",
+     [("for a minimum of 24 months post-treatment", "at_least", 24, "month", "after", "end of study treatment")]),
+    ("The time interval between the onset of symptoms and random enrollment is within 8 days",
+     [("within 8 days", "within", 8, "day", "after", "symptom onset")]),
+    ("Women who received chemotherapy for other disease entity in recent 1 year.",
+     [("in recent 1 year.", "within", 1, "year", "before", None)]),
+    ("the length of stay in ICU exceeds 4 days;", [("exceeds 4 days", "more_than", 4, "day", None, None)]),
+    ("anticipation of a required drug test in the 4 weeks following the study.",
+     [("in the 4 weeks following the study", "within", 4, "week", "after", "end of study")]),
+    ("Willing to take contraception during the study and within 7 days after treatment;",
+     [("within 7 days after treatment", "within", 7, "day", "after", "end of study treatment")]),
+    ("Menopause, menopause at least 1 year;", [("at least 1 year", "at_least", 1, "year", None, None)]),
+    ("Within first 48 hrs of post natal life", [("Within first 48 hrs of post natal life", "within", 48, "hour",
+                                                 "after", "delivery")]),
+    ("Age at inclusion: max. 120 hours after birth", [("max. 120 hours after birth", "at_most", 120, "hour", "after",
+                                                       "delivery")]),
+])
+def test_nlp_timex_reads_real_window(text, expected):
+    assert [(t.text, t.relation, t.amount, t.unit, t.direction, t.anchor) for t in find_time_windows(text)] == expected
 
 
 def test_nlp_timex_a_disease_duration_range_stays_a_window():

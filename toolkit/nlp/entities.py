@@ -314,8 +314,25 @@ def bind_windows(text: str, tags: Sequence[Tag]) -> List[Tag]:
 
 
 def _bounded(text: str, window: Tag, targets: Sequence[Tag]) -> Optional[Tag]:
+    """The nearest target before the window in its clause, else the one it counts from ('at least 2 weeks
+    from major surgery'), else the first after it."""
     before = [t for t in targets if t.end <= window.start and not re.search(r"[;.]\s", text[t.end:window.start])]
     if before:
-        return max(before, key=lambda t: (t.end, t.end - t.start))
+        return _head(text, before, max(before, key=lambda t: (t.end, t.end - t.start)))
+    inside = [t for t in targets if t.start >= window.start and t.end <= window.end and window.direction == "after"]
+    if inside:
+        return inside[0]
     after = [t for t in targets if t.start >= window.end and not re.search(r"[;.]\s", text[window.end:t.start])]
     return min(after, key=lambda t: (t.start, -(t.end - t.start))) if after else None
+
+
+_FOR_OR_ON = re.compile(r"[\s),]*\b(?:for|on)\s+(?:the\s+)?", re.I)
+
+
+def _head(text: str, candidates: Sequence[Tag], nearest: Tag) -> Tag:
+    """'surgery for brain metastases', 'psychotherapy for depression': the treatment, not the condition it treats."""
+    if nearest.label != "condition":
+        return nearest
+    treatments = [t for t in candidates if t.end <= nearest.start and t.label in ("drug", "procedure")]
+    head = max(treatments, key=lambda t: t.end) if treatments else None
+    return head if head is not None and _FOR_OR_ON.fullmatch(text, head.end, nearest.start) else nearest

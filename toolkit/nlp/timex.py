@@ -12,14 +12,20 @@ import re
 from functools import lru_cache
 from typing import List, Optional, Sequence, Tuple
 
+from toolkit.codec import replace_fields
 from toolkit.nlp.rules import (
     NUMBER, Rules, alternation, amount_range, classify, lead_start, load_rules, number_value, overlaps,
 )
 from toolkit.records import Tag
 
-_AGE_JOIN = re.compile(r"\s*(?:,|and|or|to|-|–)?\s*")
+_AGE_JOIN = re.compile(r"\s*(?:,|and|or|to|-|–|\((?:\s*i\.\s*e\.,?)?)?\s*")
 _RELATION_REACH = 40  # characters before an amount searched for its relation ("within the past")
-AGE_AFTER = re.compile(r"\s*(?:of age|old|or older|or younger|and older|and over|of life)\b", re.I)
+AGE_AFTER = re.compile(r"\s*(?:of age|old|or older|or younger|and older|and over|of life)(?![a-z])", re.I)
+_AGE_ONLY_AFTER = re.compile(r"\s*(?:of age|old|or older|or younger|and older|and over)\b", re.I)
+# A unit without a number after these words is one of it: 'within the past year', 'in the next month'.
+_BARE_UNIT_AFTER = ("past", "last", "previous", "preceding", "next", "following", "coming")
+# 'within 4 weeks or 5 half-lives (whichever is shorter) before', 'within 60 days, or 5 half-lives, whichever is longer, before'
+_HALF_LIVES = r"(?:,?\s+or\s+\S+\s+half[- ]?lives?(?:,\s*whichever is \w+,?)?)?"
 
 
 @lru_cache(maxsize=1)
@@ -27,12 +33,15 @@ def _patterns() -> Tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern, re.Patt
     """Compiled: window core (amount, unit, direction), relation ending before it, anchor, temporal, age."""
     rules = load_rules()
     words = "|".join(sorted(rules.number_words, key=len, reverse=True))
-    amount = rf"(?:{NUMBER}|\b(?:{words})\b)"
+    by_length = {len(word): [w for w in _BARE_UNIT_AFTER if len(w) == len(word)] for word in _BARE_UNIT_AFTER}
+    behind = "|".join(f"(?<=(?:{'|'.join(same)}) )" for same in by_length.values())  # lookbehinds of one width
+    bare = rf"(?=[wmy])(?:{behind})"  # only before week, month or year: cheap to rule out elsewhere
+    amount = rf"(?:{NUMBER}|\b(?:{words})\b(?:\s*\(\d+\))?|{bare})"
     units = "|".join(sorted(rules.unit_of_form, key=len, reverse=True))
     window = re.compile(
         rf"(?<![\w./]){amount_range(amount, joiner='or')}"
         rf"\s*-?\s*(?P<unit>{units})\b\.?"
-        rf"(?:(?:\s*\([^()]{{1,25}}\))?,?\s+(?P<dir>{alternation(rules.directions)})\b)?",
+        rf"(?:{_HALF_LIVES}(?:\s*\([^()]{{1,25}}\))?,?\s+(?P<dir>{alternation(rules.directions)})\b)?",
         re.IGNORECASE,
     )
     relation = re.compile(rf"(?<!\w)(?:{alternation(rules.relations)})(?:\s+(?:approximately|about|around|roughly))?\s*$",
@@ -41,7 +50,7 @@ def _patterns() -> Tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern, re.Patt
     temporal = re.compile(rf"\b(?:{alternation(rules.temporal)})\b", re.IGNORECASE)
     age_before = re.compile(
         rf"\b(?:aged?|ages|older than|younger than|(?:over|under) the age of)\b[^.;,]{{0,35}}$"
-        rf"|\b(?:{'|'.join(rules.age_cues)})\s*(?:of\s*)?(?:\w+\s*)?$", re.I
+        rf"|\b(?:{'|'.join(rules.age_cues)})\b\s*(?:of\s*)?(?:\w+\s*)?$", re.I
     )
     return window, relation, anchor, temporal, age_before
 
@@ -65,9 +74,12 @@ def find_time_windows(text: str) -> List[Tag]:
         if _is_age(text, start, match, age_before) or _continues_age(text, age_end, start) \
                 or _is_age_range(text, start, match):
             age_end = match.end()
-        elif not _is_compound_adjective(text, match) and not _is_frequency(text, match):
+        elif not _is_compound_adjective(text, match) and not _is_frequency(text, match) \
+                and not _is_rate(text, match) and not _times_a_test(text, start, match) \
+                and _bare_unit_reads(text, start, match):
             tags.append(_window_tag(text, start, match, anchor_re, rules))
-    return [tag for tag in tags if tag is not None]
+    tags = [tag for tag in tags if tag is not None]
+    return _share_anchors(text, _without_restatements(text, tags)) if len(tags) > 1 else tags
 
 
 def _continues_age(text: str, age_end: int, start: int) -> bool:
@@ -85,10 +97,36 @@ def _is_age(text: str, start: int, match: re.Match, age_before: re.Pattern) -> b
     or a direction ('3 months prior to') stays a window.
     """
     relation_text = text[start:match.start()]
-    if match.group("dir") or (relation_text.strip() and not _COMPARATIVE.search(relation_text)):
+    if match.group("dir"):
         return False
+    if _is_gestational(text, start, match):
+        return True
+    if relation_text.strip() and not _COMPARATIVE.search(relation_text):
+        return bool(_AGE_ONLY_AFTER.match(text, match.end()))  # 'for 16 years and older'
     before = text[max(0, start - 30):start]
     return bool(age_before.search(before) or AGE_AFTER.match(text, match.end()))
+
+
+_GESTATION_AFTER = re.compile(r"\s*(?:\+\s*\d+\s*)?(?:\d/7\s*)?(?:weeks?\s*)?(?:of\s+)?(?:gestation|pregnancy|GA\b|PMA\b|"
+                              r"post-?menstrual|corrected)", re.I)
+_GESTATION_BEFORE = re.compile(r"\b(?:gestation\w*|preterms?|pre-?term|prematures?|born)\b[^.;]{0,40}$", re.I)
+
+
+def _is_gestational(text: str, start: int, match: re.Match) -> bool:
+    """'≤ 33 weeks gestational age', 'gestation <28 weeks', 'born before 37 weeks': an age of pregnancy."""
+    if not match.group("unit").lower().startswith(("week", "wk", "w")) \
+            or _WINDOW_PREPOSITION.search(text, start, match.start()):
+        return False  # 'preterm infants given surfactant within 2 weeks' stays a window
+    return bool(_GESTATION_AFTER.match(text, match.end())
+                or _GESTATION_BEFORE.search(text, max(0, start - 60), start))
+
+
+_APGAR = re.compile(r"apgar", re.I)
+
+
+def _times_a_test(text: str, start: int, match: re.Match) -> bool:
+    """'5 min Apgar', 'Apgar score < 5 at 10 minutes': when a score is taken, not a window."""
+    return not match.group("dir") and bool(_APGAR.search(text, max(0, start - 30), min(len(text), match.end() + 12)))
 
 
 _FREQUENCY = re.compile(
@@ -98,6 +136,29 @@ _FREQUENCY = re.compile(
 def _is_frequency(text: str, match: re.Match) -> bool:
     """'twice a week', '4 times every 4 weeks', 'every 3 months': how often, not a window."""
     return not match.group("dir") and bool(_FREQUENCY.search(text, max(0, match.start() - 25), match.start()))
+
+
+_PER_UNIT = re.compile(r"\s*(?:/|\bper\b|\ba\b|\beach\b)\s*(?:day|night|week|month|year|wk|d)\b", re.I)
+
+
+def _is_rate(text: str, match: re.Match) -> bool:
+    """'20h/week', '5 days a week', '5 hours per night': time per time, not a window."""
+    return not match.group("dir") and bool(_PER_UNIT.match(text, match.end()))
+
+
+_UNITS_READ_BARE = ("week", "month", "year")
+_OF_AFTER = re.compile(r"\s+of\b")
+_WINDOW_PREPOSITION = re.compile(r"\b(?:within|in|during|over|for)\b", re.I)
+
+
+def _bare_unit_reads(text: str, start: int, match: re.Match) -> bool:
+    """A unit without a number ('within the past year') reads as one only when singular,
+    week, month or year, after a preposition and not of something ('the last day of')."""
+    if match.group("low"):
+        return True
+    unit = match.group("unit").lower()
+    return unit in _UNITS_READ_BARE and bool(_WINDOW_PREPOSITION.search(text, start, match.start())) \
+        and not _OF_AFTER.match(text, match.end())
 
 
 _AGE_RANGE_LEAD = re.compile(r"(?:\bbetween|\bfrom|\branging|\baged?|\bages)\s+(?:(?:\d+|from)\s+(?:and|to|-)?\s*)?$",
@@ -120,7 +181,7 @@ def _is_age_range(text: str, start: int, match: re.Match) -> bool:
     return len(numbers) >= 2 and min(numbers) >= 12 and max(numbers) >= 40
 
 
-_COMPOUND = re.compile(r"\d+-[a-z]+ (?!period|window|interval|washout|course|wash-out|follow)[a-z]", re.I)
+_COMPOUND = re.compile(r"\d+-[a-z]+ (?!period|window|interval|washout|course|wash-out|follow|study|trial)[a-z]", re.I)
 
 
 def _is_compound_adjective(text: str, match: re.Match) -> bool:
@@ -137,9 +198,13 @@ def _window_tag(text: str, start: int, match: re.Match, anchor_re: re.Pattern, r
     low = _amount(match.group("low"), rules)
     high = _amount(match.group("high"), rules) if match.group("high") else None
     per_unit = rules.unit_days[unit]
-    end, anchor = _anchor_after(text, match, anchor_re, rules)
-    anchor = anchor or _implied_anchor(match.group("dir"))
     direction = classify(match.group("dir"), rules.directions) if match.group("dir") else None
+    end, anchor, up_to_anchor = _anchor_after(text, match, anchor_re, rules, direction)
+    if up_to_anchor and start == match.start():  # '18 years at diagnosis' is an age, not a duration
+        end, anchor, up_to_anchor = match.end(), None, None
+    anchor = anchor or _implied_anchor(match.group("dir"))
+    if direction is None and anchor is None:
+        direction, anchor = _interval_since(text, start, anchor_re, rules)
     relation_text = text[start:match.start()]
     relation = _relation(relation_text, rules)
     or_more = _OR_MORE.match(text, match.end()) if not match.group("dir") and end == match.end() else None
@@ -151,7 +216,7 @@ def _window_tag(text: str, start: int, match: re.Match, anchor_re: re.Pattern, r
         days=None if high is not None else _round(low * per_unit),
         low_days=_round(low * per_unit) if high is not None else None,
         high_days=_round(high * per_unit) if high is not None else None,
-        direction=direction or _implied_direction(relation, relation_text), anchor=anchor,
+        direction=direction or up_to_anchor or _implied_direction(relation, relation_text), anchor=anchor,
         attrs={"high_amount": high} if high is not None else {},
     )
 
@@ -160,14 +225,18 @@ _OR_MORE = re.compile(r"\s+or\s+(?:longer|more|greater)\b", re.I)
 
 
 def _implausible_unit(match: re.Match) -> bool:
-    """Single-letter units ('d', 'h', 'w', 'y') only count right after a digit."""
-    unit = match.group("unit")
-    return len(unit) <= 2 and unit.lower() in {"d", "h", "w", "y", "mo"} and not match.group("low")[-1].isdigit()
+    """Single-letter units ('d', 'h', 'w', 'y') only count right after a digit; '2D' is no day."""
+    unit, low = match.group("unit"), match.group("low")
+    if unit == "D" and low in ("2", "3", "4"):
+        return True  # '2D echocardiography': dimensions
+    return len(unit) <= 2 and unit.lower() in {"d", "h", "w", "y", "mo"} and not (low and low[-1].isdigit())
 
 
 def _amount(text: str, rules: Rules) -> float:
-    """The amount a number or number word ("two") spells."""
-    word = text.lower()
+    """The amount a number or number word ("two", "six (6)") spells; none ('the past year') is one."""
+    word = text.split("(")[0].strip().lower()
+    if not word:
+        return 1.0
     if word in rules.number_words:
         return float(rules.number_words[word])
     return number_value(word)
@@ -182,7 +251,8 @@ def _relation(text: Optional[str], rules: Rules) -> Optional[str]:
     return classify(_HEDGE.sub("", text.strip()), rules.relations) or None
 
 
-_LOOKING_BACK = re.compile(r"\b(?:last|past|previous|preceding|prior)\b", re.I)
+_LOOKING_BACK = re.compile(r"\b(?:last|past|previous|preceding|prior|recent)\b", re.I)
+_LOOKING_AHEAD = re.compile(r"\b(?:next|following|coming|first)\b", re.I)
 
 
 def _implied_direction(relation: Optional[str], relation_text: Optional[str]) -> Optional[str]:
@@ -191,34 +261,87 @@ def _implied_direction(relation: Optional[str], relation_text: Optional[str]) ->
         return "after"
     if relation_text and _LOOKING_BACK.search(relation_text):
         return "before"
-    if relation_text and "first" in relation_text.lower():
-        return "after"  # 'within the first 12 hours of symptom onset'
+    if relation_text and _LOOKING_AHEAD.search(relation_text):
+        return "after"  # 'within the first 12 hours of symptom onset', 'in the next 6 months'
     return None
 
 
-_ANCHOR_LINKER = re.compile(r"\s+(?:of|from)\b", re.I)
+_ANCHOR_LINKER = re.compile(r"\s+(?:of|from|(?P<at>at))\b", re.I)
 
 
-def _anchor_after(text: str, match: re.Match, anchor_re: re.Pattern, rules: Rules) -> Tuple[int, Optional[str]]:
-    pos = match.end()
+_BARE_STUDY_OR_TREATMENT = re.compile(r"(?:the )?(?:study|trial|treatment)", re.I)
+
+
+def _anchor_after(text: str, match: re.Match, anchor_re: re.Pattern, rules: Rules,
+                  direction: Optional[str]) -> Tuple[int, Optional[str], Optional[str]]:
+    """(end, anchor, direction the linker implies): 'for at least 60 days at screening' runs up to it.
+
+    After a bare 'the study' or 'treatment' counts from its end ('within 3 months after the study').
+    """
+    pos, up_to = match.end(), None
     if not match.group("dir"):
         linker = _ANCHOR_LINKER.match(text, pos)
         if linker is None:
-            return pos, None
-        pos = linker.end()
+            return pos, None, None
+        pos, up_to = linker.end(), "before" if linker.group("at") else None
     found = anchor_re.match(text, pos)
     if found is None:
-        return match.end(), None
-    return found.end(), classify(found.group().strip(" -\t\r\n"), rules.anchors) or None
+        return match.end(), None, None
+    anchor_text = found.group().strip(" -\t\r\n")
+    if not match.group("dir") and anchor_text.lower().endswith("treatment") \
+            and _BARE_STUDY_OR_TREATMENT.fullmatch(anchor_text):
+        return match.end(), None, None  # 'one month of treatment' is how long, not since when
+    anchor = classify(anchor_text, rules.anchors) or None
+    if direction == "after" and _BARE_STUDY_OR_TREATMENT.fullmatch(anchor_text):
+        anchor = "end of study treatment" if anchor_text.lower().endswith("treatment") else "end of study"
+    return found.end(), anchor, up_to
 
 
-_IMPLIED_ANCHORS = (("partum", "delivery"), ("operative", "surgery"), ("surgery", "surgery"))
+_INTERVAL = re.compile(r"\binterval between\s+(?P<since>[^,;]{1,60}?)\s+and\s+[^,;]{1,60}?\s+"
+                       r"(?:is|was|should be|must be)(?:\s+determined)?\s*$", re.I)
+
+
+def _interval_since(text: str, start: int, anchor_re: re.Pattern, rules: Rules) -> Tuple[Optional[str], Optional[str]]:
+    """'The interval between symptom onset and enrollment is within 14 days': after the first event."""
+    found = _INTERVAL.search(text, max(0, start - 160), start)
+    if found is None or not anchor_re.fullmatch(found.group("since")):
+        return None, None
+    return "after", classify(found.group("since").strip(), rules.anchors) or None
+
+
+_IMPLIED_ANCHORS = (("partum", "delivery"), ("operative", "surgery"), ("surgery", "surgery"),
+                    ("posttreatment", "end of study treatment"), ("pretreatment", "start of study treatment"))
 
 
 def _implied_anchor(direction_text: Optional[str]) -> Optional[str]:
-    """'postpartum' is after delivery, 'pre-operative' before surgery."""
-    lowered = (direction_text or "").lower()
+    """'postpartum' is after delivery, 'pre-operative' before surgery, 'post-treatment' after its end."""
+    lowered = (direction_text or "").lower().replace("-", "")
     return next((anchor for cue, anchor in _IMPLIED_ANCHORS if cue in lowered), None)
+
+
+_OPENS = re.compile(r"\s*\(\s*")
+_CLOSES = re.compile(r"\s*\)")
+
+
+def _without_restatements(text: str, tags: List[Tag]) -> List[Tag]:
+    """'within the past year (12 months)': a bracketed amount alone restates the window before it."""
+    return [tag for i, tag in enumerate(tags) if i == 0 or not (
+        _OPENS.fullmatch(text, tags[i - 1].end, tag.start) and _CLOSES.match(text, tag.end))]
+
+
+_COORDINATED = re.compile(r"(?=[^.;]{0,60}$)[^.;]*?\b(?:or|and)\b[^.;]*", re.I)  # a short gap with or/and
+
+
+def _share_anchors(text: str, tags: List[Tag]) -> List[Tag]:
+    """'X within 14 days or Y within 7 days prior to Z': coordinated windows of one relation share the
+    last one's direction and anchor when they have neither."""
+    out = list(tags)
+    for i in range(len(out) - 2, -1, -1):
+        tag, following = out[i], out[i + 1]
+        if tag.direction is None and tag.anchor is None and (following.direction or following.anchor) \
+                and tag.relation == following.relation and _COORDINATED.fullmatch(text, tag.end, following.start):
+            out[i] = replace_fields(tag, direction=following.direction, anchor=following.anchor)
+    return out
 
 
 def _round(value: float) -> float:
