@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
+from conftest import load_script
 from toolkit.nlp import tag_text
 from toolkit.nlp.concepts import load_concepts
 from toolkit.nlp.entities import Entity, Policy, bind_windows, combine, link_values
@@ -161,11 +159,8 @@ def test_nlp_entities_link_values_skips_a_measurement_with_its_own_value():
 
 
 def _train_tagger():
-    script = Path(__file__).resolve().parents[1] / "scripts" / "train_tagger.py"
-    spec = importlib.util.spec_from_file_location("train_tagger", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    load_script("chia")  # the training script imports its sibling by name
+    return load_script("train_tagger")
 
 
 # training data: overlapping Chia spans reduced to one layer, deterministically
