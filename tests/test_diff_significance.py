@@ -14,7 +14,7 @@ from toolkit.diff.render_html import render_html
 from toolkit.diff.render_text import render_text
 from toolkit.diff.outcomes import diff_outcomes
 from toolkit.diff.significance import (
-    measure_significance, text_significance, time_frame_significance, time_points, value_significance,
+    measure_significance, text_significance, time_frame_significance, time_points, value_significance, worst,
 )
 from toolkit.records import Outcome
 
@@ -74,6 +74,16 @@ def test_significance_text(old, new, expected):
     ("Alzheimer's Disease Assessment Scale-Cognitive Subscale Total Score",
      "Change From Baseline in Alzheimer's Disease Assessment Scale-Cognitive (ADAS-Cog) Subscale Total Score at "
      "Week 78", ("78 weeks",), "cosmetic"),
+    # an abbreviation the old measure used undefined, spelled out in the new one (NCT01056341)
+    ("Complete/nearly complete resolution of the target IH at W24 compared to baseline",
+     "Complete/Nearly Complete Resolution of the Target Infantile Hemangioma at W24 Compared to Baseline",
+     ("6 months",), "cosmetic"),
+    ("Complete/nearly complete resolution of the target IH at W24 compared to baseline",
+     "Complete/Nearly Complete Resolution of the Target Port-Wine Stain at W24 Compared to Baseline",
+     ("6 months",), "substantive"),
+    # and the other way round: a spelled-out name abbreviated
+    ("Time to first Acute Exacerbation of Idiopathic Pulmonary Fibrosis", "Time to first AE-IPF", (), "cosmetic"),
+    ("Time to first Acute Exacerbation of Idiopathic Pulmonary Fibrosis", "Time to first AE-COPD", (), "substantive"),
 ])
 def test_significance_outcome_measure(old, new, context, expected):
     assert measure_significance(old, new, old_context=context) == expected
@@ -93,6 +103,18 @@ def test_significance_outcome_measure(old, new, context, expected):
 ])
 def test_significance_time_frame(old, new, expected):
     assert time_frame_significance(old, new) == expected
+
+
+@pytest.mark.parametrize("old_description,new_description,expected", [
+    # a time point the old description named, named nowhere in the new outcome (NCT01797458)
+    ("Failure rate judged clinically after 1 and 2 years", "Failure rate judged clinically after 2 years",
+     "substantive"),
+    ("Failure rate judged clinically after 1 and 2 years", "Failure rate judged clinically after 12 and 24 months",
+     "cosmetic"),
+])
+def test_significance_time_frame_in_description(old_description, new_description, expected):
+    assert time_frame_significance("up to 2 years", "2 years", old_context=(old_description,),
+                                   new_context=(new_description,)) == expected
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -119,6 +141,30 @@ def test_significance_measure_words_of_other_primary_outcomes():
     assert [c.significance for c in changed] == ["cosmetic"]
     new[0] = Outcome("primary", new[0].measure.replace("Psoriasis", "Eczema"), "Week 16")
     assert [c.significance for c in diff_outcomes(old, new) if c.status == "modified"] == ["substantive"]
+
+
+IH = ("Complete/nearly complete resolution of the target IH at W24 compared to baseline based on the intra-patient "
+      "blinded centralised independent qualitative assessments of W24 photographs.")
+IH_NEW = ("Complete/Nearly Complete Resolution of the Target Infantile Hemangioma at W24 Compared to Baseline Based on "
+          "the Intra-patient Blinded Centralized Independent Qualitative Assessments of W24 Photographs.")
+UREMIC = "Plasma concentrations of para-cresylsulfate and indoxylsulfate"
+
+
+@pytest.mark.parametrize("old,new,expected", [
+    # one primary outcome restated as an interim and a primary analysis (NCT01056341): rated no change
+    ([Outcome("primary", IH, "6 months")],
+     [Outcome("primary", "Interim Analysis : " + IH_NEW, "6 months"),
+      Outcome("primary", "Primary Analysis : " + IH_NEW, "6 months")], "cosmetic"),
+    # one primary outcome split into one per toxin (NCT01923961): each new one measures part of the old
+    ([Outcome("primary", UREMIC, "4 hours")],
+     [Outcome("primary", "Removal of Para-cresylsulfate", "4 hours"),
+      Outcome("primary", "Removal of Indoxylsulfate", "4 hours")], "substantive"),
+    # the same measure added again with another time frame is a new outcome
+    ([Outcome("primary", IH, "6 months")],
+     [Outcome("primary", IH_NEW, "6 months"), Outcome("primary", IH_NEW, "12 months")], "substantive"),
+])
+def test_significance_added_outcome_restating_an_old_one(old, new, expected):
+    assert worst(c.significance for c in diff_outcomes(old, new) if c.status != "unchanged") == expected
 
 
 @pytest.mark.parametrize("old,new,expected", [

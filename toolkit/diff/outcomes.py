@@ -47,7 +47,8 @@ def diff_outcomes(old: Sequence[Outcome], new: Sequence[Outcome], *,
     for i, (j, score) in pairs.items():
         out.append((j, i, _pair(old[i], new[j], score, shared)))
     taken = {j for j, _ in pairs.values()}
-    out += [(j, -1, _one("added", new[j], new=True)) for j in range(len(new)) if j not in taken]
+    out += [(j, -1, _one("added", new[j], new=True, restates=_restates(new[j], old, pairs)))
+            for j in range(len(new)) if j not in taken]
     out += [(len(new) + i, i, _one("removed", old[i], new=False)) for i in range(len(old)) if i not in pairs]
     out.sort(key=lambda x: (x[0], x[1]))
     return tuple(x[2] for x in out)
@@ -114,15 +115,28 @@ def aspect_significance(aspect: str, a: Outcome, b: Outcome, shared: Tuple[str, 
         return measure_significance(a.measure, b.measure, old_context=(a.time_frame, a.description, *shared),
                                     new_context=(b.time_frame, b.description))
     if aspect == "time_frame":
-        return time_frame_significance(a.time_frame, b.time_frame, old_context=(a.measure,))
+        return time_frame_significance(a.time_frame, b.time_frame, old_context=(a.measure, a.description),
+                                       new_context=(b.measure, b.description))
     if aspect == "description":
         return COSMETIC
     return SUBSTANTIVE
 
 
-def _one(status: str, outcome: Outcome, *, new: bool) -> OutcomeChange:
+def _restates(outcome: Outcome, old: Sequence[Outcome], pairs: dict) -> bool:
+    """An added outcome that says what an old outcome, still carried on, said, no
+    more and no less: the old one restated twice ("Interim Analysis: X", "Primary Analysis: X")."""
+    return any(i in pairs and o.kind == outcome.kind and _same(o, outcome) and _same(outcome, o)
+               for i, o in enumerate(old))
+
+
+def _same(a: Outcome, b: Outcome) -> bool:
+    """`b` says nothing `a` did not: its measure and time frame are cosmetic changes of `a`'s."""
+    return all(aspect_significance(aspect, a, b) == COSMETIC for aspect in ("measure", "time_frame"))
+
+
+def _one(status: str, outcome: Outcome, *, new: bool, restates: bool = False) -> OutcomeChange:
     if new:
-        return OutcomeChange(status=status, significance=SUBSTANTIVE, new_kind=outcome.kind, new_measure=outcome.measure,
+        return OutcomeChange(status=status, significance=COSMETIC if restates else SUBSTANTIVE, new_kind=outcome.kind, new_measure=outcome.measure,
                              new_time_frame=outcome.time_frame)
     return OutcomeChange(status=status, significance=SUBSTANTIVE, old_kind=outcome.kind, old_measure=outcome.measure,
                          old_time_frame=outcome.time_frame)

@@ -31,7 +31,7 @@ from toolkit.diff.text import comparison_key
 
 __all__ = [
     "COSMETIC", "SUBSTANTIVE", "LEVELS", "worst", "text_significance", "value_significance",
-    "words", "content_words", "measure_significance", "time_frame_significance", "time_points",
+    "words", "content_words", "implied_definitions", "measure_significance", "time_frame_significance", "time_points",
 ]
 
 COSMETIC = "cosmetic"
@@ -61,7 +61,7 @@ percentage percent proportion number numbers rate rates participant participants
 patient patients people person persons individual individuals population
 defined define definition as using use used via based determined
 change changes changed baseline time frame timeframe score scores value values
-achieve achieving achieved analysis analyse analyze itt mitt intention intent treat population
+achieve achieving achieved analysis analyse analyze interim final itt mitt intention intent treat population
 """.split())
 # a specimen named where the old measure named none ("HIV RNA" -> "Plasma HIV RNA"): where it is measured
 _SPECIMENS = frozenset({"plasma", "serum"})
@@ -168,6 +168,28 @@ def _drop_definitions(text: str) -> Tuple[str, Dict[str, Tuple[str, ...]]]:
         last = m.end()
     pieces.append(text[last:])
     return "".join(pieces), expansions
+
+
+_ABBREVIATION = re.compile(r"\b[A-Z][A-Z]{1,7}\b")
+
+
+def implied_definitions(abbreviating: Iterable[Optional[str]], *spelling: Optional[str]) -> Dict[str, Tuple[str, ...]]:
+    """Abbreviations used undefined in `abbreviating` ("target IH") that a text of
+    `spelling` spells out ("Target Infantile Hemangioma"): abbreviation -> words."""
+    found: Dict[str, Tuple[str, ...]] = {}
+    abbreviations = {m.group() for text in abbreviating if text for m in _ABBREVIATION.finditer(text)}
+    for text in spelling:
+        tokens = [t.casefold() for t in _TOKEN.findall(_POSSESSIVE.sub("", text or ""))]
+        for abbr in abbreviations - {a.upper() for a in found} - {t.upper() for t in tokens}:
+            letters = abbr.casefold()
+            for start, token in enumerate(tokens):
+                run = [t for t in tokens[start:start + len(letters) + 3] if t not in _STOP]
+                spelled = token[0] == letters[0] and next(
+                    (run[:n] for n in range(2, len(letters) + 1) if _initials_spell(run[:n], letters)), None)
+                if spelled:
+                    found[letters] = tuple(map(_word, spelled))
+                    break
+    return found
 
 
 def _expansion(before: str, abbr: str) -> Optional[Tuple[str, ...]]:
@@ -328,12 +350,12 @@ def measure_significance(old_measure: Optional[str], new_measure: Optional[str],
         return COSMETIC
     old_context = tuple(old_context)
     expansions = definitions(old_measure, new_measure, *old_context)
-    known = set(content_words(old_measure, expansions))
-    for text in old_context:
-        known |= content_words(text, expansions)
-    new = content_words(new_measure, expansions) - known
-    if not known & _SPECIMENS:
-        new -= _SPECIMENS
+    new = _unknown_words(old_measure, new_measure, old_context, expansions)
+    if new:  # abbreviations one side uses undefined and the other spells out
+        implied = {**implied_definitions((new_measure,), old_measure, *old_context),
+                   **implied_definitions((old_measure, *old_context), new_measure)}
+        expansions = {**implied, **expansions}
+        new = _unknown_words(old_measure, new_measure, old_context, expansions)
     if new or not words(new_measure):
         return SUBSTANTIVE
     if _sentence_dropped(old_measure, (new_measure, *new_context), expansions):
@@ -341,6 +363,16 @@ def measure_significance(old_measure: Optional[str], new_measure: Optional[str],
     points = [p for text in (old_measure, *old_context) for p in time_points(text) if p > 0]
     fresh = [p for p in time_points(new_measure) if p > 0 and not any(_close(p, k) for k in points)]
     return SUBSTANTIVE if fresh else COSMETIC
+
+
+def _unknown_words(old_measure, new_measure, old_context, expansions) -> set:
+    """Content words of the new measure that no text of the old outcome has (a
+    specimen counts only where the old outcome named one)."""
+    known = set(content_words(old_measure, expansions))
+    for text in old_context:
+        known |= content_words(text, expansions)
+    new = content_words(new_measure, expansions) - known
+    return new if known & _SPECIMENS else new - _SPECIMENS
 
 
 def _sentence_dropped(old: Optional[str], new_texts, expansions) -> bool:
@@ -405,7 +437,8 @@ def _unit_near(tokens: Tuple[str, ...], i: int) -> Optional[str]:
 
 
 def time_frame_significance(old: Optional[str], new: Optional[str], *,
-                            old_context: Iterable[Optional[str]] = ()) -> str:
+                            old_context: Iterable[Optional[str]] = (),
+                            new_context: Iterable[Optional[str]] = ()) -> str:
     """Substantive when the new time frame names a time point (or anchor) the old outcome did not.
 
     "2 years" and "up to 2 years" are alike: the raters judged that edit both ways.
@@ -413,7 +446,9 @@ def time_frame_significance(old: Optional[str], new: Optional[str], *,
     Args:
         old: the old time frame.
         new: the new time frame.
-        old_context: other texts of the old outcome (its measure title).
+        old_context: other texts of the old outcome (its measure title, description).
+        new_context: other texts of the new outcome: a time point the old outcome
+            named ("after 1 and 2 years") that no new text names was given up.
     """
     if text_significance(old, new) == COSMETIC:
         return COSMETIC
@@ -426,7 +461,9 @@ def time_frame_significance(old: Optional[str], new: Optional[str], *,
         return SUBSTANTIVE
     if not time_points(new) and time_points(old):  # a time point given up for a vague frame
         return SUBSTANTIVE
-    return COSMETIC
+    kept = [p for text in (new, *new_context) for p in time_points(text)]
+    dropped = [p for p in known if p > 0 and not any(_close(p, k) for k in kept)]
+    return SUBSTANTIVE if dropped else COSMETIC
 
 
 def _new_anchor(old: Optional[str], new: Optional[str], old_context: Tuple[Optional[str], ...]) -> bool:
