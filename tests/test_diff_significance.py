@@ -89,6 +89,27 @@ def test_significance_outcome_measure(old, new, context, expected):
     assert measure_significance(old, new, old_context=context) == expected
 
 
+PN_RESPONSE = ("Percentage who demonstrate a response at Week 20 and maintain that response through Week 24. A "
+               "response is at least a 20% reduction from baseline in weekly PN volume.")
+
+
+@pytest.mark.parametrize("old,new,new_context,expected", [
+    # a long measure renamed by its short name, its definition moved to the description (NCT00798967)
+    (PN_RESPONSE, "Responder",
+     ("Weeks 20 and 24", "Comparison of subjects treated with teduglutide to placebo who achieve a 20 to 100% "
+      "reduction from baseline in weekly parenteral nutrition/intravenous fluid (PN/I.V.) volume at weeks 20 and 24."),
+     "cosmetic"),
+    (PN_RESPONSE, "Responder", ("Weeks 20 and 24", "Patients with a response"), "substantive"),
+    # most of what the old measure named is gone: the second objective and the population (NCT00550862)
+    ("In patients with primary biliary cirrhosis (PBC) taking UDCA, to assess the effects of INT-747 on both 1) "
+     "alkaline phosphatase (AP) levels and 2) safety", "Alkaline Phosphatase (ALP).",
+     ("Baseline and 12 weeks", "The primary efficacy endpoint was the relative (%) change in plasma ALP from "
+      "pretreatment values."), "substantive"),
+])
+def test_significance_outcome_measure_against_the_new_outcome(old, new, new_context, expected):
+    assert measure_significance(old, new, old_context=("24 weeks",), new_context=new_context) == expected
+
+
 @pytest.mark.parametrize("old,new,expected", [
     ("48 weeks", "Week 48", "cosmetic"),
     ("12 months.", "12 months", "cosmetic"),
@@ -97,6 +118,8 @@ def test_significance_outcome_measure(old, new, context, expected):
     ("30 days", "7 days from randomization", "substantive"),
     ("24 hours", "24 hours after the end of surgery", "substantive"),  # a new anchor
     ("Weeks 9-12", "Week 9 through Week 12", "cosmetic"),  # one range, two spellings (NCT01244061)
+    ("Weeks 20 and 24", "Week 20 and Week 24", "cosmetic"),  # a unit shared along a run of numbers
+    ("Weeks 20 and 24", "Weeks 20 and 26", "substantive"),
     # the same end of study, worded around it (NCT00617175)
     ("end of study", "From enrollment to study completion or exit whichever occured first", "cosmetic"),
     ("end of study", "end of treatment", "substantive"),
@@ -168,6 +191,27 @@ def test_significance_added_outcome_restating_an_old_one(old, new, expected):
 
 
 @pytest.mark.parametrize("old,new,expected", [
+    # the one primary outcome left on each side is the same outcome renamed (NCT00798967)
+    (Outcome("primary", PN_RESPONSE, "24 weeks"),
+     Outcome("primary", "Responder", "Weeks 20 and 24", "Comparison of subjects treated with teduglutide to placebo "
+             "who achieve a 20 to 100% reduction from baseline in weekly parenteral nutrition/intravenous fluid "
+             "(PN/I.V.) volume at weeks 20 and 24."), "cosmetic"),
+    # or another outcome: what the old one measured is gone (NCT01534962)
+    (Outcome("primary", "Comparison of the efficacy of 3 doses of Ranolazine (low, intermediate and high) versus "
+             "placebo, given for up to 16 weeks, in maintaining sinus rhythm after successful DCC in patients with "
+             "non-permanent atrial fibrillation (AFib).", "16 weeks (112 days)",
+             "Time (median; days) from randomisation (Day 1) to first documented AF recurrence."),
+     Outcome("primary", "Time From Randomization to First Documented AF Recurrence.", "16 weeks (112 days)",
+             "Time to first AF recurrence reported by patient-reported TT-ECG or 12-Lead ECG at the study site."),
+     "substantive"),
+])
+def test_significance_lone_primary_outcomes_paired(old, new, expected):
+    secondary = Outcome("secondary", "Adverse events", "16 weeks")
+    changes = diff_outcomes([old, secondary], [secondary, new])
+    assert [(c.status, c.significance) for c in changes if c.status != "unchanged"] == [("modified", expected)]
+
+
+@pytest.mark.parametrize("old,new,expected", [
     (["Novartis | collaborator"], ["NOVARTIS | Collaborator"], "cosmetic"),
     (["Novartis | collaborator"], ["Novartis Pharmaceuticals | collaborator"], "substantive"),
     ({"count": 85}, {"count": 100}, "substantive"),
@@ -225,6 +269,6 @@ def test_significance_agrees_with_raters_on_shared_ratings():
     ratings = ratings_script.load_ratings(data_path(*ratings_script.RATINGS))
     shares = {name: agreed / total for name, agreed, total in ratings_script.score(ratings)}
     assert len(ratings) >= 100
-    assert shares["no meaningful change"] >= 0.80
-    assert shares["some change"] >= 0.85
-    assert min(shares["time frame changed"], shares["new primary outcome"], shares["primary omitted"]) >= 0.90
+    assert shares["no meaningful change"] >= 0.89
+    assert shares["some change"] >= 0.89
+    assert min(shares["time frame changed"], shares["new primary outcome"], shares["primary omitted"]) >= 1.0

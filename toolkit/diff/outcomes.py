@@ -6,7 +6,10 @@ the rest by rapidfuzz score >= `MATCH_THRESHOLD` (mean of `fuzz.ratio` and
 still the same outcome). Both passes run first within a kind (primary with
 primary), then across kinds, so a measure that moved kind is still one
 outcome but a reworded primary is not taken for a secondary that happens to
-match the new wording.
+match the new wording. Last, when one primary outcome is left on each side,
+the two are one outcome renamed ("Percentage who demonstrate a response at
+Week 20 ..." -> "Responder"); its significance says whether it still measures
+the same thing.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ def diff_outcomes(old: Sequence[Outcome], new: Sequence[Outcome], *,
     pairs.update(_fuzzy(old, new, pairs, threshold, same_kind=True))
     pairs.update(_exact(old, new, pairs))
     pairs.update(_fuzzy(old, new, pairs, threshold))
+    pairs.update(_lone(old, new, pairs))
     out: List[Tuple[int, int, OutcomeChange]] = []
     shared = tuple(o.measure for o in old if o.kind == "primary")
     for i, (j, score) in pairs.items():
@@ -81,6 +85,14 @@ def _fuzzy(old, new, pairs, threshold, *, same_kind: bool = False) -> dict:
                            threshold=threshold, rank=lambda score, x, y: (-score, -x, -y))
         out.update({xs[x]: (ys[y], score) for x, (y, score) in found.items()})
     return out
+
+
+def _lone(old, new, pairs) -> dict:
+    """The one primary outcome left on each side: the same outcome renamed."""
+    rest_old, rest_new = _rest(old, new, pairs)
+    xs = [i for i in rest_old if old[i].kind == "primary"]
+    ys = [j for j in rest_new if new[j].kind == "primary"]
+    return {xs[0]: (ys[0], 0.0)} if len(xs) == len(ys) == 1 else {}
 
 
 def _pair(a: Outcome, b: Outcome, score: float, shared: Tuple[str, ...] = ()) -> OutcomeChange:

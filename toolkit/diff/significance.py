@@ -10,10 +10,15 @@ judge them: a measure is substantively changed only when the new wording
 brings content words the old outcome (measure, time frame, description, and
 the version's other primary outcomes) did not have, once registry boilerplate
 ("Percentage of Participants With", "The primary endpoint is to ...") and a
-newly named specimen ("Plasma HIV RNA") are set aside; a time frame only when
-it names a time point (number and unit) or an event the old outcome did not
-name ("end of study" and "study completion or exit, whichever occurs first"
-are one anchor).
+newly named specimen ("Plasma HIV RNA") are set aside, an abbreviation one
+side uses undefined ("target IH") is read as the words the other side spells
+out ("Target Infantile Hemangioma"), and a word with the stem of a known one
+("Responder", "response") is known; or when most of what the old measure
+named is in none of the new outcome's texts. A time frame is substantively
+changed only when it names a time point (number and unit) or an event the old
+outcome did not name ("end of study" and "study completion or exit, whichever
+occurs first" are one anchor), or when a time point the old outcome named
+("after 1 and 2 years") is named nowhere in the new one.
 
 The rules are plain functions on strings; `toolkit.diff` calls them when it
 builds a diff, and the renderers and `ptk changes` read the result.
@@ -324,9 +329,10 @@ def _numbered(tokens: Tuple[str, ...], i: int) -> bool:
 
 
 def _scheduled(tokens: Tuple[str, ...], i: int) -> bool:
-    """A number that names a point of the schedule ("Visit 7", "Week 12", "12 weeks"):
-    compared as a time point, not as a word."""
-    return (i > 0 and tokens[i - 1] in _SCHEDULE) or (i + 1 < len(tokens) and tokens[i + 1] in _SCHEDULE)
+    """A number that names a point of the schedule ("Visit 7", "Week 12", "12 weeks",
+    the 24 of "Weeks 20 and 24"): compared as a time point, not as a word."""
+    return ((i > 0 and tokens[i - 1] in _SCHEDULE) or (i + 1 < len(tokens) and tokens[i + 1] in _SCHEDULE)
+            or _run_unit(tokens, i) is not None)
 
 
 _SENTENCE = re.compile(r"(?<=[.;])\s+(?=[A-Z])")
@@ -371,19 +377,26 @@ def _unknown_words(old_measure, new_measure, old_context, expansions) -> set:
     known = set(content_words(old_measure, expansions))
     for text in old_context:
         known |= content_words(text, expansions)
-    new = content_words(new_measure, expansions) - known
+    new = {w for w in content_words(new_measure, expansions) - known if not _stem_known(w, known)}
     return new if known & _SPECIMENS else new - _SPECIMENS
 
 
+def _stem_known(word: str, known) -> bool:
+    """A word with the stem of a known one ("responder" and "response")."""
+    return len(word) >= 7 and any(len(k) >= 7 and k[:6] == word[:6] for k in known)
+
+
 def _sentence_dropped(old: Optional[str], new_texts, expansions) -> bool:
-    """A sentence of `old` with 3+ content words, 60% of them in none of `new_texts`."""
+    """A sentence of `old` with 3+ content words, 60% of them in none of `new_texts`;
+    or half the content words of the whole of `old`."""
     sentences = _SENTENCE.split(old or "")
-    if len(sentences) < 2:
-        return False
     kept = set()
     for text in new_texts:
         kept |= content_words(text, expansions)
-    for sentence in sentences:
+    own = content_words(old, expansions)
+    if len(own) >= 3 and len({w for w in own - kept if not _stem_known(w, kept)}) > 0.5 * len(own):
+        return True
+    for sentence in sentences if len(sentences) > 1 else ():
         own = content_words(sentence, expansions)
         if len(own) >= 3 and len(own - kept) >= 0.6 * len(own):
             return True
