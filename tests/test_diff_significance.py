@@ -14,7 +14,7 @@ from toolkit.diff.render_html import render_html
 from toolkit.diff.render_text import render_text
 from toolkit.diff.outcomes import diff_outcomes
 from toolkit.diff.significance import (
-    measure_significance, text_significance, time_frame_significance, time_points, value_significance, worst,
+    description_significance, measure_significance, text_significance, time_frame_significance, time_points, value_significance, worst,
 )
 from toolkit.records import Outcome
 
@@ -138,6 +138,30 @@ def test_significance_time_frame(old, new, expected):
 def test_significance_time_frame_in_description(old_description, new_description, expected):
     assert time_frame_significance("up to 2 years", "2 years", old_context=(old_description,),
                                    new_context=(new_description,)) == expected
+
+
+@pytest.mark.parametrize("old,new,context,expected", [
+    # a new cut-off: what counts as abstinent (NCT01078298), as stabilised (NCT00464204)
+    (None, "Percentage of participants who reported no use of nicotine-containing products, confirmed by an exhaled "
+           "carbon monoxide (CO) measurement less than or equal to 10 parts per million (ppm).",
+     ("Four-Week Continuous Quit Rate (CQR) for Weeks 9 through 12", "wk 9-12"), "substantive"),
+    (None, "Normalization of mean arterial pressure maintained over four hours, with no more than 1 L of additional "
+           "study drug administration within these four hours.",
+     ("Amount of study drug required to achieve initial hemodynamic stabilization", "up to 48 hours"), "substantive"),
+    # a threshold the measure already named
+    (None, "Percentage achieving and maintaining confirmed HIV-1 RNA < 50 copies/mL at Week 48, by the TLOVR algorithm.",
+     ("Percentage of Participants With HIV-1 RNA < 50 Copies/mL at Week 48", "Week 48"), "cosmetic"),
+    # a grade restated against the normal range (NCT01327547), a definition, a scale, a time
+    (None, "Grade 3 or Grade 4 ALT abnormalities defined as >5x upper limit of normal (ULN).",
+     ("Percentage of Participants With Grade 3 and Grade 4 ALT Abnormalities", "48 weeks"), "cosmetic"),
+    (None, "PFS was defined as the time elapsed from randomization until progression or death (whichever occurs first).",
+     ("Progression-free Survival (PFS)", "Up to 2 years"), "cosmetic"),
+    ("The CES-D is used.", "The CES-D total score ranges between 0 and 60, higher scores indicating more severe mood.",
+     ("Depressive Symptoms (CES-D Score)", "12 months"), "cosmetic"),
+    (None, "Patients extubated in less than 6 hours.", ("Time to extubation", "24 hours"), "cosmetic"),
+])
+def test_significance_description(old, new, context, expected):
+    assert description_significance(old, new, old_context=context) == expected
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -270,5 +294,5 @@ def test_significance_agrees_with_raters_on_shared_ratings():
     shares = {name: agreed / total for name, agreed, total in ratings_script.score(ratings)}
     assert len(ratings) >= 100
     assert shares["no meaningful change"] >= 0.89
-    assert shares["some change"] >= 0.89
+    assert shares["some change"] >= 0.92
     assert min(shares["time frame changed"], shares["new primary outcome"], shares["primary omitted"]) >= 1.0

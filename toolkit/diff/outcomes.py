@@ -18,7 +18,7 @@ from typing import List, Sequence, Tuple
 
 from toolkit.diff.model import OutcomeChange
 from toolkit.diff.significance import (
-    COSMETIC, SUBSTANTIVE, measure_significance, time_frame_significance,
+    COSMETIC, SUBSTANTIVE, description_significance, measure_significance, time_frame_significance,
 )
 from toolkit.diff.text import best_pairs, comparison_key, exact_pairs, normalize, word_ops
 from toolkit.records import Outcome
@@ -119,8 +119,8 @@ def _pair(a: Outcome, b: Outcome, score: float, shared: Tuple[str, ...] = ()) ->
 def aspect_significance(aspect: str, a: Outcome, b: Outcome, shared: Tuple[str, ...] = ()) -> str:
     """Significance of one changed aspect (measure, time_frame, description, kind) of a pair.
 
-    A new or reworded description explains how the outcome is reported, not
-    what is measured: cosmetic. Moving between primary and secondary is
+    A new or reworded description is substantive only when it sets a new
+    threshold (see `description_significance`). Moving between primary and secondary is
     always substantive.
     """
     if aspect == "measure":
@@ -130,7 +130,7 @@ def aspect_significance(aspect: str, a: Outcome, b: Outcome, shared: Tuple[str, 
         return time_frame_significance(a.time_frame, b.time_frame, old_context=(a.measure, a.description),
                                        new_context=(b.measure, b.description))
     if aspect == "description":
-        return COSMETIC
+        return description_significance(a.description, b.description, old_context=(a.measure, a.time_frame))
     return SUBSTANTIVE
 
 

@@ -33,10 +33,13 @@ from collections import Counter
 from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 from toolkit.diff.text import comparison_key
+from toolkit.nlp.values import find_values
+from toolkit.units import unit_named
 
 __all__ = [
     "COSMETIC", "SUBSTANTIVE", "LEVELS", "worst", "text_significance", "value_significance",
     "words", "content_words", "implied_definitions", "measure_significance", "time_frame_significance", "time_points",
+    "description_significance",
 ]
 
 COSMETIC = "cosmetic"
@@ -491,3 +494,39 @@ def _close(a: float, b: float) -> bool:
     if (a < 0) != (b < 0):
         return False
     return abs(a - b) <= 0.05 * max(abs(a), abs(b))
+
+
+_BOUNDS = frozenset({"<", "<=", ">", ">="})
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def description_significance(old: Optional[str], new: Optional[str], *,
+                             old_context: Iterable[Optional[str]] = ()) -> str:
+    """Substantive when the new description sets a threshold on a number the old outcome never named.
+
+    A description explains how the outcome is reported: a definition, a scale,
+    a reworded method are cosmetic; a new cut-off ("carbon monoxide less than
+    or equal to 10 ppm", "no more than 1 L") changes what counts. A bound
+    relative to the normal range (">5x ULN") restates a grade, and a time
+    ("< 24 hours") is the time frame's business.
+
+    Args:
+        old: the old description.
+        new: the new description.
+        old_context: other texts of the old outcome (measure, time frame).
+    """
+    if text_significance(old, new) == COSMETIC:
+        return COSMETIC
+    named = {n for text in (old, *old_context) if text for n in _NUMBER.findall(text)}
+    return SUBSTANTIVE if any(n not in named for n in _thresholds(new)) else COSMETIC
+
+
+def _thresholds(text: Optional[str]) -> List[str]:
+    """The numbers a text bounds with a comparator, as written, but times and multiples of normal."""
+    out = []
+    for tag in find_values(text or ""):
+        unit = (tag.unit or next(iter(_TOKEN.findall(text[tag.end:tag.end + 12])), "")).casefold()
+        if tag.comparator in _BOUNDS and tag.number is not None and not unit_named(unit) \
+                and "upper limit" not in unit and unit != "uln":
+            out += _NUMBER.findall(tag.text)
+    return out
