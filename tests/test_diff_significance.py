@@ -145,6 +145,8 @@ def test_significance_time_frame_in_description(old_description, new_description
     (None, "Percentage of participants who reported no use of nicotine-containing products, confirmed by an exhaled "
            "carbon monoxide (CO) measurement less than or equal to 10 parts per million (ppm).",
      ("Four-Week Continuous Quit Rate (CQR) for Weeks 9 through 12", "wk 9-12"), "substantive"),
+    (None, "Reported no smoking and did not have carbon monoxide (CO)> 10ppm at any visits during this time frame.",
+     ("Continuous Abstinence Rate (CAR) From Week 9 Through Week 12", "Week 9 through Week 12"), "substantive"),
     (None, "Normalization of mean arterial pressure maintained over four hours, with no more than 1 L of additional "
            "study drug administration within these four hours.",
      ("Amount of study drug required to achieve initial hemodynamic stabilization", "up to 48 hours"), "substantive"),

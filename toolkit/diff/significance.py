@@ -497,6 +497,7 @@ def _close(a: float, b: float) -> bool:
 
 
 _BOUNDS = frozenset({"<", "<=", ">", ">="})
+_UNIT_GLUED = re.compile(r"(?<=\d)(?=[^\W\d_]{2,}\b)")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
 
@@ -523,8 +524,9 @@ def description_significance(old: Optional[str], new: Optional[str], *,
 
 def _thresholds(text: Optional[str]) -> List[str]:
     """The numbers a text bounds with a comparator, as written, but times and multiples of normal."""
+    text = _UNIT_GLUED.sub(" ", text or "")  # "10ppm": a number and its unit
     out = []
-    for tag in find_values(text or ""):
+    for tag in find_values(text):
         unit = (tag.unit or next(iter(_TOKEN.findall(text[tag.end:tag.end + 12])), "")).casefold()
         if tag.comparator in _BOUNDS and tag.number is not None and not unit_named(unit) \
                 and "upper limit" not in unit and unit != "uln":
