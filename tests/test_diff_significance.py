@@ -14,7 +14,8 @@ from toolkit.diff.render_html import render_html
 from toolkit.diff.render_text import render_text
 from toolkit.diff.outcomes import diff_outcomes
 from toolkit.diff.significance import (
-    description_significance, measure_significance, text_significance, time_frame_significance, time_points, value_significance, worst,
+    description_significance, measure_significance, text_significance, time_frame_significance, time_points,
+    value_significance, worst,
 )
 from toolkit.records import Outcome
 
@@ -151,12 +152,14 @@ def test_significance_time_frame_in_description(old_description, new_description
            "study drug administration within these four hours.",
      ("Amount of study drug required to achieve initial hemodynamic stabilization", "up to 48 hours"), "substantive"),
     # a threshold the measure already named
-    (None, "Percentage achieving and maintaining confirmed HIV-1 RNA < 50 copies/mL at Week 48, by the TLOVR algorithm.",
+    (None, "Percentage achieving and maintaining confirmed HIV-1 RNA < 50 copies/mL at Week 48, by the TLOVR "
+           "algorithm.",
      ("Percentage of Participants With HIV-1 RNA < 50 Copies/mL at Week 48", "Week 48"), "cosmetic"),
     # a grade restated against the normal range (NCT01327547), a definition, a scale, a time
     (None, "Grade 3 or Grade 4 ALT abnormalities defined as >5x upper limit of normal (ULN).",
      ("Percentage of Participants With Grade 3 and Grade 4 ALT Abnormalities", "48 weeks"), "cosmetic"),
-    (None, "PFS was defined as the time elapsed from randomization until progression or death (whichever occurs first).",
+    (None, "PFS was defined as the time elapsed from randomization until progression or death (whichever occurs "
+           "first).",
      ("Progression-free Survival (PFS)", "Up to 2 years"), "cosmetic"),
     ("The CES-D is used.", "The CES-D total score ranges between 0 and 60, higher scores indicating more severe mood.",
      ("Depressive Symptoms (CES-D Score)", "12 months"), "cosmetic"),

@@ -120,8 +120,8 @@ def aspect_significance(aspect: str, a: Outcome, b: Outcome, shared: Tuple[str, 
     """Significance of one changed aspect (measure, time_frame, description, kind) of a pair.
 
     A new or reworded description is substantive only when it sets a new
-    threshold (see `description_significance`). Moving between primary and secondary is
-    always substantive.
+    threshold (see `description_significance`). Moving between primary and
+    secondary is always substantive.
     """
     if aspect == "measure":
         return measure_significance(a.measure, b.measure, old_context=(a.time_frame, a.description, *shared),
@@ -148,7 +148,7 @@ def _same(a: Outcome, b: Outcome) -> bool:
 
 def _one(status: str, outcome: Outcome, *, new: bool, restates: bool = False) -> OutcomeChange:
     if new:
-        return OutcomeChange(status=status, significance=COSMETIC if restates else SUBSTANTIVE, new_kind=outcome.kind, new_measure=outcome.measure,
-                             new_time_frame=outcome.time_frame)
+        return OutcomeChange(status=status, significance=COSMETIC if restates else SUBSTANTIVE, new_kind=outcome.kind,
+                             new_measure=outcome.measure, new_time_frame=outcome.time_frame)
     return OutcomeChange(status=status, significance=SUBSTANTIVE, old_kind=outcome.kind, old_measure=outcome.measure,
                          old_time_frame=outcome.time_frame)

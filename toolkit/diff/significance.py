@@ -18,7 +18,9 @@ named is in none of the new outcome's texts. A time frame is substantively
 changed only when it names a time point (number and unit) or an event the old
 outcome did not name ("end of study" and "study completion or exit, whichever
 occurs first" are one anchor), or when a time point the old outcome named
-("after 1 and 2 years") is named nowhere in the new one.
+("after 1 and 2 years") is named nowhere in the new one. A description only
+when it sets a threshold on a number the old outcome never named ("CO less
+than or equal to 10 ppm").
 
 The rules are plain functions on strings; `toolkit.diff` calls them when it
 builds a diff, and the renderers and `ptk changes` read the result.
