@@ -242,7 +242,8 @@ def _outcome_events(o: OutcomeChange) -> List[Event]:
         if kind not in ("primary", "secondary"):
             return []
         return [Event(f"{kind}_outcome_{o.status}", f"{kind} outcome {o.status}: {_brief(measure)}", "outcomes",
-                      None if o.status == "added" else measure, measure if o.status == "added" else None)]
+                      None if o.status == "added" else measure, measure if o.status == "added" else None,
+                      significance=o.significance or SUBSTANTIVE)]
     events = []
     if "kind" in o.changes and o.new_kind in ("primary", "secondary"):
         events.append(Event(f"outcome_moved_to_{o.new_kind}", f"outcome moved from {o.old_kind} to "

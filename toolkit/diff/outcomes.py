@@ -6,7 +6,10 @@ the rest by rapidfuzz score >= `MATCH_THRESHOLD` (mean of `fuzz.ratio` and
 still the same outcome). Both passes run first within a kind (primary with
 primary), then across kinds, so a measure that moved kind is still one
 outcome but a reworded primary is not taken for a secondary that happens to
-match the new wording.
+match the new wording. Last, when one primary outcome is left on each side,
+the two are one outcome renamed ("Percentage who demonstrate a response at
+Week 20 ..." -> "Responder"); its significance says whether it still measures
+the same thing.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import List, Sequence, Tuple
 
 from toolkit.diff.model import OutcomeChange
 from toolkit.diff.significance import (
-    COSMETIC, SUBSTANTIVE, measure_significance, time_frame_significance,
+    COSMETIC, SUBSTANTIVE, description_significance, measure_significance, time_frame_significance,
 )
 from toolkit.diff.text import best_pairs, comparison_key, exact_pairs, normalize, word_ops
 from toolkit.records import Outcome
@@ -42,12 +45,14 @@ def diff_outcomes(old: Sequence[Outcome], new: Sequence[Outcome], *,
     pairs.update(_fuzzy(old, new, pairs, threshold, same_kind=True))
     pairs.update(_exact(old, new, pairs))
     pairs.update(_fuzzy(old, new, pairs, threshold))
+    pairs.update(_lone(old, new, pairs))
     out: List[Tuple[int, int, OutcomeChange]] = []
     shared = tuple(o.measure for o in old if o.kind == "primary")
     for i, (j, score) in pairs.items():
         out.append((j, i, _pair(old[i], new[j], score, shared)))
     taken = {j for j, _ in pairs.values()}
-    out += [(j, -1, _one("added", new[j], new=True)) for j in range(len(new)) if j not in taken]
+    out += [(j, -1, _one("added", new[j], new=True, restates=_restates(new[j], old, pairs)))
+            for j in range(len(new)) if j not in taken]
     out += [(len(new) + i, i, _one("removed", old[i], new=False)) for i in range(len(old)) if i not in pairs]
     out.sort(key=lambda x: (x[0], x[1]))
     return tuple(x[2] for x in out)
@@ -82,6 +87,14 @@ def _fuzzy(old, new, pairs, threshold, *, same_kind: bool = False) -> dict:
     return out
 
 
+def _lone(old, new, pairs) -> dict:
+    """The one primary outcome left on each side: the same outcome renamed."""
+    rest_old, rest_new = _rest(old, new, pairs)
+    xs = [i for i in rest_old if old[i].kind == "primary"]
+    ys = [j for j in rest_new if new[j].kind == "primary"]
+    return {xs[0]: (ys[0], 0.0)} if len(xs) == len(ys) == 1 else {}
+
+
 def _pair(a: Outcome, b: Outcome, score: float, shared: Tuple[str, ...] = ()) -> OutcomeChange:
     changes = []
     if comparison_key(a.measure) != comparison_key(b.measure):
@@ -106,23 +119,36 @@ def _pair(a: Outcome, b: Outcome, score: float, shared: Tuple[str, ...] = ()) ->
 def aspect_significance(aspect: str, a: Outcome, b: Outcome, shared: Tuple[str, ...] = ()) -> str:
     """Significance of one changed aspect (measure, time_frame, description, kind) of a pair.
 
-    A new or reworded description explains how the outcome is reported, not
-    what is measured: cosmetic. Moving between primary and secondary is
-    always substantive.
+    A new or reworded description is substantive only when it sets a new
+    threshold (see `description_significance`). Moving between primary and
+    secondary is always substantive.
     """
     if aspect == "measure":
         return measure_significance(a.measure, b.measure, old_context=(a.time_frame, a.description, *shared),
                                     new_context=(b.time_frame, b.description))
     if aspect == "time_frame":
-        return time_frame_significance(a.time_frame, b.time_frame, old_context=(a.measure,))
+        return time_frame_significance(a.time_frame, b.time_frame, old_context=(a.measure, a.description),
+                                       new_context=(b.measure, b.description))
     if aspect == "description":
-        return COSMETIC
+        return description_significance(a.description, b.description, old_context=(a.measure, a.time_frame))
     return SUBSTANTIVE
 
 
-def _one(status: str, outcome: Outcome, *, new: bool) -> OutcomeChange:
+def _restates(outcome: Outcome, old: Sequence[Outcome], pairs: dict) -> bool:
+    """An added outcome that says what an old outcome, still carried on, said, no
+    more and no less: the old one restated twice ("Interim Analysis: X", "Primary Analysis: X")."""
+    return any(i in pairs and o.kind == outcome.kind and _same(o, outcome) and _same(outcome, o)
+               for i, o in enumerate(old))
+
+
+def _same(a: Outcome, b: Outcome) -> bool:
+    """`b` says nothing `a` did not: its measure and time frame are cosmetic changes of `a`'s."""
+    return all(aspect_significance(aspect, a, b) == COSMETIC for aspect in ("measure", "time_frame"))
+
+
+def _one(status: str, outcome: Outcome, *, new: bool, restates: bool = False) -> OutcomeChange:
     if new:
-        return OutcomeChange(status=status, significance=SUBSTANTIVE, new_kind=outcome.kind, new_measure=outcome.measure,
-                             new_time_frame=outcome.time_frame)
+        return OutcomeChange(status=status, significance=COSMETIC if restates else SUBSTANTIVE, new_kind=outcome.kind,
+                             new_measure=outcome.measure, new_time_frame=outcome.time_frame)
     return OutcomeChange(status=status, significance=SUBSTANTIVE, old_kind=outcome.kind, old_measure=outcome.measure,
                          old_time_frame=outcome.time_frame)

@@ -10,10 +10,17 @@ judge them: a measure is substantively changed only when the new wording
 brings content words the old outcome (measure, time frame, description, and
 the version's other primary outcomes) did not have, once registry boilerplate
 ("Percentage of Participants With", "The primary endpoint is to ...") and a
-newly named specimen ("Plasma HIV RNA") are set aside; a time frame only when
-it names a time point (number and unit) or an event the old outcome did not
-name ("end of study" and "study completion or exit, whichever occurs first"
-are one anchor).
+newly named specimen ("Plasma HIV RNA") are set aside, an abbreviation one
+side uses undefined ("target IH") is read as the words the other side spells
+out ("Target Infantile Hemangioma"), and a word with the stem of a known one
+("Responder", "response") is known; or when most of what the old measure
+named is in none of the new outcome's texts. A time frame is substantively
+changed only when it names a time point (number and unit) or an event the old
+outcome did not name ("end of study" and "study completion or exit, whichever
+occurs first" are one anchor), or when a time point the old outcome named
+("after 1 and 2 years") is named nowhere in the new one. A description only
+when it sets a threshold on a number the old outcome never named ("CO less
+than or equal to 10 ppm").
 
 The rules are plain functions on strings; `toolkit.diff` calls them when it
 builds a diff, and the renderers and `ptk changes` read the result.
@@ -28,10 +35,13 @@ from collections import Counter
 from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 from toolkit.diff.text import comparison_key
+from toolkit.nlp.values import find_values
+from toolkit.units import unit_named
 
 __all__ = [
     "COSMETIC", "SUBSTANTIVE", "LEVELS", "worst", "text_significance", "value_significance",
-    "words", "content_words", "measure_significance", "time_frame_significance", "time_points",
+    "words", "content_words", "implied_definitions", "measure_significance", "time_frame_significance", "time_points",
+    "description_significance",
 ]
 
 COSMETIC = "cosmetic"
@@ -61,7 +71,7 @@ percentage percent proportion number numbers rate rates participant participants
 patient patients people person persons individual individuals population
 defined define definition as using use used via based determined
 change changes changed baseline time frame timeframe score scores value values
-achieve achieving achieved analysis analyse analyze itt mitt intention intent treat population
+achieve achieving achieved analysis analyse analyze interim final itt mitt intention intent treat population
 """.split())
 # a specimen named where the old measure named none ("HIV RNA" -> "Plasma HIV RNA"): where it is measured
 _SPECIMENS = frozenset({"plasma", "serum"})
@@ -168,6 +178,28 @@ def _drop_definitions(text: str) -> Tuple[str, Dict[str, Tuple[str, ...]]]:
         last = m.end()
     pieces.append(text[last:])
     return "".join(pieces), expansions
+
+
+_ABBREVIATION = re.compile(r"\b[A-Z][A-Z]{1,7}\b")
+
+
+def implied_definitions(abbreviating: Iterable[Optional[str]], *spelling: Optional[str]) -> Dict[str, Tuple[str, ...]]:
+    """Abbreviations used undefined in `abbreviating` ("target IH") that a text of
+    `spelling` spells out ("Target Infantile Hemangioma"): abbreviation -> words."""
+    found: Dict[str, Tuple[str, ...]] = {}
+    abbreviations = {m.group() for text in abbreviating if text for m in _ABBREVIATION.finditer(text)}
+    for text in spelling:
+        tokens = [t.casefold() for t in _TOKEN.findall(_POSSESSIVE.sub("", text or ""))]
+        for abbr in abbreviations - {a.upper() for a in found} - {t.upper() for t in tokens}:
+            letters = abbr.casefold()
+            for start, token in enumerate(tokens):
+                run = [t for t in tokens[start:start + len(letters) + 3] if t not in _STOP]
+                spelled = token[0] == letters[0] and next(
+                    (run[:n] for n in range(2, len(letters) + 1) if _initials_spell(run[:n], letters)), None)
+                if spelled:
+                    found[letters] = tuple(map(_word, spelled))
+                    break
+    return found
 
 
 def _expansion(before: str, abbr: str) -> Optional[Tuple[str, ...]]:
@@ -302,9 +334,10 @@ def _numbered(tokens: Tuple[str, ...], i: int) -> bool:
 
 
 def _scheduled(tokens: Tuple[str, ...], i: int) -> bool:
-    """A number that names a point of the schedule ("Visit 7", "Week 12", "12 weeks"):
-    compared as a time point, not as a word."""
-    return (i > 0 and tokens[i - 1] in _SCHEDULE) or (i + 1 < len(tokens) and tokens[i + 1] in _SCHEDULE)
+    """A number that names a point of the schedule ("Visit 7", "Week 12", "12 weeks",
+    the 24 of "Weeks 20 and 24"): compared as a time point, not as a word."""
+    return ((i > 0 and tokens[i - 1] in _SCHEDULE) or (i + 1 < len(tokens) and tokens[i + 1] in _SCHEDULE)
+            or _run_unit(tokens, i) is not None)
 
 
 _SENTENCE = re.compile(r"(?<=[.;])\s+(?=[A-Z])")
@@ -328,12 +361,12 @@ def measure_significance(old_measure: Optional[str], new_measure: Optional[str],
         return COSMETIC
     old_context = tuple(old_context)
     expansions = definitions(old_measure, new_measure, *old_context)
-    known = set(content_words(old_measure, expansions))
-    for text in old_context:
-        known |= content_words(text, expansions)
-    new = content_words(new_measure, expansions) - known
-    if not known & _SPECIMENS:
-        new -= _SPECIMENS
+    new = _unknown_words(old_measure, new_measure, old_context, expansions)
+    if new:  # abbreviations one side uses undefined and the other spells out
+        implied = {**implied_definitions((new_measure,), old_measure, *old_context),
+                   **implied_definitions((old_measure, *old_context), new_measure)}
+        expansions = {**implied, **expansions}
+        new = _unknown_words(old_measure, new_measure, old_context, expansions)
     if new or not words(new_measure):
         return SUBSTANTIVE
     if _sentence_dropped(old_measure, (new_measure, *new_context), expansions):
@@ -343,15 +376,32 @@ def measure_significance(old_measure: Optional[str], new_measure: Optional[str],
     return SUBSTANTIVE if fresh else COSMETIC
 
 
+def _unknown_words(old_measure, new_measure, old_context, expansions) -> set:
+    """Content words of the new measure that no text of the old outcome has (a
+    specimen counts only where the old outcome named one)."""
+    known = set(content_words(old_measure, expansions))
+    for text in old_context:
+        known |= content_words(text, expansions)
+    new = {w for w in content_words(new_measure, expansions) - known if not _stem_known(w, known)}
+    return new if known & _SPECIMENS else new - _SPECIMENS
+
+
+def _stem_known(word: str, known) -> bool:
+    """A word with the stem of a known one ("responder" and "response")."""
+    return len(word) >= 7 and any(len(k) >= 7 and k[:6] == word[:6] for k in known)
+
+
 def _sentence_dropped(old: Optional[str], new_texts, expansions) -> bool:
-    """A sentence of `old` with 3+ content words, 60% of them in none of `new_texts`."""
+    """A sentence of `old` with 3+ content words, 60% of them in none of `new_texts`;
+    or half the content words of the whole of `old`."""
     sentences = _SENTENCE.split(old or "")
-    if len(sentences) < 2:
-        return False
     kept = set()
     for text in new_texts:
         kept |= content_words(text, expansions)
-    for sentence in sentences:
+    own = content_words(old, expansions)
+    if len(own) >= 3 and len({w for w in own - kept if not _stem_known(w, kept)}) > 0.5 * len(own):
+        return True
+    for sentence in sentences if len(sentences) > 1 else ():
         own = content_words(sentence, expansions)
         if len(own) >= 3 and len(own - kept) >= 0.6 * len(own):
             return True
@@ -405,7 +455,8 @@ def _unit_near(tokens: Tuple[str, ...], i: int) -> Optional[str]:
 
 
 def time_frame_significance(old: Optional[str], new: Optional[str], *,
-                            old_context: Iterable[Optional[str]] = ()) -> str:
+                            old_context: Iterable[Optional[str]] = (),
+                            new_context: Iterable[Optional[str]] = ()) -> str:
     """Substantive when the new time frame names a time point (or anchor) the old outcome did not.
 
     "2 years" and "up to 2 years" are alike: the raters judged that edit both ways.
@@ -413,7 +464,9 @@ def time_frame_significance(old: Optional[str], new: Optional[str], *,
     Args:
         old: the old time frame.
         new: the new time frame.
-        old_context: other texts of the old outcome (its measure title).
+        old_context: other texts of the old outcome (its measure title, description).
+        new_context: other texts of the new outcome: a time point the old outcome
+            named ("after 1 and 2 years") that no new text names was given up.
     """
     if text_significance(old, new) == COSMETIC:
         return COSMETIC
@@ -426,7 +479,9 @@ def time_frame_significance(old: Optional[str], new: Optional[str], *,
         return SUBSTANTIVE
     if not time_points(new) and time_points(old):  # a time point given up for a vague frame
         return SUBSTANTIVE
-    return COSMETIC
+    kept = [p for text in (new, *new_context) for p in time_points(text)]
+    dropped = [p for p in known if p > 0 and not any(_close(p, k) for k in kept)]
+    return SUBSTANTIVE if dropped else COSMETIC
 
 
 def _new_anchor(old: Optional[str], new: Optional[str], old_context: Tuple[Optional[str], ...]) -> bool:
@@ -441,3 +496,41 @@ def _close(a: float, b: float) -> bool:
     if (a < 0) != (b < 0):
         return False
     return abs(a - b) <= 0.05 * max(abs(a), abs(b))
+
+
+_BOUNDS = frozenset({"<", "<=", ">", ">="})
+_UNIT_GLUED = re.compile(r"(?<=\d)(?=[^\W\d_]{2,}\b)")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def description_significance(old: Optional[str], new: Optional[str], *,
+                             old_context: Iterable[Optional[str]] = ()) -> str:
+    """Substantive when the new description sets a threshold on a number the old outcome never named.
+
+    A description explains how the outcome is reported: a definition, a scale,
+    a reworded method are cosmetic; a new cut-off ("carbon monoxide less than
+    or equal to 10 ppm", "no more than 1 L") changes what counts. A bound
+    relative to the normal range (">5x ULN") restates a grade, and a time
+    ("< 24 hours") is the time frame's business.
+
+    Args:
+        old: the old description.
+        new: the new description.
+        old_context: other texts of the old outcome (measure, time frame).
+    """
+    if text_significance(old, new) == COSMETIC:
+        return COSMETIC
+    named = {n for text in (old, *old_context) if text for n in _NUMBER.findall(text)}
+    return SUBSTANTIVE if any(n not in named for n in _thresholds(new)) else COSMETIC
+
+
+def _thresholds(text: Optional[str]) -> List[str]:
+    """The numbers a text bounds with a comparator, as written, but times and multiples of normal."""
+    text = _UNIT_GLUED.sub(" ", text or "")  # "10ppm": a number and its unit
+    out = []
+    for tag in find_values(text):
+        unit = (tag.unit or next(iter(_TOKEN.findall(text[tag.end:tag.end + 12])), "")).casefold()
+        if tag.comparator in _BOUNDS and tag.number is not None and not unit_named(unit) \
+                and "upper limit" not in unit and unit != "uln":
+            out += _NUMBER.findall(tag.text)
+    return out
