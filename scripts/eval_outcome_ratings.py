@@ -8,8 +8,8 @@ and reports per row of the raters' table how often ptk agrees:
 
 | raters said (flag)              | ptk agrees when                                             |
 |---------------------------------|-------------------------------------------------------------|
-| no meaningful change (no_change)| no substantive primary-outcome event or changed primary     |
-| some change (no_change = 0)     | a substantive primary-outcome event or changed primary      |
+| no meaningful change (no_change)| no substantive primary-outcome event                        |
+| some change (no_change = 0)     | at least one substantive primary-outcome event              |
 | time frame changed (change_timing)| a substantive primary time-frame change, or a primary added/removed |
 | new primary outcome (new_primary)| a primary added, moved to primary, or its measure substantively changed |
 | primary omitted (primary_omitted)| a primary removed, moved to secondary, or its measure substantively changed |
@@ -82,10 +82,8 @@ def predict(rating: dict) -> Dict[str, bool]:
     primary = {k for k in kinds if k.startswith("primary_") or k.startswith("outcome_moved_")}
     measure = any(e.kind == "primary_outcome_changed" and e.field == "outcomes.measure" for e in events)
     timing = any(e.kind == "primary_outcome_changed" and e.field == "outcomes.time_frame" for e in events)
-    redefined = any(c.status == "modified" and c.new_kind == "primary" and c.significance == "substantive"
-                    for c in changes)  # also a description that sets a new threshold, which has no event
     return {
-        "changed": bool(primary) or redefined,
+        "changed": bool(primary),
         "timing": timing or bool(kinds & {"primary_outcome_added", "primary_outcome_removed"}),
         "new_primary": measure or bool(kinds & {"primary_outcome_added", "outcome_moved_to_primary"}),
         "omitted": measure or bool(kinds & {"primary_outcome_removed", "outcome_moved_to_secondary"}),

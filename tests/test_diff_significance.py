@@ -12,6 +12,7 @@ from toolkit.cli import main
 from toolkit.diff import diff_records
 from toolkit.diff.render_html import render_html
 from toolkit.diff.render_text import render_text
+from toolkit.diff.events import events_for
 from toolkit.diff.outcomes import diff_outcomes
 from toolkit.diff.significance import (
     description_significance, measure_significance, text_significance, time_frame_significance, time_points,
@@ -301,3 +302,17 @@ def test_significance_agrees_with_raters_on_shared_ratings():
     assert shares["no meaningful change"] >= 0.89
     assert shares["some change"] >= 0.94
     assert min(shares["time frame changed"], shares["new primary outcome"], shares["primary omitted"]) >= 1.0
+
+
+@pytest.mark.parametrize("description,events", [
+    # a new cut-off for abstinence is a change of the primary outcome, listed as its event (NCT01078298)
+    ("Reported no smoking and did not have carbon monoxide (CO)> 10ppm at any visits during this time frame.",
+     [("primary_outcome_changed", "outcomes.description", "substantive")]),
+    # a description that only explains the measure is no event
+    ("Continuous abstinence from smoking, as reported by the participant.", []),
+])
+def test_significance_description_threshold_is_a_primary_outcome_event(description, events):
+    old = Outcome("primary", "Continuous Abstinence Rate (CAR) From Week 9 Through Week 12", "Week 9 through Week 12")
+    new = Outcome("primary", old.measure, old.time_frame, description)
+    found = events_for((), (), diff_outcomes([old], [new]))
+    assert [(e.kind, e.field, e.significance) for e in found] == events

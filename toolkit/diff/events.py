@@ -257,6 +257,9 @@ def _outcome_events(o: OutcomeChange) -> List[Event]:
                                 f"{what.replace('_', ' ')} changed: {shown_before} -> {shown_after}",
                                 f"outcomes.{what}", before, after,
                                 significance=SUBSTANTIVE if what in o.substantive else COSMETIC))
+    if "description" in o.substantive and o.new_kind in ("primary", "secondary"):  # it sets a new threshold
+        events.append(Event(f"{o.new_kind}_outcome_changed", f"{o.new_kind} outcome description changed"
+                            f" (a new threshold): {_brief(o.new_measure)}", "outcomes.description"))
     return events
 
 

@@ -84,11 +84,6 @@ expected enrollment enrolment randomization randomisation study completion compl
 _RANGE_WORDS = frozenset({"to", "of", "or", "and", "through", "thru"})
 _LABELS = frozenset({"visit", "v"})
 _SCHEDULE = frozenset({"visit", "cycle", "day", "week", "month", "year", "hour", "minute"})
-_UNITS = {
-    "minute": 1 / 1440, "min": 1 / 1440, "hour": 1 / 24, "hr": 1 / 24, "h": 1 / 24, "day": 1.0, "d": 1.0,
-    "week": 7.0, "wk": 7.0, "w": 7.0, "month": 30.44, "mo": 30.44, "m": 30.44, "year": 365.25, "yr": 365.25,
-    "y": 365.25,
-}
 
 
 def worst(levels: Iterable[Optional[str]]) -> str:
@@ -424,7 +419,7 @@ def time_points(text: Optional[str]) -> Tuple[float, ...]:
         labelled = i > 0 and tokens[i - 1] in _LABELS
         unit = None if labelled else _run_unit(tokens, i)
         if unit:
-            timed.append(float(token) * _UNITS[unit])
+            timed.append(float(token) * unit_named(unit).days)
         else:
             (labels if labelled else timed).append(-float(token))
     return tuple(timed) if any(p >= 0 for p in timed) else tuple(timed + labels)
@@ -440,7 +435,7 @@ def _run_unit(tokens: Tuple[str, ...], i: int) -> Optional[str]:
         while 0 <= j < len(tokens) and (tokens[j].isdigit() or tokens[j] in _RANGE_WORDS):
             j += step
         ends_run = tokens[j - step].isdigit() and j - step != i
-        if ends_run and 0 <= j < len(tokens) and tokens[j] in _UNITS:
+        if ends_run and 0 <= j < len(tokens) and unit_named(tokens[j]):
             return tokens[j]
     return None
 
@@ -449,7 +444,7 @@ def _unit_near(tokens: Tuple[str, ...], i: int) -> Optional[str]:
     after = tokens[i + 1] if i + 1 < len(tokens) else None
     before = tokens[i - 1] if i > 0 else None
     for candidate in (after, before):
-        if candidate in _UNITS:
+        if candidate and unit_named(candidate):
             return candidate
     return None
 
