@@ -10,6 +10,9 @@ process (so its peak RSS is its own) through the same calls as the CLI:
   parse      `ptk parse --no-tag` (read, map, criteria tree, store)
   tag        `ptk parse` with the tagger, into a second store
   index      `ptk index --rebuild` over the tagged store, per engine
+  update     with `--update N`: a daily change set of N changed API v2 studies of the
+             corpus, `ptk parse` (tagged) into the tagged store, then `ptk index`
+             bringing every built index level (only the changed trials)
 
 Figures per stage: wall seconds, CPU seconds (parent and workers), trials/s and
 criteria/s (wall and per CPU-second), peak RSS of the parent and of one worker,
@@ -19,6 +22,7 @@ trials at the measured wall rate (stages in sequence).
 Usage:
     python scripts/bench_scale.py --trials 20000 --jobs 2
     python scripts/bench_scale.py --trials 200 --stages parse,index --engines tantivy   # quick
+    python scripts/bench_scale.py --trials 20000 --update 3000   # a daily update into a 20k store
 """
 
 from __future__ import annotations
@@ -95,10 +99,39 @@ def write_corpus(folder: Path, *, trials: int, xml_share: float, data: Path) -> 
             "bytes": sum(p.stat().st_size for p in folder.iterdir())}
 
 
+def write_changes(folder: Path, *, changed: int, corpus: dict, data: Path) -> Path:
+    """A change set of `changed` corpus trials (API v2), each with new content, as one JSON Lines file.
+
+    Spread evenly over the corpus's API v2 trials, each study gets a status
+    update, a new last-update date and one more exclusion criterion: the kinds
+    of edit a daily ClinicalTrials.gov change set carries, and one that makes
+    the tagger and the index redo the trial.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    v2, n_v2 = v2_studies(data), corpus["v2"]
+    if not 0 < changed <= n_v2:
+        raise SystemExit(f"--update {changed}: the corpus has {n_v2} API v2 trials to change")
+    path = folder / "changes.jsonl"
+    with open(path, "w", encoding="utf-8") as out:
+        for k in range(changed):
+            i = k * n_v2 // changed
+            study = json.loads(json.dumps(v2[i % len(v2)]))
+            protocol = study["protocolSection"]
+            protocol["identificationModule"]["nctId"] = synthetic_id(i)
+            status = protocol.setdefault("statusModule", {})
+            status["overallStatus"] = "ACTIVE_NOT_RECRUITING"
+            status["lastUpdatePostDateStruct"] = {"date": "2026-12-01", "type": "ACTUAL"}
+            eligibility = protocol.setdefault("eligibilityModule", {})
+            eligibility["eligibilityCriteria"] = (eligibility.get("eligibilityCriteria") or "Exclusion Criteria:") + (
+                "\n* Participation in another interventional study within 30 days before screening")
+            out.write(json.dumps(study, ensure_ascii=False, separators=(",", ":")) + "\n")
+    return path
+
+
 # --- one stage, in a child process ----------------------------------------------
 
 def run_stage(stage: str, *, corpus: Path, work: Path, jobs: int, engine: str) -> dict:
-    """Run one stage in a fresh interpreter and return its figures."""
+    """Run one stage in a fresh interpreter and return its figures (`engine`: one, or a list for `update`)."""
     args = json.dumps({"stage": stage, "corpus": str(corpus), "work": str(work), "jobs": jobs, "engine": engine})
     done = subprocess.run([sys.executable, __file__, "--child", args], capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -111,8 +144,10 @@ def child(spec: dict) -> dict:
     from toolkit.store import Store
 
     stage, work, jobs = spec["stage"], Path(spec["work"]), spec["jobs"]
-    paths = sorted(str(p) for p in Path(spec["corpus"]).iterdir())
     started = time.perf_counter()
+    if stage == "update":
+        return _update_child(spec["corpus"], work, jobs=jobs, engines=spec["engine"].split(","), started=started)
+    paths = sorted(str(p) for p in Path(spec["corpus"]).iterdir())
     if stage in ("parse", "tag"):
         from toolkit.ingest import default_tagger, run_parse
 
@@ -128,6 +163,27 @@ def child(spec: dict) -> dict:
             meta = build_index(store, index_dir=work / "indexes", engine=spec["engine"], jobs=jobs)
         counts = {"trials": meta["trials"], "criteria": meta["criteria"], "failed": 0}
         size = sum(p.stat().st_size for p in (work / "indexes" / spec["engine"]).rglob("*") if p.is_file())
+    return _figures(counts, started=started, size=size)
+
+
+def _update_child(changes: str, work: Path, *, jobs: int, engines: List[str], started: float) -> dict:
+    """Parse a change set (tagged) into the tagged store, then bring each index level."""
+    from toolkit.index import refresh
+    from toolkit.ingest import default_tagger, run_parse
+    from toolkit.store import Store
+
+    with Store(work / "tagged.sqlite") as store:
+        summary = run_parse([changes], store=store, tagger=default_tagger(), jobs=jobs)
+        parsed = time.perf_counter()
+        refreshed = {engine: refresh(store, index_dir=work / "indexes", engine=engine, jobs=jobs) for engine in engines}
+    counts = {"trials": summary.read, "failed": len(summary.failed), "new_versions": summary.new_versions,
+              "parse_seconds": parsed - started, "index_seconds": time.perf_counter() - parsed,
+              "reindexed": {e: len(s.changed) + len(s.missing) if s else 0 for e, s in refreshed.items()}}
+    return _figures(counts, started=started, size=0)
+
+
+def _figures(counts: dict, *, started: float, size: int) -> dict:
+    """A stage's counts with its wall and CPU seconds, peak RSS and output size."""
     seconds = time.perf_counter() - started
     usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     return {**counts, "seconds": seconds, "cpu_seconds": sum(u.ru_utime + u.ru_stime for u in usage),
@@ -173,6 +229,15 @@ def report(rows: List[dict], *, target: int, jobs: int) -> str:
     return "\n".join(lines)
 
 
+def update_report(row: dict, *, store_trials: int) -> str:
+    """The daily update's line: its size, where the time went, and what was re-indexed."""
+    reindexed = ", ".join(f"{engine} {count:,} trials" for engine, count in row["reindexed"].items()) or "no index"
+    return (f"update of {row['trials']:,} changed trials into a {store_trials:,}-trial store:"
+            f" {row['seconds']:.1f} s wall, {row['cpu_seconds']:.1f} CPU-s"
+            f" (parse and tag {row['parse_seconds']:.1f} s, index update {row['index_seconds']:.1f} s;"
+            f" {row['new_versions']:,} new versions; re-indexed: {reindexed}); peak {row['peak_mb']:.0f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=2000)
@@ -182,6 +247,8 @@ def main() -> None:
     parser.add_argument("--engines", default="tantivy")
     parser.add_argument("--target", type=int, default=600_000)
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--update", type=int, default=0, metavar="N",
+                        help="then apply a daily change set of N changed trials (parse + index update)")
     parser.add_argument("--json", dest="json_out", type=Path, help="also write the rows as JSON here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -208,9 +275,18 @@ def main() -> None:
                 row["name"] = f"{stage} {engine}".strip()
                 rows.append(row)
                 print(f"  {row['name']}: {row['seconds']:.1f}s", file=sys.stderr)
+        update = None
+        if args.update:
+            changes = write_changes(Path(tmp) / "changes", changed=args.update, corpus=written, data=args.data)
+            built = [e for e in args.engines.split(",") if "index" in stages]
+            update = run_stage("update", corpus=changes, work=work, jobs=args.jobs, engine=",".join(built))
+            print(f"  update: {update['seconds']:.1f}s", file=sys.stderr)
     print(report(rows, target=args.target, jobs=args.jobs))
+    if update:
+        print(update_report(update, store_trials=written["trials"]))
     if args.json_out:
-        args.json_out.write_text(json.dumps({"corpus": written, "jobs": args.jobs, "rows": rows}, indent=2))
+        args.json_out.write_text(json.dumps({"corpus": written, "jobs": args.jobs, "rows": rows, "update": update},
+                                            indent=2))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from toolkit.errors import SearchIndexError
 from toolkit.index import Filters, SearchIndex, build_index, compile_query, count_hits, refresh, run_search
 from toolkit.index.analysis import analyze
 from toolkit.index.concepts import default_concepts
+from toolkit.index.engines import engine_class
 
 ENGINES = ("whoosh", "tantivy")
 SHARED_SLICE = 200
@@ -351,6 +352,35 @@ def test_index_staleness_is_read_from_the_store_generation(records, tmp_path, mo
         assert index.is_stale(store)
         refresh(store, index_dir=tmp_path / "ix")
         assert SearchIndex(tmp_path / "ix").meta()["store_generation"] == generation + 1
+        index.close()
+
+
+@pytest.mark.parametrize("engine", ["whoosh", "tantivy"])
+def test_index_refresh_asks_the_store_what_changed_not_every_trial(records, tmp_path, monkeypatch, engine):
+    """A daily update costs what changed: the store names the trials written since the noted
+    generation; neither the store's hashes nor the index's trials are read whole."""
+    from toolkit.store import Store
+
+    subset = [r for r in records if r.eligibility and r.eligibility.criteria][:9]
+    with Store(tmp_path / "store", create=True) as store:
+        store.put_many(subset[:6])
+        build_index(store, index_dir=tmp_path / "ix", engine=engine)
+        store.put_many([_new_version(subset[1], "dailymarker")] + subset[6:])
+
+        def whole_read(*args, **kwargs):
+            raise AssertionError("every trial was read")
+
+        monkeypatch.setattr(store, "latest_hashes", whole_read)
+        monkeypatch.setattr(engine_class(engine), "stored_values", whole_read)
+        status = refresh(store, index_dir=tmp_path / "ix", engine=engine)
+        assert (len(status.missing), len(status.changed), status.removed) == (3, 1, ())
+        index = SearchIndex(tmp_path / "ix", engine=engine)
+        assert not index.is_stale(store)
+        assert hit_ids(index, "dailymarker") == [(subset[1].trial_id, subset[1].eligibility.criteria[0].id)]
+        monkeypatch.undo()
+        assert index.status(store).current and index.meta()["trials"] == 9
+        index.update([_new_version(subset[2], "directmarker")])  # a library update notes no generation:
+        assert index.is_stale(store)  # the index is compared with the store, trial by trial
         index.close()
 
 

@@ -230,3 +230,43 @@ def test_store_migration_that_lost_the_race_does_nothing(tmp_path, sample_record
     with Store(tmp_path, create=True) as store:
         store._migrate(0)  # a second creator that read user_version 0 before the first committed
         assert store.put(sample_records[0]).new_trials == 1
+
+
+def test_store_names_the_trials_written_since_a_generation(tmp_path, sample_records):
+    """A reader level with generation G learns what changed from the store alone: new trials,
+    new versions and refreshed bodies (re-tagged), and nothing unchanged."""
+    seed = _seed(sample_records)
+    others = [r for r in sample_records if r.trial_id != seed.trial_id][:3]
+    with Store(tmp_path, create=True) as store:
+        store.put_many([seed] + others[:2])
+        level = store.generation()
+        assert store.changed_since(level) == {}
+        store.put_many([seed] + others[:2])  # unchanged: nothing to tell
+        assert store.changed_since(level) == {}
+        store.put_many([_changed(seed, status="COMPLETED", version="2026-01-05"), others[2]])
+        assert store.changed_since(level) == {(seed.registry, seed.trial_id): False,
+                                              (others[2].registry, others[2].trial_id): True}
+        later = store.generation()
+        store.put(_with_tag(_changed(seed, status="COMPLETED", version="2026-01-05")))  # a refreshed body
+        assert store.changed_since(later) == {(seed.registry, seed.trial_id): False}
+        assert list(store.latest_bodies([(seed.registry, seed.trial_id), ("ctgov", "NCT00000000")])) == [
+            next(b for b in store.iter_latest_bodies() if b.trial_id == seed.trial_id)]
+
+
+def test_store_from_before_per_row_generations_says_it_cannot_tell(tmp_path, sample_records):
+    """A v3 store (no generation per row) migrates; a reader level with a generation from before
+    the migration is told to compare everything (None), one level with a later one is answered."""
+    with Store(tmp_path, create=True) as store:
+        store.put_many(sample_records[:2])
+        old = store.generation()
+    with sqlite3.connect(tmp_path / STORE_FILENAME) as db:  # as a v3 store left it
+        db.execute("DROP INDEX versions_generation")
+        db.execute("ALTER TABLE versions DROP COLUMN generation")
+        db.execute("DELETE FROM store_state WHERE key = 'tracked_since'")
+        db.execute("PRAGMA user_version = 3")
+    with Store(tmp_path) as store:
+        assert store.generation() == old + 1
+        assert store.changed_since(old) is None
+        level = store.generation()
+        store.put(sample_records[2])
+        assert store.changed_since(level) == {(sample_records[2].registry, sample_records[2].trial_id): True}

@@ -41,7 +41,7 @@ __all__ = [
 
 STORE_FILENAME = "ptk.sqlite"
 DEFAULT_STORE = Path("corpus") / STORE_FILENAME
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_S = 10.0
 ZLIB_LEVEL = 1  # 28% of the JSON size at 0.13 ms a record; level 6: 26% at 0.23 ms
 _FILE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
@@ -78,6 +78,18 @@ CREATE INDEX versions_study_type ON versions (study_type);
 _SCHEMA_V3 = """
 CREATE TABLE IF NOT EXISTS store_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO store_state (key, value) VALUES ('generation', 0)
+"""
+
+# v4: each version row carries the generation that wrote it, so a reader level with
+# generation G asks for the trials changed since G instead of comparing every trial.
+# Rows of an older store carry 0 and 'tracked_since' says from which generation on the
+# rows tell: a reader level with an earlier generation compares everything once.
+_SCHEMA_V4 = """
+ALTER TABLE versions ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS versions_generation ON versions (generation);
+UPDATE store_state SET value = value + 1 WHERE key = 'generation';
+INSERT OR REPLACE INTO store_state (key, value)
+    SELECT 'tracked_since', value FROM store_state WHERE key = 'generation'
 """
 
 _SCHEMA_V2 = """
@@ -364,6 +376,8 @@ class Store:
                 self._backfill_aliases()
             if user_version < 3:
                 self._script(_SCHEMA_V3)
+            if user_version < 4:
+                self._script(_SCHEMA_V4)
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _script(self, sql: str) -> None:
@@ -414,15 +428,16 @@ class Store:
         counts = Counter()
         added_at = _now()
         with self._transaction():
+            generation = self._db.execute("SELECT value FROM store_state WHERE key = 'generation'").fetchone()[0] + 1
             for record in records:
-                counts[self._put_one(record, added_at)] += 1
+                counts[self._put_one(record, added_at, generation)] += 1
             if counts["new_trial"] or counts["new_version"] or counts["refreshed"]:
-                self._db.execute("UPDATE store_state SET value = value + 1 WHERE key = 'generation'")
+                self._db.execute("UPDATE store_state SET value = ? WHERE key = 'generation'", (generation,))
         return PutSummary(counts["new_trial"], counts["new_version"],
                           counts["unchanged"] + counts["refreshed"], counts["refreshed"])
 
-    def _put_one(self, record: TrialRecord, added_at: str) -> str:
-        """Insert one record inside the open transaction; returns what happened."""
+    def _put_one(self, record: TrialRecord, added_at: str, generation: int) -> str:
+        """Insert one record inside the open transaction, as written by `generation`; returns what happened."""
         from toolkit.canonical import content_hash
 
         chash = record.content_hash or content_hash(record)
@@ -433,19 +448,19 @@ class Store:
         if row is not None:
             if row[1] == body_hash:
                 return "unchanged"
-            self._db.execute("UPDATE versions SET body_hash=?, codec=?, body=? WHERE id=?",
-                             (body_hash, codec, body, row[0]))
+            self._db.execute("UPDATE versions SET body_hash=?, codec=?, body=?, generation=? WHERE id=?",
+                             (body_hash, codec, body, generation, row[0]))
             return "refreshed"
         known = self._db.execute(
             "SELECT count(*) FROM versions WHERE registry=? AND trial_id=?",
             (record.registry, record.trial_id)).fetchone()[0]
         self._db.execute(
             "INSERT INTO versions (registry, trial_id, content_hash, version, version_date, seq,"
-            " latest, status, phases, study_type, added_at, body_hash, codec, body)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " latest, status, phases, study_type, added_at, body_hash, codec, body, generation)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (record.registry, record.trial_id, chash, record.version, version_date(record),
              1, 1, record.status, ",".join(record.phases), record.study_type, added_at,
-             body_hash, codec, body))
+             body_hash, codec, body, generation))
         self._put_aliases(record.registry, record.trial_id, [i.id for i in record.secondary_ids])
         if not known:
             return "new_trial"
@@ -593,6 +608,30 @@ class Store:
         the search index compares it instead of hashing every latest version.
         """
         return self._query("SELECT value FROM store_state WHERE key = 'generation'")[0][0]
+
+    def changed_since(self, generation: int) -> Optional[dict]:
+        """{(registry, trial_id): is_new} of the trials written after `generation`.
+
+        `is_new`: the trial had no version at `generation`. None when this
+        store cannot tell (`generation` is older than its per-row tracking):
+        compare `latest_hashes` instead.
+        """
+        tracked = self._query("SELECT value FROM store_state WHERE key = 'tracked_since'")
+        if tracked and generation < tracked[0][0]:
+            return None
+        rows = self._query(
+            "SELECT v.registry, v.trial_id, min(v.generation) FROM versions v"
+            " JOIN (SELECT DISTINCT registry, trial_id FROM versions WHERE generation > ?) c"
+            " ON v.trial_id = c.trial_id AND v.registry = c.registry GROUP BY v.registry, v.trial_id", (generation,))
+        return {(r, t): first > generation for r, t, first in rows}
+
+    def latest_bodies(self, keys: Iterable[tuple]) -> Iterator[StoredBody]:
+        """The latest version of each (registry, trial_id) in `keys` (in their order), undecoded."""
+        for registry, trial_id in keys:
+            row = self._query("SELECT registry, trial_id, codec, body FROM versions"
+                              " WHERE trial_id=? AND registry=? AND latest=1", (trial_id, registry))
+            if row:
+                yield StoredBody(*row[0])
 
     def latest_hashes(self) -> dict:
         """{(registry, trial_id): content_hash} of the latest version of every trial."""

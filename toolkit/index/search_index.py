@@ -231,7 +231,8 @@ class SearchIndex:
             self._terms = None
             if not (self.path / CONCEPTS_FILE).is_file():
                 write_concepts(self.path, {})
-            return self._write_meta(self.engine, counts, vocabulary, source=source or self.meta().get("store"))
+            return self._write_meta(self.engine, counts, vocabulary, source=source or self.meta().get("store"),
+                                    whole=False)
 
     def refresh(self, store, *, progress: Optional[Callable[[int], None]] = None, jobs: int = 1) -> IndexStatus:
         """Bring the index level with the store (only what changed).
@@ -244,13 +245,31 @@ class SearchIndex:
             self.rebuild(store.iter_latest_bodies(), source=_store_path(store), progress=progress, jobs=jobs)
             self.note_store_generation(generation)
             return IndexStatus(missing=(), changed=tuple(sorted(self.trial_hashes())), removed=())
-        before = self.status(store)
+        before = self._changes_since_noted(store) or self.status(store)
         if not (before.current and self.exists()):
             keys = set(before.missing) | set(before.changed)
             self.update(_records_for(store, keys), remove=before.removed, source=_store_path(store),
                         progress=progress, jobs=jobs)
         self.note_store_generation(generation)
         return before
+
+    def _changes_since_noted(self, store) -> Optional[IndexStatus]:
+        """What changed in the store since the generation this index noted, asked of the store alone.
+
+        None when that cannot be told so (no index, no generation noted,
+        another store, a store that did not track it then): `status` compares
+        every trial instead. A store never drops a trial, so nothing is removed.
+        """
+        meta = self.meta() if self.exists() else {}
+        noted = meta.get("store_generation")
+        if noted is None or meta.get("store") != _store_path(store):
+            return None
+        changed = store.changed_since(noted)
+        if changed is None:
+            return None
+        keys = {trial_key(registry, trial_id): new for (registry, trial_id), new in changed.items()}
+        return IndexStatus(missing=tuple(sorted(k for k, new in keys.items() if new)),
+                           changed=tuple(sorted(k for k, new in keys.items() if not new)), removed=())
 
     def built_from(self, store) -> bool:
         """True when this index was built from `store` (same file)."""
@@ -267,6 +286,8 @@ class SearchIndex:
         noted = meta.get("store_generation")
         if noted is not None and meta.get("store") == _store_path(store) and noted == store.generation():
             return False
+        if meta.get("fingerprint") is None:  # an update does not fingerprint the whole index
+            return not self.status(store).current
         return meta.get("fingerprint") != fingerprint(_store_hashes(store))
 
     def note_store_generation(self, generation: int) -> None:
@@ -317,8 +338,13 @@ class SearchIndex:
         """Words seen in indexed criteria (for "did you mean" suggestions)."""
         return sorted(self._read_vocabulary())
 
-    def _write_meta(self, engine: Engine, counts: dict, vocabulary: set, *, source: Optional[str]) -> dict:
-        """Write the metadata and vocabulary of the index `engine` holds (ours, or a fresh one)."""
+    def _write_meta(self, engine: Engine, counts: dict, vocabulary: set, *, source: Optional[str],
+                    whole: bool = True) -> dict:
+        """Write the metadata and vocabulary of the index `engine` holds (ours, or a fresh one).
+
+        `whole`: the index was just built whole, so its fingerprint (which reads
+        every trial) is worth taking; an update leaves it out (see `is_stale`).
+        """
         old = self.meta() if engine.path == self.path else {}
         meta = {
             "schema_version": SCHEMA_VERSION,
@@ -329,7 +355,7 @@ class SearchIndex:
             "built": old.get("built") or datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "last_batch": counts,
             "store": source,
-            "fingerprint": fingerprint(_trial_hashes(engine)),
+            "fingerprint": fingerprint(_trial_hashes(engine)) if whole else None,
         }
         _atomic_write(engine.path / VOCABULARY_FILE, "\n".join(sorted(vocabulary)) + "\n")
         _atomic_write(engine.path / META_FILE, json.dumps(meta, indent=1) + "\n")
@@ -416,17 +442,16 @@ def _write_batches(engine: Engine, items: Iterable, *, vocabulary: set, terms: D
 
 
 def _records_for(store, keys: set) -> Iterator:
-    """The latest stored version of each trial key: records, or undecoded rows of a full scan when many."""
+    """The latest stored version of each trial key, undecoded: looked up one by one, or a full scan when
+    they are a large share of the store."""
     if not keys:
         return
-    if len(keys) > 200:
+    if len(keys) > 200 and len(keys) * 4 > store.count_versions(latest_only=True):
         for body in store.iter_latest_bodies():
             if trial_key(body.registry, body.trial_id) in keys:
                 yield body
         return
-    for key in sorted(keys):
-        registry, trial_id = key.split(":", 1)
-        yield store.get(trial_id, registry=registry)
+    yield from store.latest_bodies(tuple(key.split(":", 1)) for key in sorted(keys))
 
 
 @contextmanager

