@@ -63,6 +63,35 @@ def test_changes_are_incremental(stored, tmp_path, monkeypatch):
         assert (again.updated, again.pairs) == (1, 1) and calls == ["3"]
 
 
+def test_changes_are_computed_again_when_the_rules_change(stored, monkeypatch):
+    """Events cached by older diff rules would be wrong answers: a new rule set recomputes them all."""
+    with Store(stored) as store, ChangeLog(changes_path(store.path)) as log:
+        log.sync(store)
+        before = sorted(map(tuple, log._db.execute("SELECT * FROM events")))
+        monkeypatch.setattr(changes_module, "rules_fingerprint", lambda: "other rules")
+        again = log.sync(store)
+        assert (again.updated, again.pairs) == (3, 16)  # every trial, every pair
+        assert sorted(map(tuple, log._db.execute("SELECT * FROM events"))) == before  # the same, not twice
+        assert log.sync(store).pairs == 0
+        monkeypatch.undo()
+        assert log.sync(store).pairs == 16
+
+
+def test_changes_rules_fingerprint_follows_every_rule_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(changes_module, "_TOOLKIT", tmp_path)
+    (tmp_path / "diff").mkdir()
+    (tmp_path / "diff" / "events.py").write_text("A = 1\n")
+    first = changes_module.rules_fingerprint()
+    assert changes_module.rules_fingerprint() == first
+    (tmp_path / "diff" / "events.py").write_text("A = 2\n")
+    second = changes_module.rules_fingerprint()
+    (tmp_path / "nlp" / "data").mkdir(parents=True)
+    (tmp_path / "nlp" / "data" / "rules.json").write_text("{}")
+    third = changes_module.rules_fingerprint()
+    (tmp_path / "README.md").write_text("not a rule")
+    assert len({first, second, third}) == 3 and changes_module.rules_fingerprint() == third
+
+
 @pytest.mark.parametrize("args,kinds", [
     (["--event", "enrollment_raised"], {"enrollment_raised"}),
     (["--event", "primary_outcome", "--significance", "substantive"], {"primary_outcome_changed"}),

@@ -6,6 +6,8 @@ the ordered content hashes each trial had when its events were computed.
 `ChangeLog.sync(store)` compares those with the store's version index (one
 query) and diffs only the pairs that are new: a trial that gained a version
 costs one diff, a corpus that did not change costs nothing but the index.
+Events computed by other rules (another version of the diff code, the
+tagger's rules or the unit table: `rules_fingerprint`) are all computed again.
 
 Queries (`ChangeLog.events`, `ChangeLog.summary`) are plain SQL over the
 events table, filtered by kind (or a named group, `EVENT_GROUPS`),
@@ -15,6 +17,7 @@ trial started, completed its primary outcome, or was registered.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -61,7 +64,20 @@ CREATE TABLE IF NOT EXISTS pairs (
     registry TEXT NOT NULL, trial_id TEXT NOT NULL, old_hash TEXT NOT NULL, new_hash TEXT NOT NULL,
     PRIMARY KEY (registry, trial_id, old_hash, new_hash)
 );
+CREATE TABLE IF NOT EXISTS log_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+_TOOLKIT = Path(__file__).resolve().parents[1]
+# the code and rules events are computed by: when any of it changes, every event is computed again
+_RULE_FILES = ("diff/*.py", "nlp/*.py", "nlp/data/*.json", "units.py")
+
+
+def rules_fingerprint() -> str:
+    """One hash of the code and rule files that decide the events (see `ChangeLog.sync`)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for pattern in _RULE_FILES for p in _TOOLKIT.glob(pattern)):
+        digest.update(path.relative_to(_TOOLKIT).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:20]
 
 
 @dataclass(frozen=True)
@@ -161,7 +177,8 @@ class ChangeLog:
     # --- keeping in step with the store ------------------------------------------------
 
     def sync(self, store, *, jobs: int = 1, progress: Optional[Callable[[int], None]] = None) -> SyncSummary:
-        """Diff the version pairs the store gained since the last sync (all, the first time).
+        """Diff the version pairs the store gained since the last sync (all, the first time, and
+        all again when the rules changed).
 
         Args:
             store: an open `toolkit.store.Store`.
@@ -172,13 +189,20 @@ class ChangeLog:
             What was done.
         """
         index = _by_trial(store.version_index())
-        known = {(r, t): h for r, t, h in self._db.execute("SELECT registry, trial_id, hashes FROM trials")}
+        rules = rules_fingerprint()
+        outdated = self._state("rules") != rules  # events of older rules are all computed again
+        known = {} if outdated else {
+            (r, t): h for r, t, h in self._db.execute("SELECT registry, trial_id, hashes FROM trials")}
         stale = [key for key, infos in index.items() if known.get(key) != _hashes(infos)]
         gone = [key for key in known if key not in index]
-        plans = [(key, index[key], self._pairs_of(key)) for key in stale]
+        plans = [(key, index[key], set() if outdated else self._pairs_of(key)) for key in stale]
         pairs = 0
         self._db.execute("BEGIN IMMEDIATE")
         try:
+            if outdated:
+                for table in ("trials", "events", "pairs"):
+                    self._db.execute(f"DELETE FROM {table}")
+                self._db.execute("INSERT OR REPLACE INTO log_state (key, value) VALUES ('rules', ?)", (rules,))
             for key in gone:
                 self._forget(*key)
             for done, result in enumerate(_computed(store, plans, jobs), 1):
@@ -190,6 +214,10 @@ class ChangeLog:
             self._db.execute("ROLLBACK")
             raise
         return SyncSummary(len(index), len(stale), pairs, len(gone))
+
+    def _state(self, key: str) -> Optional[str]:
+        row = self._db.execute("SELECT value FROM log_state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
 
     def _pairs_of(self, key: Tuple[str, str]) -> set:
         return set(self._db.execute("SELECT old_hash, new_hash FROM pairs WHERE registry=? AND trial_id=?", key))
