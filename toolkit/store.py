@@ -85,7 +85,6 @@ INSERT OR IGNORE INTO store_state (key, value) VALUES ('generation', 0)
 # Rows of an older store carry 0 and 'tracked_since' says from which generation on the
 # rows tell: a reader level with an earlier generation compares everything once.
 _SCHEMA_V4 = """
-ALTER TABLE versions ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS versions_generation ON versions (generation);
 UPDATE store_state SET value = value + 1 WHERE key = 'generation';
 INSERT OR REPLACE INTO store_state (key, value)
@@ -377,6 +376,9 @@ class Store:
             if user_version < 3:
                 self._script(_SCHEMA_V3)
             if user_version < 4:
+                columns = {row[1] for row in self._db.execute("PRAGMA table_info(versions)")}
+                if "generation" not in columns:
+                    self._db.execute("ALTER TABLE versions ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")
                 self._script(_SCHEMA_V4)
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
