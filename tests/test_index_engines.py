@@ -447,6 +447,24 @@ def test_index_facets_equal_record_counts(indexes, records, engine, query, filte
     assert facet_counts(indexes[engine], compile_query(query, filters)) == expected
 
 
+@pytest.mark.parametrize("query,filters,trials", [
+    ("", Filters(), False), ("pregnant OR infection", Filters(polarity="exclusion"), False),
+    ("chemotherapy", Filters(phase=("2",)), False), ("hepat* NOT status:completed", Filters(), False),
+    ("zzzunfoundword", Filters(), False), ("HIV", Filters(), True),
+])
+@pytest.mark.parametrize("distinct", [None, "trial_key"])
+def test_index_tally_from_columns_equals_stored_fields(indexes, query, filters, trials, distinct):
+    """tantivy counts and facets from its columns exactly what a pass over the stored fields counts."""
+    from toolkit.index import count_and_facets
+
+    index = indexes["tantivy"]
+    node = compile_query(query, filters, trials=trials)
+    stored = count_and_facets(index, node, distinct=distinct, extra=("trial_key",), keep=lambda row: True)
+    assert index.engine.tally(index.resolve(node), by_trial=bool(distinct)) is not None
+    assert count_and_facets(index, node, distinct=distinct) == stored
+    assert (stored[0] > 0) == (query != "zzzunfoundword")
+
+
 def _stored(records, path):
     from toolkit.store import Store
 
