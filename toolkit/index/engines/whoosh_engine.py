@@ -16,12 +16,14 @@ from toolkit.index.engines.base import Engine, Hit, best_trials_kept
 from toolkit.index.engines.whoosh_codec import WriteCodec
 from toolkit.index.engines.whoosh_fields import PreAnalyzedText, PreSplitKeywords
 from toolkit.index.engines.whoosh_filters import FilterCache, MaskSet, hundredths, members, split_filters
+from toolkit.index.engines.whoosh_postings import install as _bisecting_skips
 from toolkit.index.query import All, And, Node, Not, Or, Phrase, Prefix, Range, Word
 from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, keyword_term, TRIAL_NUMBER
 
 __all__ = ["WhooshEngine", "ENGINE"]
 
 INDEX_NAME = "criteria"
+_bisecting_skips()
 
 
 def build_schema() -> wf.Schema:
