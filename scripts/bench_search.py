@@ -9,6 +9,7 @@ Usage:
     python scripts/bench_search.py [--scales 10000,100000,1000000]
         [--engines whoosh,tantivy] [--jobs 1,2] [--from records|store]
         [--source PATH ...] [--repeat 5] [--process-runs 3] [--json OUT] [--workdir DIR --keep]
+    python scripts/bench_search.py --measure ENGINE ROOT [--repeat 5]   # a kept index, in process only
 
 `--from records` (default) builds from parsed records held in memory: the cost
 of documents and engine. `--from store` first writes the replicated records
@@ -158,6 +159,24 @@ def bench_one(engine: str, records: List[TrialRecord], criteria: int, *, jobs: i
     build, build_cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     index.note_store_generation(store.generation())  # the same records: the index is level with the store
     store.close()
+    row = {
+        "engine": engine, "jobs": jobs, "from": source, "criteria": meta["criteria"], "trials": meta["trials"],
+        "build_s": round(build, 1), "criteria_per_s": round(meta["criteria"] / build),
+        "criteria_per_cpu_s": round(meta["criteria"] / build_cpu), "size_mb": round(dir_size(index.path) / 1e6, 1),
+        **in_process(index, repeat),
+    }
+    row["hostile_max_ms"], row["hostile_slowest"] = hostile(index)
+    index.close()
+    row["first_query_ms"], row["first_query_rss_mb"] = first_query(root, engine, workdir)
+    (row["process_p50_ms"], row["process_p95_ms"], row["process_p50_cpu_ms"],
+     row["process_p95_cpu_ms"]) = whole_process(root, engine, process_runs, workdir, store.path)
+    if not keep:
+        shutil.rmtree(root, ignore_errors=True)
+    return row
+
+
+def in_process(index: SearchIndex, repeat: int) -> dict:
+    """In-process latencies of the query set on an open index: hits, `--group-by trial`, `--count --facets`."""
     concepts = index.concepts()
     for text, filters in QUERIES:  # warm up caches and readers
         run_search(index, compile_query(text, filters, concepts=concepts), limit=20)
@@ -171,26 +190,12 @@ def bench_one(engine: str, records: List[TrialRecord], criteria: int, *, jobs: i
             cpu_latencies.append((time.process_time() - c0) * 1000)
             per_query[text].append(cpu_latencies[-1])
     grouped, counted = answer_latencies(index, concepts, repeat)
-    row = {
-        "engine": engine, "jobs": jobs, "from": source, "criteria": meta["criteria"], "trials": meta["trials"],
-        "build_s": round(build, 1), "criteria_per_s": round(meta["criteria"] / build),
-        "criteria_per_cpu_s": round(meta["criteria"] / build_cpu),
-        "p50_cpu_ms": round(percentile(cpu_latencies, 50), 2),
-        "p95_cpu_ms": round(percentile(cpu_latencies, 95), 2),
-        "size_mb": round(dir_size(index.path) / 1e6, 1),
+    return {
+        "p50_cpu_ms": round(percentile(cpu_latencies, 50), 2), "p95_cpu_ms": round(percentile(cpu_latencies, 95), 2),
         "p50_ms": round(percentile(latencies, 50), 2), "p95_ms": round(percentile(latencies, 95), 2),
-        "queries": len(latencies), "hits": hits,
-        "slowest_cpu_ms": _slowest(per_query),
+        "queries": len(latencies), "hits": hits, "slowest_cpu_ms": _slowest(per_query),
         **_summary("group", grouped), **_summary("count", counted),
     }
-    row["hostile_max_ms"], row["hostile_slowest"] = hostile(index)
-    index.close()
-    row["first_query_ms"], row["first_query_rss_mb"] = first_query(root, engine, workdir)
-    (row["process_p50_ms"], row["process_p95_ms"], row["process_p50_cpu_ms"],
-     row["process_p95_cpu_ms"]) = whole_process(root, engine, process_runs, workdir, store.path)
-    if not keep:
-        shutil.rmtree(root, ignore_errors=True)
-    return row
 
 
 # The answers beside plain hits, as `ptk search` gives them (each over every query of `QUERIES`).
@@ -329,7 +334,14 @@ def main(argv=None) -> int:
     parser.add_argument("--json", dest="json_out")
     parser.add_argument("--workdir", default=None, help="Where indexes are built (a temp dir by default).")
     parser.add_argument("--keep", action="store_true", help="Keep the indexes in the workdir (to profile them).")
+    parser.add_argument("--measure", nargs=2, metavar=("ENGINE", "ROOT"),
+                        help="Only time the query set in process on an index kept with --keep (no build).")
     args = parser.parse_args(argv)
+    if args.measure:  # an index kept by an earlier run: its in-process figures only
+        index = SearchIndex(args.measure[1], engine=args.measure[0])
+        print(json.dumps(dict(engine=args.measure[0], criteria=index.meta().get("criteria"),
+                              **in_process(index, args.repeat))))
+        return 0
     records = load_records(args.source)
     base = sum(1 for r in records for _ in r.all_criteria())
     print(f"{len(records)} real records, {base} criteria, replicated to each scale", file=sys.stderr)

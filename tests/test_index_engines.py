@@ -231,6 +231,28 @@ def test_index_best_trials_are_those_of_every_hit(indexes, engine, query, filter
     assert [f"{h.registry}:{h.trial_id}#{h.criterion_id}" for h in grouped] == expected
 
 
+@pytest.mark.parametrize("word,step", [("or", 1), ("or", 13), ("patient", 5), ("nurs", 1), ("week", 97)])
+def test_whoosh_skips_land_on_the_first_posting_at_or_past_the_target(indexes, word, step):
+    """The bisecting skip (`whoosh_postings`) ends where stepping through the postings ends."""
+    from bisect import bisect_left
+
+    reader = indexes["whoosh"].engine._search_with().reader()
+    checked = 0
+    for leaf, _ in reader.leaf_readers():
+        if ("text", word) not in leaf:
+            continue
+        ids = list(leaf.postings("text", word).all_ids())
+        matcher = leaf.postings("text", word)
+        for target in range(0, ids[-1] + 2, step):
+            at = bisect_left(ids, target)
+            if at == len(ids):
+                break
+            matcher.skip_to(target)
+            assert matcher.id() == ids[at]
+            checked += 1
+    assert checked > 10
+
+
 # --- both engines agree, synonyms, highlights ------------------------------------
 
 @pytest.mark.parametrize("query", [
