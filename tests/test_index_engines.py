@@ -475,11 +475,12 @@ def test_index_facets_equal_record_counts(indexes, records, engine, query, filte
     ("zzzunfoundword", Filters(), False), ("HIV", Filters(), True),
 ])
 @pytest.mark.parametrize("distinct", [None, "trial_key"])
-def test_index_tally_from_columns_equals_stored_fields(indexes, query, filters, trials, distinct):
-    """tantivy counts and facets from its columns exactly what a pass over the stored fields counts."""
+@pytest.mark.parametrize("engine", ENGINES)
+def test_index_tally_from_columns_equals_stored_fields(indexes, engine, query, filters, trials, distinct):
+    """Counts and facets from the engine's columns are exactly what a pass over the stored fields counts."""
     from toolkit.index import count_and_facets
 
-    index = indexes["tantivy"]
+    index = indexes[engine]
     node = compile_query(query, filters, trials=trials)
     stored = count_and_facets(index, node, distinct=distinct, extra=("trial_key",), keep=lambda row: True)
     assert index.engine.tally(index.resolve(node), by_trial=bool(distinct)) is not None

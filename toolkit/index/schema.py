@@ -16,7 +16,7 @@ from typing import Dict, Optional
 __all__ = [
     "FIELDS", "KEYS_FIELD", "keyword_term", "indexed_fields", "STORED", "QUERY_FIELDS", "SCHEMA_VERSION", "AGE_UNBOUNDED",
     "normalize_keyword", "COUNTRY_SEPARATOR", "trial_key", "trial_number", "TRIAL_NUMBER",
-    "FACETS", "FACET_SOURCE", "FACET_FIELD", "facet_values", "facet_terms",
+    "FACETS", "FACET_SOURCE", "FACET_FIELD", "facet_values", "facet_terms", "facets_of_terms",
 ]
 
 SCHEMA_VERSION = 7
@@ -63,6 +63,15 @@ def facet_terms(stored: dict) -> list:
     """`facet=value` for every facet value of a document's stored fields (each once)."""
     terms = (f"{facet}={value}" for facet in FACETS for value in facet_values(facet, stored.get(FACET_SOURCE[facet]) or ""))
     return list(dict.fromkeys(terms))
+
+
+def facets_of_terms(counted) -> Dict[str, Dict[str, int]]:
+    """{facet: {value: n}} from (`facet=value` term, n) pairs."""
+    out: Dict[str, Dict[str, int]] = {}
+    for term, n in counted:
+        facet, value = term.split("=", 1)
+        out.setdefault(facet, {})[value] = n
+    return out
 
 
 # Stand-ins for an absent age limit, so a range filter needs no special case.

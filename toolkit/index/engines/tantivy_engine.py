@@ -12,7 +12,7 @@ from toolkit.errors import SearchIndexError
 from toolkit.index.engines.base import Engine, Hit
 from toolkit.index.query import All, And, Node, Not, Or, Phrase, Prefix, Range, Word
 from toolkit.index.schema import (
-    FACET_FIELD, FIELDS, KEYS_FIELD, STORED, TRIAL_NUMBER, facet_terms, indexed_fields, keyword_term,
+    FACET_FIELD, FIELDS, KEYS_FIELD, STORED, TRIAL_NUMBER, facet_terms, facets_of_terms, indexed_fields, keyword_term,
 )
 
 __all__ = ["TantivyEngine", "ENGINE"]
@@ -175,11 +175,7 @@ def _trial_numbers(searcher, query) -> set:
 def _term_counts(searcher, query) -> Dict[str, Dict[str, int]]:
     """{facet: {value: matching documents}} from the facet column."""
     found = searcher.aggregate(query, {"f": {"terms": {"field": FACET_FIELD, "size": _MOST_FACET_TERMS}}})
-    counts: Dict[str, Dict[str, int]] = {}
-    for bucket in found["f"]["buckets"]:
-        facet, value = bucket["key"].split("=", 1)
-        counts.setdefault(facet, {})[value] = bucket["doc_count"]
-    return counts
+    return facets_of_terms((bucket["key"], bucket["doc_count"]) for bucket in found["f"]["buckets"])
 
 
 _MOST_FACET_TERMS = 60_000  # under tantivy's bucket limit (65,000); a corpus has a few hundred
