@@ -175,12 +175,11 @@ class WhooshEngine(Engine):
         return self._matching(*self._plan(node))
 
     def _matching(self, query: Optional[wq.Query], allowed: Optional[MaskSet]) -> Iterator[int]:
-        """Document numbers of a planned query (see `_plan`)."""
-        if allowed is None:
-            return query.docs(self._search_with())
+        """Document numbers of a planned query (see `_plan`), matched segment by segment."""
         if query is None:
             return iter(allowed)
-        return (d for d in query.docs(self._search_with()) if d in allowed)
+        matched = self._search_with().docs_for_query(query)
+        return matched if allowed is None else (d for d in matched if d in allowed)
 
     def _drop_searcher(self) -> None:
         if self._searcher is not None:
