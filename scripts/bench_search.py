@@ -8,7 +8,8 @@ and answers a fixed set of realistic queries.
 Usage:
     python scripts/bench_search.py [--scales 10000,100000,1000000]
         [--engines whoosh,tantivy] [--jobs 1,2] [--from records|store]
-        [--source PATH ...] [--repeat 5] [--process-runs 3] [--json OUT]
+        [--source PATH ...] [--repeat 5] [--process-runs 3] [--json OUT] [--workdir DIR --keep]
+    python scripts/bench_search.py --measure ENGINE ROOT [--repeat 5]   # a kept index, in process only
 
 `--from records` (default) builds from parsed records held in memory: the cost
 of documents and engine. `--from store` first writes the replicated records
@@ -19,7 +20,8 @@ after `ptk parse` and `ptk index`.
 
 Prints a Markdown table: engine, jobs, criteria, build seconds, criteria/s,
 size MB, in-process query p50/p95 ms (compiling with the index's concepts
-and the top 20 hits with highlights included), what a `ptk search` process
+and the top 20 hits with highlights included), the CPU p50/p95 ms of the
+same queries answered as `--group-by trial` and as `--count --facets`, what a `ptk search` process
 pays first (opening the index and answering one query in a fresh process:
 ms, peak RSS MB), the p50/p95 of whole `ptk search` processes (start to last
 byte, and their CPU time; `--process-runs` runs over the query set; the store
@@ -48,6 +50,7 @@ from pathlib import Path
 from typing import Iterator, List
 
 from toolkit.index import Filters, SearchIndex, build_index, compile_query, run_search
+from toolkit.index.searching import answer
 from toolkit.records import TrialRecord
 from toolkit.store import Store
 
@@ -143,7 +146,7 @@ def stored_copy(records: List[TrialRecord], criteria: int, workdir: Path) -> Sto
 
 
 def bench_one(engine: str, records: List[TrialRecord], criteria: int, *, jobs: int, source: str,
-              repeat: int, workdir: Path, process_runs: int = 3) -> dict:
+              repeat: int, workdir: Path, process_runs: int = 3, keep: bool = False) -> dict:
     """Build one index and time the query set."""
     root = workdir / f"{engine}-{criteria}-{jobs}"
     index = SearchIndex(root, engine=engine)
@@ -156,6 +159,24 @@ def bench_one(engine: str, records: List[TrialRecord], criteria: int, *, jobs: i
     build, build_cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     index.note_store_generation(store.generation())  # the same records: the index is level with the store
     store.close()
+    row = {
+        "engine": engine, "jobs": jobs, "from": source, "criteria": meta["criteria"], "trials": meta["trials"],
+        "build_s": round(build, 1), "criteria_per_s": round(meta["criteria"] / build),
+        "criteria_per_cpu_s": round(meta["criteria"] / build_cpu), "size_mb": round(dir_size(index.path) / 1e6, 1),
+        **in_process(index, repeat),
+    }
+    row["hostile_max_ms"], row["hostile_slowest"] = hostile(index)
+    index.close()
+    row["first_query_ms"], row["first_query_rss_mb"] = first_query(root, engine, workdir)
+    (row["process_p50_ms"], row["process_p95_ms"], row["process_p50_cpu_ms"],
+     row["process_p95_cpu_ms"]) = whole_process(root, engine, process_runs, workdir, store.path)
+    if not keep:
+        shutil.rmtree(root, ignore_errors=True)
+    return row
+
+
+def in_process(index: SearchIndex, repeat: int) -> dict:
+    """In-process latencies of the query set on an open index: hits, `--group-by trial`, `--count --facets`."""
     concepts = index.concepts()
     for text, filters in QUERIES:  # warm up caches and readers
         run_search(index, compile_query(text, filters, concepts=concepts), limit=20)
@@ -168,24 +189,40 @@ def bench_one(engine: str, records: List[TrialRecord], criteria: int, *, jobs: i
             latencies.append((time.perf_counter() - t0) * 1000)
             cpu_latencies.append((time.process_time() - c0) * 1000)
             per_query[text].append(cpu_latencies[-1])
-    row = {
-        "engine": engine, "jobs": jobs, "from": source, "criteria": meta["criteria"], "trials": meta["trials"],
-        "build_s": round(build, 1), "criteria_per_s": round(meta["criteria"] / build),
-        "criteria_per_cpu_s": round(meta["criteria"] / build_cpu),
-        "p50_cpu_ms": round(percentile(cpu_latencies, 50), 2),
-        "p95_cpu_ms": round(percentile(cpu_latencies, 95), 2),
-        "size_mb": round(dir_size(index.path) / 1e6, 1),
+    grouped, counted = answer_latencies(index, concepts, repeat)
+    return {
+        "p50_cpu_ms": round(percentile(cpu_latencies, 50), 2), "p95_cpu_ms": round(percentile(cpu_latencies, 95), 2),
         "p50_ms": round(percentile(latencies, 50), 2), "p95_ms": round(percentile(latencies, 95), 2),
-        "queries": len(latencies), "hits": hits,
-        "slowest_cpu_ms": _slowest(per_query),
+        "queries": len(latencies), "hits": hits, "slowest_cpu_ms": _slowest(per_query),
+        **_summary("group", grouped), **_summary("count", counted),
     }
-    row["hostile_max_ms"], row["hostile_slowest"] = hostile(index)
-    index.close()
-    row["first_query_ms"], row["first_query_rss_mb"] = first_query(root, engine, workdir)
-    (row["process_p50_ms"], row["process_p95_ms"], row["process_p50_cpu_ms"],
-     row["process_p95_cpu_ms"]) = whole_process(root, engine, process_runs, workdir, store.path)
-    shutil.rmtree(root, ignore_errors=True)
-    return row
+
+
+# The answers beside plain hits, as `ptk search` gives them (each over every query of `QUERIES`).
+ANSWERS = {"group": dict(group_by="trial", limit=20), "count": dict(count=True, facets=True)}
+
+
+def answer_latencies(index: SearchIndex, concepts, repeat: int) -> tuple:
+    """({query: CPU ms per run} of `--group-by trial`, the same of `--count --facets`), in process."""
+    out = []
+    for options in ANSWERS.values():
+        per_query: dict = {q: [] for q, _ in QUERIES}
+        for text, filters in QUERIES:  # warm-up
+            answer(index, compile_query(text, filters, concepts=concepts), filters, **options)
+        for _ in range(repeat):
+            for text, filters in QUERIES:
+                c0 = time.process_time()
+                answer(index, compile_query(text, filters, concepts=concepts), filters, **options)
+                per_query[text].append((time.process_time() - c0) * 1000)
+        out.append(per_query)
+    return tuple(out)
+
+
+def _summary(name: str, per_query: dict) -> dict:
+    """p50/p95 CPU ms over every run of every query, and the slowest queries."""
+    times = [t for runs in per_query.values() for t in runs]
+    return {f"{name}_p50_cpu_ms": round(percentile(times, 50), 2), f"{name}_p95_cpu_ms": round(percentile(times, 95), 2),
+            f"{name}_slowest_cpu_ms": _slowest(per_query)}
 
 
 def hostile(index: SearchIndex) -> tuple:
@@ -276,7 +313,8 @@ def _slowest(per_query: dict, count: int = 3) -> dict:
 
 def print_table(rows: List[dict]) -> None:
     columns = ["engine", "from", "jobs", "criteria", "trials", "build_s", "criteria_per_s", "criteria_per_cpu_s", "size_mb",
-               "p50_ms", "p95_ms", "p50_cpu_ms", "p95_cpu_ms", "first_query_ms", "first_query_rss_mb",
+               "p50_ms", "p95_ms", "p50_cpu_ms", "p95_cpu_ms", "group_p50_cpu_ms", "group_p95_cpu_ms",
+               "count_p50_cpu_ms", "count_p95_cpu_ms", "first_query_ms", "first_query_rss_mb",
                "process_p50_ms", "process_p95_ms", "process_p50_cpu_ms", "process_p95_cpu_ms", "hostile_max_ms"]
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
@@ -295,7 +333,15 @@ def main(argv=None) -> int:
     parser.add_argument("--process-runs", type=int, default=3, help="Runs of the whole-process query set.")
     parser.add_argument("--json", dest="json_out")
     parser.add_argument("--workdir", default=None, help="Where indexes are built (a temp dir by default).")
+    parser.add_argument("--keep", action="store_true", help="Keep the indexes in the workdir (to profile them).")
+    parser.add_argument("--measure", nargs=2, metavar=("ENGINE", "ROOT"),
+                        help="Only time the query set in process on an index kept with --keep (no build).")
     args = parser.parse_args(argv)
+    if args.measure:  # an index kept by an earlier run: its in-process figures only
+        index = SearchIndex(args.measure[1], engine=args.measure[0])
+        print(json.dumps(dict(engine=args.measure[0], criteria=index.meta().get("criteria"),
+                              **in_process(index, args.repeat))))
+        return 0
     records = load_records(args.source)
     base = sum(1 for r in records for _ in r.all_criteria())
     print(f"{len(records)} real records, {base} criteria, replicated to each scale", file=sys.stderr)
@@ -305,7 +351,7 @@ def main(argv=None) -> int:
         for engine in args.engines.split(","):
             for jobs in (int(j) for j in args.jobs.split(",")):
                 row = bench_one(engine, records, scale, jobs=jobs, source=args.source_kind,
-                                repeat=args.repeat, workdir=workdir, process_runs=args.process_runs)
+                                repeat=args.repeat, workdir=workdir, process_runs=args.process_runs, keep=args.keep)
                 print(json.dumps(row), file=sys.stderr, flush=True)
                 rows.append(row)
     print_table(rows)

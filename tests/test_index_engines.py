@@ -232,6 +232,28 @@ def test_index_best_trials_are_those_of_every_hit(indexes, engine, query, filter
     assert [f"{h.registry}:{h.trial_id}#{h.criterion_id}" for h in grouped] == expected
 
 
+@pytest.mark.parametrize("word,step", [("or", 1), ("or", 13), ("patient", 5), ("nurs", 1), ("week", 97)])
+def test_whoosh_skips_land_on_the_first_posting_at_or_past_the_target(indexes, word, step):
+    """The bisecting skip (`whoosh_postings`) ends where stepping through the postings ends."""
+    from bisect import bisect_left
+
+    reader = indexes["whoosh"].engine._search_with().reader()
+    checked = 0
+    for leaf, _ in reader.leaf_readers():
+        if ("text", word) not in leaf:
+            continue
+        ids = list(leaf.postings("text", word).all_ids())
+        matcher = leaf.postings("text", word)
+        for target in range(0, ids[-1] + 2, step):
+            at = bisect_left(ids, target)
+            if at == len(ids):
+                break
+            matcher.skip_to(target)
+            assert matcher.id() == ids[at]
+            checked += 1
+    assert checked > 10
+
+
 # --- both engines agree, synonyms, highlights ------------------------------------
 
 @pytest.mark.parametrize("query", [
@@ -475,6 +497,25 @@ def test_index_facets_equal_record_counts(indexes, records, engine, query, filte
     expected = _record_facets(records, keep)
     assert any("," in country for country in expected["country"]), "no country name with a comma to test"
     assert facet_counts(indexes[engine], compile_query(query, filters)) == expected
+
+
+@pytest.mark.parametrize("query,filters,trials", [
+    ("", Filters(), False), ("pregnant OR infection", Filters(polarity="exclusion"), False),
+    ("chemotherapy", Filters(phase=("2",)), False), ("hepat* NOT status:completed", Filters(), False),
+    ("zzzunfoundword", Filters(), False), ("HIV", Filters(), True),
+])
+@pytest.mark.parametrize("distinct", [None, "trial_key"])
+@pytest.mark.parametrize("engine", ENGINES)
+def test_index_tally_from_columns_equals_stored_fields(indexes, engine, query, filters, trials, distinct):
+    """Counts and facets from the engine's columns are exactly what a pass over the stored fields counts."""
+    from toolkit.index import count_and_facets
+
+    index = indexes[engine]
+    node = compile_query(query, filters, trials=trials)
+    stored = count_and_facets(index, node, distinct=distinct, extra=("trial_key",), keep=lambda row: True)
+    assert index.engine.tally(index.resolve(node), by_trial=bool(distinct)) is not None
+    assert count_and_facets(index, node, distinct=distinct) == stored
+    assert (stored[0] > 0) == (query != "zzzunfoundword")
 
 
 def _stored(records, path):

@@ -8,7 +8,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from toolkit.index.analysis import stem, tokens_with_offsets
 from toolkit.index.compile import QueryTerms, query_terms
-from toolkit.index.schema import COUNTRY_SEPARATOR
+from toolkit.index.schema import FACET_SOURCE, FACETS, facet_values
 from toolkit.index.query import And, Node, Word
 from toolkit.index.search_index import SearchIndex, engine_errors
 
@@ -17,11 +17,6 @@ __all__ = [
     "group_by_trial", "highlight", "suggest_terms",
 ]
 
-FACETS = ("status", "phase", "polarity", "country")
-_FACET_SOURCE = {"status": "status_raw", "phase": "phases_raw", "polarity": "polarity_raw",
-                 "country": "countries_raw"}
-# facets holding several values per trial, and what separates them in the stored field
-_LIST_FACETS = {"phase": ",", "country": COUNTRY_SEPARATOR.strip()}
 
 
 @dataclass(frozen=True)
@@ -185,27 +180,38 @@ def count_and_facets(index: SearchIndex, node: Node, facets: Sequence[str] = FAC
     Args:
         extra: more stored fields to read (for `keep` and `distinct`).
         keep: a test on each match's stored fields (None: keep all).
-        distinct: count one match per value of this stored field (e.g. `trial_key`: trials).
+        distinct: count one match per value of this stored field (e.g. `trial_key`: trials; a trial
+            then counts once under each value its matches have, as `Engine.tally` counts).
     """
     with engine_errors(index.path):
-        rows = index.engine.stored_values(index.resolve(node), [_FACET_SOURCE[f] for f in facets] + list(extra))
+        resolved = index.resolve(node)
+        tallied = index.engine.tally(resolved, by_trial=distinct == "trial_key") if keep is None and distinct in (
+            None, "trial_key") else None
+        if tallied is not None:
+            total, counts = tallied
+            return total, {facet: _ordered(counts.get(facet, {})) for facet in facets}
+        rows = index.engine.stored_values(resolved, [FACET_SOURCE[f] for f in facets] + list(extra))
     if keep is not None:
         rows = [row for row in rows if keep(row)]
-    if distinct:
-        rows = list({row[distinct]: row for row in rows}.values())
-    return len(rows), _tally_facets(rows, facets)
+    return len({row[distinct] for row in rows} if distinct else rows), _tally_facets(rows, facets, distinct)
 
 
-def _tally_facets(rows: List[Dict[str, str]], facets: Sequence[str]) -> Dict[str, Dict[str, int]]:
+def _tally_facets(rows: List[Dict[str, str]], facets: Sequence[str],
+                  distinct: Optional[str]) -> Dict[str, Dict[str, int]]:
+    """Matches per facet value (each value once per row, or once per value of `distinct`)."""
     out = {}
     for facet in facets:
-        counter: Counter = Counter()
+        seen = set()
         for row in rows:
-            value = row.get(_FACET_SOURCE[facet]) or ""
-            values = [v.strip() for v in value.split(_LIST_FACETS[facet])] if facet in _LIST_FACETS else [value]
-            counter.update(v or "(none)" for v in values)
-        out[facet] = dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+            owner = row[distinct] if distinct else id(row)
+            seen.update((owner, value) for value in facet_values(facet, row.get(FACET_SOURCE[facet]) or ""))
+        out[facet] = _ordered(Counter(value for _, value in seen))
     return out
+
+
+def _ordered(counts: Dict[str, int]) -> Dict[str, int]:
+    """Facet values by count, most first, then by value."""
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def group_by_trial(hits: Sequence[CriterionHit]) -> List[TrialGroup]:

@@ -16,9 +16,10 @@ from typing import Dict, Optional
 __all__ = [
     "FIELDS", "KEYS_FIELD", "keyword_term", "indexed_fields", "STORED", "QUERY_FIELDS", "SCHEMA_VERSION", "AGE_UNBOUNDED",
     "normalize_keyword", "COUNTRY_SEPARATOR", "trial_key", "trial_number", "TRIAL_NUMBER",
+    "FACETS", "FACET_SOURCE", "FACET_FIELD", "facet_values", "facet_terms", "facets_of_terms",
 ]
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Between the countries of a trial in its stored `countries_raw` (names may hold commas).
 COUNTRY_SEPARATOR = "; "
@@ -40,6 +41,38 @@ def trial_number(key: str) -> int:
     import hashlib  # the write path only
 
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big") >> 1
+
+# Facets a search counts its matches by, and the stored field each is read from.
+FACETS = ("status", "phase", "polarity", "country")
+FACET_SOURCE = {"status": "status_raw", "phase": "phases_raw", "polarity": "polarity_raw",
+                "country": "countries_raw"}
+# facets holding several values per trial, and what separates them in the stored field
+_LIST_FACETS = {"phase": ",", "country": COUNTRY_SEPARATOR.strip()}
+
+# The column engines may keep `facet_terms(document)` in, to count facets without reading stored fields.
+FACET_FIELD = "facet"
+
+
+def facet_values(facet: str, stored: str) -> list:
+    """The values of one facet in its stored field's text ("(none)" for an empty one)."""
+    values = [v.strip() for v in stored.split(_LIST_FACETS[facet])] if facet in _LIST_FACETS else [stored]
+    return [v or "(none)" for v in values]
+
+
+def facet_terms(stored: dict) -> list:
+    """`facet=value` for every facet value of a document's stored fields (each once)."""
+    terms = (f"{facet}={value}" for facet in FACETS for value in facet_values(facet, stored.get(FACET_SOURCE[facet]) or ""))
+    return list(dict.fromkeys(terms))
+
+
+def facets_of_terms(counted) -> Dict[str, Dict[str, int]]:
+    """{facet: {value: n}} from (`facet=value` term, n) pairs."""
+    out: Dict[str, Dict[str, int]] = {}
+    for term, n in counted:
+        facet, value = term.split("=", 1)
+        out.setdefault(facet, {})[value] = n
+    return out
+
 
 # Stand-ins for an absent age limit, so a range filter needs no special case.
 AGE_UNBOUNDED = (0.0, 999.0)

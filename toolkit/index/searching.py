@@ -20,7 +20,7 @@ from toolkit.index.query import Node, render
 from toolkit.index.search_index import SearchIndex, engine_errors
 from toolkit.index.windows import WindowBinding, window_binding
 
-__all__ = ["SearchResult", "search", "filter_names"]
+__all__ = ["SearchResult", "search", "answer", "filter_names"]
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,8 @@ def search(query: Optional[str], *, filters: Filters = Filters(), index_dir=None
         node = compile_query(query, filters, concepts=concepts, exact=exact, trials=trials)
         if show_query:
             return SearchResult(query=render(node))
-        binding = window_binding(filters, node)
-        result = _run(index, node, binding, limit=limit, trials=trials, group_by=group_by, count=count,
-                      facets=facets)
+        result = answer(index, node, filters, limit=limit, trials=trials, group_by=group_by, count=count,
+                        facets=facets)
         if (result.total if count else len(result.hits)) == 0:
             result = dataclasses.replace(result, emptied_by=_emptied_by(index, query, filters, concepts, exact,
                                                                         trials))
@@ -102,8 +101,11 @@ def _usable(index: SearchIndex, *, required: bool) -> bool:
     return True
 
 
-def _run(index: SearchIndex, node: Node, binding: Optional[WindowBinding], *, limit, trials, group_by, count,
-         facets) -> SearchResult:
+def answer(index: SearchIndex, node: Node, filters: Filters = Filters(), *, limit: Optional[int] = 20,
+           trials: bool = False, group_by: Optional[str] = None, count: bool = False,
+           facets: bool = False) -> SearchResult:
+    """Run a compiled query on an open index: hits, groups or counts (`search` without opening or compiling)."""
+    binding = window_binding(filters, node)
     by_trial = trials or group_by == "trial"
     if count:
         total, counts = _count(index, node, binding, by_trial=by_trial)

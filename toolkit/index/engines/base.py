@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from toolkit.index.query import Node
 
@@ -72,6 +72,14 @@ class Engine:
     def count(self, node: Node) -> int:
         """How many documents match."""
         raise NotImplementedError
+
+    def tally(self, node: Node, *, by_trial: bool = False) -> Optional[Tuple[int, Dict[str, Dict[str, int]]]]:
+        """(matches, {facet: {value: matches}}) counted from columns, or None when this engine cannot.
+
+        With `by_trial`, matches are distinct trials: a trial counts once under each value of its
+        status, phases and countries, and under each polarity of its matching criteria.
+        """
+        return None
 
     def stored_values(self, node: Node, names: Iterable[str]) -> List[Dict[str, str]]:
         """The stored fields `names` of every match, in no particular order."""

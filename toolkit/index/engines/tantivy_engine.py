@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import base64
-from typing import Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import orjson
 import tantivy
 
 from toolkit.errors import SearchIndexError
-from toolkit.index.engines.base import Engine, Hit, best_trials_kept
+from toolkit.index.engines.base import Engine, Hit
 from toolkit.index.query import All, And, Node, Not, Or, Phrase, Prefix, Range, Word
-from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, indexed_fields, keyword_term, TRIAL_NUMBER
+from toolkit.index.schema import (
+    FACET_FIELD, FIELDS, KEYS_FIELD, STORED, TRIAL_NUMBER, facet_terms, facets_of_terms, indexed_fields, keyword_term,
+)
 
 __all__ = ["TantivyEngine", "ENGINE"]
 
@@ -32,7 +34,8 @@ def build_schema() -> tantivy.Schema:
         elif kind == "number":
             builder.add_float_field(name, indexed=True, fast=True)
     builder.add_bytes_field(BLOB, stored=True)
-    builder.add_unsigned_field(TRIAL_NUMBER, indexed=False, fast=True)
+    builder.add_unsigned_field(TRIAL_NUMBER, indexed=True, fast=True)
+    builder.add_text_field(FACET_FIELD, tokenizer_name="raw", index_option="basic", fast=True)
     return builder.build()
 
 
@@ -105,10 +108,34 @@ class TantivyEngine(Engine):
         searcher, schema = self._search_with()
         if not hasattr(searcher, "fast_field_values"):  # an older tantivy reads no column from Python
             return super().best_trial_hits(node, trials)
-        matches = searcher.search(translate(node, schema), max(1, searcher.num_docs), count=False).hits
-        numbers = searcher.fast_field_values(TRIAL_NUMBER, [address for _, address in matches])
-        kept = best_trials_kept([score for score, _ in matches], numbers, trials)
-        return [Hit(score, _stored(searcher.doc(address))) for (score, address), keep in zip(matches, kept) if keep]
+        query = translate(node, schema)
+        kept = _best_trial_numbers(searcher, query, trials)
+        if not kept:
+            return []
+        Q = tantivy.Query
+        # the hits of the kept trials only; the trial clause scores 0, so each hit keeps its score
+        of_kept = Q.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, Q.boost_query(
+            Q.term_set_query(schema, TRIAL_NUMBER, sorted(kept)), 0.0))])
+        matches = searcher.search(of_kept, max(1, searcher.num_docs), count=False).hits
+        return [Hit(score, _stored(searcher.doc(address))) for score, address in matches]
+
+    def tally(self, node: Node, *, by_trial: bool = False) -> Optional[Tuple[int, Dict[str, Dict[str, int]]]]:
+        searcher, schema = self._search_with()
+        query = translate(node, schema)
+        counts = _term_counts(searcher, query)
+        if not by_trial:
+            return searcher.search(query, 1, count=True).count, counts
+        numbers = _trial_numbers(searcher, query)
+        Q = tantivy.Query
+        of_trials = Q.boolean_query([
+            (tantivy.Occur.Must, Q.term_query(schema, KEYS_FIELD, keyword_term("kind", "trial"))),
+            (tantivy.Occur.Must, Q.term_set_query(schema, TRIAL_NUMBER, sorted(numbers)))])
+        trial_counts = _term_counts(searcher, of_trials) if numbers else {}
+        # polarity is a criterion's, not a trial's: trials with a matching criterion of each polarity
+        trial_counts["polarity"] = {value: len(_trial_numbers(searcher, Q.boolean_query([
+            (tantivy.Occur.Must, query), (tantivy.Occur.Must, Q.term_query(schema, FACET_FIELD, f"polarity={value}"))])))
+            for value in counts.get("polarity", {})}
+        return len(numbers), trial_counts
 
     def count(self, node: Node) -> int:
         searcher, schema = self._search_with()
@@ -118,6 +145,40 @@ class TantivyEngine(Engine):
         self._index = self._searcher = self._schema = None
 
 
+def _best_trial_numbers(searcher, query, trials: int, first: int = 256) -> set:
+    """Trial numbers of the `trials` trials with the best hits, and of every trial tied with the last.
+
+    Reads the best hits only, more of them until the cut is passed (a trial ranks by its best hit,
+    as `best_trials_kept` ranks them).
+    """
+    wanted = first
+    while True:
+        matches = searcher.search(query, wanted, count=False).hits
+        numbers = searcher.fast_field_values(TRIAL_NUMBER, [address for _, address in matches])
+        best: Dict[int, float] = {}
+        for (score, _), number in zip(matches, numbers):
+            best.setdefault(number, round(score, 6))
+        ranked = sorted(best.values(), reverse=True)
+        cut = ranked[trials - 1] if len(ranked) >= trials else None
+        exhausted = len(matches) < wanted
+        if exhausted or (cut is not None and round(matches[-1][0], 6) < cut):
+            return {number for number, score in best.items() if cut is None or score >= cut}
+        wanted *= 4
+
+
+def _trial_numbers(searcher, query) -> set:
+    """The distinct trial numbers of every match (read from the column, not the stored documents)."""
+    matches = searcher.search(query, max(1, searcher.num_docs), count=False, order_by_field=TRIAL_NUMBER).hits
+    return {number for number, _ in matches}
+
+
+def _term_counts(searcher, query) -> Dict[str, Dict[str, int]]:
+    """{facet: {value: matching documents}} from the facet column."""
+    found = searcher.aggregate(query, {"f": {"terms": {"field": FACET_FIELD, "size": _MOST_FACET_TERMS}}})
+    return facets_of_terms((bucket["key"], bucket["doc_count"]) for bucket in found["f"]["buckets"])
+
+
+_MOST_FACET_TERMS = 60_000  # under tantivy's bucket limit (65,000); a corpus has a few hundred
 _TEXT_FIELDS = indexed_fields("id") + indexed_fields("text")
 _KEYWORD_FIELDS = indexed_fields("keyword")
 _NUMBER_FIELDS = indexed_fields("number")
@@ -137,6 +198,7 @@ def _tantivy_json(doc: dict) -> str:
     stored = {name: doc[name] for name in STORED if doc.get(name)}
     stored["kind"] = doc["kind"][0]
     out[TRIAL_NUMBER] = doc[TRIAL_NUMBER]
+    out[FACET_FIELD] = facet_terms(doc)
     out[BLOB] = base64.b64encode(orjson.dumps(stored)).decode("ascii")
     return orjson.dumps(out).decode("utf-8")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from itertools import islice
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
@@ -16,12 +17,17 @@ from toolkit.index.engines.base import Engine, Hit, best_trials_kept
 from toolkit.index.engines.whoosh_codec import WriteCodec
 from toolkit.index.engines.whoosh_fields import PreAnalyzedText, PreSplitKeywords
 from toolkit.index.engines.whoosh_filters import FilterCache, MaskSet, hundredths, members, split_filters
+from toolkit.index.engines.whoosh_postings import install as _bisecting_skips
 from toolkit.index.query import All, And, Node, Not, Or, Phrase, Prefix, Range, Word
-from toolkit.index.schema import FIELDS, KEYS_FIELD, STORED, keyword_term, TRIAL_NUMBER
+from toolkit.index.schema import (
+    FACET_FIELD, FIELDS, KEYS_FIELD, STORED, TRIAL_NUMBER, facet_terms, facets_of_terms, keyword_term,
+)
 
 __all__ = ["WhooshEngine", "ENGINE"]
 
 INDEX_NAME = "criteria"
+_FACET_JOIN = "\x1f"
+_bisecting_skips()
 
 
 def build_schema() -> wf.Schema:
@@ -40,6 +46,7 @@ def build_schema() -> wf.Schema:
     spec["trial_key"] = wf.ID(stored=True)
     spec["kind_raw"] = wf.STORED()
     spec[TRIAL_NUMBER] = wf.COLUMN(wc.NumericColumn("Q"))
+    spec[FACET_FIELD] = wf.COLUMN(wc.VarBytesColumn())  # a document's facet terms, joined by _FACET_JOIN
     return wf.Schema(**spec)
 
 
@@ -122,6 +129,23 @@ class WhooshEngine(Engine):
             return len(allowed)
         return sum(1 for _ in self._matching(query, allowed))
 
+    def tally(self, node: Node, *, by_trial: bool = False) -> Optional[Tuple[int, Dict[str, Dict[str, int]]]]:
+        reader = self._search_with().reader()
+        if not reader.has_column(FACET_FIELD):
+            return None
+        facets = reader.column_reader(FACET_FIELD)
+        if not by_trial:
+            combinations = Counter(facets[d] for d in self._docnums(node))
+            counts: Counter = Counter()
+            for joined, n in combinations.items():
+                for term in joined.decode("utf-8").split(_FACET_JOIN):
+                    counts[term] += n
+            return sum(combinations.values()), facets_of_terms(counts.items())
+        trials = reader.column_reader(TRIAL_NUMBER)
+        combinations = {(trials[d], facets[d]) for d in self._docnums(node)}
+        pairs = {(trial, term) for trial, joined in combinations for term in joined.decode("utf-8").split(_FACET_JOIN)}
+        return len({trial for trial, _ in combinations}), facets_of_terms(Counter(term for _, term in pairs).items())
+
     def stored_values(self, node: Node, names: Iterable[str]) -> List[Dict[str, str]]:
         searcher = self._search_with()
         names = list(names)
@@ -151,12 +175,11 @@ class WhooshEngine(Engine):
         return self._matching(*self._plan(node))
 
     def _matching(self, query: Optional[wq.Query], allowed: Optional[MaskSet]) -> Iterator[int]:
-        """Document numbers of a planned query (see `_plan`)."""
-        if allowed is None:
-            return query.docs(self._search_with())
+        """Document numbers of a planned query (see `_plan`), matched segment by segment."""
         if query is None:
             return iter(allowed)
-        return (d for d in query.docs(self._search_with()) if d in allowed)
+        matched = self._search_with().docs_for_query(query)
+        return matched if allowed is None else (d for d in matched if d in allowed)
 
     def _drop_searcher(self) -> None:
         if self._searcher is not None:
@@ -185,6 +208,7 @@ def _whoosh_fields(doc: dict) -> dict:
             out[name] = value
     out[KEYS_FIELD] = " ".join(keys)
     out["kind_raw"] = doc["kind"][0]  # the TRIAL_NUMBER column passes through as it is
+    out[FACET_FIELD] = _FACET_JOIN.join(facet_terms(doc)).encode("utf-8")
     return out
 
 
