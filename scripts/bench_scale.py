@@ -175,9 +175,13 @@ def _update_child(changes: str, work: Path, *, jobs: int, engines: List[str], st
     with Store(work / "tagged.sqlite") as store:
         summary = run_parse([changes], store=store, tagger=default_tagger(), jobs=jobs)
         parsed = time.perf_counter()
-        refreshed = {engine: refresh(store, index_dir=work / "indexes", engine=engine, jobs=jobs) for engine in engines}
+        refreshed, index_seconds = {}, {}
+        for engine in engines:
+            begun = time.perf_counter()
+            refreshed[engine] = refresh(store, index_dir=work / "indexes", engine=engine, jobs=jobs)
+            index_seconds[engine] = time.perf_counter() - begun
     counts = {"trials": summary.read, "failed": len(summary.failed), "new_versions": summary.new_versions,
-              "parse_seconds": parsed - started, "index_seconds": time.perf_counter() - parsed,
+              "parse_seconds": parsed - started, "index_seconds": index_seconds,
               "reindexed": {e: len(s.changed) + len(s.missing) if s else 0 for e, s in refreshed.items()}}
     return _figures(counts, started=started, size=0)
 
@@ -231,11 +235,12 @@ def report(rows: List[dict], *, target: int, jobs: int) -> str:
 
 def update_report(row: dict, *, store_trials: int) -> str:
     """The daily update's line: its size, where the time went, and what was re-indexed."""
-    reindexed = ", ".join(f"{engine} {count:,} trials" for engine, count in row["reindexed"].items()) or "no index"
+    indexes = "; ".join(f"{engine} {row['reindexed'][engine]:,} trials re-indexed in {seconds:.1f} s"
+                        for engine, seconds in row["index_seconds"].items()) or "no index"
     return (f"update of {row['trials']:,} changed trials into a {store_trials:,}-trial store:"
             f" {row['seconds']:.1f} s wall, {row['cpu_seconds']:.1f} CPU-s"
-            f" (parse and tag {row['parse_seconds']:.1f} s, index update {row['index_seconds']:.1f} s;"
-            f" {row['new_versions']:,} new versions; re-indexed: {reindexed}); peak {row['peak_mb']:.0f} MB")
+            f" (parse and tag {row['parse_seconds']:.1f} s, {row['new_versions']:,} new versions; {indexes});"
+            f" peak {row['peak_mb']:.0f} MB")
 
 
 def main() -> None:
