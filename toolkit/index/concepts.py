@@ -188,6 +188,7 @@ class ConceptStore:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._db: Optional[sqlite3.Connection] = None
+        self._guards: Optional[Dict[Words, Tuple[Words, ...]]] = None
 
     def expand(self, words: Words) -> Tuple[Words, ...]:
         """Every spelling `words` also finds, itself first."""
@@ -200,13 +201,15 @@ class ConceptStore:
 
     def guards(self, words: Words) -> Tuple[Words, ...]:
         """Phrases in which `words`, found as a concept's loose word, does not name it."""
-        if self._db is None:
-            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-        try:
-            row = self._db.execute("SELECT phrases FROM guard WHERE variant = ?", (" ".join(words),)).fetchone()
-        except sqlite3.OperationalError:  # a table written before guards existed
-            return ()
-        return () if row is None else _lines(row[0])
+        if self._guards is None:  # a few rows: read whole on first use
+            if self._db is None:
+                self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            try:
+                rows = self._db.execute("SELECT variant, phrases FROM guard").fetchall()
+            except sqlite3.OperationalError:  # a table written before guards existed
+                rows = []
+            self._guards = {tuple(variant.split(" ")): _lines(phrases) for variant, phrases in rows}
+        return self._guards.get(tuple(words), ())
 
     def close(self) -> None:
         if self._db is not None:
