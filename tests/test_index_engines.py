@@ -254,6 +254,44 @@ def test_whoosh_skips_land_on_the_first_posting_at_or_past_the_target(indexes, w
     assert checked > 10
 
 
+@pytest.mark.parametrize("words", [
+    ("or", "nursing"), ("within", "4", "week"), ("prior", "to", "study", "entry"), ("no", "history", "of"),
+    ("human", "immunodeficiency", "virus"),
+])
+def test_whoosh_rarest_first_phrases_match_and_score_as_stock(indexes, words):
+    """Phrases intersected rarest first (`whoosh_phrases`): the same documents, scores equal to the last bit."""
+    from whoosh import query as wq
+    from whoosh.matching.binary import IntersectionMatcher
+    from whoosh.query.spans import SpanNear2, SpanWrappingMatcher
+    from whoosh.util import make_binary_tree
+
+    def stock(self, ms, slop=1, ordered=True, mindist=1):
+        self.ms, self.slop, self.ordered, self.mindist = ms, slop, ordered, mindist
+        SpanWrappingMatcher.__init__(self, make_binary_tree(IntersectionMatcher, ms))
+
+    searcher = indexes["whoosh"].engine._search_with()
+    phrase = wq.Phrase("text", list(words))
+    ours = [(hit.docnum, hit.score) for hit in searcher.search(phrase, limit=None)]
+    matcher = SpanNear2.SpanNear2Matcher
+    kept = {name: matcher.__dict__.get(name) for name in ("__init__", "score", "weight")}
+    try:
+        _set_methods(matcher, {"__init__": stock, "score": None, "weight": None})
+        theirs = [(hit.docnum, hit.score) for hit in searcher.search(phrase, limit=None)]
+    finally:
+        _set_methods(matcher, kept)
+    assert ours
+    assert ours == theirs
+
+
+def _set_methods(cls, methods) -> None:
+    """Set methods of a class; None removes the class's own (its base's is then used)."""
+    for name, function in methods.items():
+        if function is not None:
+            setattr(cls, name, function)
+        elif name in cls.__dict__:
+            delattr(cls, name)
+
+
 # --- both engines agree, synonyms, highlights ------------------------------------
 
 @pytest.mark.parametrize("query", [

@@ -107,6 +107,28 @@ def test_query_compile_expands_concepts(query, variant):
     assert variant in render(compile_query(query))
 
 
+@pytest.mark.parametrize("query,expected", [
+    # a concept's loose word is found outside its guard phrases, never expanded from
+    ("breastfeeding", '(text:nursing AND NOT (text:"nursing home" OR text:"nursing facility" OR text:"nursing care"'),
+    ("lactating", "OR (text:nursing AND NOT (text:\"nursing home\""),
+    ("nursing", "(NOT kind:trial AND text:nursing)"),
+    ("nursing home", "(NOT kind:trial AND (text:nursing AND text:home))"),
+])
+def test_query_compile_guards_loose_concept_words(query, expected):
+    assert expected in render(compile_query(query))
+
+
+def test_query_compile_guards_from_an_index_concept_store(tmp_path):
+    from toolkit.index.concepts import ConceptStore, default_concepts
+
+    default_concepts().save(tmp_path / "concepts.sqlite")
+    store = ConceptStore(tmp_path / "concepts.sqlite")
+    try:
+        assert render(compile_query("breastfeeding", concepts=store)) == render(compile_query("breastfeeding"))
+    finally:
+        store.close()
+
+
 def test_query_compile_drug_option_expands_like_the_field():
     assert "drug:hydroxychloroquin" in render(compile_query("", Filters(drug="HCQ")))
 

@@ -17,6 +17,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 from toolkit.errors import QueryError
 from toolkit.index.analysis import analyze, stem, words as words_of
+from toolkit.index.concepts import holds
 from toolkit.index.stemmers import american
 from toolkit.index.term_lists import MIN_PREFIX
 from toolkit.index.query import (
@@ -109,7 +110,7 @@ def compile_query(
     if concepts is None and not exact:
         from toolkit.index.concepts import default_concepts
         concepts = default_concepts()
-    expand = None if exact else concepts.expand
+    expand = None if exact else Expansion(concepts)
     # "not a trial document" rather than "a criterion document": the same set, and
     # engines then walk the (short) trial list instead of every criterion's
     parts = [TRIALS_ONLY if trials else CRITERIA_ONLY]
@@ -154,7 +155,8 @@ def compile_node(node: Node, *, expand=None) -> Node:
 
     Args:
         node: a parsed tree.
-        expand: words -> the spellings they also find (None: exact words).
+        expand: words -> the spellings they also find (None: exact words); an
+            `Expansion` also keeps found loose words out of their guard phrases.
     """
     if isinstance(node, And) and expand is not None:
         return And(tuple(_and_items(node.items, expand)))
@@ -200,7 +202,7 @@ def _and_items(items: Sequence[Node], expand) -> Iterable[Node]:
             continue
         size, words, field = run
         own = And(tuple(compile_node(item, expand=None) for item in items[at:at + size]))  # the words as given
-        others = [_words_node(field, v) for v in _without_longer(list(expand(words)))[1:]]
+        others = [_found_node(field, v, expand) for v in _without_longer(list(expand(words)))[1:]]
         yield Or((own, *others))
         at += size
 
@@ -248,7 +250,8 @@ def _text_node(node: Node, field: str, expand) -> Node:
         joined = tuple(analyze("".join(words_of(raw))))  # wash-out, wash out -> washout
         if joined not in spellings:
             spellings.extend(v for v in expand(joined) if v not in spellings)
-    variants = [_words_node(field, v) for v in _without_longer(spellings)]
+    kept = _without_longer(spellings)
+    variants = [_words_node(field, v) if v == words else _found_node(field, v, expand) for v in kept]
     return variants[0] if len(variants) == 1 else Or(tuple(variants))
 
 
@@ -256,14 +259,9 @@ def _without_longer(spellings: Sequence[Tuple[str, ...]]) -> List[Tuple[str, ...
     """The spellings, less those holding a shorter one ("pd 1 inhibitor" goes when "pd 1" is there)."""
     kept: List[Tuple[str, ...]] = []
     for words in sorted(spellings, key=len):
-        if not any(_holds(words, shorter) for shorter in kept if len(shorter) < len(words)):
+        if not any(holds(words, shorter) for shorter in kept if len(shorter) < len(words)):
             kept.append(words)
     return sorted(kept, key=spellings.index)
-
-
-def _holds(words: Tuple[str, ...], part: Tuple[str, ...]) -> bool:
-    n = len(part)
-    return any(words[i:i + n] == part for i in range(len(words) - n + 1))
 
 
 def _prefix(word: str) -> str:
@@ -282,6 +280,28 @@ def _prefix(word: str) -> str:
 
 def _words_node(field: str, words: Tuple[str, ...]) -> Node:
     return Word(field, words[0]) if len(words) == 1 else Phrase(field, words)
+
+
+def _found_node(field: str, words: Tuple[str, ...], expand) -> Node:
+    """A spelling a concept adds; a loose word leaves out the phrases where it names something else."""
+    guards = expand.guards(words) if isinstance(expand, Expansion) else ()
+    node = _words_node(field, words)
+    return node if not guards else And((node, Not(_any_of([_words_node(field, p) for p in guards]))))
+
+
+class Expansion:
+    """What a query word or phrase also finds, from a concept table (`ConceptStore` or `ConceptTable`)."""
+
+    def __init__(self, concepts):
+        self._concepts = concepts
+
+    def __call__(self, words: Tuple[str, ...]) -> Tuple[Tuple[str, ...], ...]:
+        return self._concepts.expand(words)
+
+    def guards(self, words: Tuple[str, ...]) -> Tuple[Tuple[str, ...], ...]:
+        """Phrases in which a found loose word does not name its concept (none from a table without guards)."""
+        guards = getattr(self._concepts, "guards", None)
+        return () if guards is None else guards(words)
 
 
 def _filter_nodes(filters: Filters, expand) -> Iterable[Node]:

@@ -9,6 +9,11 @@ Lexicon rows without an id, and its condition rows, are left out: measured
 on the concept case table they join different concepts ("tumor" with
 "cancer", "stroke" with "heart failure").
 
+A concept may name a word that means it only outside some phrases
+(`loose` and `not_in`: "nursing" is lactation, not in "nursing home"); such
+a word is found, as narrower terms are, but never expanded from, and each
+search for it excludes criteria holding those phrases (`guards`).
+
 A `ConceptTable` maps the analyzed words of a spelling to every analyzed
 spelling of its concepts. An index keeps its table in `concepts.sqlite`
 (`ConceptStore`), written when the index is built, so a query looks up only
@@ -28,7 +33,7 @@ from toolkit.errors import ToolkitError
 from toolkit.index.analysis import analyze
 
 __all__ = ["Concept", "ConceptTable", "ConceptStore", "load_concepts", "default_concepts", "CONCEPTS_FILE",
-           "MAX_VARIANTS"]
+           "MAX_VARIANTS", "holds"]
 
 Words = Tuple[str, ...]
 CONCEPTS_FILE = "concepts.sqlite"
@@ -48,6 +53,8 @@ class Concept:
     name: str
     spellings: Tuple[str, ...]
     narrower: Tuple[str, ...] = ()
+    loose: Tuple[str, ...] = ()  # words naming the concept only outside the `not_in` phrases
+    not_in: Tuple[str, ...] = ()
 
 
 def load_concepts() -> List[Concept]:
@@ -66,7 +73,8 @@ def _curated() -> List[Concept]:
         raise ToolkitError(f"synonym table: unknown keys {sorted(unknown)}")
     out = [Concept(group[0], tuple(group)) for group in data.get("groups", [])]
     for item in data.get("concepts", []):
-        out.append(Concept(item["name"], tuple(item["spellings"]), tuple(item.get("narrower", ()))))
+        out.append(Concept(item["name"], tuple(item["spellings"]), tuple(item.get("narrower", ())),
+                           tuple(item.get("loose", ())), tuple(item.get("not_in", ()))))
     return out
 
 
@@ -109,11 +117,15 @@ class ConceptTable:
 
     def __init__(self, concepts: Iterable[Concept]):
         self._variants: Dict[Words, List[Words]] = {}
+        self._guards: Dict[Words, List[Words]] = {}
         for concept in concepts:
             same = _analyzed(concept.spellings)
+            loose = _analyzed(concept.loose)
             narrower = _analyzed(concept.narrower)
             for words in same:
-                self._add(words, same + narrower)
+                self._add(words, same + loose + narrower)
+            for words in loose:
+                self._guards[words] = [p for p in _analyzed(concept.not_in) if holds(p, words)]
 
     def _add(self, key: Words, variants: Sequence[Words]) -> None:
         known = self._variants.setdefault(key, [key])
@@ -126,6 +138,10 @@ class ConceptTable:
     def expand(self, words: Words) -> Tuple[Words, ...]:
         """Every spelling `words` also finds, itself first (at most `MAX_VARIANTS`)."""
         return tuple(self._variants.get(tuple(words), [tuple(words)])[:MAX_VARIANTS])
+
+    def guards(self, words: Words) -> Tuple[Words, ...]:
+        """Phrases in which `words`, found as a concept's loose word, does not name it."""
+        return tuple(self._guards.get(tuple(words), ()))
 
     def add_compounds(self, compounds: Mapping[str, Set[Words]]) -> None:
         """Let a joined word find its hyphenated form (washout -> "wash out")."""
@@ -145,7 +161,16 @@ class ConceptTable:
             rows = ((" ".join(k), "\n".join(" ".join(v) for v in vs[1:MAX_VARIANTS]))
                     for k, vs in self._variants.items() if len(vs) > 1)
             db.executemany("INSERT INTO expand VALUES (?, ?)", rows)
+            db.execute("CREATE TABLE guard (variant TEXT PRIMARY KEY, phrases TEXT NOT NULL) WITHOUT ROWID")
+            db.executemany("INSERT INTO guard VALUES (?, ?)",
+                           ((" ".join(k), "\n".join(" ".join(p) for p in ps)) for k, ps in self._guards.items() if ps))
         tmp.replace(path)
+
+
+def holds(words: Words, part: Words) -> bool:
+    """Whether `part` occurs in `words` as consecutive words."""
+    n = len(part)
+    return any(words[i:i + n] == part for i in range(len(words) - n + 1))
 
 
 def _analyzed(spellings: Iterable[str]) -> List[Words]:
@@ -163,6 +188,7 @@ class ConceptStore:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._db: Optional[sqlite3.Connection] = None
+        self._guards: Optional[Dict[Words, Tuple[Words, ...]]] = None
 
     def expand(self, words: Words) -> Tuple[Words, ...]:
         """Every spelling `words` also finds, itself first."""
@@ -171,12 +197,29 @@ class ConceptStore:
         row = self._db.execute("SELECT variants FROM expand WHERE key = ?", (" ".join(words),)).fetchone()
         if row is None:
             return (tuple(words),)
-        return (tuple(words),) + tuple(tuple(line.split(" ")) for line in row[0].split("\n") if line)
+        return (tuple(words),) + _lines(row[0])
+
+    def guards(self, words: Words) -> Tuple[Words, ...]:
+        """Phrases in which `words`, found as a concept's loose word, does not name it."""
+        if self._guards is None:  # a few rows: read whole on first use
+            if self._db is None:
+                self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            try:
+                rows = self._db.execute("SELECT variant, phrases FROM guard").fetchall()
+            except sqlite3.OperationalError:  # a table written before guards existed
+                rows = []
+            self._guards = {tuple(variant.split(" ")): _lines(phrases) for variant, phrases in rows}
+        return self._guards.get(tuple(words), ())
 
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+def _lines(text: str) -> Tuple[Words, ...]:
+    """Stored spellings: one a line, words separated by spaces."""
+    return tuple(tuple(line.split(" ")) for line in text.split("\n") if line)
 
 
 @lru_cache(maxsize=1)

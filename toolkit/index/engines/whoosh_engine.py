@@ -17,6 +17,7 @@ from toolkit.index.engines.base import Engine, Hit, best_trials_kept
 from toolkit.index.engines.whoosh_codec import WriteCodec
 from toolkit.index.engines.whoosh_fields import PreAnalyzedText, PreSplitKeywords
 from toolkit.index.engines.whoosh_filters import FilterCache, MaskSet, hundredths, members, split_filters
+from toolkit.index.engines.whoosh_phrases import install as _rarest_first_phrases
 from toolkit.index.engines.whoosh_postings import install as _bisecting_skips
 from toolkit.index.query import All, And, Node, Not, Or, Phrase, Prefix, Range, Word
 from toolkit.index.schema import (
@@ -28,6 +29,7 @@ __all__ = ["WhooshEngine", "ENGINE"]
 INDEX_NAME = "criteria"
 _FACET_JOIN = "\x1f"
 _bisecting_skips()
+_rarest_first_phrases()
 
 
 def build_schema() -> wf.Schema:
