@@ -75,17 +75,26 @@ def synthetic_id(number: int) -> str:
     return f"NCT9{number:07d}"
 
 
-def write_corpus(folder: Path, *, trials: int, xml_share: float, data: Path) -> dict:
-    """Write `trials` records with fresh ids into `folder`; returns what was written."""
+def study_numbered(v2: List[dict], number: int) -> dict:
+    """A copy of the API v2 study of corpus trial `number` (the shared studies in turn), with its fresh id."""
+    study = json.loads(json.dumps(v2[number % len(v2)]))
+    study["protocolSection"]["identificationModule"]["nctId"] = synthetic_id(number)
+    return study
+
+
+def _json_line(study: dict) -> str:
+    return json.dumps(study, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def write_corpus(folder: Path, *, trials: int, xml_share: float, data: Path, v2: List[dict]) -> dict:
+    """Write `trials` records with fresh ids into `folder` (from the shared `v2` studies and legacy XML);
+    returns what was written."""
     folder.mkdir(parents=True, exist_ok=True)
     n_xml = int(round(trials * xml_share))
     n_v2 = trials - n_xml
-    v2 = v2_studies(data)
     with gzip.open(folder / "studies.jsonl.gz", "wt", encoding="utf-8") as out:
         for i in range(n_v2):
-            study = json.loads(json.dumps(v2[i % len(v2)]))
-            study["protocolSection"]["identificationModule"]["nctId"] = synthetic_id(i)
-            out.write(json.dumps(study, ensure_ascii=False, separators=(",", ":")) + "\n")
+            out.write(_json_line(study_numbered(v2, i)))
     xml = list(xml_studies(data)) if n_xml else []
     with tarfile.open(folder / "legacy.tar.gz", "w:gz") as out:
         for j in range(n_xml):
@@ -99,7 +108,7 @@ def write_corpus(folder: Path, *, trials: int, xml_share: float, data: Path) -> 
             "bytes": sum(p.stat().st_size for p in folder.iterdir())}
 
 
-def write_changes(folder: Path, *, changed: int, corpus: dict, data: Path) -> Path:
+def write_changes(folder: Path, *, changed: int, corpus: dict, v2: List[dict]) -> Path:
     """A change set of `changed` corpus trials (API v2), each with new content, as one JSON Lines file.
 
     Spread evenly over the corpus's API v2 trials, each study gets a status
@@ -108,23 +117,21 @@ def write_changes(folder: Path, *, changed: int, corpus: dict, data: Path) -> Pa
     the tagger and the index redo the trial.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    v2, n_v2 = v2_studies(data), corpus["v2"]
+    n_v2 = corpus["v2"]
     if not 0 < changed <= n_v2:
         raise SystemExit(f"--update {changed}: the corpus has {n_v2} API v2 trials to change")
     path = folder / "changes.jsonl"
     with open(path, "w", encoding="utf-8") as out:
         for k in range(changed):
-            i = k * n_v2 // changed
-            study = json.loads(json.dumps(v2[i % len(v2)]))
+            study = study_numbered(v2, k * n_v2 // changed)
             protocol = study["protocolSection"]
-            protocol["identificationModule"]["nctId"] = synthetic_id(i)
             status = protocol.setdefault("statusModule", {})
             status["overallStatus"] = "ACTIVE_NOT_RECRUITING"
             status["lastUpdatePostDateStruct"] = {"date": "2026-12-01", "type": "ACTUAL"}
             eligibility = protocol.setdefault("eligibilityModule", {})
             eligibility["eligibilityCriteria"] = (eligibility.get("eligibilityCriteria") or "Exclusion Criteria:") + (
                 "\n* Participation in another interventional study within 30 days before screening")
-            out.write(json.dumps(study, ensure_ascii=False, separators=(",", ":")) + "\n")
+            out.write(_json_line(study))
     return path
 
 
@@ -266,7 +273,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ptk-scale-") as tmp:
         corpus, work = Path(tmp) / "corpus", Path(tmp) / "work"
         work.mkdir()
-        written = write_corpus(corpus, trials=args.trials, xml_share=args.xml_share, data=args.data)
+        v2 = v2_studies(args.data)  # read once: the corpus and the change set are made from them
+        written = write_corpus(corpus, trials=args.trials, xml_share=args.xml_share, data=args.data, v2=v2)
         print(f"corpus: {written['trials']:,} trials ({written['v2']:,} API v2, {written['xml']:,} legacy XML),"
               f" {written['bytes'] / 1e6:.1f} MB compressed; jobs={args.jobs}", file=sys.stderr)
         rows, criteria = [], None
@@ -282,7 +290,7 @@ def main() -> None:
                 print(f"  {row['name']}: {row['seconds']:.1f}s", file=sys.stderr)
         update = None
         if args.update:
-            changes = write_changes(Path(tmp) / "changes", changed=args.update, corpus=written, data=args.data)
+            changes = write_changes(Path(tmp) / "changes", changed=args.update, corpus=written, v2=v2)
             built = [e for e in args.engines.split(",") if "index" in stages]
             update = run_stage("update", corpus=changes, work=work, jobs=args.jobs, engine=",".join(built))
             print(f"  update: {update['seconds']:.1f}s", file=sys.stderr)

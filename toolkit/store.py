@@ -430,7 +430,7 @@ class Store:
         counts = Counter()
         added_at = _now()
         with self._transaction():
-            generation = self._db.execute("SELECT value FROM store_state WHERE key = 'generation'").fetchone()[0] + 1
+            generation = self.generation() + 1  # what this batch's rows are written by
             for record in records:
                 counts[self._put_one(record, added_at, generation)] += 1
             if counts["new_trial"] or counts["new_version"] or counts["refreshed"]:

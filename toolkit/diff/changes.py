@@ -190,19 +190,15 @@ class ChangeLog:
         """
         index = _by_trial(store.version_index())
         rules = rules_fingerprint()
-        outdated = self._state("rules") != rules  # events of older rules are all computed again
-        known = {} if outdated else {
-            (r, t): h for r, t, h in self._db.execute("SELECT registry, trial_id, hashes FROM trials")}
-        stale = [key for key, infos in index.items() if known.get(key) != _hashes(infos)]
-        gone = [key for key in known if key not in index]
-        plans = [(key, index[key], set() if outdated else self._pairs_of(key)) for key in stale]
         pairs = 0
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            if outdated:
-                for table in ("trials", "events", "pairs"):
-                    self._db.execute(f"DELETE FROM {table}")
-                self._db.execute("INSERT OR REPLACE INTO log_state (key, value) VALUES ('rules', ?)", (rules,))
+            if self._state("rules") != rules:  # events of older rules are all computed again
+                self._forget_all(rules)
+            known = {(r, t): h for r, t, h in self._db.execute("SELECT registry, trial_id, hashes FROM trials")}
+            stale = [key for key, infos in index.items() if known.get(key) != _hashes(infos)]
+            gone = [key for key in known if key not in index]
+            plans = [(key, index[key], self._pairs_of(key)) for key in stale]
             for key in gone:
                 self._forget(*key)
             for done, result in enumerate(_computed(store, plans, jobs), 1):
@@ -214,6 +210,12 @@ class ChangeLog:
             self._db.execute("ROLLBACK")
             raise
         return SyncSummary(len(index), len(stale), pairs, len(gone))
+
+    def _forget_all(self, rules: str) -> None:
+        """Drop every event (inside the open transaction) and note the rules the next ones follow."""
+        for table in ("trials", "events", "pairs"):
+            self._db.execute(f"DELETE FROM {table}")
+        self._db.execute("INSERT OR REPLACE INTO log_state (key, value) VALUES ('rules', ?)", (rules,))
 
     def _state(self, key: str) -> Optional[str]:
         row = self._db.execute("SELECT value FROM log_state WHERE key = ?", (key,)).fetchone()

@@ -389,18 +389,15 @@ def _stem_known(word: str, known) -> bool:
 def _sentence_dropped(old: Optional[str], new_texts, expansions) -> bool:
     """A sentence of `old` with 3+ content words, 60% of them in none of `new_texts`;
     or half the content words of the whole of `old`."""
-    sentences = _SENTENCE.split(old or "")
     kept = set()
     for text in new_texts:
         kept |= content_words(text, expansions)
-    own = content_words(old, expansions)
-    if len(own) >= 3 and len({w for w in own - kept if not _stem_known(w, kept)}) > 0.5 * len(own):
+    whole = content_words(old, expansions)
+    if len(whole) >= 3 and len({w for w in whole - kept if not _stem_known(w, kept)}) > 0.5 * len(whole):
         return True
-    for sentence in sentences if len(sentences) > 1 else ():
-        own = content_words(sentence, expansions)
-        if len(own) >= 3 and len(own - kept) >= 0.6 * len(own):
-            return True
-    return False
+    sentences = _SENTENCE.split(old or "")
+    return len(sentences) > 1 and any(len(own) >= 3 and len(own - kept) >= 0.6 * len(own)
+                                      for own in (content_words(sentence, expansions) for sentence in sentences))
 
 
 def time_points(text: Optional[str]) -> Tuple[float, ...]:

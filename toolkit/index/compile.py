@@ -299,9 +299,8 @@ class Expansion:
         return self._concepts.expand(words)
 
     def guards(self, words: Tuple[str, ...]) -> Tuple[Tuple[str, ...], ...]:
-        """Phrases in which a found loose word does not name its concept (none from a table without guards)."""
-        guards = getattr(self._concepts, "guards", None)
-        return () if guards is None else guards(words)
+        """Phrases in which a found loose word does not name its concept."""
+        return self._concepts.guards(words)
 
 
 def _filter_nodes(filters: Filters, expand) -> Iterable[Node]:

@@ -192,9 +192,7 @@ class ConceptStore:
 
     def expand(self, words: Words) -> Tuple[Words, ...]:
         """Every spelling `words` also finds, itself first."""
-        if self._db is None:
-            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-        row = self._db.execute("SELECT variants FROM expand WHERE key = ?", (" ".join(words),)).fetchone()
+        row = self._connection().execute("SELECT variants FROM expand WHERE key = ?", (" ".join(words),)).fetchone()
         if row is None:
             return (tuple(words),)
         return (tuple(words),) + _lines(row[0])
@@ -202,14 +200,17 @@ class ConceptStore:
     def guards(self, words: Words) -> Tuple[Words, ...]:
         """Phrases in which `words`, found as a concept's loose word, does not name it."""
         if self._guards is None:  # a few rows: read whole on first use
-            if self._db is None:
-                self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
             try:
-                rows = self._db.execute("SELECT variant, phrases FROM guard").fetchall()
+                rows = self._connection().execute("SELECT variant, phrases FROM guard").fetchall()
             except sqlite3.OperationalError:  # a table written before guards existed
                 rows = []
             self._guards = {tuple(variant.split(" ")): _lines(phrases) for variant, phrases in rows}
         return self._guards.get(tuple(words), ())
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        return self._db
 
     def close(self) -> None:
         if self._db is not None:

@@ -260,9 +260,8 @@ class SearchIndex:
         another store, a store that did not track it then): `status` compares
         every trial instead. A store never drops a trial, so nothing is removed.
         """
-        meta = self.meta() if self.exists() else {}
-        noted = meta.get("store_generation")
-        if noted is None or meta.get("store") != _store_path(store):
+        noted = self._noted_generation(store) if self.exists() else None
+        if noted is None:
             return None
         changed = store.changed_since(noted)
         if changed is None:
@@ -282,13 +281,18 @@ class SearchIndex:
         answers at once, whatever the store's size; an index without one (or
         one that differs) is compared by the hashes of every latest version.
         """
-        meta = self.meta()
-        noted = meta.get("store_generation")
-        if noted is not None and meta.get("store") == _store_path(store) and noted == store.generation():
+        noted = self._noted_generation(store)
+        if noted is not None and noted == store.generation():
             return False
+        meta = self.meta()
         if meta.get("fingerprint") is None:  # an update does not fingerprint the whole index
             return not self.status(store).current
         return meta.get("fingerprint") != fingerprint(_store_hashes(store))
+
+    def _noted_generation(self, store) -> Optional[int]:
+        """The generation of `store` this index was last level with (None: none noted, or another store)."""
+        meta = self.meta()
+        return meta.get("store_generation") if meta.get("store") == _store_path(store) else None
 
     def note_store_generation(self, generation: int) -> None:
         """Record the store generation this index is level with (read before the build began)."""

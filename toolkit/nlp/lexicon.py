@@ -9,11 +9,12 @@ the tokens of a `Doc`, which costs a handful of dict look-ups per token.
 from __future__ import annotations
 
 import gzip
-import orjson
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence
+
+import orjson
 
 from toolkit.errors import LexiconError
 

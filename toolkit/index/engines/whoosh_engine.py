@@ -140,12 +140,12 @@ class WhooshEngine(Engine):
             combinations = Counter(facets[d] for d in self._docnums(node))
             counts: Counter = Counter()
             for joined, n in combinations.items():
-                for term in joined.decode("utf-8").split(_FACET_JOIN):
+                for term in _facet_terms_of(joined):
                     counts[term] += n
             return sum(combinations.values()), facets_of_terms(counts.items())
         trials = reader.column_reader(TRIAL_NUMBER)
         combinations = {(trials[d], facets[d]) for d in self._docnums(node)}
-        pairs = {(trial, term) for trial, joined in combinations for term in joined.decode("utf-8").split(_FACET_JOIN)}
+        pairs = {(trial, term) for trial, joined in combinations for term in _facet_terms_of(joined)}
         return len({trial for trial, _ in combinations}), facets_of_terms(Counter(term for _, term in pairs).items())
 
     def stored_values(self, node: Node, names: Iterable[str]) -> List[Dict[str, str]]:
@@ -212,6 +212,11 @@ def _whoosh_fields(doc: dict) -> dict:
     out["kind_raw"] = doc["kind"][0]  # the TRIAL_NUMBER column passes through as it is
     out[FACET_FIELD] = _FACET_JOIN.join(facet_terms(doc)).encode("utf-8")
     return out
+
+
+def _facet_terms_of(joined: bytes) -> List[str]:
+    """A document's facet terms, as its facet column holds them (see `_whoosh_fields`)."""
+    return joined.decode("utf-8").split(_FACET_JOIN)
 
 
 def translate(node: Node) -> wq.Query:
