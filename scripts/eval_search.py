@@ -15,7 +15,7 @@ analyzer offers, which is how the analyzer's stemmer was chosen.
 
 Usage:
     python scripts/eval_search.py [--source PATH ...] [--engine whoosh]
-        [--max-trials N] [--min-relevant 3] [--json OUT] [--show-misses 3]
+        [--max-trials N] [--min-relevant 3] [--json OUT] [--show-misses 3] [--table CONCEPTS.json]
 """
 
 from __future__ import annotations
@@ -110,8 +110,8 @@ def analyzer_errors(table: dict) -> Dict[str, dict]:
     for name, stemmer in STEMMERS.items():
         def stem(word, stemmer=stemmer):
             return stemmer(american(word.lower()))
-        not_joined = [pair for pair in table["joins"] if stem(pair[0]) != stem(pair[1])]
-        joined = [pair for pair in table["distinct"] if stem(pair[0]) == stem(pair[1])]
+        not_joined = [pair for pair in table.get("joins", ()) if stem(pair[0]) != stem(pair[1])]
+        joined = [pair for pair in table.get("distinct", ()) if stem(pair[0]) == stem(pair[1])]
         out[name] = {"joins_missed": not_joined, "distinct_joined": joined,
                      "errors": len(not_joined) + len(joined)}
     return out
@@ -125,9 +125,10 @@ def main(argv=None) -> int:
     parser.add_argument("--min-relevant", type=int, default=3)
     parser.add_argument("--show-misses", type=int, default=0)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--table", type=Path, default=TABLE, help="a concept table in the case table's form")
     args = parser.parse_args(argv)
 
-    table = json.loads(TABLE.read_text("utf-8"))
+    table = json.loads(args.table.read_text("utf-8"))
     started = time.perf_counter()
     records = load_records(args.source, args.max_trials)
     texts = criteria_texts(records)

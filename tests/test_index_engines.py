@@ -16,6 +16,8 @@ from conftest import CORPUS, data_path
 from toolkit.errors import SearchIndexError
 from toolkit.index import Filters, SearchIndex, build_index, compile_query, count_hits, refresh, run_search
 from toolkit.index.analysis import analyze
+from toolkit.index.compile import coordinated_phrases
+from toolkit.index.query import Phrase
 from toolkit.index.concepts import default_concepts
 from toolkit.index.engines import engine_class
 
@@ -53,14 +55,19 @@ def indexes(records, tmp_path_factory):
 
 # --- the brute-force scan ------------------------------------------------------
 
-def _contains(tokens, words) -> bool:
-    n = len(words)
-    return any(tuple(tokens[i:i + n]) == words for i in range(len(tokens) - n + 1))
+def _contains(tokens, words, positions=()) -> bool:
+    """True when the tokens hold the words, each at its position from the first (default: in a row)."""
+    positions = positions or tuple(range(len(words)))
+    return any(all(i + p < len(tokens) and tokens[i + p] == w for w, p in zip(words, positions))
+               for i in range(len(tokens)))
 
 
 def _mentions(tokens, phrase: str) -> bool:
-    """True when the analyzed tokens hold the phrase or one of its synonyms."""
-    return any(_contains(tokens, variant) for variant in default_concepts().expand(tuple(analyze(phrase))))
+    """True when the analyzed tokens hold the phrase or one of its synonyms, two-word
+    ones also coordinated with another word ("hepatitis B or C")."""
+    variants = default_concepts().expand(tuple(analyze(phrase)))
+    phrases = [p for v in variants for p in (coordinated_phrases("text", v) if len(v) == 2 else [Phrase("text", v)])]
+    return any(_contains(tokens, p.words, p.positions) for p in phrases)
 
 
 def _tag_tokens(criterion, label):

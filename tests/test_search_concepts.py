@@ -22,15 +22,16 @@ from toolkit.records import Criterion, Eligibility, TrialRecord
 FIXTURES = Path(__file__).parent / "fixtures" / "search"
 TABLE = json.loads((FIXTURES / "concepts.json").read_text("utf-8"))
 CRITERIA = [json.loads(line) for line in (FIXTURES / "concept_criteria.jsonl").read_text("utf-8").splitlines()]
+COORDINATION = json.loads((FIXTURES / "coordination_cases.json").read_text("utf-8"))["cases"]
 
 
 def _pattern(spellings):
     return re.compile(r"(?<!\w)(?:%s)(?!\w)" % "|".join(f"(?:{s})" for s in spellings), re.IGNORECASE)
 
 
-def _records():
+def _records(rows=CRITERIA):
     by_trial = {}
-    for row in CRITERIA:
+    for row in rows:
         by_trial.setdefault(row["trial"], []).append(Criterion(id=row["id"], polarity="exclusion", text=row["text"], start=0, end=len(row["text"])))
     return [TrialRecord(registry="ctgov", trial_id=trial, title=trial, eligibility=Eligibility(criteria=tuple(cs)))
             for trial, cs in by_trial.items()]
@@ -85,3 +86,19 @@ def test_search_analyzer_keeps_distinct_words_apart(pair):
     assert STEMMERS["porter"](pair[0]) == STEMMERS["porter"](pair[1]) or pair in (
         ["gastric", "gastritis"], ["arthritis", "arthritic"], ["nephritis", "nephritic"], ["neuritis", "neural"],
         ["policy", "police"])  # the pairs the Porter stemmer joins are why it was not chosen
+
+
+@pytest.fixture(scope="module", params=["whoosh", "tantivy"])
+def coordination_index(request, tmp_path_factory):
+    root = tmp_path_factory.mktemp("coordination")
+    index = SearchIndex(root, engine=request.param)
+    index.rebuild(_records(COORDINATION))
+    index.close()
+    return root, request.param
+
+
+@pytest.mark.parametrize("case", COORDINATION, ids=[f"{c['query']}-{c['trial']}" for c in COORDINATION])
+def test_search_concept_words_coordinated_or_apart(coordination_index, case):
+    index_dir, engine = coordination_index
+    found = {(h.trial_id, h.criterion_id) for h in search(case["query"], index_dir=index_dir, engine=engine, limit=None)}
+    assert ((case["trial"], case["id"]) in found) is case["found"]

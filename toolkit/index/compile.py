@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from itertools import product
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from toolkit.errors import QueryError
@@ -201,10 +202,60 @@ def _and_items(items: Sequence[Node], expand) -> Iterable[Node]:
             at += 1
             continue
         size, words, field = run
-        own = And(tuple(compile_node(item, expand=None) for item in items[at:at + size]))  # the words as given
-        others = [_found_node(field, v, expand) for v in _without_longer(list(expand(words)))[1:]]
-        yield Or((own, *others))
+        others = _spelling_nodes(field, [v for v in _without_longer(list(expand(words))) if v != words], expand)
+        yield Or((*coordinated_phrases(field, words), *others))
         at += size
+
+
+# Words that join two modifiers of one head ("alcohol or drug abuse") or two heads of one
+# modifier ("hepatitis B or C"), so that the concept is named through them.
+COORDINATORS = ("or", "and")
+# At most this many other words coordinated in ("hepatitis A, B or C": 2).
+_MAX_COORDINATED = 2
+# At most this many of a concept's other spellings are also sought coordinated (each costs 9 phrases).
+_MAX_COORDINATED_SPELLINGS = 12
+
+
+# Word parts a hyphen joins to a word ("anti-platelet", "hypo-thyroidism"): never coordinated.
+_BOUND_PREFIXES = frozenset("""
+anti non pre post co re sub semi multi self hyper hypo intra inter extra trans ultra pro de un bi tri mid over under
+counter pseudo peri para neo
+""".split())
+
+
+def coordinated_phrases(field: str, words: Tuple[str, ...]) -> List[Phrase]:
+    """A concept's words as a phrase, also coordinated with other words.
+
+    For `hepatitis c`: "hepatitis c", "hepatitis * or c" (hepatitis B or C),
+    "hepatitis * * and c" (hepatitis A, B and C); for `alcohol abuse`: also
+    "alcohol or * abuse" (alcohol or drug abuse). The words are not found
+    apart ("organ dysfunction precluding transplantation" is no organ transplant),
+    and a hyphenated word is not coordinated ("anti-platelet").
+    """
+    out = [Phrase(field, words)]
+    if _BOUND_PREFIXES.intersection(words):
+        return out
+    for split in range(1, len(words)):
+        for coordinator, others in product(COORDINATORS, range(1, _MAX_COORDINATED + 1)):
+            coordinated = (*words[:split], coordinator, *words[split:])
+            right = tuple(range(split + others + 1, len(words) + others + 1))
+            out.append(Phrase(field, coordinated, (*range(split), split + others, *right)))  # "hepatitis * or c"
+            out.append(Phrase(field, coordinated, (*range(split + 1), *right)))  # "alcohol or * abuse"
+    return out
+
+
+def _spelling_nodes(field: str, spellings: Sequence[Tuple[str, ...]], expand) -> List[Node]:
+    """The nodes of the spellings a concept adds: two-word ones also coordinated
+    ("psychiatric or physical illness"), the first `_MAX_COORDINATED_SPELLINGS` of them."""
+    out: List[Node] = []
+    coordinated = 0
+    for words in spellings:
+        if len(words) == 2 and coordinated < _MAX_COORDINATED_SPELLINGS and not _guards(words, expand):
+            coordinated += 1
+            out += coordinated_phrases(field, words)
+        else:
+            out.append(_found_node(field, words, expand))
+    return out
 
 
 def _concept_run(items: Sequence[Node], at: int, expand):
@@ -251,7 +302,8 @@ def _text_node(node: Node, field: str, expand) -> Node:
         if joined not in spellings:
             spellings.extend(v for v in expand(joined) if v not in spellings)
     kept = _without_longer(spellings)
-    variants = [_words_node(field, v) if v == words else _found_node(field, v, expand) for v in kept]
+    variants = [_words_node(field, words)] if words in kept else []
+    variants += _spelling_nodes(field, [v for v in kept if v != words], expand)
     return variants[0] if len(variants) == 1 else Or(tuple(variants))
 
 
@@ -284,9 +336,14 @@ def _words_node(field: str, words: Tuple[str, ...]) -> Node:
 
 def _found_node(field: str, words: Tuple[str, ...], expand) -> Node:
     """A spelling a concept adds; a loose word leaves out the phrases where it names something else."""
-    guards = expand.guards(words) if isinstance(expand, Expansion) else ()
+    guards = _guards(words, expand)
     node = _words_node(field, words)
     return node if not guards else And((node, Not(_any_of([_words_node(field, p) for p in guards]))))
+
+
+def _guards(words: Tuple[str, ...], expand) -> Tuple[Tuple[str, ...], ...]:
+    """The phrases in which a loose spelling does not name its concept (none for a table without them)."""
+    return expand.guards(words) if isinstance(expand, Expansion) else ()
 
 
 class Expansion:
@@ -378,6 +435,8 @@ def _collect(node: Node, terms: QueryTerms) -> None:
         return
     elif isinstance(node, Word):
         terms.stems.add(node.text)
+    elif isinstance(node, Phrase) and node.positions:  # coordinated: its words, not its coordinator
+        terms.stems.update(word for word in node.words if word not in COORDINATORS)
     elif isinstance(node, Phrase):
         terms.phrases.append(node.words)
     elif isinstance(node, Prefix):

@@ -28,7 +28,7 @@ from toolkit.index.schema import QUERY_FIELDS
 
 __all__ = [
     "MAX_DEPTH", "MAX_TERMS", "MAX_QUERY_CHARS", "Word", "Phrase", "Prefix", "Fuzzy", "Range", "And", "Or", "Not", "All",
-    "Node", "parse_query", "render",
+    "Node", "parse_query", "phrase_slots", "render",
 ]
 
 
@@ -42,10 +42,12 @@ class Word:
 
 @dataclass(frozen=True)
 class Phrase:
-    """Words that must follow each other."""
+    """Words that must follow each other; with `positions`, each word at its own
+    position from the first ("hepatitis * or c": 0, 2, 3), any word in the gaps."""
 
     field: Optional[str]
     words: Tuple[str, ...]
+    positions: Tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,16 @@ def parse_query(source: str) -> Node:
     return _Parser(source).parse()
 
 
+def phrase_slots(phrase: Phrase) -> List[str]:
+    """A phrase's words with `*` in its gaps: ["hepatitis", "*", "or", "c"]."""
+    if not phrase.positions:
+        return list(phrase.words)
+    slots = ["*"] * (phrase.positions[-1] + 1)
+    for word, position in zip(phrase.words, phrase.positions):
+        slots[position] = word
+    return slots
+
+
 def render(node: Node) -> str:
     """A readable form of a node tree, as `--show-query` prints it."""
     if isinstance(node, (And, Or)):
@@ -277,7 +289,7 @@ def render(node: Node) -> str:
         return "*:*"
     prefix = f"{node.field}:" if node.field else ""
     if isinstance(node, Phrase):
-        return f'{prefix}"{" ".join(node.words)}"'
+        return f'{prefix}"{" ".join(phrase_slots(node))}"'
     if isinstance(node, Prefix):
         return f"{prefix}{node.text}*"
     if isinstance(node, Fuzzy):

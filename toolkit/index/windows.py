@@ -57,7 +57,7 @@ def _drug_terms(node: Node, into: List[Words]) -> None:
             _drug_terms(item, into)
     elif isinstance(node, Word) and node.field in _ENTITY_FIELDS:
         into.append((node.text,))
-    elif isinstance(node, Phrase) and node.field in _ENTITY_FIELDS:
+    elif isinstance(node, Phrase) and node.field in _ENTITY_FIELDS and not node.positions:
         into.append(tuple(node.words))
 
 

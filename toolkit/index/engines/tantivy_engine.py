@@ -224,7 +224,8 @@ def translate(node: Node, schema) -> tantivy.Query:
     if isinstance(node, Word):
         return Q.term_query(schema, node.field, node.text)
     if isinstance(node, Phrase):
-        return Q.phrase_query(schema, node.field, list(node.words))
+        words = list(zip(node.positions, node.words)) if node.positions else list(node.words)
+        return Q.phrase_query(schema, node.field, words)
     if isinstance(node, Prefix):
         return Q.regex_query(schema, node.field, _escape_regex(node.text) + ".*")
     if isinstance(node, Range):
