@@ -122,8 +122,12 @@ def test_nlp_timex_ignores_numbers_without_time_unit(text):
 #   windows make 22 of the 38 misses; birth anchors ('of life', 'after birth') most of the rest. After
 #   rules for gestational ages, Apgar timings, '(i.e., > 547 days)' after an age, 'of life', 'max.',
 #   'in first', 'at least for': 0.85 (tuned); the other samples keep their figures.
+# - ICTRP COVID-19 versions (weekly ICTRP exports Mar-Jul 2020 merged into versions: ClinicalTrials.gov, EU CTR,
+#   ChiCTR, IRCT, CTRI, ISRCTN, ANZCTR and others; trials in no fixture), drawn the same way
+#   (`ictrp_covid19_versions.jsonl.gz --seed 10 --count 400 --ignore time_windows_fresh_ictrp_versions.tsv`): 0.81
+#   when read, the fresh figure after every rule above.
 FIXTURES = Path(__file__).parent / "fixtures"
-FRESH_FLOORS = {"time_windows_fresh_registers.tsv": 0.85, "time_windows_fresh.tsv": 0.93, "time_windows_fresh_ctgov_v2.tsv": 0.94,
+FRESH_FLOORS = {"time_windows_fresh_ictrp_versions.tsv": 0.81, "time_windows_fresh_registers.tsv": 0.85, "time_windows_fresh.tsv": 0.93, "time_windows_fresh_ctgov_v2.tsv": 0.94,
                 "time_windows_fresh_ctgov_v2_downloads.tsv": 0.94, "time_windows_fresh_ictrp.tsv": 0.93}
 
 
