@@ -125,9 +125,14 @@ def test_nlp_timex_ignores_numbers_without_time_unit(text):
 # - ICTRP COVID-19 versions (weekly ICTRP exports Mar-Jul 2020 merged into versions: ClinicalTrials.gov, EU CTR,
 #   ChiCTR, IRCT, CTRI, ISRCTN, ANZCTR and others; trials in no fixture), drawn the same way
 #   (`ictrp_covid19_versions.jsonl.gz --seed 10 --count 400 --ignore time_windows_fresh_ictrp_versions.tsv`): 0.81
-#   when read, the fresh figure after every rule above.
+#   when read, the fresh figure after every rule above. Misses: ages read as windows ('> 18 year-old',
+#   'Adults (> 18 years)', '..., under 18 years', a garbled '=18 years'), anchors not read ('receiving the last
+#   immunization', 'the administration of the IMP', 'consenting', 'the planned start of study'), '14 days back',
+#   'approx.', 'between 4 and 8 weeks', 'Days from symptom onset >21 days'. After rules for those (and the like
+#   from the rest of the draw: 'ICF', 'not after', 'life<1 week', '7 days or more since', 'N days between X and Y'):
+#   0.98 (tuned); the other registers sample rose to 0.86 with them.
 FIXTURES = Path(__file__).parent / "fixtures"
-FRESH_FLOORS = {"time_windows_fresh_ictrp_versions.tsv": 0.81, "time_windows_fresh_registers.tsv": 0.85, "time_windows_fresh.tsv": 0.93, "time_windows_fresh_ctgov_v2.tsv": 0.94,
+FRESH_FLOORS = {"time_windows_fresh_ictrp_versions.tsv": 0.98, "time_windows_fresh_registers.tsv": 0.86, "time_windows_fresh.tsv": 0.93, "time_windows_fresh_ctgov_v2.tsv": 0.94,
                 "time_windows_fresh_ctgov_v2_downloads.tsv": 0.94, "time_windows_fresh_ictrp.tsv": 0.93}
 
 
@@ -178,6 +183,12 @@ def test_nlp_timex_fresh_sample_share_fully_right(name):
     "Apgar score at 5 minutes >7",
     "ejection fraction < 40 % as assessed by 2D echocardiography",
     "Age > 18 months (i.e., > 547 days) with unfavorable pathology, regardless of MYCN status",
+    # ages after a person noun and a bracket or a garbled '≥', or compared alone in a clause (ICTRP versions)
+    "Adult patients (=18 years) admitted because of COVID-19 confirmed by PCR",
+    "Male or female adult (= 60 years)",
+    "=16 years and < 70yrs",
+    "18 years and above",
+    "Patients who are > 21 year-old",
 ])
 def test_nlp_timex_frequencies_and_age_ranges_are_not_windows(text):
     assert find_time_windows(text) == []
@@ -210,9 +221,32 @@ def test_nlp_timex_frequencies_and_age_ranges_are_not_windows(text):
                                                  "after", "delivery")]),
     ("Age at inclusion: max. 120 hours after birth", [("max. 120 hours after birth", "at_most", 120, "hour", "after",
                                                        "delivery")]),
+    # the time from an event, named before the amount or after it, counts after that event
+    ("More than 7 days between the onset of symptoms (fever, dysnea, and/or cough) and treatment administration day.",
+     [("More than 7 days", "more_than", 7, "day", "after", "symptom onset")]),
+    ("7 days or more since the onset of COVID-19, as diagnosed by fever, pneumonia or other relevant findings",
+     [("7 days or more since the onset of COVID-19", "at_least", 7, "day", "after", "symptom onset")]),
+    ("Signed consent to participate in this trial must be given not after 14 days from the first day of symptoms",
+     [("not after 14 days from the first day of symptoms", "at_most", 14, "day", "after", "symptom onset")]),
+    ("Call into office within the first 7 days of illness",
+     [("within the first 7 days of illness", "within", 7, "day", "after", "symptom onset")]),
+    ("Patient in other therapeutic clinical trial within 30 days before ICF",
+     [("within 30 days before ICF", "within", 30, "day", "before", "informed consent")]),
+    ("the medication dose must have been stable for at least 12 weeks preceding vaccination and expected to remain stable",
+     [("for at least 12 weeks preceding vaccination", "at_least", 12, "week", "before", "first dose")]),
+    # a comparator sign glued to the word before it
+    ("Expected life<1 week;", [("<1 week", "less_than", 1, "week", None, None)]),
 ])
+
 def test_nlp_timex_reads_real_window(text, expected):
     assert [(t.text, t.relation, t.amount, t.unit, t.direction, t.anchor) for t in find_time_windows(text)] == expected
+
+
+def test_nlp_timex_reads_a_range_written_high_first_low_to_high():
+    [tag] = find_time_windows("a negative pregnancy test (evaluated between 2 and 1 days prior to administration of "
+                              "the study medication)")
+    assert (tag.text, tag.amount, tag.low_days, tag.high_days, tag.anchor) == (
+        "between 2 and 1 days prior to administration of the study medication", 1, 1, 2, "first dose")
 
 
 def test_nlp_timex_a_disease_duration_range_stays_a_window():

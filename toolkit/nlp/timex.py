@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 from toolkit.codec import replace_fields
 from toolkit.nlp.rules import (
@@ -20,11 +20,13 @@ from toolkit.records import Tag
 
 _AGE_JOIN = re.compile(r"\s*(?:,|and|or|to|-|–|\((?:\s*i\.\s*e\.,?)?)?\s*")
 _RELATION_REACH = 40  # characters before an amount searched for its relation ("within the past")
-AGE_AFTER = re.compile(r"\s*(?:of age|old|or older|or younger|and older|and over|of life)(?![a-z])", re.I)
-_AGE_ONLY_AFTER = re.compile(r"\s*(?:of age|old|or older|or younger|and older|and over)\b", re.I)
+AGE_AFTER = re.compile(r"(?:\s*|-)(?:of age|old|or older|or younger|and older|and over|and above|of life)(?![a-z])", re.I)
+_AGE_ONLY_AFTER = re.compile(r"(?:\s*|-)(?:of age|old|or older|or younger|and older|and over|and above)\b", re.I)
 # A unit without a number after these words is one of it: 'within the past year', 'in the next month'.
 _BARE_UNIT_AFTER = ("past", "last", "previous", "preceding", "next", "following", "coming")
 # 'within 4 weeks or 5 half-lives (whichever is shorter) before', 'within 60 days, or 5 half-lives, whichever is longer, before'
+_OR_MORE = re.compile(r"\s+or\s+(?:longer|more|greater)\b", re.I)  # "6 months or longer", "7 days or more since"
+_HEDGE_WORD = r"(?:approximately|approx\.?|about|around|roughly)"
 _HALF_LIVES = r"(?:,?\s+or\s+\S+\s+half[- ]?lives?(?:,\s*whichever is \w+,?)?)?"
 
 
@@ -39,18 +41,18 @@ def _patterns() -> Tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern, re.Patt
     amount = rf"(?:{NUMBER}|\b(?:{words})\b(?:\s*\(\d+\))?|{bare})"
     units = "|".join(sorted(rules.unit_of_form, key=len, reverse=True))
     window = re.compile(
-        rf"(?<![\w./]){amount_range(amount, joiner='or')}"
+        rf"(?<![\w./]){amount_range(amount, joiner='or|and')}"
         rf"\s*-?\s*(?P<unit>{units})\b\.?"
-        rf"(?:{_HALF_LIVES}(?:\s*\([^()]{{1,25}}\))?,?\s+(?P<dir>{alternation(rules.directions)})\b)?",
+        rf"(?:(?P<or_more>{_OR_MORE.pattern})?{_HALF_LIVES}(?:\s*\([^()]{{1,25}}\))?,?\s+(?P<dir>{alternation(rules.directions)})\b)?",
         re.IGNORECASE,
     )
-    relation = re.compile(rf"(?<!\w)(?:{alternation(rules.relations)})(?:\s+(?:approximately|about|around|roughly))?\s*$",
+    relation = re.compile(rf"(?:(?<!\w)|(?=[<>≤≥]))(?:{alternation(rules.relations)})(?:\s+{_HEDGE_WORD})?\s*$",
                           re.IGNORECASE)
     anchor = re.compile(rf"[\s-]*(?:{alternation(rules.anchors)})(?!\w)", re.IGNORECASE)
     temporal = re.compile(rf"\b(?:{alternation(rules.temporal)})\b", re.IGNORECASE)
     age_before = re.compile(
         rf"\b(?:aged?|ages|older than|younger than|(?:over|under) the age of)\b[^.;,]{{0,35}}$"
-        rf"|\b(?:{'|'.join(rules.age_cues)})\b\s*(?:of\s*)?(?:\w+\s*)?$", re.I
+        rf"|\b(?:{'|'.join(rules.age_cues)})\b[\s(=]*(?:of\s*)?(?:\w+[\s(=]*)?$", re.I
     )
     return window, relation, anchor, temporal, age_before
 
@@ -69,7 +71,7 @@ def find_time_windows(text: str) -> List[Tag]:
     window, relation_re, anchor_re, _, age_before = _patterns()
     tags = []
     age_end = -1
-    for match in window.finditer(text):
+    for match in _window_matches(window, text):
         start = lead_start(relation_re, text, match, reach=_RELATION_REACH)
         if _is_age(text, start, match, age_before) or _continues_age(text, age_end, start) \
                 or _is_age_range(text, start, match):
@@ -82,12 +84,33 @@ def find_time_windows(text: str) -> List[Tag]:
     return _share_anchors(text, _without_restatements(text, tags)) if len(tags) > 1 else tags
 
 
+_AND = re.compile(r"\s*and\s*", re.I)
+_BETWEEN = re.compile(r"\bbetween\s+$", re.I)
+
+
+def _window_matches(window: re.Pattern, text: str) -> Iterator[re.Match]:
+    """Window matches in text order; two amounts joined by 'and' are one range only after 'between'
+    ('between 4 and 8 weeks'), else the second starts its own ('MK-3475 and 6 months after')."""
+    pos = 0
+    while True:
+        match = window.search(text, pos)
+        if match is None:
+            return
+        if match.group("high") and _AND.fullmatch(text, match.end("low"), match.start("high")) \
+                and not _BETWEEN.search(text, max(0, match.start() - 10), match.start()):
+            pos = match.start("high")
+            continue
+        yield match
+        pos = match.end()
+
+
 def _continues_age(text: str, age_end: int, start: int) -> bool:
     """'Age >= 65 years, < 90 years': the second limit is an age too."""
     return age_end >= 0 and bool(_AGE_JOIN.fullmatch(text, age_end, start))
 
 
-_COMPARATIVE = re.compile(r"[<>≥≤=/]|more|less|greater|fewer|older|younger|at least|at most|over|under|above|below", re.I)
+_COMPARATIVE = re.compile(r"[<>≥≤=/]|more|less|greater|fewer|older|younger|at least|at most|over|under|above|below|between",
+                          re.I)
 
 
 def _is_age(text: str, start: int, match: re.Match, age_before: re.Pattern) -> bool:
@@ -104,7 +127,19 @@ def _is_age(text: str, start: int, match: re.Match, age_before: re.Pattern) -> b
     if relation_text.strip() and not _COMPARATIVE.search(relation_text):
         return bool(_AGE_ONLY_AFTER.match(text, match.end()))  # 'for 16 years and older'
     before = text[max(0, start - 30):start]
-    return bool(age_before.search(before) or AGE_AFTER.match(text, match.end()))
+    return bool(age_before.search(before) or AGE_AFTER.match(text, match.end())) or _is_years_clause(text, start, match)
+
+
+_CLAUSE_START = re.compile(r"(?:^|[,;(]|\b(?:and|or))\s*=?\s*$", re.I)
+_CLAUSE_END = re.compile(r"\s*(?:[,;.)]|$|(?:and|or)\b)", re.I)
+
+
+def _is_years_clause(text: str, start: int, match: re.Match) -> bool:
+    """'..., under 18 years', '=16 years and < 70 years': 12 years or more compared alone in a clause is an age."""
+    low = match.group("low")
+    return match.group("unit").lower().startswith(("year", "yr")) and bool(low) and low[0].isdigit() \
+        and number_value(low) >= 12 and bool(_CLAUSE_START.search(text, max(0, start - 6), start)) \
+        and bool(_CLAUSE_END.match(text, match.end()))
 
 
 _GESTATION_AFTER = re.compile(r"\s*(?:\+\s*\d+\s*)?(?:\d/7\s*)?(?:weeks?\s*)?(?:of\s+)?(?:gestation|pregnancy|GA\b|PMA\b|"
@@ -174,7 +209,7 @@ def _is_age_range(text: str, start: int, match: re.Match) -> bool:
     """
     if match.group("dir") or not match.group("unit").lower().startswith(("year", "yr")):
         return False
-    lead = _AGE_RANGE_LEAD.search(text, max(0, start - 30), start)
+    lead = _AGE_RANGE_LEAD.search(text, max(0, start - 30), match.start())
     if lead is None:
         return False
     numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", text[lead.start():match.end()])]
@@ -197,6 +232,8 @@ def _window_tag(text: str, start: int, match: re.Match, anchor_re: re.Pattern, r
         return None
     low = _amount(match.group("low"), rules)
     high = _amount(match.group("high"), rules) if match.group("high") else None
+    if high is not None and high < low:
+        low, high = high, low
     per_unit = rules.unit_days[unit]
     direction = classify(match.group("dir"), rules.directions) if match.group("dir") else None
     end, anchor, up_to_anchor = _anchor_after(text, match, anchor_re, rules, direction)
@@ -204,12 +241,12 @@ def _window_tag(text: str, start: int, match: re.Match, anchor_re: re.Pattern, r
         end, anchor, up_to_anchor = match.end(), None, None
     anchor = anchor or _implied_anchor(match.group("dir"))
     if direction is None and anchor is None:
-        direction, anchor = _interval_since(text, start, anchor_re, rules)
+        direction, anchor = _interval_since(text, start, end, anchor_re, rules)
     relation_text = text[start:match.start()]
     relation = _relation(relation_text, rules)
     or_more = _OR_MORE.match(text, match.end()) if not match.group("dir") and end == match.end() else None
-    if or_more is not None and relation in (None, "during"):  # "6 months or longer", "for 180 days or more"
-        relation, end = "at_least", or_more.end()
+    if (or_more is not None or match.group("or_more")) and relation in (None, "during"):
+        relation, end = "at_least", or_more.end() if or_more is not None else end  # "6 months or longer", "7 days or more since"
     return Tag(
         label="time_window", text=text[start:end], start=start, end=end,
         relation=relation, amount=low, unit=unit,
@@ -221,7 +258,6 @@ def _window_tag(text: str, start: int, match: re.Match, anchor_re: re.Pattern, r
     )
 
 
-_OR_MORE = re.compile(r"\s+or\s+(?:longer|more|greater)\b", re.I)
 
 
 def _implausible_unit(match: re.Match) -> bool:
@@ -242,7 +278,7 @@ def _amount(text: str, rules: Rules) -> float:
     return number_value(word)
 
 
-_HEDGE = re.compile(r"\s+(?:approximately|about|around|roughly)\s*$", re.I)
+_HEDGE = re.compile(rf"\s+{_HEDGE_WORD}\s*$", re.I)
 
 
 def _relation(text: Optional[str], rules: Rules) -> Optional[str]:
@@ -297,16 +333,21 @@ def _anchor_after(text: str, match: re.Match, anchor_re: re.Pattern, rules: Rule
     return found.end(), anchor, up_to
 
 
-_INTERVAL = re.compile(r"\binterval between\s+(?P<since>[^,;]{1,60}?)\s+and\s+[^,;]{1,60}?\s+"
-                       r"(?:is|was|should be|must be)(?:\s+determined)?\s*$", re.I)
+_INTERVAL = re.compile(r"\b(?:interval|time|duration|days|hours|weeks) (?:between\s+(?P<between>[^,;]{1,60}?)\s+and\s+"
+                       r"[^,;]{1,60}?|(?:from|since)\s+(?P<since>[^,;]{1,60}?))"
+                       r"(?:\s+(?:is|was|should be|must be)(?:\s+determined)?)?\s*$", re.I)
+_INTERVAL_AFTER = re.compile(r"\s+between\s+(?P<between>[^,;()]{1,60}?)\s*(?:\(|\band\b)", re.I)
 
 
-def _interval_since(text: str, start: int, anchor_re: re.Pattern, rules: Rules) -> Tuple[Optional[str], Optional[str]]:
-    """'The interval between symptom onset and enrollment is within 14 days': after the first event."""
-    found = _INTERVAL.search(text, max(0, start - 160), start)
-    if found is None or not anchor_re.fullmatch(found.group("since")):
+def _interval_since(text: str, start: int, end: int, anchor_re: re.Pattern,
+                    rules: Rules) -> Tuple[Optional[str], Optional[str]]:
+    """'The interval between symptom onset and enrollment is within 14 days', 'Days from symptom onset > 21
+    days', 'More than 7 days between the onset of symptoms and ...': after the first event."""
+    found = _INTERVAL.search(text, max(0, start - 160), start) or _INTERVAL_AFTER.match(text, end)
+    event = found and (found.group("between") or found.groupdict().get("since"))
+    if not event or not anchor_re.fullmatch(event):
         return None, None
-    return "after", classify(found.group("since").strip(), rules.anchors) or None
+    return "after", classify(event.strip(), rules.anchors) or None
 
 
 _IMPLIED_ANCHORS = (("partum", "delivery"), ("operative", "surgery"), ("surgery", "surgery"),
