@@ -131,8 +131,14 @@ def test_nlp_timex_ignores_numbers_without_time_unit(text):
 #   'approx.', 'between 4 and 8 weeks', 'Days from symptom onset >21 days'. After rules for those (and the like
 #   from the rest of the draw: 'ICF', 'not after', 'life<1 week', '7 days or more since', 'N days between X and Y'):
 #   0.98 (tuned); the other registers sample rose to 0.86 with them.
+# - cthist ClinicalTrials.gov version histories (2022-03; trials in no fixture), drawn the same way after the rules
+#   above (`ctgov_versions_2022-03.csv.gz --seed 10 --count 400 --ignore time_windows_fresh_cthist.tsv`; a second
+#   version of a criterion already read was skipped): 0.75 when read, the fresh figure after every rule above (the
+#   rules before them read 0.74 of it). Misses: anchors ('the index procedure', 'ablation', 'last dosing', 'starting
+#   the study', 'the study began', 'start of this trial', 'each admission'), a noun between the amount and its
+#   direction ('the 24-week period after', 'the 4 preceding weeks of'), 'within the period of', 'at least the previous'.
 FIXTURES = Path(__file__).parent / "fixtures"
-FRESH_FLOORS = {"time_windows_fresh_ictrp_versions.tsv": 0.98, "time_windows_fresh_registers.tsv": 0.86, "time_windows_fresh.tsv": 0.93, "time_windows_fresh_ctgov_v2.tsv": 0.94,
+FRESH_FLOORS = {"time_windows_fresh_cthist.tsv": 0.75, "time_windows_fresh_ictrp_versions.tsv": 0.98, "time_windows_fresh_registers.tsv": 0.86, "time_windows_fresh.tsv": 0.93, "time_windows_fresh_ctgov_v2.tsv": 0.94,
                 "time_windows_fresh_ctgov_v2_downloads.tsv": 0.94, "time_windows_fresh_ictrp.tsv": 0.93}
 
 
