@@ -26,7 +26,7 @@ _AGE_ONLY_AFTER = re.compile(r"(?:\s*|-)(?:of age|old|or older|or younger|and ol
 _BARE_UNIT_AFTER = ("past", "last", "previous", "preceding", "next", "following", "coming")
 # 'within 4 weeks or 5 half-lives (whichever is shorter) before', 'within 60 days, or 5 half-lives, whichever is longer, before'
 _OR_MORE = re.compile(r"\s+or\s+(?:longer|more|greater)\b", re.I)  # "6 months or longer", "7 days or more since"
-_HEDGE_WORD = r"(?:approximately|approx\.?|about|around|roughly)"
+_HEDGE_WORD = r"(?:approximately|approx\.?|about|around|roughly|nearly)"
 _HALF_LIVES = r"(?:,?\s+or\s+\S+\s+half[- ]?lives?(?:,\s*whichever is \w+,?)?)?"
 
 
@@ -43,7 +43,7 @@ def _patterns() -> Tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern, re.Patt
     window = re.compile(
         rf"(?<![\w./]){amount_range(amount, joiner='or|and')}"
         rf"\s*-?\s*(?P<unit>{units})\b\.?"
-        rf"(?:(?P<or_more>{_OR_MORE.pattern})?{_HALF_LIVES}(?:\s*\([^()]{{1,25}}\))?,?\s+(?P<dir>{alternation(rules.directions)})\b)?",
+        rf"(?:(?P<or_more>{_OR_MORE.pattern})?(?:\s+(?:period|interval|window))?{_HALF_LIVES}(?:\s*\([^()]{{1,25}}\))?,?\s+(?P<dir>{alternation(rules.directions)})\b)?",
         re.IGNORECASE,
     )
     relation = re.compile(rf"(?:(?<!\w)|(?=[<>≤≥]))(?:{alternation(rules.relations)})(?:\s+{_HEDGE_WORD})?\s*$",
@@ -77,7 +77,7 @@ def find_time_windows(text: str) -> List[Tag]:
                 or _is_age_range(text, start, match):
             age_end = match.end()
         elif not _is_compound_adjective(text, match) and not _is_frequency(text, match) \
-                and not _is_rate(text, match) and not _times_a_test(text, start, match) \
+                and not _is_rate(text, start, match) and not _times_a_test(text, start, match) \
                 and _bare_unit_reads(text, start, match):
             tags.append(_window_tag(text, start, match, anchor_re, rules))
     tags = [tag for tag in tags if tag is not None]
@@ -176,9 +176,12 @@ def _is_frequency(text: str, match: re.Match) -> bool:
 _PER_UNIT = re.compile(r"\s*(?:/|\bper\b|\ba\b|\beach\b)\s*(?:day|night|week|month|year|wk|d)\b", re.I)
 
 
-def _is_rate(text: str, match: re.Match) -> bool:
-    """'20h/week', '5 days a week', '5 hours per night': time per time, not a window."""
-    return not match.group("dir") and bool(_PER_UNIT.match(text, match.end()))
+def _is_rate(text: str, start: int, match: re.Match) -> bool:
+    """'20h/week', '5 days a week', '5 hours per night', '5 cigarettes a day': time per time, not a window
+    (a bare 'a day' with neither relation nor direction is a rate)."""
+    if match.group("dir"):
+        return False
+    return bool(_PER_UNIT.match(text, match.end())) or (start == match.start() and match.group("low").lower() in ("a", "an"))
 
 
 _UNITS_READ_BARE = ("week", "month", "year")
@@ -216,7 +219,8 @@ def _is_age_range(text: str, start: int, match: re.Match) -> bool:
     return len(numbers) >= 2 and min(numbers) >= 12 and max(numbers) >= 40
 
 
-_COMPOUND = re.compile(r"\d+-[a-z]+ (?!period|window|interval|washout|course|wash-out|follow|study|trial)[a-z]", re.I)
+_COMPOUND = re.compile(r"\d+-[a-z]+ (?!period|window|interval|washout|course|wash-out|follow|study|trial|[a-z]+-free)[a-z]",
+                       re.I)
 
 
 def _is_compound_adjective(text: str, match: re.Match) -> bool:
