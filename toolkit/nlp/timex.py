@@ -88,20 +88,15 @@ _AND = re.compile(r"\s*and\s*", re.I)
 _BETWEEN = re.compile(r"\bbetween\s+$", re.I)
 
 
-def _window_matches(window: re.Pattern, text: str) -> Iterator[re.Match]:
+def _window_matches(window: re.Pattern, text: str, pos: int = 0) -> Iterator[re.Match]:
     """Window matches in text order; two amounts joined by 'and' are one range only after 'between'
     ('between 4 and 8 weeks'), else the second starts its own ('MK-3475 and 6 months after')."""
-    pos = 0
-    while True:
-        match = window.search(text, pos)
-        if match is None:
-            return
+    for match in window.finditer(text, pos):
         if match.group("high") and _AND.fullmatch(text, match.end("low"), match.start("high")) \
                 and not _BETWEEN.search(text, max(0, match.start() - 10), match.start()):
-            pos = match.start("high")
-            continue
+            yield from _window_matches(window, text, match.start("high"))
+            return
         yield match
-        pos = match.end()
 
 
 def _continues_age(text: str, age_end: int, start: int) -> bool:
