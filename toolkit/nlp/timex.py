@@ -52,7 +52,8 @@ def _patterns() -> Tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern, re.Patt
     temporal = re.compile(rf"\b(?:{alternation(rules.temporal)})\b", re.IGNORECASE)
     age_before = re.compile(
         rf"\b(?:aged?|ages|older than|younger than|(?:over|under) the age of)\b[^.;,]{{0,35}}$"
-        rf"|\b(?:{'|'.join(rules.age_cues)})\b[\s(=]*(?:of\s*)?(?:\w+[\s(=]*)?$", re.I
+        rf"|\b(?:{'|'.join(rules.age_cues)})\b(?:\s*(?:of\s*)?(?:\w+\s*)?|(?P<bracket>\s*[(=][\s(=]*(?:\w+[\s(=]*)?))$",
+        re.I
     )
     return window, relation, anchor, temporal, age_before
 
@@ -121,8 +122,14 @@ def _is_age(text: str, start: int, match: re.Match, age_before: re.Pattern) -> b
         return True
     if relation_text.strip() and not _COMPARATIVE.search(relation_text):
         return bool(_AGE_ONLY_AFTER.match(text, match.end()))  # 'for 16 years and older'
-    before = text[max(0, start - 30):start]
-    return bool(age_before.search(before) or AGE_AFTER.match(text, match.end())) or _is_years_clause(text, start, match)
+    cue = age_before.search(text[max(0, start - 30):start])
+    if cue is not None and (not cue.group("bracket") or _in_years(match)):  # 'patients (less than 1 month)' stays
+        return True
+    return bool(AGE_AFTER.match(text, match.end())) or _is_years_clause(text, start, match)
+
+
+def _in_years(match: re.Match) -> bool:
+    return match.group("unit").lower().startswith(("year", "yr"))
 
 
 _CLAUSE_START = re.compile(r"(?:^|[,;(]|\b(?:and|or))\s*=?\s*$", re.I)
@@ -132,7 +139,7 @@ _CLAUSE_END = re.compile(r"\s*(?:[,;.)]|$|(?:and|or)\b)", re.I)
 def _is_years_clause(text: str, start: int, match: re.Match) -> bool:
     """'..., under 18 years', '=16 years and < 70 years': 12 years or more compared alone in a clause is an age."""
     low = match.group("low")
-    return match.group("unit").lower().startswith(("year", "yr")) and bool(low) and low[0].isdigit() \
+    return _in_years(match) and bool(low) and low[0].isdigit() \
         and number_value(low) >= 12 and bool(_CLAUSE_START.search(text, max(0, start - 6), start)) \
         and bool(_CLAUSE_END.match(text, match.end()))
 
@@ -205,7 +212,7 @@ def _is_age_range(text: str, start: int, match: re.Match) -> bool:
     bound is 40 or more with a lower bound of 12 or more (a disease lasting 1 to 10
     years stays a window).
     """
-    if match.group("dir") or not match.group("unit").lower().startswith(("year", "yr")):
+    if match.group("dir") or not _in_years(match):
         return False
     lead = _AGE_RANGE_LEAD.search(text, max(0, start - 30), match.start())
     if lead is None:
