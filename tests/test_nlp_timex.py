@@ -145,9 +145,9 @@ def test_nlp_timex_ignores_numbers_without_time_unit(text):
 #   figure (the source was tuned on before, these records never were; the rules before this round read 0.90 of it
 #   too). Misses: a word between the amount and its unit ('21 consecutive days', '3 or more months'),
 #   'immediately prior to', '2-week placebo run-in period', 'by 6 hours of age', 'by 72 hr prior to', rates and
-#   years of education.
+#   years of education. After rules for the first three: 0.95 (tuned); the other samples keep their figures.
 FIXTURES = Path(__file__).parent / "fixtures"
-FRESH_FLOORS = {"time_windows_fresh_ctgov_xml_unused.tsv": 0.90, "time_windows_fresh_cthist.tsv": 0.90, "time_windows_fresh_ictrp_versions.tsv": 0.98, "time_windows_fresh_registers.tsv": 0.86, "time_windows_fresh.tsv": 0.93, "time_windows_fresh_ctgov_v2.tsv": 0.94,
+FRESH_FLOORS = {"time_windows_fresh_ctgov_xml_unused.tsv": 0.95, "time_windows_fresh_cthist.tsv": 0.90, "time_windows_fresh_ictrp_versions.tsv": 0.98, "time_windows_fresh_registers.tsv": 0.86, "time_windows_fresh.tsv": 0.93, "time_windows_fresh_ctgov_v2.tsv": 0.94,
                 "time_windows_fresh_ctgov_v2_downloads.tsv": 0.95, "time_windows_fresh_ictrp.tsv": 0.93}
 
 
@@ -267,6 +267,13 @@ def test_nlp_timex_frequencies_and_age_ranges_are_not_windows(text):
      [("2-week", None, 2, "week", None, None)]),
     ("had no pregnancy, sperm donor, egg donor for nearly half a year, and were willing to take contraception",
      [("for nearly half a year", "during", 0.5, "year", None, None)]),
+    # a word between the amount and its unit, 'immediately' before the direction (legacy XML)
+    ("Patients who received zidovudine for 3 consecutive months immediately prior to study entry may receive",
+     [("for 3 consecutive months immediately prior to study entry", "during", 3, "month", "before", "enrollment")]),
+    ("Presence of lymphadenopathy in two or more extrainguinal sites, at least 1 cm in diameter for 3 or more months",
+     [("for 3 or more months", "at_least", 3, "month", None, None)]),
+    ("Patients will be enrolled into the 2-week placebo run-in period if they meet all the following criteria:",
+     [("2-week", None, 2, "week", None, None)]),
 ])
 
 def test_nlp_timex_reads_real_window(text, expected):

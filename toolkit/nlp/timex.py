@@ -26,6 +26,7 @@ _AGE_ONLY_AFTER = re.compile(r"(?:\s*|-)(?:of age|old|or older|or younger|and ol
 _BARE_UNIT_AFTER = ("past", "last", "previous", "preceding", "next", "following", "coming")
 # 'within 4 weeks or 5 half-lives (whichever is shorter) before', 'within 60 days, or 5 half-lives, whichever is longer, before'
 _OR_MORE = re.compile(r"\s+or\s+(?:longer|more|greater)\b", re.I)  # "6 months or longer", "7 days or more since"
+_RUN_WORD = r"(?:consecutive|continuous|successive|full|calendar)"  # '21 consecutive days', '3 full months'
 _HEDGE_WORD = r"(?:approximately|approx\.?|about|around|roughly|nearly)"
 _HALF_LIVES = r"(?:,?\s+or\s+\S+\s+half[- ]?lives?(?:,\s*whichever is \w+,?)?)?"
 
@@ -42,8 +43,9 @@ def _patterns() -> Tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern, re.Patt
     units = "|".join(sorted(rules.unit_of_form, key=len, reverse=True))
     window = re.compile(
         rf"(?<![\w./]){amount_range(amount, joiner='or|and')}"
-        rf"\s*-?\s*(?P<unit>{units})\b\.?"
-        rf"(?:(?P<or_more>{_OR_MORE.pattern})?(?:\s+(?:period|interval|window))?{_HALF_LIVES}(?:\s*\([^()]{{1,25}}\))?,?\s+(?P<dir>{alternation(rules.directions)})\b)?",
+        rf"(?P<more_units>{_OR_MORE.pattern})?(?:\s+{_RUN_WORD})?\s*-?\s*(?P<unit>{units})\b\.?"
+        rf"(?:(?P<or_more>{_OR_MORE.pattern})?(?:\s+(?:period|interval|window))?{_HALF_LIVES}(?:\s*\([^()]{{1,25}}\))?,?"
+        rf"\s+(?:immediately\s+)?(?P<dir>{alternation(rules.directions)})\b)?",
         re.IGNORECASE,
     )
     relation = re.compile(rf"(?:(?<!\w)|(?=[<>≤≥]))(?:{alternation(rules.relations)})(?:\s+{_HEDGE_WORD})?\s*$",
@@ -221,8 +223,9 @@ def _is_age_range(text: str, start: int, match: re.Match) -> bool:
     return len(numbers) >= 2 and min(numbers) >= 12 and max(numbers) >= 40
 
 
-_COMPOUND = re.compile(r"\d+-[a-z]+ (?!period|window|interval|washout|course|wash-out|follow|study|trial|[a-z]+-free)[a-z]",
-                       re.I)
+_COMPOUND = re.compile(r"\d+-[a-z]+ (?!period|window|interval|washout|course|wash-out|follow|study|trial|[a-z]+-free)"
+                       r"(?!(?:[\w-]+ ){1,2}(?:period|phase)\b)[a-z]", re.I)  # not '2-week placebo run-in period'
+
 
 
 def _is_compound_adjective(text: str, match: re.Match) -> bool:
@@ -251,7 +254,7 @@ def _window_tag(text: str, start: int, match: re.Match, anchor_re: re.Pattern, r
     relation_text = text[start:match.start()]
     relation = _relation(relation_text, rules)
     or_more = _OR_MORE.match(text, match.end()) if not match.group("dir") and end == match.end() else None
-    if (or_more is not None or match.group("or_more")) and relation in (None, "during"):
+    if (or_more is not None or match.group("or_more") or match.group("more_units")) and relation in (None, "during"):
         relation, end = "at_least", or_more.end() if or_more is not None else end  # "6 months or longer", "7 days or more since"
     return Tag(
         label="time_window", text=text[start:end], start=start, end=end,
