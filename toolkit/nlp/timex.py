@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from toolkit.codec import replace_fields
 from toolkit.nlp.rules import (
@@ -42,7 +42,7 @@ def _patterns() -> Tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern, re.Patt
     amount = rf"(?:{NUMBER}|\b(?:{words})\b(?:\s*\(\d+\))?|{bare})"
     units = "|".join(sorted(rules.unit_of_form, key=len, reverse=True))
     window = re.compile(
-        rf"(?<![\w./]){amount_range(amount, joiner='or|and')}"
+        rf"(?<![\w./])(?P<between>(?<=between ))?{amount_range(amount, joiner='or|(?(between)and|(?!))')}"
         rf"(?P<more_units>{_OR_MORE.pattern})?(?:\s+{_RUN_WORD})?\s*-?\s*(?P<unit>{units})\b\.?"
         rf"(?:(?P<or_more>{_OR_MORE.pattern})?(?:\s+(?:period|interval|window))?{_HALF_LIVES}(?:\s*\([^()]{{1,25}}\))?,?"
         rf"\s+(?:immediately\s+)?(?P<dir>{alternation(rules.directions)})\b)?",
@@ -74,7 +74,7 @@ def find_time_windows(text: str) -> List[Tag]:
     window, relation_re, anchor_re, _, age_before = _patterns()
     tags = []
     age_end = -1
-    for match in _window_matches(window, text):
+    for match in window.finditer(text):
         start = lead_start(relation_re, text, match, reach=_RELATION_REACH)
         if _is_age(text, start, match, age_before) or _continues_age(text, age_end, start) \
                 or _is_age_range(text, start, match):
@@ -85,21 +85,6 @@ def find_time_windows(text: str) -> List[Tag]:
             tags.append(_window_tag(text, start, match, anchor_re, rules))
     tags = [tag for tag in tags if tag is not None]
     return _share_anchors(text, _without_restatements(text, tags)) if len(tags) > 1 else tags
-
-
-_AND = re.compile(r"\s*and\s*", re.I)
-_BETWEEN = re.compile(r"\bbetween\s+$", re.I)
-
-
-def _window_matches(window: re.Pattern, text: str, pos: int = 0) -> Iterator[re.Match]:
-    """Window matches in text order; two amounts joined by 'and' are one range only after 'between'
-    ('between 4 and 8 weeks'), else the second starts its own ('MK-3475 and 6 months after')."""
-    for match in window.finditer(text, pos):
-        if match.group("high") and _AND.fullmatch(text, match.end("low"), match.start("high")) \
-                and not _BETWEEN.search(text, max(0, match.start() - 10), match.start()):
-            yield from _window_matches(window, text, match.start("high"))
-            return
-        yield match
 
 
 def _continues_age(text: str, age_end: int, start: int) -> bool:
