@@ -87,7 +87,7 @@ def test_nlp_timex_ignores_numbers_without_time_unit(text):
     assert find_time_windows(text) == []
 
 
-# Two samples of 100 windows (fixed seed), each from records no rule had been read from, each
+# Samples of 100 windows (fixed seed), each from records no rule had been read from, each
 # window read by hand: `window` no = the span is not a time window; other columns are the right
 # reading. Floors: the share fully right as measured, per sample.
 # - legacy ClinicalTrials.gov XML: 0.84 when read, before any rule was read from it; 0.92 after
@@ -122,9 +122,41 @@ def test_nlp_timex_ignores_numbers_without_time_unit(text):
 #   windows make 22 of the 38 misses; birth anchors ('of life', 'after birth') most of the rest. After
 #   rules for gestational ages, Apgar timings, '(i.e., > 547 days)' after an age, 'of life', 'max.',
 #   'in first', 'at least for': 0.85 (tuned); the other samples keep their figures.
+# - ICTRP COVID-19 versions (weekly ICTRP exports Mar-Jul 2020 merged into versions: ClinicalTrials.gov, EU CTR,
+#   ChiCTR, IRCT, CTRI, ISRCTN, ANZCTR and others; trials in no fixture), drawn the same way
+#   (`ictrp_covid19_versions.jsonl.gz --seed 10 --count 400 --ignore time_windows_fresh_ictrp_versions.tsv`): 0.81
+#   when read, the fresh figure after every rule above. Misses: ages read as windows ('> 18 year-old',
+#   'Adults (> 18 years)', '..., under 18 years', a garbled '=18 years'), anchors not read ('receiving the last
+#   immunization', 'the administration of the IMP', 'consenting', 'the planned start of study'), '14 days back',
+#   'approx.', 'between 4 and 8 weeks', 'Days from symptom onset >21 days'. After rules for those (and the like
+#   from the rest of the draw: 'ICF', 'not after', 'life<1 week', '7 days or more since', 'N days between X and Y'):
+#   0.98 (tuned); the other registers sample rose to 0.86 with them.
+# - cthist ClinicalTrials.gov version histories (2022-03; trials in no fixture), drawn the same way after the rules
+#   above (`ctgov_versions_2022-03.csv.gz --seed 10 --count 400 --ignore time_windows_fresh_cthist.tsv`; a second
+#   version of a criterion already read was skipped): 0.75 when read, the fresh figure after every rule above (the
+#   rules before them read 0.74 of it). Misses: anchors ('the index procedure', 'ablation', 'last dosing', 'starting
+#   the study', 'the study began', 'start of this trial', 'each admission'), a noun between the amount and its
+#   direction ('the 24-week period after', 'the 4 preceding weeks of'), 'within the period of', 'at least the previous'.
+#   After rules for those ('the procedure' is surgery, 'index procedure' stays none as the legacy XML sample reads it)
+#   and for '5 cigarettes a day', 'half a year', '2-week drug-free period', '4 weeks off from': 0.90 (tuned); the
+#   API v2 downloads sample rose to 0.95 with them.
+# - legacy ClinicalTrials.gov XML again, records in no fixture (`ctgov_xml_2023-02.tar.gz --seed 10 --count 400
+#   --ignore time_windows_fresh_ctgov_xml_unused.tsv`), drawn after every rule above: 0.90 when read, the fresh
+#   figure (the source was tuned on before, these records never were; the rules before this round read 0.90 of it
+#   too). Misses: a word between the amount and its unit ('21 consecutive days', '3 or more months'),
+#   'immediately prior to', '2-week placebo run-in period', 'by 6 hours of age', 'by 72 hr prior to', rates and
+#   years of education. After rules for the first three: 0.95 (tuned); the other samples keep their figures.
 FIXTURES = Path(__file__).parent / "fixtures"
-FRESH_FLOORS = {"time_windows_fresh_registers.tsv": 0.85, "time_windows_fresh.tsv": 0.93, "time_windows_fresh_ctgov_v2.tsv": 0.94,
-                "time_windows_fresh_ctgov_v2_downloads.tsv": 0.94, "time_windows_fresh_ictrp.tsv": 0.93}
+FRESH_FLOORS = {
+    "time_windows_fresh_ctgov_xml_unused.tsv": 0.95,
+    "time_windows_fresh_cthist.tsv": 0.90,
+    "time_windows_fresh_ictrp_versions.tsv": 0.98,
+    "time_windows_fresh_registers.tsv": 0.86,
+    "time_windows_fresh.tsv": 0.93,
+    "time_windows_fresh_ctgov_v2.tsv": 0.94,
+    "time_windows_fresh_ctgov_v2_downloads.tsv": 0.95,
+    "time_windows_fresh_ictrp.tsv": 0.93,
+}
 
 
 def _fresh_rows(name):
@@ -174,6 +206,13 @@ def test_nlp_timex_fresh_sample_share_fully_right(name):
     "Apgar score at 5 minutes >7",
     "ejection fraction < 40 % as assessed by 2D echocardiography",
     "Age > 18 months (i.e., > 547 days) with unfavorable pathology, regardless of MYCN status",
+    # ages after a person noun and a bracket or a garbled '≥', or compared alone in a clause (ICTRP versions)
+    "Adult patients (=18 years) admitted because of COVID-19 confirmed by PCR",
+    "Male or female adult (= 60 years)",
+    "=16 years and < 70yrs",
+    "18 years and above",
+    "Patients who are > 21 year-old",
+    "For cigarette smokers: Smokes at least 5 cigarettes a day.",  # a bare 'a day' is a rate
 ])
 def test_nlp_timex_frequencies_and_age_ranges_are_not_windows(text):
     assert find_time_windows(text) == []
@@ -206,9 +245,54 @@ def test_nlp_timex_frequencies_and_age_ranges_are_not_windows(text):
                                                  "after", "delivery")]),
     ("Age at inclusion: max. 120 hours after birth", [("max. 120 hours after birth", "at_most", 120, "hour", "after",
                                                        "delivery")]),
+    # the time from an event, named before the amount or after it, counts after that event
+    ("More than 7 days between the onset of symptoms (fever, dysnea, and/or cough) and treatment administration day.",
+     [("More than 7 days", "more_than", 7, "day", "after", "symptom onset")]),
+    ("7 days or more since the onset of COVID-19, as diagnosed by fever, pneumonia or other relevant findings",
+     [("7 days or more since the onset of COVID-19", "at_least", 7, "day", "after", "symptom onset")]),
+    ("Signed consent to participate in this trial must be given not after 14 days from the first day of symptoms",
+     [("not after 14 days from the first day of symptoms", "at_most", 14, "day", "after", "symptom onset")]),
+    ("Call into office within the first 7 days of illness",
+     [("within the first 7 days of illness", "within", 7, "day", "after", "symptom onset")]),
+    ("Patient in other therapeutic clinical trial within 30 days before ICF",
+     [("within 30 days before ICF", "within", 30, "day", "before", "informed consent")]),
+    ("the medication dose must have been stable for at least 12 weeks preceding vaccination and expected to remain stable",
+     [("for at least 12 weeks preceding vaccination", "at_least", 12, "week", "before", "first dose")]),
+    # a comparator sign glued to the word before it
+    ("Expected life<1 week;", [("<1 week", "less_than", 1, "week", None, None)]),
+    # a period noun between the amount and its direction; anchors of the cthist version histories
+    ("Patients expected to undergo surgery within the 24-week period after randomisation.",
+     [("within the 24-week period after randomisation", "within", 24, "week", "after", "randomisation")]),
+    ("elective surgery is planned within the first 9 months after the procedure that will require discontinuing",
+     [("within the first 9 months after the procedure", "within", 9, "month", "after", "surgery")]),
+    ("Participation in another clinical trial during the last 4 weeks before start of this trial",
+     [("during the last 4 weeks before start of this trial", "within", 4, "week", "before", "study start")]),
+    ("an active intake of at least 35 weekly doses of alcohol in the last 90 days before starting the study;",
+     [("in the last 90 days before starting the study", "within", 90, "day", "before", "study start")]),
+    ("unless stability has been documented over at least the previous 3 months.",
+     [("over at least the previous 3 months.", "at_least", 3, "month", "before", None)]),
+    ("A score of at least 20 on the 24-item HRSD at screening and, after a 2-week drug-free period, at baseline",
+     [("2-week", None, 2, "week", None, None)]),
+    ("had no pregnancy, sperm donor, egg donor for nearly half a year, and were willing to take contraception",
+     [("for nearly half a year", "during", 0.5, "year", None, None)]),
+    # a word between the amount and its unit, 'immediately' before the direction (legacy XML)
+    ("Patients who received zidovudine for 3 consecutive months immediately prior to study entry may receive",
+     [("for 3 consecutive months immediately prior to study entry", "during", 3, "month", "before", "enrollment")]),
+    ("Presence of lymphadenopathy in two or more extrainguinal sites, at least 1 cm in diameter for 3 or more months",
+     [("for 3 or more months", "at_least", 3, "month", None, None)]),
+    ("Patients will be enrolled into the 2-week placebo run-in period if they meet all the following criteria:",
+     [("2-week", None, 2, "week", None, None)]),
 ])
+
 def test_nlp_timex_reads_real_window(text, expected):
     assert [(t.text, t.relation, t.amount, t.unit, t.direction, t.anchor) for t in find_time_windows(text)] == expected
+
+
+def test_nlp_timex_reads_a_range_written_high_first_low_to_high():
+    [tag] = find_time_windows("a negative pregnancy test (evaluated between 2 and 1 days prior to administration of "
+                              "the study medication)")
+    assert (tag.text, tag.amount, tag.low_days, tag.high_days, tag.anchor) == (
+        "between 2 and 1 days prior to administration of the study medication", 1, 1, 2, "first dose")
 
 
 def test_nlp_timex_a_disease_duration_range_stays_a_window():

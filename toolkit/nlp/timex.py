@@ -20,11 +20,14 @@ from toolkit.records import Tag
 
 _AGE_JOIN = re.compile(r"\s*(?:,|and|or|to|-|–|\((?:\s*i\.\s*e\.,?)?)?\s*")
 _RELATION_REACH = 40  # characters before an amount searched for its relation ("within the past")
-AGE_AFTER = re.compile(r"\s*(?:of age|old|or older|or younger|and older|and over|of life)(?![a-z])", re.I)
-_AGE_ONLY_AFTER = re.compile(r"\s*(?:of age|old|or older|or younger|and older|and over)\b", re.I)
+AGE_AFTER = re.compile(r"(?:\s*|-)(?:of age|old|or older|or younger|and older|and over|and above|of life)(?![a-z])", re.I)
+_AGE_ONLY_AFTER = re.compile(r"(?:\s*|-)(?:of age|old|or older|or younger|and older|and over|and above)\b", re.I)
 # A unit without a number after these words is one of it: 'within the past year', 'in the next month'.
 _BARE_UNIT_AFTER = ("past", "last", "previous", "preceding", "next", "following", "coming")
 # 'within 4 weeks or 5 half-lives (whichever is shorter) before', 'within 60 days, or 5 half-lives, whichever is longer, before'
+_OR_MORE = re.compile(r"\s+or\s+(?:longer|more|greater)\b", re.I)  # "6 months or longer", "7 days or more since"
+_RUN_WORD = r"(?:consecutive|continuous|successive|full|calendar)"  # '21 consecutive days', '3 full months'
+_HEDGE_WORD = r"(?:approximately|approx\.?|about|around|roughly|nearly)"
 _HALF_LIVES = r"(?:,?\s+or\s+\S+\s+half[- ]?lives?(?:,\s*whichever is \w+,?)?)?"
 
 
@@ -39,18 +42,20 @@ def _patterns() -> Tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern, re.Patt
     amount = rf"(?:{NUMBER}|\b(?:{words})\b(?:\s*\(\d+\))?|{bare})"
     units = "|".join(sorted(rules.unit_of_form, key=len, reverse=True))
     window = re.compile(
-        rf"(?<![\w./]){amount_range(amount, joiner='or')}"
-        rf"\s*-?\s*(?P<unit>{units})\b\.?"
-        rf"(?:{_HALF_LIVES}(?:\s*\([^()]{{1,25}}\))?,?\s+(?P<dir>{alternation(rules.directions)})\b)?",
+        rf"(?<![\w./])(?P<between>(?<=between ))?{amount_range(amount, joiner='or|(?(between)and|(?!))')}"
+        rf"(?P<more_units>{_OR_MORE.pattern})?(?:\s+{_RUN_WORD})?\s*-?\s*(?P<unit>{units})\b\.?"
+        rf"(?:(?P<or_more>{_OR_MORE.pattern})?(?:\s+(?:period|interval|window))?{_HALF_LIVES}(?:\s*\([^()]{{1,25}}\))?,?"
+        rf"\s+(?:immediately\s+)?(?P<dir>{alternation(rules.directions)})\b)?",
         re.IGNORECASE,
     )
-    relation = re.compile(rf"(?<!\w)(?:{alternation(rules.relations)})(?:\s+(?:approximately|about|around|roughly))?\s*$",
+    relation = re.compile(rf"(?:(?<!\w)|(?=[<>≤≥]))(?:{alternation(rules.relations)})(?:\s+{_HEDGE_WORD})?\s*$",
                           re.IGNORECASE)
     anchor = re.compile(rf"[\s-]*(?:{alternation(rules.anchors)})(?!\w)", re.IGNORECASE)
     temporal = re.compile(rf"\b(?:{alternation(rules.temporal)})\b", re.IGNORECASE)
     age_before = re.compile(
         rf"\b(?:aged?|ages|older than|younger than|(?:over|under) the age of)\b[^.;,]{{0,35}}$"
-        rf"|\b(?:{'|'.join(rules.age_cues)})\b\s*(?:of\s*)?(?:\w+\s*)?$", re.I
+        rf"|\b(?:{'|'.join(rules.age_cues)})\b(?:\s*(?:of\s*)?(?:\w+\s*)?|(?P<bracket>\s*[(=][\s(=]*(?:\w+[\s(=]*)?))$",
+        re.I
     )
     return window, relation, anchor, temporal, age_before
 
@@ -75,7 +80,7 @@ def find_time_windows(text: str) -> List[Tag]:
                 or _is_age_range(text, start, match):
             age_end = match.end()
         elif not _is_compound_adjective(text, match) and not _is_frequency(text, match) \
-                and not _is_rate(text, match) and not _times_a_test(text, start, match) \
+                and not _is_rate(text, start, match) and not _times_a_test(text, start, match) \
                 and _bare_unit_reads(text, start, match):
             tags.append(_window_tag(text, start, match, anchor_re, rules))
     tags = [tag for tag in tags if tag is not None]
@@ -87,7 +92,8 @@ def _continues_age(text: str, age_end: int, start: int) -> bool:
     return age_end >= 0 and bool(_AGE_JOIN.fullmatch(text, age_end, start))
 
 
-_COMPARATIVE = re.compile(r"[<>≥≤=/]|more|less|greater|fewer|older|younger|at least|at most|over|under|above|below", re.I)
+_COMPARATIVE = re.compile(r"[<>≥≤=/]|more|less|greater|fewer|older|younger|at least|at most|over|under|above|below|between",
+                          re.I)
 
 
 def _is_age(text: str, start: int, match: re.Match, age_before: re.Pattern) -> bool:
@@ -103,8 +109,26 @@ def _is_age(text: str, start: int, match: re.Match, age_before: re.Pattern) -> b
         return True
     if relation_text.strip() and not _COMPARATIVE.search(relation_text):
         return bool(_AGE_ONLY_AFTER.match(text, match.end()))  # 'for 16 years and older'
-    before = text[max(0, start - 30):start]
-    return bool(age_before.search(before) or AGE_AFTER.match(text, match.end()))
+    cue = age_before.search(text[max(0, start - 30):start])
+    if cue is not None and (not cue.group("bracket") or _in_years(match)):  # 'patients (less than 1 month)' stays
+        return True
+    return bool(AGE_AFTER.match(text, match.end())) or _is_years_clause(text, start, match)
+
+
+def _in_years(match: re.Match) -> bool:
+    return match.group("unit").lower().startswith(("year", "yr"))
+
+
+_CLAUSE_START = re.compile(r"(?:^|[,;(]|\b(?:and|or))\s*=?\s*$", re.I)
+_CLAUSE_END = re.compile(r"\s*(?:[,;.)]|$|(?:and|or)\b)", re.I)
+
+
+def _is_years_clause(text: str, start: int, match: re.Match) -> bool:
+    """'..., under 18 years', '=16 years and < 70 years': 12 years or more compared alone in a clause is an age."""
+    low = match.group("low")
+    return _in_years(match) and bool(low) and low[0].isdigit() \
+        and number_value(low) >= 12 and bool(_CLAUSE_START.search(text, max(0, start - 6), start)) \
+        and bool(_CLAUSE_END.match(text, match.end()))
 
 
 _GESTATION_AFTER = re.compile(r"\s*(?:\+\s*\d+\s*)?(?:\d/7\s*)?(?:weeks?\s*)?(?:of\s+)?(?:gestation|pregnancy|GA\b|PMA\b|"
@@ -141,9 +165,12 @@ def _is_frequency(text: str, match: re.Match) -> bool:
 _PER_UNIT = re.compile(r"\s*(?:/|\bper\b|\ba\b|\beach\b)\s*(?:day|night|week|month|year|wk|d)\b", re.I)
 
 
-def _is_rate(text: str, match: re.Match) -> bool:
-    """'20h/week', '5 days a week', '5 hours per night': time per time, not a window."""
-    return not match.group("dir") and bool(_PER_UNIT.match(text, match.end()))
+def _is_rate(text: str, start: int, match: re.Match) -> bool:
+    """'20h/week', '5 days a week', '5 hours per night', '5 cigarettes a day': time per time, not a window
+    (a bare 'a day' with neither relation nor direction is a rate)."""
+    if match.group("dir"):
+        return False
+    return bool(_PER_UNIT.match(text, match.end())) or (start == match.start() and match.group("low").lower() in ("a", "an"))
 
 
 _UNITS_READ_BARE = ("week", "month", "year")
@@ -172,16 +199,18 @@ def _is_age_range(text: str, start: int, match: re.Match) -> bool:
     bound is 40 or more with a lower bound of 12 or more (a disease lasting 1 to 10
     years stays a window).
     """
-    if match.group("dir") or not match.group("unit").lower().startswith(("year", "yr")):
+    if match.group("dir") or not _in_years(match):
         return False
-    lead = _AGE_RANGE_LEAD.search(text, max(0, start - 30), start)
+    lead = _AGE_RANGE_LEAD.search(text, max(0, start - 30), match.start())
     if lead is None:
         return False
     numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", text[lead.start():match.end()])]
     return len(numbers) >= 2 and min(numbers) >= 12 and max(numbers) >= 40
 
 
-_COMPOUND = re.compile(r"\d+-[a-z]+ (?!period|window|interval|washout|course|wash-out|follow|study|trial)[a-z]", re.I)
+_COMPOUND = re.compile(r"\d+-[a-z]+ (?!period|window|interval|washout|course|wash-out|follow|study|trial|[a-z]+-free)"
+                       r"(?!(?:[\w-]+ ){1,2}(?:period|phase)\b)[a-z]", re.I)  # not '2-week placebo run-in period'
+
 
 
 def _is_compound_adjective(text: str, match: re.Match) -> bool:
@@ -197,6 +226,8 @@ def _window_tag(text: str, start: int, match: re.Match, anchor_re: re.Pattern, r
         return None
     low = _amount(match.group("low"), rules)
     high = _amount(match.group("high"), rules) if match.group("high") else None
+    if high is not None and high < low:
+        low, high = high, low
     per_unit = rules.unit_days[unit]
     direction = classify(match.group("dir"), rules.directions) if match.group("dir") else None
     end, anchor, up_to_anchor = _anchor_after(text, match, anchor_re, rules, direction)
@@ -204,12 +235,12 @@ def _window_tag(text: str, start: int, match: re.Match, anchor_re: re.Pattern, r
         end, anchor, up_to_anchor = match.end(), None, None
     anchor = anchor or _implied_anchor(match.group("dir"))
     if direction is None and anchor is None:
-        direction, anchor = _interval_since(text, start, anchor_re, rules)
+        direction, anchor = _interval_since(text, start, end, anchor_re, rules)
     relation_text = text[start:match.start()]
     relation = _relation(relation_text, rules)
     or_more = _OR_MORE.match(text, match.end()) if not match.group("dir") and end == match.end() else None
-    if or_more is not None and relation in (None, "during"):  # "6 months or longer", "for 180 days or more"
-        relation, end = "at_least", or_more.end()
+    if (or_more is not None or match.group("or_more") or match.group("more_units")) and relation in (None, "during"):
+        relation, end = "at_least", or_more.end() if or_more is not None else end  # "6 months or longer", "7 days or more since"
     return Tag(
         label="time_window", text=text[start:end], start=start, end=end,
         relation=relation, amount=low, unit=unit,
@@ -221,7 +252,6 @@ def _window_tag(text: str, start: int, match: re.Match, anchor_re: re.Pattern, r
     )
 
 
-_OR_MORE = re.compile(r"\s+or\s+(?:longer|more|greater)\b", re.I)
 
 
 def _implausible_unit(match: re.Match) -> bool:
@@ -242,7 +272,7 @@ def _amount(text: str, rules: Rules) -> float:
     return number_value(word)
 
 
-_HEDGE = re.compile(r"\s+(?:approximately|about|around|roughly)\s*$", re.I)
+_HEDGE = re.compile(rf"\s+{_HEDGE_WORD}\s*$", re.I)
 
 
 def _relation(text: Optional[str], rules: Rules) -> Optional[str]:
@@ -297,16 +327,21 @@ def _anchor_after(text: str, match: re.Match, anchor_re: re.Pattern, rules: Rule
     return found.end(), anchor, up_to
 
 
-_INTERVAL = re.compile(r"\binterval between\s+(?P<since>[^,;]{1,60}?)\s+and\s+[^,;]{1,60}?\s+"
-                       r"(?:is|was|should be|must be)(?:\s+determined)?\s*$", re.I)
+_INTERVAL = re.compile(r"\b(?:interval|time|duration|days|hours|weeks) (?:between\s+(?P<between>[^,;]{1,60}?)\s+and\s+"
+                       r"[^,;]{1,60}?|(?:from|since)\s+(?P<since>[^,;]{1,60}?))"
+                       r"(?:\s+(?:is|was|should be|must be)(?:\s+determined)?)?\s*$", re.I)
+_INTERVAL_AFTER = re.compile(r"\s+between\s+(?P<between>[^,;()]{1,60}?)\s*(?:\(|\band\b)", re.I)
 
 
-def _interval_since(text: str, start: int, anchor_re: re.Pattern, rules: Rules) -> Tuple[Optional[str], Optional[str]]:
-    """'The interval between symptom onset and enrollment is within 14 days': after the first event."""
-    found = _INTERVAL.search(text, max(0, start - 160), start)
-    if found is None or not anchor_re.fullmatch(found.group("since")):
+def _interval_since(text: str, start: int, end: int, anchor_re: re.Pattern,
+                    rules: Rules) -> Tuple[Optional[str], Optional[str]]:
+    """'The interval between symptom onset and enrollment is within 14 days', 'Days from symptom onset > 21
+    days', 'More than 7 days between the onset of symptoms and ...': after the first event."""
+    found = _INTERVAL.search(text, max(0, start - 160), start) or _INTERVAL_AFTER.match(text, end)
+    event = found and (found.group("between") or found.groupdict().get("since"))
+    if not event or not anchor_re.fullmatch(event):
         return None, None
-    return "after", classify(found.group("since").strip(), rules.anchors) or None
+    return "after", classify(event.strip(), rules.anchors) or None
 
 
 _IMPLIED_ANCHORS = (("partum", "delivery"), ("operative", "surgery"), ("surgery", "surgery"),
