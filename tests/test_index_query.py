@@ -214,3 +214,23 @@ def test_query_normalize_keyword(field, value, expected):
 ])
 def test_index_analysis_stems_and_folds(text, stems):
     assert analyze(text) == stems
+
+
+DERIVATIONS = [  # (query word, forms it also finds); [] = kept apart
+    ("psoriasis", ["psoriatic"]), ("septic", ["sepsis"]), ("anemia", ["anemic"]), ("ischemic", ["ischemia"]),
+    ("endoscopy", ["endoscopic", "endoscopical", "endoscopically"]), ("metastasis", ["metastatic"]),
+    ("diagnosis", []), ("prognostic", []), ("hypoglycemia", []), ("hepatitis", []), ("pregnancy", []), ("day", []),
+]
+
+
+@pytest.mark.parametrize("word, forms", DERIVATIONS, ids=[w for w, _ in DERIVATIONS])
+def test_derived_forms_of_medical_nouns_and_adjectives(word, forms):
+    from toolkit.index.derivations import derived_forms
+
+    assert list(derived_forms(word)) == forms
+
+
+def test_plain_word_finds_its_derived_form_and_exact_does_not():
+    expanded = render(compile_query("psoriasis"))
+    assert "text:psoriatic" in expanded
+    assert "psoriatic" not in render(compile_query("psoriasis", exact=True))

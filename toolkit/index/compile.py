@@ -19,6 +19,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 from toolkit.errors import QueryError
 from toolkit.index.analysis import analyze, stem, words as words_of
 from toolkit.index.concepts import holds
+from toolkit.index.derivations import derived_forms
 from toolkit.index.stemmers import american
 from toolkit.index.term_lists import MIN_PREFIX
 from toolkit.index.query import (
@@ -297,6 +298,8 @@ def _text_node(node: Node, field: str, expand) -> Node:
             raise QueryError(f"fuzzy~ applies to one word, not {raw!r}")
         return Fuzzy(field, words[0], node.distance or (1 if len(words[0]) <= 5 else 2))
     spellings = [words] if expand is None else list(expand(words))
+    if expand is not None and len(words) == 1:  # psoriasis also finds psoriatic, septic sepsis
+        spellings.extend(v for v in (tuple(analyze(f)) for f in derived_forms(words[0])) if v not in spellings)
     if expand is not None and 1 < len(words) <= 3 and all(w.isalpha() for w in words_of(raw)):
         joined = tuple(analyze("".join(words_of(raw))))  # wash-out, wash out -> washout
         if joined not in spellings:
