@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import itertools
+import re
 
 import pytest
 
@@ -16,8 +17,6 @@ from conftest import CORPUS, data_path
 from toolkit.errors import SearchIndexError
 from toolkit.index import Filters, SearchIndex, build_index, compile_query, count_hits, refresh, run_search
 from toolkit.index.analysis import analyze
-from toolkit.index.compile import coordinated_phrases
-from toolkit.index.query import Phrase
 from toolkit.index.concepts import default_concepts
 from toolkit.index.engines import engine_class
 
@@ -55,19 +54,14 @@ def indexes(records, tmp_path_factory):
 
 # --- the brute-force scan ------------------------------------------------------
 
-def _contains(tokens, words, positions=()) -> bool:
-    """True when the tokens hold the words, each at its position from the first (default: in a row)."""
-    positions = positions or tuple(range(len(words)))
-    return any(all(i + p < len(tokens) and tokens[i + p] == w for w, p in zip(words, positions))
-               for i in range(len(tokens)))
+def _contains(tokens, words) -> bool:
+    n = len(words)
+    return any(tuple(tokens[i:i + n]) == words for i in range(len(tokens) - n + 1))
 
 
 def _mentions(tokens, phrase: str) -> bool:
-    """True when the analyzed tokens hold the phrase or one of its synonyms, two-word
-    ones also coordinated with another word ("hepatitis B or C")."""
-    variants = default_concepts().expand(tuple(analyze(phrase)))
-    phrases = [p for v in variants for p in (coordinated_phrases("text", v) if len(v) == 2 else [Phrase("text", v)])]
-    return any(_contains(tokens, p.words, p.positions) for p in phrases)
+    """True when the analyzed tokens hold the phrase or one of its synonyms."""
+    return any(_contains(tokens, variant) for variant in default_concepts().expand(tuple(analyze(phrase))))
 
 
 def _tag_tokens(criterion, label):
@@ -690,3 +684,25 @@ def test_whoosh_segments_are_separate_files(indexes):
     files = [p.name for p in indexes["whoosh"].path.iterdir()]
     assert not [name for name in files if name.endswith(".seg")]
     assert [name for name in files if name.endswith(".pst")]
+
+
+# --- concept words as a phrase or coordinated ("heart or renal failure") ----------
+
+CONCEPT_RUNS = ["heart failure", "hepatitis C", "alcohol abuse", "renal function", "breast cancer", "liver disease"]
+
+
+@pytest.mark.parametrize("query", CONCEPT_RUNS)
+def test_index_concept_run_same_in_both_engines(indexes, query):
+    assert hit_ids(indexes["whoosh"], query) == hit_ids(indexes["tantivy"], query)
+
+
+def test_index_concept_runs_find_coordinated_words(indexes, records):
+    """Some criteria name a concept only coordinated ("hepatic or renal function"); both engines find them."""
+    texts = {(r.trial_id, c.id): " ".join(analyze(c.text)) for r in records for c in r.all_criteria()}
+    coordinated = []
+    for query in CONCEPT_RUNS:
+        first, last = analyze(query)
+        pattern = re.compile(rf"\b{first} (?:\w+ ){{0,2}}(?:or|and) (?:\w+ ){{0,2}}{last}\b")
+        coordinated += [key for key in hit_ids(indexes["tantivy"], query)
+                        if pattern.search(texts[key]) and f"{first} {last}" not in texts[key]]
+    assert coordinated

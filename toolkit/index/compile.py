@@ -246,8 +246,9 @@ def coordinated_phrases(field: str, words: Tuple[str, ...]) -> List[Phrase]:
 
 
 def _spelling_nodes(field: str, spellings: Sequence[Tuple[str, ...]], expand) -> List[Node]:
-    """The nodes of the spellings a concept adds: two-word ones also coordinated
-    ("psychiatric or physical illness"), the first `_MAX_COORDINATED_SPELLINGS` of them."""
+    """The nodes of the spellings a concept named by a run of words adds: two-word ones also
+    coordinated ("psychiatric or physical illness"), the first `_MAX_COORDINATED_SPELLINGS` of them.
+    (A one-word query finds its own word in any coordination already.)"""
     out: List[Node] = []
     coordinated = 0
     for words in spellings:
@@ -306,7 +307,7 @@ def _text_node(node: Node, field: str, expand) -> Node:
             spellings.extend(v for v in expand(joined) if v not in spellings)
     kept = _without_longer(spellings)
     variants = [_words_node(field, words)] if words in kept else []
-    variants += _spelling_nodes(field, [v for v in kept if v != words], expand)
+    variants += [_found_node(field, v, expand) for v in kept if v != words]
     return variants[0] if len(variants) == 1 else Or(tuple(variants))
 
 
