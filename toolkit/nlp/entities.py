@@ -99,12 +99,16 @@ def bio_entities(doc) -> List[Entity]:
     from spacy.attrs import IDX, LENGTH, TAG
 
     rows = doc.to_array([TAG, IDX, LENGTH]).tolist()
-    strings = doc.vocab.strings
+    parts = _BIO_PARTS
     out: List[Entity] = []
     label, first = None, 0
     for i, (tag_hash, _, _) in enumerate(rows + [[0, 0, 0]]):
-        tag = strings[tag_hash] if tag_hash else "O"
-        kind, _, name = tag.partition("-")
+        kind_name = parts.get(tag_hash)
+        if kind_name is None:
+            kind_name = parts[tag_hash] = _bio_parts(doc.vocab.strings[tag_hash] if tag_hash else "O")
+        kind, name = kind_name
+        if label is None and kind not in ("B", "I"):
+            continue  # outside any span
         if label is not None and (kind != "I" or name != label):
             out.append(Entity(label, rows[first][1], rows[i - 1][1] + rows[i - 1][2], first, i))
             label = None
@@ -115,7 +119,13 @@ def bio_entities(doc) -> List[Entity]:
     return out
 
 
+# TAG hash -> (kind, label) of a BIO tag ("B-drug" -> ("B", "drug")); the model has a dozen
+_BIO_PARTS: dict = {}
 
+
+def _bio_parts(tag: str) -> Tuple[str, str]:
+    kind, _, name = tag.partition("-")
+    return kind, name
 
 
 def _overlap(a_start: int, a_end: int, b_start: int, b_end: int) -> int:

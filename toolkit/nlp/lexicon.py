@@ -146,10 +146,17 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
 
 
 def doc_lowers(doc) -> List[str]:
-    """Lower-cased, quote-normalised token texts of a doc (the lexicon's key space).
+    """Lower-cased, quote-normalised token texts of a doc (the lexicon's key space), computed once per doc.
 
     Reads the LOWER column of the doc array: no `Token` objects are made.
     """
+    lowers = doc.user_data.get(_LOWERS_KEY)
+    if lowers is None:
+        lowers = doc.user_data[_LOWERS_KEY] = _lowers(doc)
+    return lowers
+
+
+def _lowers(doc) -> List[str]:
     from spacy.attrs import LOWER
 
     keys = doc.to_array(LOWER).tolist()
@@ -165,11 +172,24 @@ def doc_lowers(doc) -> List[str]:
 
 # LOWER hash -> key-space word; grows with the vocabulary seen (as spaCy's own vocab does)
 _KEY_OF_LOWER: Dict[int, str] = {}
+# where a doc keeps its text and its key-space words (`doc.user_data`)
+_TEXT_KEY = "trial_text"
+_LOWERS_KEY = "trial_lowers"
 
 
 def doc_text(doc) -> str:
     """`doc.text`, computed once per doc (spaCy joins the tokens on every access)."""
-    text = doc.user_data.get("trial_text")
+    text = doc.user_data.get(_TEXT_KEY)
     if text is None:
-        text = doc.user_data["trial_text"] = doc.text
+        text = doc.user_data[_TEXT_KEY] = doc.text
     return text
+
+
+def text_doc(nlp, text: str):
+    """`nlp.make_doc(text)` that knows its text: `doc_text` returns `text` without joining the tokens.
+
+    The tokenizer keeps every character, so `doc.text == text`.
+    """
+    doc = nlp.make_doc(text)
+    doc.user_data[_TEXT_KEY] = text
+    return doc

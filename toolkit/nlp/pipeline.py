@@ -78,9 +78,10 @@ def _extend(doc: Doc, tags: List[Tag]) -> None:
 class AbbreviationGate:
     """scispaCy's abbreviation detector, run only on docs that can define one.
 
-    A definition needs a bracket ("allogeneic hematopoietic stem cell
-    transplant (alloHSCT)"); other docs get an empty `doc._.abbreviations`
-    without the detector's two matcher passes.
+    A definition needs a pair of round brackets ("allogeneic hematopoietic
+    stem cell transplant (alloHSCT)": the detector matches the tokens "(" ...
+    ")" only); other docs get an empty `doc._.abbreviations` without the
+    detector's two matcher passes.
     """
 
     def __init__(self, nlp: Language, name: str):
@@ -93,7 +94,7 @@ class AbbreviationGate:
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
-        if "(" in text or "[" in text:
+        if "(" in text and ")" in text:
             return self.detector(doc)
         return doc  # `doc._.abbreviations` keeps its default: none
 
@@ -237,8 +238,12 @@ def load_model_nlp(model_dir: Path = MODEL_DIR) -> Language:
 
     if not (model_dir / "meta.json").exists():
         return make_tokenizer_nlp()
+    from toolkit.nlp.ops import use_numpy_blas
+
     # the tokenizer is rebuilt from the config (`toolkit.nlp.tokenizer`), not read from disk
-    return spacy.load(model_dir, exclude=["tokenizer"])
+    nlp = spacy.load(model_dir, exclude=["tokenizer"])
+    use_numpy_blas(nlp)
+    return nlp
 
 
 def build_nlp(*, spans: bool = False, model: bool = True, model_dir: Path = MODEL_DIR, **configs) -> Language:
