@@ -9,7 +9,7 @@ spaCy loads on first use, once per process.
 
 from __future__ import annotations
 
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, Sequence, Tuple
 
 from toolkit.records import Criterion, Tag, TrialRecord, replace_fields, walk_criteria
 
@@ -58,7 +58,7 @@ def tag_texts(texts: Sequence[str]) -> List[List[Tag]]:
         One sorted tag list per text.
     """
     nlp = get_nlp()
-    return _group_tags(nlp, list(nlp.pipe(texts, batch_size=_BATCH)))
+    return _group_tags(nlp, list(_pipe(nlp, texts)))
 
 
 def tag_text_groups(groups: Sequence[Sequence[str]]) -> List[List[List[Tag]]]:
@@ -68,9 +68,16 @@ def tag_text_groups(groups: Sequence[Sequence[str]]) -> List[List[List[Tag]]]:
     is cheaper than one per record. Abbreviations expand within each group only.
     """
     nlp = get_nlp()
-    docs = nlp.pipe((text for group in groups for text in group), batch_size=_BATCH)
+    docs = _pipe(nlp, (text for group in groups for text in group))
     # one group's docs at a time: memory holds a group, not the whole batch
     return [_group_tags(nlp, [next(docs) for _ in group]) for group in groups]
+
+
+def _pipe(nlp, texts: Iterable[str]) -> Iterator:
+    """The pipeline's docs of the texts, in order (each doc made knowing its text, see `lexicon.text_doc`)."""
+    from toolkit.nlp.lexicon import text_doc
+
+    return nlp.pipe((text_doc(nlp, text) for text in texts), batch_size=_BATCH)
 
 
 def _group_tags(nlp, docs) -> List[List[Tag]]:

@@ -60,7 +60,10 @@ class DrugClass:
 
 def class_key(text: str) -> str:
     """Letters and digits of a class mention, lower-cased ("Anti-PD-1" -> "antipd1")."""
-    return re.sub(r"[^a-z0-9]", "", text.lower())
+    return _NOT_KEY.sub("", text.lower())
+
+
+_NOT_KEY = re.compile(r"[^a-z0-9]")
 
 
 @lru_cache(maxsize=1)

@@ -34,6 +34,7 @@ MODEL_LABEL_OF = {"drug": "drug", "condition": "condition", "measurement": "meas
 _CURATED = frozenset()  # filled below from data/classes.json
 _UNSURE_OVER_TERMS = ("measurement", "value")  # model labels that yield to an exact vocabulary term
 _CLAUSE_BREAK = re.compile(r"[;.]\s|\bor\b|\band\b")
+_CLAUSE_END = re.compile(r"[;.]\s")  # a sentence or clause ends: links and bounds do not cross it
 _LINK_GAP = 40  # characters between a measurement and its value
 
 
@@ -99,12 +100,16 @@ def bio_entities(doc) -> List[Entity]:
     from spacy.attrs import IDX, LENGTH, TAG
 
     rows = doc.to_array([TAG, IDX, LENGTH]).tolist()
-    strings = doc.vocab.strings
+    parts = _BIO_PARTS
     out: List[Entity] = []
     label, first = None, 0
     for i, (tag_hash, _, _) in enumerate(rows + [[0, 0, 0]]):
-        tag = strings[tag_hash] if tag_hash else "O"
-        kind, _, name = tag.partition("-")
+        kind_name = parts.get(tag_hash)
+        if kind_name is None:
+            kind_name = parts[tag_hash] = _bio_parts(doc.vocab.strings[tag_hash] if tag_hash else "O")
+        kind, name = kind_name
+        if label is None and kind not in ("B", "I"):
+            continue  # outside any span
         if label is not None and (kind != "I" or name != label):
             out.append(Entity(label, rows[first][1], rows[i - 1][1] + rows[i - 1][2], first, i))
             label = None
@@ -115,7 +120,13 @@ def bio_entities(doc) -> List[Entity]:
     return out
 
 
+# TAG hash -> (kind, label) of a BIO tag ("B-drug" -> ("B", "drug")); the model has a dozen
+_BIO_PARTS: dict = {}
 
+
+def _bio_parts(tag: str) -> Tuple[str, str]:
+    kind, _, name = tag.partition("-")
+    return kind, name
 
 
 def _overlap(a_start: int, a_end: int, b_start: int, b_end: int) -> int:
@@ -285,7 +296,7 @@ def link_values(text: str, tags: Sequence[Tag]) -> List[Tag]:
 
 def _nearest_before(text: str, value: Tag, candidates: Iterable[Tag]) -> Optional[Tag]:
     before = [c for c in candidates if c.end <= value.start and value.start - c.end <= _LINK_GAP
-              and not re.search(r"[;.]\s", text[c.end:value.start])]
+              and not _CLAUSE_END.search(text, c.end, max(c.end, value.start))]
     return max(before, key=lambda c: c.end) if before else None
 
 
@@ -316,13 +327,15 @@ def bind_windows(text: str, tags: Sequence[Tag]) -> List[Tag]:
 def _bounded(text: str, window: Tag, targets: Sequence[Tag]) -> Optional[Tag]:
     """The nearest target before the window in its clause, else the one it counts from ('at least 2 weeks
     from major surgery'), else the first after it."""
-    before = [t for t in targets if t.end <= window.start and not re.search(r"[;.]\s", text[t.end:window.start])]
+    before = [t for t in targets
+              if t.end <= window.start and not _CLAUSE_END.search(text, t.end, max(t.end, window.start))]
     if before:
         return _head(text, before, max(before, key=lambda t: (t.end, t.end - t.start)))
     inside = [t for t in targets if t.start >= window.start and t.end <= window.end and window.direction == "after"]
     if inside:
         return inside[0]
-    after = [t for t in targets if t.start >= window.end and not re.search(r"[;.]\s", text[window.end:t.start])]
+    after = [t for t in targets
+             if t.start >= window.end and not _CLAUSE_END.search(text, window.end, max(window.end, t.start))]
     return min(after, key=lambda t: (t.start, -(t.end - t.start))) if after else None
 
 

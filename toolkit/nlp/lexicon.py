@@ -85,25 +85,21 @@ class Lexicon:
             Non-overlapping matches in text order.
         """
         out: List[Match] = []
+        rows, max_len, max_len2 = self.rows, self.max_len, self.max_len2
         i, count = 0, len(lowers)
-        while i < count:
-            found = self._longest_at(lowers, i, count)
-            if found is None:
+        while i < count:  # one dict look-up for a token no key starts with (most of them)
+            longest = max_len.get(lowers[i], 0)
+            if longest > 1:
+                longest = max_len2.get(f"{lowers[i]} {lowers[i + 1]}", 1) if i + 1 < count else 1
+            for n in range(min(longest, count - i), 0, -1):
+                row = rows.get(" ".join(lowers[i:i + n]))
+                if row is not None:
+                    out.append(Match(i, i + n, Entry(*row)))
+                    i += n
+                    break
+            else:
                 i += 1
-                continue
-            out.append(found)
-            i = found.end
         return out
-
-    def _longest_at(self, lowers: Sequence[str], i: int, count: int) -> Optional[Match]:
-        longest = self.max_len.get(lowers[i], 0)
-        if longest > 1:
-            longest = self.max_len2.get(f"{lowers[i]} {lowers[i + 1]}", 1) if i + 1 < count else 1
-        for n in range(min(longest, count - i), 0, -1):
-            row = self.rows.get(" ".join(lowers[i:i + n]))
-            if row is not None:
-                return Match(i, i + n, Entry(*row))
-        return None
 
 
 def first_bigram_lengths(entries: Dict[str, Sequence]) -> Dict[str, int]:
@@ -146,10 +142,17 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
 
 
 def doc_lowers(doc) -> List[str]:
-    """Lower-cased, quote-normalised token texts of a doc (the lexicon's key space).
+    """Lower-cased, quote-normalised token texts of a doc (the lexicon's key space), computed once per doc.
 
     Reads the LOWER column of the doc array: no `Token` objects are made.
     """
+    lowers = doc.user_data.get(_LOWERS_KEY)
+    if lowers is None:
+        lowers = doc.user_data[_LOWERS_KEY] = _lowers(doc)
+    return lowers
+
+
+def _lowers(doc) -> List[str]:
     from spacy.attrs import LOWER
 
     keys = doc.to_array(LOWER).tolist()
@@ -165,11 +168,24 @@ def doc_lowers(doc) -> List[str]:
 
 # LOWER hash -> key-space word; grows with the vocabulary seen (as spaCy's own vocab does)
 _KEY_OF_LOWER: Dict[int, str] = {}
+# where a doc keeps its text and its key-space words (`doc.user_data`)
+_TEXT_KEY = "trial_text"
+_LOWERS_KEY = "trial_lowers"
 
 
 def doc_text(doc) -> str:
     """`doc.text`, computed once per doc (spaCy joins the tokens on every access)."""
-    text = doc.user_data.get("trial_text")
+    text = doc.user_data.get(_TEXT_KEY)
     if text is None:
-        text = doc.user_data["trial_text"] = doc.text
+        text = doc.user_data[_TEXT_KEY] = doc.text
     return text
+
+
+def text_doc(nlp, text: str):
+    """`nlp.make_doc(text)` that knows its text: `doc_text` returns `text` without joining the tokens.
+
+    The tokenizer keeps every character, so `doc.text == text`.
+    """
+    doc = nlp.make_doc(text)
+    doc.user_data[_TEXT_KEY] = text
+    return doc

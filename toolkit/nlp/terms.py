@@ -7,6 +7,7 @@ Pure functions over a tokenised `Doc`; the pipeline component in
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from spacy.attrs import IDX
@@ -101,7 +102,7 @@ class ShortForms:
     def __init__(self, table: Dict[str, Tuple[str, ...]]):
         self.forms = short_form_variants(table)
         alternatives = "|".join(map(re.escape, sorted(self.forms, key=len, reverse=True)))
-        self.pattern = re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])") if self.forms else None
+        self.pattern = _whole_words(alternatives) if self.forms else None
 
     def tags(self, doc, lexicon: Lexicon, taken: Iterable[Tuple[int, int]], *, skip=frozenset()) -> List[Tag]:
         """Tags for the uses of the short forms in a doc.
@@ -127,6 +128,13 @@ class ShortForms:
                 tags.extend(tag for tag in _expand(found, self.forms[found.group()], lexicon, occupied)
                             if tag.label == "abbreviation" or not _bad_context(text, tag, filters))
         return tags
+
+
+@lru_cache(maxsize=4096)
+def _whole_words(alternatives: str) -> re.Pattern:
+    """The pattern of the alternatives as whole words, compiled once per set of short forms (they recur:
+    "ULN", "ECOG", "ANC" are defined in record after record)."""
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
 
 
 def abbreviation_tags(doc, table: Dict[str, Tuple[str, ...]], lexicon: Lexicon, taken: Iterable[Tuple[int, int]]) -> List[Tag]:
