@@ -20,6 +20,7 @@ from toolkit.index.engines.whoosh_fields import PreAnalyzedText, PreSplitKeyword
 from toolkit.index.engines.whoosh_filters import FilterCache, MaskSet, hundredths, members, split_filters
 from toolkit.index.engines.whoosh_phrases import install as _rarest_first_phrases
 from toolkit.index.engines.whoosh_postings import install as _bisecting_skips
+from toolkit.index.engines.whoosh_writer import PlainWriter
 from toolkit.index.query import All, And, Node, Not, Or, Phrase, Prefix, Range, Word
 from toolkit.index.schema import (
     FACET_FIELD, FIELDS, KEYS_FIELD, STORED, TRIAL_NUMBER, facet_terms, facets_of_terms, keyword_term,
@@ -90,7 +91,7 @@ class WhooshEngine(Engine):
     def write(self, documents: Iterable[dict], *, delete_keys: Iterable[str] = ()) -> int:
         self._drop_searcher()
         # compound=False: Whoosh reads a compound segment whole into memory on every open
-        writer = self._open().writer(limitmb=256, codec=WriteCodec(), compound=False)
+        writer = PlainWriter(self._open(), limitmb=256, codec=WriteCodec(), compound=False)
         added = 0
         try:
             for key in delete_keys:
