@@ -597,12 +597,16 @@ def test_index_undecodable_stored_record_is_reported_and_the_others_indexed(reco
     assert failure.startswith(f"{records[4].registry}:{records[4].trial_id}: JSONDecodeError")
 
 
-def _whoosh_postings(path, schema, documents, codec=None):
-    """Every (field, term) -> [(doc, weight, value)] and every field length of a Whoosh index."""
+def _whoosh_postings(path, schema, documents, fast=False):
+    """Every (field, term) -> [(doc, weight, value)] and every field length of a Whoosh index,
+    written by the engine's writer and codec (`fast`) or by Whoosh's own."""
     from whoosh import index as windex
 
+    from toolkit.index.engines.whoosh_codec import WriteCodec
+    from toolkit.index.engines.whoosh_writer import PlainWriter
+
     ix = windex.create_in(str(path), schema)
-    writer = ix.writer(codec=codec) if codec is not None else ix.writer()
+    writer = PlainWriter(ix, codec=WriteCodec(), limitmb=4) if fast else ix.writer(limitmb=4)  # several sorted runs
     for doc in documents:
         writer.add_document(**doc)
     writer.commit()
@@ -614,12 +618,14 @@ def _whoosh_postings(path, schema, documents, codec=None):
 
 
 def _term_postings(reader, field, term):
-    """A term's statistics, and per posting: document, weight, value and its block's length range."""
+    """A term's statistics, and per posting: document, weight, value (its positions where it has them) and its
+    block's length range."""
     info = reader.term_info(field, term)
     matcher, out = reader.postings(field, term), [(info.min_length(), info.max_length(), info.max_weight())]
+    positions = matcher.supports("positions")
     while matcher.is_active():
-        out.append((matcher.id(), matcher.weight(), matcher.value(),
-                    matcher.block_min_length(), matcher.block_max_length()))
+        value = (matcher.value_as("frequency"), matcher.value_as("positions")) if positions else matcher.value()
+        out.append((matcher.id(), matcher.weight(), value, matcher.block_min_length(), matcher.block_max_length()))
         matcher.next()
     return out
 
@@ -628,7 +634,6 @@ def test_whoosh_fast_write_path_gives_the_stock_postings(records, tmp_path):
     from whoosh import fields as wf
 
     from toolkit.index.documents import record_documents
-    from toolkit.index.engines.whoosh_codec import WriteCodec
     from toolkit.index.engines.whoosh_engine import WhooshEngine, build_schema
 
     fast = build_schema()
@@ -638,7 +643,7 @@ def test_whoosh_fast_write_path_gives_the_stock_postings(records, tmp_path):
     assert type(fast["text"]) is not wf.TEXT and type(stock["text"]) is wf.TEXT
     documents = [WhooshEngine.encode(doc) for record in records[:60] for doc in record_documents(record)]
     (tmp_path / "fast").mkdir(), (tmp_path / "stock").mkdir()
-    assert _whoosh_postings(tmp_path / "fast", fast, documents, WriteCodec()) == \
+    assert _whoosh_postings(tmp_path / "fast", fast, documents, fast=True) == \
         _whoosh_postings(tmp_path / "stock", stock, documents)
 
 
@@ -706,3 +711,37 @@ def test_index_concept_runs_find_coordinated_words(indexes, records):
         coordinated += [key for key in hit_ids(indexes["tantivy"], query)
                         if pattern.search(texts[key]) and f"{first} {last}" not in texts[key]]
     assert coordinated
+
+
+@pytest.mark.parametrize("commits", [1, 4])
+def test_whoosh_stored_column_gives_back_every_document(records, tmp_path, commits):
+    """Stored fields come back as written, across blocks, segments, their merges and deletions."""
+    from operator import itemgetter
+
+    from toolkit.index.documents import record_documents
+    from toolkit.index.engines.whoosh_engine import STORED_FIELD, WhooshEngine
+    from toolkit.index.query import All
+    from toolkit.index.schema import STORED
+
+    documents = [WhooshEngine.encode(doc) for record in records[:40] for doc in record_documents(record)]
+    engine = WhooshEngine(tmp_path)
+    engine.create()
+    size = -(-len(documents) // commits)
+    for start in range(0, len(documents), size):
+        engine.write(documents[start:start + size])
+    gone = documents[size // 2][STORED_FIELD]["trial_key"]  # a trial of the first segment
+    engine.write([], delete_keys=[gone])
+    names = sorted(STORED)
+    kept = [{n: d[STORED_FIELD].get(n, "") for n in names} for d in documents if d[STORED_FIELD]["trial_key"] != gone]
+    by_id = itemgetter("doc_id")  # segments may merge out of writing order
+    assert sorted(engine.stored_values(All(), names), key=by_id) == sorted(kept, key=by_id)
+    engine.close()
+
+
+@pytest.mark.parametrize("positions", [[0], [4, 5, 9], [254], [255], [3, 300, 301], [0, 70000, 70001]])
+def test_whoosh_compact_positions_decode_as_written(positions):
+    from toolkit.index.engines.whoosh_fields import CompactPositions
+
+    value = CompactPositions().encode(positions)
+    assert CompactPositions().decode_positions(value) == positions
+    assert CompactPositions().decode_frequency(value) == len(positions)

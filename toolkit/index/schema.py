@@ -19,7 +19,7 @@ __all__ = [
     "FACETS", "FACET_SOURCE", "FACET_FIELD", "facet_values", "facet_terms", "facets_of_terms",
 ]
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # Between the countries of a trial in its stored `countries_raw` (names may hold commas).
 COUNTRY_SEPARATOR = "; "

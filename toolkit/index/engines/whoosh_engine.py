@@ -16,11 +16,13 @@ from whoosh.query.spans import Span, SpanNear2
 
 from toolkit.errors import SearchIndexError
 from toolkit.index.engines.base import Engine, Hit, best_trials_kept
-from toolkit.index.engines.whoosh_codec import WriteCodec
+from toolkit.index.engines.whoosh_codec import WriteCodec, install as _compact_pickles
+from toolkit.index.engines.whoosh_columns import DistinctBytes, StoredBlocks
 from toolkit.index.engines.whoosh_fields import PreAnalyzedText, PreSplitKeywords
 from toolkit.index.engines.whoosh_filters import FilterCache, MaskSet, hundredths, members, split_filters
 from toolkit.index.engines.whoosh_phrases import install as _rarest_first_phrases
 from toolkit.index.engines.whoosh_postings import install as _bisecting_skips
+from toolkit.index.engines.whoosh_writer import PlainWriter
 from toolkit.index.query import All, And, Node, Not, Or, Phrase, Prefix, Range, Word
 from toolkit.index.schema import (
     FACET_FIELD, FIELDS, KEYS_FIELD, STORED, TRIAL_NUMBER, facet_terms, facets_of_terms, keyword_term,
@@ -30,8 +32,12 @@ __all__ = ["WhooshEngine", "ENGINE"]
 
 INDEX_NAME = "criteria"
 _FACET_JOIN = "\x1f"
+# One column holds every stored field of a document (see `whoosh_columns.StoredBlocks`).
+STORED_FIELD = "stored"
+_STORED_NAMES = frozenset(STORED) | {"kind_raw"}
 _bisecting_skips()
 _rarest_first_phrases()
+_compact_pickles()
 
 
 def build_schema() -> wf.Schema:
@@ -42,16 +48,16 @@ def build_schema() -> wf.Schema:
         "text": lambda: PreAnalyzedText(analyzer=spaces, phrase=True),
         "number": lambda: wf.NUMERIC(int, bits=32, signed=True, shift_step=32),  # ranges: whoosh_filters
     }
-    spec = {name: kinds[kind]() for name, kind in FIELDS.items() if kind != "keyword"}
+    spec = {name: kinds[kind]() for name, kind in FIELDS.items() if kind != "keyword" and name not in _UNINDEXED}
     spec[KEYS_FIELD] = PreSplitKeywords(scorable=True)  # a length column spares Whoosh a stat() per posting
-    for name in STORED:
-        spec.setdefault(name, wf.STORED())
-    spec["doc_id"] = wf.ID(unique=True, stored=True)
-    spec["trial_key"] = wf.ID(stored=True)
-    spec["kind_raw"] = wf.STORED()
+    spec[STORED_FIELD] = wf.COLUMN(StoredBlocks())
     spec[TRIAL_NUMBER] = wf.COLUMN(wc.NumericColumn("Q"))
-    spec[FACET_FIELD] = wf.COLUMN(wc.VarBytesColumn())  # a document's facet terms, joined by _FACET_JOIN
+    spec[FACET_FIELD] = wf.COLUMN(DistinctBytes())  # a document's facet terms, joined by _FACET_JOIN
     return wf.Schema(**spec)
+
+
+# Fields no query reads, kept in the stored column only (documents are replaced by `trial_key`).
+_UNINDEXED = frozenset({"doc_id"})
 
 
 class WhooshEngine(Engine):
@@ -64,6 +70,7 @@ class WhooshEngine(Engine):
         self._index = None
         self._searcher = None
         self._filters = None
+        self._stored = None
 
     def exists(self) -> bool:
         return self.path.is_dir() and windex.exists_in(str(self.path), indexname=INDEX_NAME)
@@ -86,7 +93,7 @@ class WhooshEngine(Engine):
     def write(self, documents: Iterable[dict], *, delete_keys: Iterable[str] = ()) -> int:
         self._drop_searcher()
         # compound=False: Whoosh reads a compound segment whole into memory on every open
-        writer = self._open().writer(limitmb=256, codec=WriteCodec(), compound=False)
+        writer = PlainWriter(self._open(), limitmb=256, codec=WriteCodec(), compound=False)
         added = 0
         try:
             for key in delete_keys:
@@ -112,9 +119,9 @@ class WhooshEngine(Engine):
             return []
         if query is None:  # filters only: every allowed document, in index order
             docnums = list(islice(members(allowed.mask), limit))
-            return [Hit(1.0, dict(searcher.stored_fields(d))) for d in docnums]
+            return [Hit(1.0, self._stored_fields(d)) for d in docnums]
         results = searcher.search(query, limit=limit, filter=allowed)
-        return [Hit(hit.score or 0.0, dict(hit.fields())) for hit in results]
+        return [Hit(hit.score or 0.0, self._stored_fields(hit.docnum)) for hit in results]
 
     def best_trial_hits(self, node: Node, trials: int) -> List[Hit]:
         searcher = self._search_with()
@@ -124,7 +131,7 @@ class WhooshEngine(Engine):
         matches = searcher.search(query, limit=None, filter=allowed).top_n
         column = searcher.reader().column_reader(TRIAL_NUMBER)
         kept = best_trials_kept([score or 0.0 for score, _ in matches], [column[d] for _, d in matches], trials)
-        return [Hit(score or 0.0, dict(searcher.stored_fields(docnum)))
+        return [Hit(score or 0.0, self._stored_fields(docnum))
                 for (score, docnum), keep in zip(matches, kept) if keep]
 
     def count(self, node: Node) -> int:
@@ -151,13 +158,19 @@ class WhooshEngine(Engine):
         return len({trial for trial, _ in combinations}), facets_of_terms(Counter(term for _, term in pairs).items())
 
     def stored_values(self, node: Node, names: Iterable[str]) -> List[Dict[str, str]]:
-        searcher = self._search_with()
         names = list(names)
         out = []
         for docnum in self._docnums(node):
-            stored = searcher.stored_fields(docnum)
+            stored = self._stored_fields(docnum)
             out.append({n: stored.get(n, "") for n in names})
         return out
+
+    def _stored_fields(self, docnum: int) -> dict:
+        """A document's stored fields (a fresh dict)."""
+        if self._stored is None:
+            reader = self._search_with().reader()
+            self._stored = reader.column_reader(STORED_FIELD, translate=False) if reader.has_column(STORED_FIELD) else False
+        return dict(self._stored[docnum] or {}) if self._stored is not False else {}
 
     def _plan(self, node: Node) -> Tuple[Optional[wq.Query], Optional[MaskSet]]:
         """(scored Whoosh query or None, allowed documents or None) of a tree.
@@ -190,6 +203,7 @@ class WhooshEngine(Engine):
             self._searcher.close()
             self._searcher = None
         self._filters = None
+        self._stored = None
 
     def close(self) -> None:
         self._drop_searcher()
@@ -200,18 +214,21 @@ class WhooshEngine(Engine):
 
 def _whoosh_fields(doc: dict) -> dict:
     out, keys = {}, []
+    stored = {"kind_raw": doc["kind"][0]}
     for name, value in doc.items():
         if value in ("", [], None):
             continue
+        if name in _STORED_NAMES:
+            stored[name] = value
         kind = FIELDS.get(name)
         if kind == "keyword":
             keys.extend(keyword_term(name, item) for item in value)
         elif kind == "number":
             out[name] = [hundredths(v) for v in value]
-        else:
-            out[name] = value
+        elif kind is not None and name not in _UNINDEXED or name == TRIAL_NUMBER:
+            out[name] = value  # the TRIAL_NUMBER column passes through as it is
     out[KEYS_FIELD] = " ".join(keys)
-    out["kind_raw"] = doc["kind"][0]  # the TRIAL_NUMBER column passes through as it is
+    out[STORED_FIELD] = dict(sorted(stored.items()))  # in the order Whoosh's own stored fields had
     out[FACET_FIELD] = _FACET_JOIN.join(facet_terms(doc)).encode("utf-8")
     return out
 
