@@ -332,3 +332,23 @@ def test_ctgov_xml_parses_every_study_of_the_tarball():
     assert results == 440
     assert with_text == 6771  # the tarball's README: 6771 studies have <criteria>
     assert with_criteria >= 6770  # NCT00007579 holds one line under a heading
+
+
+@pytest.mark.parametrize("xml", [
+    b"<contact><last_name> Smith </last_name><phone>1</phone><phone>2</phone></contact>",
+    b"<contact><last_name/><email>  </email><degree>\n MD\n</degree></contact>",
+    b"<contact><role>Chair<x/>tail</role><last_name><b>inner</b></last_name></contact>",
+    b"<contact/>",
+])
+def test_ctgov_xml_child_texts_read_as_each_child_alone(xml):
+    from toolkit.formats.ctgov_xml.map import _child, _texts
+
+    def first_child_text(elem, tag):  # the first such child's own text, stripped; None when blank
+        found = elem.find(tag)
+        text = found.text if found is not None else None
+        return text.strip() or None if text else None
+
+    elem = ET.fromstring(xml)
+    texts = _texts(elem)
+    for tag in ("last_name", "phone", "email", "degree", "role", "missing"):
+        assert texts.get(tag) == _child(elem, tag) == first_child_text(elem, tag)

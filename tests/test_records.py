@@ -93,7 +93,7 @@ def test_records_compact_json_matches_json_module_on_real_records(sample_records
 @pytest.mark.parametrize("value", [
     1e-05, 1.9e-06, 5e-05, 0.0001, 18.0, 0.5, 1e16, 1.5e+17, 1e22, float("nan"), float("inf"),
     None, {"b": 1, "a": [None, True]}, {2: "int key"}, 2 ** 70, "Süß ≥ 18 \u2028 \x00 \\ \"",
-    {"z": {"y": 1, "x": "0.00001 mg"}},
+    {"z": {"y": 1, "x": "0.00001 mg"}}, -2.5e-07, [3e-07, "e-mail", 7.25e-05], "re-test 3e-4 e+",
 ])
 def test_records_compact_json_matches_json_module_on_odd_values(value):
     data = {"value": value, "list": [value]}

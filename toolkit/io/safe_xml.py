@@ -8,8 +8,17 @@ entity is a plain parse error. The refusal is the parser's own: every parser
 made here has a tree builder whose `doctype` hook raises `UnsafeXMLError` the
 moment expat meets the declaration, before its entities are declared,
 wherever the DOCTYPE sits (a 1 MiB peek at the prolog only gives the early,
-friendly message). The C-accelerated `xml.etree.ElementTree` parser still
-builds the tree with no per-element Python callbacks.
+friendly message).
+
+`parse_bytes` has the whole document, so it can do without the hook: when its
+peek finds the root element's start tag right after the prolog, no DOCTYPE can
+follow (expat refuses a declaration inside or after the root element as
+malformed), and the document is parsed by the plain C tree builder, which
+builds the tree with no per-element Python calls (the hooked builder is a
+Python subclass: expat then calls its methods one by one, a fifth more time).
+expat reads only encodings that keep ASCII's bytes for markup (UTF-8,
+Latin-1 and other single-byte sets) or UTF-16, which the peek re-encodes, so
+it sees the prolog the peek sees.
 
 Public helpers:
 - `root_tag(head)`: the name of the root element, for `sniff`;
@@ -23,6 +32,7 @@ Public helpers:
 from __future__ import annotations
 
 import codecs
+import gc
 import re
 import xml.etree.ElementTree as ET
 from typing import BinaryIO, Iterator, Optional, Tuple
@@ -43,6 +53,8 @@ MAX_PROLOG = 1 << 20
 # may come before the DOCTYPE or the root element.
 _PROLOG = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
 _NAME = re.compile(rb"[^\s/>]+")
+# An element's start tag: `<` and a name's first character (not `!` or `?`).
+_START_TAG = re.compile(rb"<[^\s/>!?]")
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
@@ -119,13 +131,19 @@ def parse_bytes(data: bytes) -> ET.Element:
         UnsafeXMLError: the document declares a DTD.
         XMLReadError: the document is malformed, truncated or mis-encoded.
     """
-    check_prolog(data[:MAX_PROLOG])
-    parser = new_parser()
+    head = data[:MAX_PROLOG]
+    check_prolog(head)
+    parser = ET.XMLParser() if _root_follows_prolog(head) else new_parser()
+    collecting = gc.isenabled()
+    gc.disable()  # the new elements are no garbage: a collection would only walk them
     try:
         parser.feed(data)
         return parser.close()
     except ET.ParseError as exc:
         raise XMLReadError(describe_parse_error(exc)) from None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def iter_children(stream: BinaryIO, *, root: Optional[str] = None) -> Iterator[ET.Element]:
@@ -215,6 +233,12 @@ def _read_head(stream: BinaryIO) -> bytes:
             break
         head += more
     return head
+
+
+def _root_follows_prolog(head: bytes) -> bool:
+    """Whether the prolog (no DOCTYPE in it) ends at an element's start tag within `head`."""
+    head = _as_utf8(head)
+    return _START_TAG.match(head, _skip_prolog(head)) is not None
 
 
 def _prolog_open(data: bytes, pos: int) -> bool:

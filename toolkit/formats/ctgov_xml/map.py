@@ -133,7 +133,18 @@ def _text(elem: Optional[ET.Element]) -> Optional[str]:
 
 
 def _child(elem: ET.Element, tag: str) -> Optional[str]:
-    return _text(elem.find(tag))
+    text = elem.findtext(tag)  # "" for an element without text, None for none
+    return (text.strip() or None) if text else None
+
+
+def _texts(elem: ET.Element) -> Dict[str, Optional[str]]:
+    """`_child` of every child at once, by tag (the first of a repeated tag)."""
+    out: Dict[str, Optional[str]] = {}
+    for child in elem:
+        if child.tag not in out:
+            text = child.text
+            out[child.tag] = (text.strip() or None) if text else None
+    return out
 
 
 # --- handlers: one per element name -------------------------------------------
@@ -294,13 +305,14 @@ def _eligibility(elem: ET.Element, state: _State) -> None:
 
 
 def _person(role: str, elem: ET.Element, affiliation: Optional[str] = None) -> Investigator:
-    phone = _child(elem, "phone")
-    ext = _child(elem, "phone_ext")
-    names = (_child(elem, "first_name"), _child(elem, "middle_name"), _child(elem, "last_name"))
+    texts = _texts(elem)
+    get = texts.get
+    phone, ext = get("phone"), get("phone_ext")
+    names = (get("first_name"), get("middle_name"), get("last_name"))
     return Investigator(
         name=" ".join(filter(None, names)) or None, role=role,
-        affiliation=_child(elem, "affiliation") or affiliation, degree=_child(elem, "degree"),
-        email=_child(elem, "email"), phone=f"{phone} ext {ext}" if phone and ext else phone,
+        affiliation=get("affiliation") or affiliation, degree=get("degree"),
+        email=get("email"), phone=f"{phone} ext {ext}" if phone and ext else phone,
     )
 
 
@@ -331,8 +343,9 @@ def _location(elem: ET.Element, state: _State) -> None:
         name = _child(facility, "name")
         address = facility.find("address")
         if address is not None:
-            city, region = _child(address, "city"), _child(address, "state")
-            zip_code, country = _child(address, "zip"), _child(address, "country")
+            texts = _texts(address)
+            city, region = texts.get("city"), texts.get("state")
+            zip_code, country = texts.get("zip"), texts.get("country")
     state.add("locations", Location(
         facility=name, city=city, state=region, zip=zip_code, country=country,
         status=enum_value(elem.findtext("status")),
