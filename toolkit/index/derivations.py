@@ -19,6 +19,7 @@ __all__ = ["derived_forms"]
 # Noun endings whose adjective ends in -ic, -ical, -ically (endoscopy, radiography, neuropathy, atrophy, allergy).
 _Y_NOUNS = ("scopy", "graphy", "pathy", "trophy", "ergy")
 _Y_ADJECTIVES = ("ic", "ical", "ically")
+_Y_ADJECTIVES_LONGEST_FIRST = tuple(sorted(_Y_ADJECTIVES, key=len, reverse=True))
 # Words (either form) whose other form means something else.
 _APART = frozenset("""
 diagnosis diagnostic prognosis prognostic analysis analytic synthesis synthetic hypnosis hypnotic emesis emetic
@@ -48,7 +49,7 @@ def _adjectives(noun: str) -> Tuple[str, ...]:
 
 
 def _nouns(adjective: str) -> Tuple[str, ...]:
-    for end in sorted(_Y_ADJECTIVES, key=len, reverse=True):
+    for end in _Y_ADJECTIVES_LONGEST_FIRST:
         if adjective.endswith(end):
             stem = adjective[:-len(end)]
             if (stem + "y").endswith(_Y_NOUNS):

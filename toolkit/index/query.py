@@ -28,7 +28,7 @@ from toolkit.index.schema import QUERY_FIELDS
 
 __all__ = [
     "MAX_DEPTH", "MAX_TERMS", "MAX_QUERY_CHARS", "Word", "Phrase", "Prefix", "Fuzzy", "Range", "And", "Or", "Not", "All",
-    "Node", "parse_query", "phrase_slots", "render",
+    "Node", "parse_query", "render",
 ]
 
 
@@ -268,7 +268,7 @@ def parse_query(source: str) -> Node:
     return _Parser(source).parse()
 
 
-def phrase_slots(phrase: Phrase) -> List[str]:
+def _phrase_slots(phrase: Phrase) -> List[str]:
     """A phrase's words with `*` in its gaps: ["hepatitis", "*", "or", "c"]."""
     if not phrase.positions:
         return list(phrase.words)
@@ -289,7 +289,7 @@ def render(node: Node) -> str:
         return "*:*"
     prefix = f"{node.field}:" if node.field else ""
     if isinstance(node, Phrase):
-        return f'{prefix}"{" ".join(phrase_slots(node))}"'
+        return f'{prefix}"{" ".join(_phrase_slots(node))}"'
     if isinstance(node, Prefix):
         return f"{prefix}{node.text}*"
     if isinstance(node, Fuzzy):

@@ -294,9 +294,14 @@ def link_values(text: str, tags: Sequence[Tag]) -> List[Tag]:
     return out
 
 
+def _same_clause(text: str, start: int, end: int) -> bool:
+    """No sentence or clause ends between `start` and `end` (`start <= end`)."""
+    return _CLAUSE_END.search(text, start, end) is None
+
+
 def _nearest_before(text: str, value: Tag, candidates: Iterable[Tag]) -> Optional[Tag]:
     before = [c for c in candidates if c.end <= value.start and value.start - c.end <= _LINK_GAP
-              and not _CLAUSE_END.search(text, c.end, max(c.end, value.start))]
+              and _same_clause(text, c.end, value.start)]
     return max(before, key=lambda c: c.end) if before else None
 
 
@@ -327,15 +332,13 @@ def bind_windows(text: str, tags: Sequence[Tag]) -> List[Tag]:
 def _bounded(text: str, window: Tag, targets: Sequence[Tag]) -> Optional[Tag]:
     """The nearest target before the window in its clause, else the one it counts from ('at least 2 weeks
     from major surgery'), else the first after it."""
-    before = [t for t in targets
-              if t.end <= window.start and not _CLAUSE_END.search(text, t.end, max(t.end, window.start))]
+    before = [t for t in targets if t.end <= window.start and _same_clause(text, t.end, window.start)]
     if before:
         return _head(text, before, max(before, key=lambda t: (t.end, t.end - t.start)))
     inside = [t for t in targets if t.start >= window.start and t.end <= window.end and window.direction == "after"]
     if inside:
         return inside[0]
-    after = [t for t in targets
-             if t.start >= window.end and not _CLAUSE_END.search(text, window.end, max(window.end, t.start))]
+    after = [t for t in targets if t.start >= window.end and _same_clause(text, window.end, t.start)]
     return min(after, key=lambda t: (t.start, -(t.end - t.start))) if after else None
 
 

@@ -212,7 +212,6 @@ _COMPOUND = re.compile(r"\d+-[a-z]+ (?!period|window|interval|washout|course|was
                        r"(?!(?:[\w-]+ ){1,2}(?:period|phase)\b)[a-z]", re.I)  # not '2-week placebo run-in period'
 
 
-
 def _is_compound_adjective(text: str, match: re.Match) -> bool:
     """'6-minute walk', '24-hour urine': an amount-unit compound naming a test, not a window."""
     if match.group("dir") or match.group("high"):
@@ -250,8 +249,6 @@ def _window_tag(text: str, start: int, match: re.Match, anchor_re: re.Pattern, r
         direction=direction or up_to_anchor or _implied_direction(relation, relation_text), anchor=anchor,
         attrs={"high_amount": high} if high is not None else {},
     )
-
-
 
 
 def _implausible_unit(match: re.Match) -> bool:

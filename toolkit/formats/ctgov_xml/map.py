@@ -126,15 +126,17 @@ def _keep_unknown_children(elem: ET.Element, known: frozenset, state: _State) ->
             state.keep(f"{elem.tag}.{child.tag}", as_json(child))
 
 
+def _stripped(text: Optional[str]) -> Optional[str]:
+    """An element's text without surrounding space; None when there is none."""
+    return (text.strip() or None) if text else None
+
+
 def _text(elem: Optional[ET.Element]) -> Optional[str]:
-    if elem is None or elem.text is None:
-        return None
-    return elem.text.strip() or None
+    return None if elem is None else _stripped(elem.text)
 
 
 def _child(elem: ET.Element, tag: str) -> Optional[str]:
-    text = elem.findtext(tag)  # "" for an element without text, None for none
-    return (text.strip() or None) if text else None
+    return _stripped(elem.findtext(tag))  # findtext: "" for an element without text, None for none
 
 
 def _texts(elem: ET.Element) -> Dict[str, Optional[str]]:
@@ -142,8 +144,7 @@ def _texts(elem: ET.Element) -> Dict[str, Optional[str]]:
     out: Dict[str, Optional[str]] = {}
     for child in elem:
         if child.tag not in out:
-            text = child.text
-            out[child.tag] = (text.strip() or None) if text else None
+            out[child.tag] = _stripped(child.text)
     return out
 
 

@@ -17,10 +17,9 @@ Any protocol reads back with the stock reader, to the same values.
 from __future__ import annotations
 
 import pickle
-
-from whoosh.codec import whoosh3
 from array import array
 
+from whoosh.codec import whoosh3
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, W3PerDocReader, W3Segment, _lenfield
 from whoosh.util.numeric import byte_to_length
 

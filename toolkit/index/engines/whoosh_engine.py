@@ -225,7 +225,7 @@ def _whoosh_fields(doc: dict) -> dict:
             keys.extend(keyword_term(name, item) for item in value)
         elif kind == "number":
             out[name] = [hundredths(v) for v in value]
-        elif kind is not None and name not in _UNINDEXED or name == TRIAL_NUMBER:
+        elif (kind is not None and name not in _UNINDEXED) or name == TRIAL_NUMBER:
             out[name] = value  # the TRIAL_NUMBER column passes through as it is
     out[KEYS_FIELD] = " ".join(keys)
     out[STORED_FIELD] = dict(sorted(stored.items()))  # in the order Whoosh's own stored fields had
